@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# The user's verbs. CMake does the work; this file only names it.
+#   make            build the library, examples and tests (release)
+#   make test       the whole suite: release, ASan+UBSan, TSan, clang, install, aarch64
+#   make demo       build and run the flagship example
+#   make bench      benchmarks, rill beside its peers (W=5 runs one workload)
+#   make install    install to PREFIX (default /usr/local)
+PREFIX ?= /usr/local
+BUILD  ?= build/release
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps test demo bench install clean format
+
+all: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+deps:
+	@scripts/deps.sh build
+
+test:
+	@scripts/deps.sh test
+	@scripts/test.sh
+
+demo: all
+	@$(BUILD)/examples/sensor_pipeline
+
+bench:
+	@scripts/deps.sh bench
+	@scripts/bench.sh $(W)
+
+install: all
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	@clang-format -i include/rill.h include/rill/*.h src/*/*.[ch] tests/*.[ch] examples/*.c
+
+clean:
+	rm -rf build

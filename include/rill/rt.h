@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rill/rt.h - the runtime: worker threads, tasks, awaiting, timers, the
+ * blocking pool.
+ *
+ * The one idea: rill_await(future) works everywhere. Inside a rill task it
+ * suspends the task (the worker runs other tasks meanwhile); on a plain OS
+ * thread it parks the thread. Every waiting operation of rill (send, recv,
+ * next, sleep, join) is a future plus rill_await, so the same channel serves
+ * threads and tasks alike.
+ *
+ * Example: tasks awaiting a timer and joining.
+ *
+ *     static void *worker(void *arg) {
+ *         rill_sleep(RILL_MS((intptr_t)arg));  // suspends this task only
+ *         return arg;
+ *     }
+ *     static void *main_task(void *arg) {
+ *         rill_task_t *t[3];
+ *         for (intptr_t i = 0; i < 3; i++)
+ *             rill_spawn(&t[i], worker, (void *)(10 * (i + 1)));
+ *         for (int i = 0; i < 3; i++) {
+ *             void *r;
+ *             rill_join(t[i], &r);
+ *             printf("task %d slept %ld ms\n", i, (long)(intptr_t)r);
+ *         }
+ *         return NULL;
+ *     }
+ *     int main(void) {
+ *         rill_runtime_t *rt;
+ *         rill_runtime_new(&rt, NULL);
+ *         rill_block_on(rt, main_task, NULL, NULL);
+ *         rill_runtime_free(rt);
+ *     }
+ */
+#ifndef RILL_RT_H
+#define RILL_RT_H
+
+#include "core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rill_runtime rill_runtime_t;
+typedef struct rill_task rill_task_t;
+
+/* A stackful task's body. Its return value is what rill_join gives. */
+typedef void *(*rill_task_fn)(void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct rill_runtime_config {
+    /* Worker threads. 0 = one per CPU. At most 256. */
+    unsigned workers;
+    /* Stack reserved per stackful task (rounded up to pages, plus one
+     * guard page). 0 = 64 KiB. At least 16 KiB, at most 64 MiB. */
+    size_t stack_size;
+    /* Blocking-pool threads at most. 0 = 64. */
+    unsigned blocking_threads;
+    /* An idle blocking-pool thread exits after this long. 0 = 10 s. */
+    rill_duration_t blocking_idle;
+    /* Cooperative budget: ready operations a task may complete before it
+     * is made to yield. 0 = 128; negative = unlimited. */
+    int coop_budget;
+    /* true: the runtime's clock is virtual. It stands still while any task
+     * can run and jumps to the next timer deadline when every task waits,
+     * so timed code is tested exactly and instantly. */
+    bool virtual_clock;
+    /* Installs a SIGSEGV handler (on an alternate stack) that names the
+     * task whose stack overflowed into its guard page. Default true. */
+    bool stack_overflow_handler;
+} rill_runtime_config_t;
+
+/*
+ * rill_runtime_config_init - fill *cfg with the defaults.
+ */
+RILL_API void rill_runtime_config_init(rill_runtime_config_t *cfg);
+
+/*
+ * rill_runtime_new - create a runtime and start its worker threads.
+ * cfg may be NULL for the defaults.
+ * Returns: 0; RILL_EINVAL for a NULL out pointer or an out-of-range field;
+ *   RILL_ENOMEM; RILL_ESYS if a thread could not be started.
+ * Ownership: the caller owns *rt and frees it with rill_runtime_free.
+ */
+RILL_API int rill_runtime_new(rill_runtime_t **rt,
+                              const rill_runtime_config_t *cfg);
+
+/*
+ * rill_block_on - run fn(arg) as a task on rt and wait for it on the
+ * calling thread.
+ * Returns: 0 and the task's return value in *result (if result is not
+ *   NULL); RILL_EINVAL if rt or fn is NULL or if called from inside a rill
+ *   task (that would block a worker: spawn and join instead);
+ *   RILL_ESHUTDOWN after rill_runtime_shutdown; RILL_ENOMEM.
+ * Waits: until the task returns.
+ * Threads: any plain thread; several threads may block_on concurrently.
+ */
+RILL_API int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
+                           void **result);
+
+/*
+ * rill_runtime_shutdown - stop accepting tasks, cancel every task still
+ * alive and wait until all of them have returned. Idempotent.
+ * Waits: for every task to finish unwinding.
+ * Threads: any plain thread, not a task of rt.
+ */
+RILL_API void rill_runtime_shutdown(rill_runtime_t *rt);
+
+/*
+ * rill_runtime_free - shut down (as rill_runtime_shutdown), join the
+ * worker and blocking threads and free everything. NULL is accepted.
+ * Threads: any plain thread, not a task of rt.
+ */
+RILL_API void rill_runtime_free(rill_runtime_t *rt);
+
+/*
+ * rill_runtime_current - the runtime of the calling task, or NULL on a
+ * plain thread.
+ */
+RILL_API rill_runtime_t *rill_runtime_current(void);
+
+/* Counters of a runtime. Read with rill_runtime_stats. */
+typedef struct rill_runtime_stats {
+    uint64_t tasks_spawned; /* tasks ever spawned (stackful + stackless) */
+    uint64_t tasks_alive;   /* spawned and not yet finished */
+    uint64_t polls;         /* task polls / resumptions */
+    uint64_t steals;        /* successful steal operations */
+    uint64_t parks;         /* times a worker went to sleep */
+    uint64_t wakeups;       /* wakes that scheduled a task */
+    uint64_t timers_fired;  /* timers that expired */
+    uint64_t blocking_jobs; /* jobs run on the blocking pool */
+    unsigned workers;
+    unsigned blocking_threads; /* blocking-pool threads alive now */
+} rill_runtime_stats_t;
+
+/*
+ * rill_runtime_stats - a snapshot of rt's counters (each read atomically,
+ * the set not as one snapshot).
+ * Returns: 0; RILL_EINVAL for NULL arguments.
+ */
+RILL_API int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Tasks                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Options for rill_spawn_ex. Zero-initialise, then set what you need. */
+typedef struct rill_spawn_opts {
+    const char *name;  /* copied (first 31 bytes); shown in dumps */
+    size_t stack_size; /* 0 = the runtime's default */
+} rill_spawn_opts_t;
+
+/*
+ * rill_spawn - start fn(arg) as a stackful task on the current runtime.
+ * task: receives the join handle; pass NULL to detach at once.
+ * Returns: 0; RILL_EINVAL (fn NULL, or not called from a task: use
+ *   rill_spawn_on); RILL_ESHUTDOWN; RILL_ENOMEM.
+ * Ownership: the caller owns *task until rill_join or rill_task_detach.
+ * Threads: any task.
+ */
+RILL_API int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg);
+
+/*
+ * rill_spawn_on - as rill_spawn, on runtime rt, from any thread or task.
+ */
+RILL_API int rill_spawn_on(rill_runtime_t *rt, rill_task_t **task,
+                           rill_task_fn fn, void *arg);
+
+/*
+ * rill_spawn_ex - as rill_spawn_on with options (name, stack size); rt NULL
+ * means the current runtime.
+ */
+RILL_API int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
+                           const rill_spawn_opts_t *opts, rill_task_fn fn,
+                           void *arg);
+
+/*
+ * rill_spawn_future - run a stackless future as a task: no stack, a few
+ * dozen bytes, for very many small tasks. The runtime polls it until it
+ * returns something other than RILL_PENDING, then calls its vtable drop.
+ * rt NULL means the current runtime.
+ * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM (fut is then not
+ *   taken: the caller still owns it).
+ * Ownership: the runtime owns fut from a successful call on.
+ */
+RILL_API int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
+                               rill_future_t *fut);
+
+/*
+ * rill_join - wait for the task to finish and release the handle.
+ * Returns: for a stackful task 0 and its return value in *result (result
+ *   may be NULL), or RILL_ECANCELED if it was cancelled before it ever
+ *   ran; for a stackless future its final status. RILL_EINVAL for NULL;
+ *   RILL_EALREADY if the handle was already joined or detached.
+ *   RILL_ECANCELED if the joining task itself is cancelled while waiting
+ *   (the handle is then still owned by the caller and may be joined again
+ *   or detached).
+ * Waits: until the task finishes.
+ * Ownership: consumes the handle on every result but the last.
+ */
+RILL_API int rill_join(rill_task_t *task, void **result);
+
+/*
+ * rill_task_detach - give up the handle; the task runs on unobserved.
+ * Returns: 0; RILL_EINVAL for NULL; RILL_EALREADY.
+ */
+RILL_API int rill_task_detach(rill_task_t *task);
+
+/*
+ * rill_task_cancel - ask the task to stop: from now on every suspending
+ * operation in it returns RILL_ECANCELED, so it unwinds through its own
+ * error paths (structured, cooperative cancellation). A task cancelled
+ * before it first ran never runs. Cancelling a finished task does nothing.
+ * Returns: 0; RILL_EINVAL for NULL.
+ * Threads: any.
+ */
+RILL_API int rill_task_cancel(rill_task_t *task);
+
+/* rill_task_id - the task's id (unique per process, never 0). */
+RILL_API uint64_t rill_task_id(const rill_task_t *task);
+
+/* rill_task_name - the task's name, or "" if it has none. */
+RILL_API const char *rill_task_name(const rill_task_t *task);
+
+/* rill_task_is_finished - true once the task has returned. */
+RILL_API bool rill_task_is_finished(const rill_task_t *task);
+
+/* rill_task_current - the calling task, or NULL on a plain thread. */
+RILL_API rill_task_t *rill_task_current(void);
+
+/*
+ * rill_task_is_cancelled - true if the calling task was cancelled (false on
+ * a plain thread).
+ */
+RILL_API bool rill_task_is_cancelled(void);
+
+/*
+ * rill_yield - let other tasks run, then continue.
+ * Returns: 0; RILL_ECANCELED in a cancelled task. On a plain thread it
+ *   calls sched_yield and returns 0.
+ */
+RILL_API int rill_yield(void);
+
+/* ------------------------------------------------------------------------ */
+/* Awaiting                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * rill_await - poll fut until it completes. In a task: suspend between
+ * polls. On a plain thread: park the thread (futex) between polls.
+ * Returns: the future's final status; RILL_ECANCELED if the calling task
+ *   is cancelled (the future is then withdrawn: it either completed, and
+ *   its status is returned, or it left no trace).
+ * Waits: until fut completes.
+ */
+RILL_API int rill_await(rill_future_t *fut);
+
+/*
+ * rill_await_until - as rill_await with a deadline on the runtime's clock
+ * (the real monotonic clock on a plain thread). At the deadline the future
+ * is withdrawn and RILL_ETIMEDOUT returned, unless it completed in the
+ * race (its status is then returned). RILL_FOREVER = no deadline.
+ */
+RILL_API int rill_await_until(rill_future_t *fut, rill_instant_t deadline);
+
+/* rill_await_timeout - rill_await_until(fut, rill_now() + timeout). */
+RILL_API int rill_await_timeout(rill_future_t *fut, rill_duration_t timeout);
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * rill_now - the current instant: the runtime's clock in a task (virtual
+ * when the runtime's clock is virtual), CLOCK_MONOTONIC on a plain thread.
+ */
+RILL_API rill_instant_t rill_now(void);
+
+/* rill_runtime_now - rt's clock, from anywhere. */
+RILL_API rill_instant_t rill_runtime_now(rill_runtime_t *rt);
+
+/*
+ * rill_deadline - rill_now() + d, saturating at RILL_FOREVER.
+ */
+RILL_API rill_instant_t rill_deadline(rill_duration_t d);
+
+/*
+ * A timer as a future: completes (0) at its deadline. Lives in caller
+ * storage; needs no runtime on a plain thread (the thread's park times
+ * out). Initialise with rill_sleep_op, then rill_await it, select over it,
+ * or poll it from a hand-written future. Once polled in a task it belongs
+ * to that task's runtime.
+ */
+typedef struct rill_sleep_op {
+    rill_future_t base;
+    rill_instant_t deadline;
+    void *timer_[8]; /* private: timer-wheel entry */
+} rill_sleep_op_t;
+
+/* rill_sleep_op - initialise a timer future for `deadline`. */
+RILL_API void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline);
+
+/*
+ * rill_sleep_op_reset - move an initialised timer to a new deadline (used
+ * by intervals and per-item timeouts).
+ */
+RILL_API void rill_sleep_op_reset(rill_sleep_op_t *op, rill_instant_t deadline);
+
+/*
+ * rill_sleep_op_cancel - withdraw an armed timer that will not be awaited
+ * again. Safe to call on a fired or never-polled timer.
+ */
+RILL_API void rill_sleep_op_cancel(rill_sleep_op_t *op);
+
+/*
+ * rill_sleep - wait for d (sub-millisecond precision on a real clock).
+ * Returns: 0; RILL_ECANCELED in a cancelled task.
+ */
+RILL_API int rill_sleep(rill_duration_t d);
+
+/* rill_sleep_until - wait until the instant `deadline`. As rill_sleep. */
+RILL_API int rill_sleep_until(rill_instant_t deadline);
+
+/* ------------------------------------------------------------------------ */
+/* Blocking pool                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * rill_spawn_blocking - run fn(arg) on the runtime's blocking pool, a
+ * growable set of plain threads, so it may block without stalling
+ * workers. rt NULL means the current runtime. The handle is joined like a
+ * task (rill_join gives fn's return value) from tasks and threads alike.
+ * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM.
+ * Cancel: rill_task_cancel on a job that has not started yet stops it
+ *   from starting (join then returns RILL_ECANCELED); a running job is not
+ *   interrupted.
+ */
+RILL_API int rill_spawn_blocking(rill_runtime_t *rt, rill_task_t **task,
+                                 rill_task_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RILL_RT_H */

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install the Debian packages rill's build, tests and demo need, if any is
+# missing. Idempotent: does nothing (and needs no network) when all are in.
+# Usage: scripts/deps.sh [build|test|bench]   (default: test)
+set -euo pipefail
+what=${1:-test}
+pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
+case "$what" in
+  build) pkgs=(cmake make gcc pkg-config) ;;
+  test)  pkgs+=(libclang-rt-14-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
+  bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
+                librust-tokio-dev librust-tokio-stream-dev librust-futures-dev
+                librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

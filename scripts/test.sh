@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The whole test suite, as `make test` runs it:
+#   release   gcc, optimised, the unit tests and the examples
+#   asan      gcc, AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)
+#   tsan      clang, ThreadSanitizer
+#   clang     clang -Werror, optimised
+#   install   cmake --install, then an out-of-tree consumer built with
+#             pkg-config and with find_package(rill)
+#   aarch64   cross-build with gcc-aarch64-linux-gnu; examples run under qemu-user
+# Ends with one line "N passed, N failed" (N = CTest entries and checks) and
+# exits non-zero on any failure. CONFIGS="release tsan" runs a subset.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+configs=${CONFIGS:-"release asan tsan clang install aarch64"}
+passed=0 failed=0
+failures=()
+
+note() { printf '\n=== %s ===\n' "$*"; }
+count_ctest() { # $1 = config name, $2 = ctest log
+  local total fail
+  total=$(grep -Eo 'tests passed, [0-9]+ tests failed out of [0-9]+' "$2" | grep -Eo '[0-9]+$' | tail -1)
+  fail=$(grep -Eo '[0-9]+ tests failed out of' "$2" | grep -Eo '^[0-9]+' | tail -1)
+  if [ -z "$total" ]; then
+    failed=$((failed + 1)); failures+=("$1: ctest did not run"); return
+  fi
+  passed=$((passed + total - fail)); failed=$((failed + fail))
+  while read -r t; do failures+=("$1: $t"); done < <(sed -n '/The following tests FAILED/,$p' "$2" | grep -E '^\s+[0-9]+ - ' | sed 's/^\s*//')
+}
+build_and_test() { # name, cmake args...
+  local name=$1; shift
+  local dir=build/$name
+  note "$name: configure + build"
+  if ! cmake -S . -B "$dir" -DRILL_BENCH=OFF "$@" >"$dir.configure.log" 2>&1 ||
+     ! cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
+    cat "$dir.configure.log" "$dir.build.log" 2>/dev/null | tail -60
+    failed=$((failed + 1)); failures+=("$name: build failed"); return
+  fi
+  note "$name: ctest"
+  (cd "$dir" && $RUNNER ctest --output-on-failure -j"$jobs") 2>&1 | tee "$dir.ctest.log" | grep -Ev '^\s+(Start|[0-9]+/[0-9]+ Test)' | tail -40
+  count_ctest "$name" "$dir.ctest.log"
+}
+check() { # name, command...
+  local name=$1; shift
+  if "$@" >"build/check-$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "ok: $name"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "FAIL: $name"; tail -30 "build/check-$name.log"
+  fi
+}
+
+mkdir -p build
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+for c in $configs; do
+  RUNNER=""
+  case $c in
+    release) build_and_test release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc ;;
+    asan)    build_and_test asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 \
+               -DCMAKE_C_COMPILER=gcc -DRILL_SANITIZE=address ;;
+    tsan)    # TSan's shadow layout does not fit every ASLR setting: run without ASLR.
+             command -v setarch >/dev/null && RUNNER="setarch $(uname -m) -R"
+             build_and_test tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 \
+               -DCMAKE_C_COMPILER=clang -DRILL_SANITIZE=thread ;;
+    clang)   build_and_test clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang ;;
+    install) note "install + out-of-tree consumer"
+             [ -d build/release ] || cmake -S . -B build/release -DRILL_BENCH=OFF >/dev/null
+             check install-build cmake --build build/release -j"$jobs"
+             rm -rf build/prefix
+             check install cmake --install build/release --prefix "$root/build/prefix"
+             check consumer-pkg-config scripts/consumer.sh pkg-config "$root/build/prefix"
+             check consumer-find-package scripts/consumer.sh cmake "$root/build/prefix" ;;
+    aarch64) note "aarch64 cross-build (+ qemu-user)"
+             check aarch64-cross scripts/cross-aarch64.sh ;;
+    *) echo "unknown config $c"; failed=$((failed + 1)) ;;
+  esac
+done
+
+if ((${#failures[@]})); then
+  printf '\nFailures:\n'; printf '  %s\n' "${failures[@]}"
+fi
+printf '\n%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]

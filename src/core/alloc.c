@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * alloc.c - every allocation of rill goes through here, so a user can plug
+ * in their own allocator and tests can make the n-th allocation fail.
+ *
+ * The hook is read with relaxed loads: rill_set_allocator is documented as
+ * "before any other rill call", so there is no concurrent writer to order
+ * against.
+ */
+#include "core.h"
+#include "atomic.h"
+
+#include <string.h>
+
+static void *default_realloc(void *p, size_t n, void *ud)
+{
+    RILL_UNUSED(ud);
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static _Atomic(rill_realloc_fn) alloc_fn = default_realloc;
+static _Atomic(void *) alloc_ud = NULL;
+
+void rill_set_allocator(rill_realloc_fn fn, void *ud)
+{
+    rill__store(&alloc_ud, ud, RILL_RELAXED);
+    rill__store(&alloc_fn, fn ? fn : default_realloc, RILL_RELAXED);
+}
+
+void *rill__realloc(void *p, size_t n)
+{
+    rill_realloc_fn fn = rill__load(&alloc_fn, RILL_RELAXED);
+    return fn(p, n, rill__load(&alloc_ud, RILL_RELAXED));
+}
+
+void *rill__malloc(size_t n)
+{
+    return rill__realloc(NULL, n ? n : 1);
+}
+
+void *rill__calloc(size_t count, size_t n)
+{
+    size_t total;
+    if (!rill__mul_ok(count, n, &total))
+        return NULL;
+    void *p = rill__malloc(total);
+    if (p)
+        memset(p, 0, total);
+    return p;
+}
+
+void rill__free(void *p)
+{
+    if (p)
+        rill__realloc(p, 0);
+}

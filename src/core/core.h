@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.h - what every layer of rill may call from the core layer
+ * (rill__ names; not installed).
+ *
+ * - Allocation through the user's allocator (rill__malloc & co).
+ * - Misuse reporting: RILL_MISUSE returns RILL_EINVAL and, in debug builds,
+ *   prints the API call, file and line (SQLite's MISUSE_BKPT).
+ * - Assertions: RILL_ASSERT (debug only, internal invariants),
+ *   RILL_ALWAYS / RILL_NEVER (defensive checks kept in release).
+ * - Intrusive doubly linked lists.
+ */
+#ifndef RILL_CORE_INT_H
+#define RILL_CORE_INT_H
+
+#include "rill/core.h"
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- allocation ---- */
+void *rill__malloc(size_t n);
+void *rill__calloc(size_t count, size_t n);
+void *rill__realloc(void *p, size_t n);
+void rill__free(void *p);
+
+/* Overflow-checked a * b; returns false on overflow. */
+static inline bool rill__mul_ok(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+/* ---- misuse and assertions ---- */
+int rill__misuse(const char *api, const char *file, int line, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+
+/* Report misuse of a public call and evaluate to RILL_EINVAL. */
+#define RILL_MISUSE(api, ...) rill__misuse((api), __FILE__, __LINE__, __VA_ARGS__)
+
+void rill__panic(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+#define RILL_PANIC(...) rill__panic(__FILE__, __LINE__, __VA_ARGS__)
+
+#ifndef NDEBUG
+#define RILL_ASSERT(cond)                                                      \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            rill__panic(__FILE__, __LINE__, "assertion failed: %s", #cond);    \
+    } while (0)
+#define RILL_ALWAYS(cond) ((cond) ? 1 : (RILL_ASSERT(cond), 0))
+#define RILL_NEVER(cond) ((cond) ? (RILL_ASSERT(!(cond)), 1) : 0)
+#else
+#define RILL_ASSERT(cond) ((void)0)
+#define RILL_ALWAYS(cond) (!!(cond))
+#define RILL_NEVER(cond) (!!(cond))
+#endif
+
+#define RILL_UNUSED(x) ((void)(x))
+#define RILL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RILL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RILL_CONTAINER_OF(ptr, type, member)                                   \
+    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* ---- intrusive doubly linked list (circular, with a sentinel head) ---- */
+typedef struct rill__list {
+    struct rill__list *prev, *next;
+} rill__list_t;
+
+static inline void rill__list_init(rill__list_t *h)
+{
+    h->prev = h->next = h;
+}
+static inline bool rill__list_empty(const rill__list_t *h)
+{
+    return h->next == h;
+}
+/* A node that is on no list has prev == next == NULL. */
+static inline bool rill__list_linked(const rill__list_t *n)
+{
+    return n->next != NULL;
+}
+static inline void rill__list_push_back(rill__list_t *h, rill__list_t *n)
+{
+    n->prev = h->prev;
+    n->next = h;
+    h->prev->next = n;
+    h->prev = n;
+}
+static inline void rill__list_push_front(rill__list_t *h, rill__list_t *n)
+{
+    n->next = h->next;
+    n->prev = h;
+    h->next->prev = n;
+    h->next = n;
+}
+static inline void rill__list_remove(rill__list_t *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = NULL;
+}
+static inline rill__list_t *rill__list_pop_front(rill__list_t *h)
+{
+    rill__list_t *n = h->next;
+    if (n == h)
+        return NULL;
+    rill__list_remove(n);
+    return n;
+}
+
+#endif /* RILL_CORE_INT_H */
