@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt.h - what higher layers (sync, stream) may call of the runtime beyond
+ * the public rill/rt.h. rill__ names; not installed.
+ */
+#ifndef RILL_RT_RT_H
+#define RILL_RT_RT_H
+
+#include "core/core.h"
+#include "rill/rt.h"
+
+/* The calling task, or NULL on a plain thread. Safe across migrations:
+ * every call reads the current thread's state afresh. */
+struct rill_task *rill__current_task(void);
+
+/* The runtime of the calling task, or NULL on a plain thread. */
+struct rill_runtime *rill__current_runtime(void);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t rill__mono_now(void);
+
+#endif
