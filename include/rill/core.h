@@ -192,10 +192,15 @@ RILL_API const rill_waker_t *rill_waker_noop(void);
 typedef struct rill_cx {
     const rill_waker_t *waker;
     int32_t budget;
+    /* Opaque, owned by rill_select: set for the cases a select polls, NULL
+     * otherwise. Channel operations that hand an item directly to a
+     * waiting peer claim the select through it first, so exactly one case
+     * of a select completes. Other futures ignore it. */
+    void *select;
 } rill_cx_t;
 
 /* A context with a borrowed waker and an unlimited budget. */
-#define RILL_CX_INIT(wakerp) ((rill_cx_t){(wakerp), -1})
+#define RILL_CX_INIT(wakerp) ((rill_cx_t){(wakerp), -1, NULL})
 
 /*
  * rill_cx_spend - spend one unit of budget. Returns true while budget is
