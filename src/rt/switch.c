@@ -12,7 +12,11 @@
  *         ASan sees them).
  *   TSan: A calls __tsan_switch_to_fiber(B) right before the switch. With
  *         flags 0 TSan orders A's past before B's future, as a switch on
- *         one thread does.
+ *         one thread does. The price: two tasks that run one after the
+ *         other on one worker look ordered to TSan, so a race between them
+ *         shows only when they run on different workers. The alternative
+ *         (no sync) would make every hand-off through the scheduler's own
+ *         plain fields a false report.
  * In a build without sanitizers all of this compiles away and
  * rill__fiber_switch is a tail call into the backend.
  */
