@@ -160,6 +160,35 @@ static void gated_init(gated_t *g, rill__blocking_pool_t *p, unsigned max,
     g->was_cancelled = false;
 }
 
+/* Submit gated jobs g[0..n) with ids 0..n-1. */
+static void submit_gated(rill__blocking_pool_t *p, gated_t *g, int n,
+                         unsigned max)
+{
+    for (int i = 0; i < n; i++) {
+        gated_init(&g[i], p, max, i);
+        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
+    }
+}
+
+/* With the gate closed, submit n >= max gated jobs: exactly max threads
+ * start and run together (the rest queue); then open the gate and wait for
+ * all n to finish. */
+static void run_saturated(rill__blocking_pool_t *p, gated_t *g, int n,
+                          unsigned max)
+{
+    rill__blocking_stats_t st;
+
+    mon_reset();
+    submit_gated(p, g, n, max);
+    wait_count(&running, max);
+    rill__blocking_stats(p, &st);
+    assert_int_equal(st.threads, max);
+    assert_int_equal(st.idle, 0);
+    open_gate();
+    wait_count(&finished, (unsigned)n);
+    assert_int_equal(read_count(&most_running), max);
+}
+
 static rill__blocking_pool_t *pool_new(unsigned max, rill_duration_t idle)
 {
     rill__store(&thread_failures, 0, RILL_RELAXED);
@@ -288,18 +317,7 @@ static void test_growth(void **state)
     }
 
     /* Many at once: exactly MAX run together, the rest queue. */
-    mon_reset();
-    for (int i = 0; i < JOBS; i++) {
-        gated_init(&g[i], p, MAX, i);
-        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
-    }
-    wait_count(&running, MAX);
-    rill__blocking_stats(p, &st);
-    assert_int_equal(st.threads, MAX);
-    assert_int_equal(st.idle, 0);
-    open_gate();
-    wait_count(&finished, JOBS);
-    assert_int_equal(read_count(&most_running), MAX);
+    run_saturated(p, g, JOBS, MAX);
     assert_true(wait_stats(p, all_idle));
     rill__blocking_stats(p, &st);
     assert_int_equal(st.threads, MAX); /* no idle timeout: they stay */
@@ -316,20 +334,10 @@ static void test_idle_exit(void **state)
     (void)state;
     enum { MAX = 4 };
     rill__blocking_pool_t *p = pool_new(MAX, RILL_MS(20));
-    rill__blocking_stats_t st;
     gated_t g[MAX];
 
     for (int round = 0; round < 3; round++) {
-        mon_reset();
-        for (int i = 0; i < MAX; i++) {
-            gated_init(&g[i], p, MAX, i);
-            assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
-        }
-        wait_count(&running, MAX);
-        rill__blocking_stats(p, &st);
-        assert_int_equal(st.threads, MAX);
-        open_gate();
-        wait_count(&finished, MAX);
+        run_saturated(p, g, MAX, MAX);
         /* The pool comes back to zero threads by itself. */
         assert_true(wait_stats(p, no_threads));
     }
@@ -375,10 +383,7 @@ static void test_shutdown_cancels_queued(void **state)
     pthread_t helper;
 
     mon_reset();
-    for (int i = 0; i < 4; i++) {
-        gated_init(&g[i], p, 1, i);
-        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
-    }
+    submit_gated(p, g, 4, 1);
     wait_count(&running, 1); /* g[0] runs; g[1..3] are queued */
     assert_int_equal(pthread_create(&helper, NULL, shutdown_main, p), 0);
     /* Shutdown cancels the queued jobs first, then waits for g[0]. */
@@ -411,10 +416,7 @@ static void test_cancel(void **state)
     gated_t g[6];
 
     mon_reset();
-    for (int i = 0; i < 5; i++) {
-        gated_init(&g[i], p, 1, i);
-        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
-    }
+    submit_gated(p, g, 5, 1);
     wait_count(&running, 1);
     assert_false(rill__blocking_cancel(p, &g[0].job)); /* running */
     assert_true(rill__blocking_cancel(p, &g[2].job));  /* middle */
