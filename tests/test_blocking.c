@@ -367,6 +367,40 @@ static void test_zero_idle(void **state)
         assert_int_equal(g[i].runs, 1);
 }
 
+/* A job may submit jobs, itself included, from inside run. */
+typedef struct {
+    rill__blocking_job_t job;
+    rill__blocking_pool_t *pool;
+    unsigned left; /* owned by whichever run is current */
+} relay_t;
+
+static void relay_run(rill__blocking_job_t *job, bool is_cancelled)
+{
+    relay_t *r = RILL_CONTAINER_OF(job, relay_t, job);
+    CHECK(!is_cancelled);
+    if (--r->left > 0) {
+        CHECK(rill__blocking_submit(r->pool, &r->job) == 0);
+        return;
+    }
+    pthread_mutex_lock(&mon_mu);
+    finished++;
+    pthread_cond_broadcast(&mon_cv);
+    pthread_mutex_unlock(&mon_mu);
+}
+
+static void test_submit_from_job(void **state)
+{
+    (void)state;
+    rill__blocking_pool_t *p = pool_new(2, 0);
+    relay_t r[2] = {{{NULL, relay_run}, p, 1000}, {{NULL, relay_run}, p, 1000}};
+
+    mon_reset();
+    assert_int_equal(rill__blocking_submit(p, &r[0].job), 0);
+    assert_int_equal(rill__blocking_submit(p, &r[1].job), 0);
+    wait_count(&finished, 2);
+    pool_free(p);
+}
+
 /* ---- shutdown with queued jobs ---- */
 
 static void *shutdown_main(void *arg)
@@ -472,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_idle_exit),
         cmocka_unit_test(test_zero_idle),
+        cmocka_unit_test(test_submit_from_job),
         cmocka_unit_test(test_shutdown_cancels_queued),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_errors),

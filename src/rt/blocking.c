@@ -30,11 +30,17 @@
 #include <pthread.h>
 #include <time.h>
 
-/* The record of one pool thread, for joining it. */
+/* The record of one pool thread, for joining it. Owned by the thread
+ * while it runs, then by whoever takes it from last_exited (under mu). */
 typedef struct worker {
-    pthread_t tid; /* written by pthread_create under mu */
-    struct rill__blocking_pool *pool;
+    pthread_t tid; /* written by pthread_create under mu, read by the
+                      joiner after it took the record under mu */
+    struct rill__blocking_pool *pool; /* read-only */
 } worker_t;
+
+/* The pool whose thread this is, NULL elsewhere: lets debug builds catch
+ * a job that shuts down its own pool (it would wait for itself). */
+static _Thread_local const struct rill__blocking_pool *current_pool;
 
 struct rill__blocking_pool {
     pthread_mutex_t mu;
@@ -142,6 +148,7 @@ static void *worker_main(void *arg)
     bool timed = false, fresh = true;
     int rc = 0;
 
+    current_pool = p;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         if ((job = pop_job(p)) != NULL) {
@@ -167,13 +174,15 @@ static void *worker_main(void *arg)
             rc = pthread_cond_wait(&p->work, &p->mu);
         p->idle--;
         if (p->notified > 0) {
-            /* Woken for a job (or shutdown): loop to take it. Another
-             * thread may have taken it already; then idle again. */
+            /* Some submit woke an idle thread for a job: this one takes
+             * the call (which thread was signalled does not matter). The
+             * job may be gone to a busy thread already; then idle again. */
             p->notified--;
             continue;
         }
-        /* Queue empty here: nothing queued a job without notifying an
-         * idle thread while one existed. Check anyway before leaving. */
+        /* Time is up; leave only with nothing queued (a job left for
+         * threads already notified may still wait here). A shutdown
+         * wakeup falls through to the check at the top. */
         if (rc == ETIMEDOUT && p->head == NULL)
             break;
     }
@@ -267,6 +276,7 @@ void rill__blocking_pool_shutdown(rill__blocking_pool_t *p)
 
     if (p == NULL)
         return;
+    RILL_ASSERT(current_pool != p);
     pthread_mutex_lock(&p->mu);
     p->shutdown = true;
     jobs = p->head;
