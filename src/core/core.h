@@ -48,8 +48,12 @@ void rill__panic(const char *file, int line, const char *fmt, ...)
         if (!(cond))                                                           \
             rill__panic(__FILE__, __LINE__, "assertion failed: %s", #cond);    \
     } while (0)
-#define RILL_ALWAYS(cond) ((cond) ? 1 : (RILL_ASSERT(cond), 0))
-#define RILL_NEVER(cond) ((cond) ? (RILL_ASSERT(!(cond)), 1) : 0)
+#define RILL_ALWAYS(cond)                                                      \
+    ((cond) ? 1                                                                \
+            : (rill__panic(__FILE__, __LINE__, "expected: %s", #cond), 0))
+#define RILL_NEVER(cond)                                                       \
+    ((cond) ? (rill__panic(__FILE__, __LINE__, "unexpected: %s", #cond), 1)   \
+            : 0)
 #else
 #define RILL_ASSERT(cond) ((void)0)
 #define RILL_ALWAYS(cond) (!!(cond))

@@ -2,6 +2,14 @@
 /*
  * rt_int.h - private to src/rt: the structures of the runtime shared by its
  * files (tasks, workers, the runtime object) and their internal calls.
+ *
+ * Ownership map:
+ *   runtime  owns workers, the inject queue, the timer wheel, the stack
+ *            pool, the blocking pool, and the list of live tasks (sharded).
+ *   worker   owns its local run queue (others may only steal from it), its
+ *            LIFO slot and its scheduler fiber.
+ *   task     is reference counted: the join handle, the run queue entry
+ *            (while NOTIFIED) and every waker clone each hold one reference.
  */
 #ifndef RILL_RT_INT_H
 #define RILL_RT_INT_H
@@ -11,6 +19,15 @@
 #include "futex.h"
 #include "rt.h"
 
+#include "blocking.h"
+#include "stack.h"
+#include "switch.h"
+#include "timer_wheel.h"
+
+#include <pthread.h>
+
+typedef struct rill__worker rill__worker_t;
+
 /* ---- plain-thread parking (park.c) ---- */
 typedef struct rill__parker rill__parker_t;
 rill__parker_t *rill__thread_parker(void);
@@ -19,5 +36,238 @@ void rill__parker_unpark(rill__parker_t *p);
 void rill__thread_park_hint(rill_instant_t deadline);
 /* rill_await on a plain thread. */
 int rill__thread_await(rill_future_t *f, rill_instant_t deadline);
+
+/* ------------------------------------------------------------------------ */
+/* Tasks (task.c)                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The task state word: flags in the low 16 bits, reference count above
+ * (tokio's runtime/task/state.rs layout). Every transition is one CAS.
+ *
+ *   RUNNING       a worker is polling / has switched into the task
+ *   NOTIFIED      the task is in a run queue, or will be put back in one
+ *                 by the worker that is running it (woken while RUNNING)
+ *   COMPLETE      finished; status/result are published (release)
+ *   CANCELLED     rill_task_cancel was called
+ *   JOIN_INTEREST the join handle exists
+ *   JOIN_WAKER    join_waker holds the joiner's waker (see join protocol
+ *                 in task.c)
+ *   JOINED        the handle was consumed (join or detach)
+ */
+#define TS_RUNNING ((uint64_t)1 << 0)
+#define TS_NOTIFIED ((uint64_t)1 << 1)
+#define TS_COMPLETE ((uint64_t)1 << 2)
+#define TS_CANCELLED ((uint64_t)1 << 3)
+#define TS_JOIN_INTEREST ((uint64_t)1 << 4)
+#define TS_JOIN_WAKER ((uint64_t)1 << 5)
+#define TS_JOINED ((uint64_t)1 << 6)
+#define TS_REF_ONE ((uint64_t)1 << 16)
+#define TS_REF_MASK (~(TS_REF_ONE - 1))
+
+enum rill__task_kind {
+    TASK_STACKFUL,
+    TASK_FUTURE,
+    TASK_BLOCKING,
+};
+
+struct rill_task {
+    _Atomic uint64_t state;
+    /* Inject queue link; only under rt->inject_lock. */
+    struct rill_task *next;
+    struct rill_runtime *rt;
+    uint64_t id;
+    uint8_t kind;
+    /* The fields below up to `worker` belong to the worker that has the
+     * task RUNNING (the RUNNING bit is the lock). */
+    bool started;
+    bool exited;
+    int32_t budget;
+    rill__worker_t *worker; /* stackful: the worker it runs on right now */
+    /* Final outcome: written before COMPLETE is set (release), read by the
+     * joiner after it saw COMPLETE (acquire). */
+    int status;
+    void *result;
+    /* Joiner's waker; see the join protocol in task.c. */
+    rill_waker_t join_waker;
+    /* Link in rt's live-task shard; under that shard's lock. */
+    rill__list_t live;
+    uint32_t shard;
+    union {
+        struct {
+            rill__fiber_t fiber;
+            rill__stack_t *stack;
+            size_t stack_size;
+            rill_task_fn fn;
+            void *arg;
+        } sf;
+        struct {
+            rill_future_t *fut;
+        } fu;
+        struct {
+            rill__blocking_job_t job;
+            rill_task_fn fn;
+            void *arg;
+        } bl;
+    } u;
+    char name[32];
+};
+
+/* Allocate a task with one reference for the handle (if has_handle) and
+ * one for the scheduler; registers it as live. */
+int rill__task_new(struct rill_runtime *rt, uint8_t kind,
+                   const rill_spawn_opts_t *opts, bool has_handle,
+                   struct rill_task **out);
+void rill__task_ref_dec(struct rill_task *t);
+/* Publish the outcome, wake the joiner, unregister from the live list. */
+void rill__task_complete(struct rill_task *t, int status, void *result);
+/* Schedule a task that was woken (caller transferred one reference). */
+void rill__task_schedule(struct rill_task *t, bool yield);
+/* The task's own waker (borrowed: no reference taken). */
+rill_waker_t rill__task_waker(struct rill_task *t);
+/* Wake a task by reference. */
+void rill__task_wake_by_ref(struct rill_task *t);
+/* rill_await inside a stackful task. */
+int rill__task_await(struct rill_task *t, rill_future_t *f,
+                     rill_instant_t deadline);
+
+/* ------------------------------------------------------------------------ */
+/* Run queues (queue.c)                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define RILL_LOCALQ_CAP 256
+#define RILL_LOCALQ_MASK (RILL_LOCALQ_CAP - 1)
+
+/*
+ * A worker's local run queue: a bounded ring that its owner pushes at the
+ * tail and pops at the head (FIFO), and that other workers steal half of
+ * from the head (tokio's multi_thread/queue.rs design). `head` packs two
+ * 32-bit indices: `steal` (where a steal in progress began) and `real`
+ * (the next task to pop). Slots are atomics accessed relaxed: the
+ * acquire/release on head and tail orders them.
+ */
+typedef struct rill__localq {
+    RILL_ALIGN_CL _Atomic uint64_t head; /* pack(steal, real) */
+    RILL_ALIGN_CL _Atomic uint32_t tail; /* written by the owner only */
+    _Atomic(struct rill_task *) buf[RILL_LOCALQ_CAP];
+} rill__localq_t;
+
+void rill__localq_init(rill__localq_t *q);
+/* Owner: push to the tail; on overflow moves half the queue plus t to the
+ * runtime's inject queue. */
+void rill__localq_push(rill__localq_t *q, struct rill_task *t,
+                       struct rill_runtime *rt);
+/* Owner: pop from the head, NULL if empty. */
+struct rill_task *rill__localq_pop(rill__localq_t *q);
+/* Thief: move about half of src into dst (dst's owner calling) and return
+ * one task to run now, or NULL. */
+struct rill_task *rill__localq_steal(rill__localq_t *src, rill__localq_t *dst);
+bool rill__localq_is_empty(rill__localq_t *q);
+uint32_t rill__localq_len(rill__localq_t *q);
+
+/* The runtime-wide inject queue (mutex + list; len readable lock-free). */
+void rill__inject_push(struct rill_runtime *rt, struct rill_task *t);
+void rill__inject_push_batch(struct rill_runtime *rt, struct rill_task *first,
+                             struct rill_task *last, size_t n);
+struct rill_task *rill__inject_pop(struct rill_runtime *rt);
+
+/* ------------------------------------------------------------------------ */
+/* Workers and the runtime (sched.c, runtime.c)                              */
+/* ------------------------------------------------------------------------ */
+
+struct rill__worker {
+    rill__localq_t q;
+    struct rill_runtime *rt;
+    unsigned index;
+    /* Owner-only fields. */
+    struct rill_task *lifo; /* the task woken last by this worker */
+    unsigned lifo_runs;     /* consecutive LIFO runs (capped) */
+    uint32_t rng;
+    uint64_t tick;
+    bool searching;
+    rill__fiber_t fiber; /* the scheduler loop's own context */
+    pthread_t thread;
+    /* Futex word: 1 while parked (or about to), 0 to wake. */
+    RILL_ALIGN_CL _Atomic uint32_t sleep_word;
+    /* Counters: written by the owner (relaxed: monotonic statistics),
+     * read by rill_runtime_stats. */
+    _Atomic uint64_t polls, steals, parks, wakeups;
+};
+
+#define RILL_LIVE_SHARDS 16
+
+struct rill_runtime {
+    rill_runtime_config_t cfg;
+    unsigned nworkers;
+    rill__worker_t *workers;
+
+    /* Inject queue: tasks scheduled from outside a worker, overflow. */
+    pthread_mutex_t inject_lock;
+    struct rill_task *inject_head, *inject_tail; /* under inject_lock */
+    _Atomic size_t inject_len; /* written under lock, read lock-free */
+
+    /* Idle workers. sleepers[] is a stack of worker indices under
+     * idle_lock; nsleeping mirrors its size for lock-free checks. */
+    pthread_mutex_t idle_lock;
+    unsigned *sleepers;
+    unsigned nsleepers;
+    _Atomic uint32_t nsleeping;
+    _Atomic uint32_t nsearching;
+
+    /* Lifecycle. */
+    _Atomic bool shutting_down; /* no new tasks; live ones cancelled */
+    _Atomic bool stopping;      /* workers exit their loops */
+    _Atomic uint64_t alive;     /* tasks spawned, not yet complete */
+    _Atomic uint32_t alive_word; /* futex: bumped when alive hits 0 */
+    struct {
+        pthread_mutex_t lock;
+        rill__list_t list;
+    } live[RILL_LIVE_SHARDS];
+
+    /* Time. The wheel and every armed sleep op are under timer_lock.
+     * next_deadline caches the wheel's earliest deadline for lock-free
+     * "anything due?" checks; vnow is the virtual clock. */
+    pthread_mutex_t timer_lock;
+    rill__wheel_t wheel;
+    _Atomic int64_t next_deadline;
+    _Atomic int64_t vnow;
+    _Atomic int64_t timer_sleep_until; /* deadline the timer owner sleeps to */
+    _Atomic int timer_owner;           /* worker index + 1 that sleeps on
+                                          the next deadline, 0 = none */
+    _Atomic uint64_t timers_fired;
+
+    /* Pools. */
+    rill__stack_pool_t *stacks;
+    rill__blocking_pool_t *blocking;
+    _Atomic uint32_t blocking_active; /* jobs running: hold the virtual
+                                         clock still */
+
+    _Atomic uint64_t spawned;
+    _Atomic uint64_t foreign_wakeups; /* wakes from outside any worker */
+};
+
+/* The worker running on this thread, or NULL. */
+rill__worker_t *rill__tls_worker(void);
+void rill__tls_set_worker(rill__worker_t *w);
+struct rill_task *rill__tls_task(void);
+void rill__tls_set_task(struct rill_task *t);
+
+/* Tell idle workers there is work (after pushing to any queue). */
+void rill__notify_work(struct rill_runtime *rt);
+/* Wake every worker (stop, timer changes). */
+void rill__wake_worker(struct rill_runtime *rt, unsigned index);
+/* Worker thread body. */
+void *rill__worker_main(void *arg);
+
+/* A blocking job ended or was taken back before it ran (runtime.c). */
+void rill__blocking_job_done(struct rill_runtime *rt);
+
+/* ---- time (time.c) ---- */
+rill_instant_t rill__rt_now(struct rill_runtime *rt);
+/* Fire every timer due at `now`; returns how many fired. */
+size_t rill__timers_fire(struct rill_runtime *rt, rill_instant_t now);
+/* Virtual clock: jump to the next deadline and fire; false if none. */
+bool rill__virtual_advance(struct rill_runtime *rt);
+void rill__timers_init(struct rill_runtime *rt);
 
 #endif

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.c - the workers: where tasks run, how they are scheduled, how idle
+ * workers find work or go to sleep.
+ *
+ * Scheduling a woken task:
+ *   - woken by a task running on a worker of the same runtime: into that
+ *     worker's LIFO slot, so a message passed to another task is handled
+ *     next, on the same core, while it is still in cache; the task the
+ *     slot held moves to the local queue (and idle workers are told);
+ *   - yielding: to the back of the local queue;
+ *   - from anywhere else: to the inject queue, and an idle worker is woken.
+ *
+ * Idle protocol (no lost wakeups):
+ *   producer:  push work; seq_cst fence; if no worker is searching and
+ *              some sleep, wake one;
+ *   sleeper:   register in `sleepers` (nsleeping++); seq_cst fence;
+ *              re-check every queue; only then wait on its futex.
+ * The fences order "push" before "read nsleeping" and "nsleeping++" before
+ * "re-check queues": at least one side sees the other. A worker that finds
+ * nothing first spins (searching) for a short while: on these machines a
+ * futex round trip costs ~14 us, a hand-off through a spinning worker far
+ * less.
+ *
+ * Timers: the first worker to sleep with no timer owner becomes the timer
+ * owner and sleeps only until the next deadline; with a virtual clock the
+ * last worker to go idle jumps the clock to the next deadline instead.
+ */
+#include "rt_int.h"
+
+#include <sched.h>
+#include <sys/prctl.h>
+
+#define LIFO_MAX_RUNS 3
+#define GLOBAL_QUEUE_INTERVAL 61 /* ticks between inject-first checks */
+#define MAINTENANCE_INTERVAL 61  /* ticks between timer checks */
+#define SPIN_ROUNDS 64
+
+void rill__notify_work(struct rill_runtime *rt)
+{
+    /* seq_cst: pairs with the fence in worker_park (see the file head). */
+    rill__fence(RILL_SEQ_CST);
+    if (rill__load(&rt->nsearching, RILL_RELAXED) != 0 ||
+        rill__load(&rt->nsleeping, RILL_RELAXED) == 0)
+        return;
+    pthread_mutex_lock(&rt->idle_lock);
+    if (rt->nsleepers == 0) {
+        pthread_mutex_unlock(&rt->idle_lock);
+        return;
+    }
+    unsigned idx = rt->sleepers[--rt->nsleepers];
+    rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
+    pthread_mutex_unlock(&rt->idle_lock);
+    rill__wake_worker(rt, idx);
+}
+
+void rill__wake_worker(struct rill_runtime *rt, unsigned index)
+{
+    rill__worker_t *w = &rt->workers[index];
+    /* release: pairs with the acquire exchange after the futex wait. */
+    if (rill__xchg(&w->sleep_word, 0, RILL_RELEASE) == 1)
+        rill__futex_wake(&w->sleep_word, 1);
+}
+
+void rill__task_schedule(struct rill_task *t, bool yield)
+{
+    struct rill_runtime *rt = t->rt;
+    rill__worker_t *w = rill__tls_worker();
+    if (w && w->rt == rt && !rill__load(&rt->stopping, RILL_RELAXED)) {
+        if (yield) {
+            rill__localq_push(&w->q, t, rt);
+            rill__notify_work(rt);
+            return;
+        }
+        struct rill_task *prev = w->lifo;
+        w->lifo = t;
+        if (prev) {
+            rill__localq_push(&w->q, prev, rt);
+            rill__notify_work(rt);
+        }
+        return;
+    }
+    t->next = NULL;
+    rill__inject_push(rt, t);
+    rill__notify_work(rt);
+}
+
+/* ---- running one task ---- */
+
+static void task_entry(void *arg)
+{
+    struct rill_task *t = arg;
+    t->result = t->u.sf.fn(t->u.sf.arg);
+    t->exited = true;
+    rill__fiber_exit(&t->u.sf.fiber, &t->worker->fiber);
+}
+
+/* The run ended with the task suspended/pending: drop RUNNING; if it was
+ * woken meanwhile, queue it again (the run queue's reference goes with
+ * it), else drop the run queue's reference. */
+static void after_pending(rill__worker_t *w, struct rill_task *t)
+{
+    uint64_t s = rill__load(&t->state, RILL_RELAXED);
+    /* acq_rel: release publishes this run's writes to the next worker
+     * that runs the task; acquire orders us after the wakers. */
+    while (!rill__cas_weak(&t->state, &s, s & ~TS_RUNNING, RILL_ACQ_REL,
+                           RILL_RELAXED))
+        ;
+    if (s & TS_NOTIFIED) {
+        rill__localq_push(&w->q, t, w->rt);
+        rill__notify_work(w->rt);
+        return;
+    }
+    rill__task_ref_dec(t);
+}
+
+static void finish(struct rill_task *t, int status, void *result)
+{
+    rill__task_complete(t, status, result);
+    rill__task_ref_dec(t); /* the run queue's reference */
+}
+
+static void run_stackful(rill__worker_t *w, struct rill_task *t, uint64_t s)
+{
+    struct rill_runtime *rt = w->rt;
+    if (!t->started) {
+        if (s & TS_CANCELLED) {
+            finish(t, RILL_ECANCELED, NULL);
+            return;
+        }
+        int rc = rill__stack_get(rt->stacks, t->u.sf.stack_size,
+                                 &t->u.sf.stack);
+        if (rc) {
+            finish(t, rc, NULL);
+            return;
+        }
+        rill__stack_set_owner(t->u.sf.stack, t->id, t->name);
+        rill__fiber_init(&t->u.sf.fiber, t->u.sf.stack->lo,
+                         t->u.sf.stack->size, task_entry, t);
+        t->started = true;
+        t->budget = rt->cfg.coop_budget;
+    }
+    t->worker = w;
+    rill__tls_set_task(t);
+    rill__fiber_switch(&w->fiber, &t->u.sf.fiber);
+    rill__tls_set_task(NULL);
+    if (t->exited) {
+        rill__fiber_destroy(&t->u.sf.fiber);
+        rill__stack_put(rt->stacks, t->u.sf.stack);
+        t->u.sf.stack = NULL;
+        finish(t, 0, t->result);
+        return;
+    }
+    after_pending(w, t);
+}
+
+static void run_future(rill__worker_t *w, struct rill_task *t, uint64_t s)
+{
+    rill_future_t *f = t->u.fu.fut;
+    int r;
+    if (s & TS_CANCELLED) {
+        r = t->started ? rill_future_cancel(f) : RILL_PENDING;
+        if (r == RILL_PENDING)
+            r = RILL_ECANCELED;
+    } else {
+        t->started = true;
+        rill_waker_t wk = rill__task_waker(t);
+        rill_cx_t cx = {&wk, w->rt->cfg.coop_budget, NULL};
+        r = rill_future_poll(f, &cx);
+        if (r == RILL_PENDING) {
+            after_pending(w, t);
+            return;
+        }
+    }
+    if (f->vtable->drop)
+        f->vtable->drop(f);
+    finish(t, r, NULL);
+}
+
+static void run_task(rill__worker_t *w, struct rill_task *t)
+{
+    uint64_t s = rill__load(&t->state, RILL_RELAXED);
+    /* acquire: pairs with the release in wake / after_pending, so this run
+     * sees everything written before the task was scheduled. */
+    while (!rill__cas_weak(&t->state, &s, (s & ~TS_NOTIFIED) | TS_RUNNING,
+                           RILL_ACQUIRE, RILL_RELAXED))
+        ;
+    RILL_ASSERT(!(s & TS_COMPLETE));
+    rill__fetch_add(&w->polls, 1, RILL_RELAXED);
+    if (t->kind == TASK_STACKFUL)
+        run_stackful(w, t, s);
+    else
+        run_future(w, t, s);
+}
+
+/* ---- finding work ---- */
+
+static uint32_t xorshift(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+static struct rill_task *next_local(rill__worker_t *w)
+{
+    struct rill_runtime *rt = w->rt;
+    w->tick++;
+    if (w->tick % GLOBAL_QUEUE_INTERVAL == 0) {
+        struct rill_task *t = rill__inject_pop(rt);
+        if (t)
+            return t;
+    }
+    if (w->lifo) {
+        struct rill_task *t = w->lifo;
+        w->lifo = NULL;
+        if (w->lifo_runs < LIFO_MAX_RUNS) {
+            w->lifo_runs++;
+            return t;
+        }
+        /* Two tasks ping-ponging through the LIFO slot must not starve
+         * the rest of the queue. */
+        rill__localq_push(&w->q, t, rt);
+    }
+    w->lifo_runs = 0;
+    struct rill_task *t = rill__localq_pop(&w->q);
+    if (t)
+        return t;
+    return rill__inject_pop(rt);
+}
+
+static bool start_searching(rill__worker_t *w)
+{
+    struct rill_runtime *rt = w->rt;
+    /* At most half of the workers search at once (tokio's rule): more
+     * would only contend on the same victims. */
+    uint32_t n = rill__load(&rt->nsearching, RILL_RELAXED);
+    if (2 * n >= rt->nworkers)
+        return false;
+    rill__fetch_add(&rt->nsearching, 1, RILL_SEQ_CST);
+    w->searching = true;
+    return true;
+}
+
+/* found: the search ended with a task in hand. */
+static void stop_searching(rill__worker_t *w, bool found)
+{
+    if (!w->searching)
+        return;
+    w->searching = false;
+    /* The last searcher that found work wakes another worker, so queued
+     * work keeps spreading to idle cores. One that found nothing is about
+     * to park, and re-checks the queues there. */
+    if (rill__fetch_sub(&w->rt->nsearching, 1, RILL_SEQ_CST) == 1 && found)
+        rill__notify_work(w->rt);
+}
+
+static struct rill_task *steal_work(rill__worker_t *w)
+{
+    struct rill_runtime *rt = w->rt;
+    unsigned n = rt->nworkers;
+    unsigned start = n > 1 ? xorshift(&w->rng) % n : 0;
+    for (unsigned i = 0; i < n; i++) {
+        rill__worker_t *v = &rt->workers[(start + i) % n];
+        if (v == w)
+            continue;
+        struct rill_task *t = rill__localq_steal(&v->q, &w->q);
+        if (t) {
+            rill__fetch_add(&w->steals, 1, RILL_RELAXED);
+            return t;
+        }
+    }
+    return rill__inject_pop(rt);
+}
+
+static bool work_visible(struct rill_runtime *rt)
+{
+    if (rill__load(&rt->inject_len, RILL_RELAXED))
+        return true;
+    for (unsigned i = 0; i < rt->nworkers; i++)
+        if (!rill__localq_is_empty(&rt->workers[i].q))
+            return true;
+    return false;
+}
+
+/* Remove w from the sleeper stack if it is still there. */
+static void sleepers_remove(struct rill_runtime *rt, rill__worker_t *w)
+{
+    pthread_mutex_lock(&rt->idle_lock);
+    for (unsigned i = 0; i < rt->nsleepers; i++) {
+        if (rt->sleepers[i] == w->index) {
+            rt->sleepers[i] = rt->sleepers[--rt->nsleepers];
+            rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rt->idle_lock);
+}
+
+static void fire_due_timers(struct rill_runtime *rt)
+{
+    if (rt->cfg.virtual_clock)
+        return;
+    rill_instant_t next = rill__load(&rt->next_deadline, RILL_ACQUIRE);
+    if (next == RILL_FOREVER)
+        return;
+    rill_instant_t now = rill__mono_now();
+    if (now >= next)
+        rill__timers_fire(rt, now);
+}
+
+static void worker_park(rill__worker_t *w)
+{
+    struct rill_runtime *rt = w->rt;
+    rill__store(&w->sleep_word, 1, RILL_RELAXED);
+    pthread_mutex_lock(&rt->idle_lock);
+    rt->sleepers[rt->nsleepers++] = w->index;
+    rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
+    uint32_t sleeping = rt->nsleepers;
+    pthread_mutex_unlock(&rt->idle_lock);
+    /* seq_cst: pairs with the fence in rill__notify_work. */
+    rill__fence(RILL_SEQ_CST);
+
+    if (work_visible(rt) || rill__load(&rt->stopping, RILL_ACQUIRE)) {
+        sleepers_remove(rt, w);
+        rill__store(&w->sleep_word, 0, RILL_RELAXED);
+        return;
+    }
+    if (rt->cfg.virtual_clock) {
+        /* The last worker to go idle moves virtual time, unless a
+         * blocking job (which may still send something) is running. */
+        if (sleeping == rt->nworkers &&
+            rill__load(&rt->blocking_active, RILL_ACQUIRE) == 0 &&
+            rill__virtual_advance(rt)) {
+            sleepers_remove(rt, w);
+            rill__store(&w->sleep_word, 0, RILL_RELAXED);
+            return;
+        }
+    }
+    rill_instant_t until = RILL_FOREVER;
+    int no_owner = 0;
+    bool timer_owner =
+        !rt->cfg.virtual_clock &&
+        rill__cas(&rt->timer_owner, &no_owner, (int)w->index + 1,
+                  RILL_ACQ_REL, RILL_RELAXED);
+    if (timer_owner) {
+        until = rill__load(&rt->next_deadline, RILL_ACQUIRE);
+        rill__store(&rt->timer_sleep_until, until, RILL_SEQ_CST);
+        /* A timer armed between our load and the store above either saw
+         * our store (and wakes us) or is caught by this re-read. */
+        rill_instant_t again = rill__load(&rt->next_deadline, RILL_SEQ_CST);
+        if (again < until) {
+            until = again;
+            rill__store(&rt->timer_sleep_until, until, RILL_SEQ_CST);
+        }
+    }
+    rill__fetch_add(&w->parks, 1, RILL_RELAXED);
+    while (rill__load(&w->sleep_word, RILL_ACQUIRE) == 1) {
+        rill__futex_wait(&w->sleep_word, 1, until);
+        if (until != RILL_FOREVER && rill__mono_now() >= until)
+            break;
+    }
+    if (timer_owner) {
+        rill__store(&rt->timer_sleep_until, RILL_FOREVER, RILL_RELAXED);
+        rill__store(&rt->timer_owner, 0, RILL_RELEASE);
+    }
+    sleepers_remove(rt, w);
+    rill__store(&w->sleep_word, 0, RILL_RELAXED);
+    fire_due_timers(rt);
+}
+
+void *rill__worker_main(void *arg)
+{
+    rill__worker_t *w = arg;
+    struct rill_runtime *rt = w->rt;
+    /* 1 us timer slack: sleeps here are precise (the default 50 us slack
+     * would blur sub-millisecond timers). */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    rill__tls_set_worker(w);
+    rill__fiber_init_thread(&w->fiber);
+    if (rt->cfg.stack_overflow_handler)
+        rill__stack_thread_init();
+    while (!rill__load(&rt->stopping, RILL_ACQUIRE)) {
+        struct rill_task *t = next_local(w);
+        if (!t && start_searching(w)) {
+            for (int spin = 0; spin < SPIN_ROUNDS && !t; spin++) {
+                t = steal_work(w);
+                if (!t)
+                    rill__cpu_relax();
+            }
+            stop_searching(w, t != NULL);
+        }
+        if (!t) {
+            fire_due_timers(rt);
+            if (w->lifo || !rill__localq_is_empty(&w->q))
+                continue;
+            worker_park(w);
+            continue;
+        }
+        run_task(w, t);
+        if (w->tick % MAINTENANCE_INTERVAL == 0)
+            fire_due_timers(rt);
+    }
+    if (rt->cfg.stack_overflow_handler)
+        rill__stack_thread_fini();
+    rill__tls_set_worker(NULL);
+    return NULL;
+}

@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * task.c - the task object: its state machine, its waker, spawn, join,
+ * detach, cancel, and awaiting inside a stackful task.
+ *
+ * Wake (any thread, any number of times; see TS_* in rt_int.h):
+ *   COMPLETE or NOTIFIED set  -> nothing to do (no double scheduling)
+ *   RUNNING                   -> set NOTIFIED; the worker re-queues the
+ *                                task when the current run ends
+ *   idle                      -> set NOTIFIED, take a reference for the
+ *                                run queue, schedule
+ * so a wake racing with the task's own poll is never lost: either the
+ * poll has not yet ended (NOTIFIED is seen by the worker afterwards) or
+ * it has (the waker schedules).
+ *
+ * Join protocol (after tokio's JOIN_WAKER):
+ *   - the joiner writes join_waker only while JOIN_WAKER is clear, then
+ *     sets JOIN_WAKER by CAS (release), which fails if COMPLETE is set;
+ *   - completion sets COMPLETE; if JOIN_WAKER was set it takes the waker
+ *     out of the task and wakes it; the joiner never touches join_waker
+ *     again once it saw JOIN_WAKER and COMPLETE together.
+ */
+#include "rt_int.h"
+
+#include <sched.h>
+#include <string.h>
+
+static _Atomic uint64_t next_task_id = 1;
+
+/* ---- TLS, read afresh through non-inlined calls ---- */
+
+/*
+ * A stackful task may suspend on one worker thread and resume on another.
+ * The compiler is allowed to cache the address of a thread-local variable
+ * across a call, so every access goes through these functions, which are
+ * never inlined and so re-read the thread pointer on each call.
+ */
+static _Thread_local rill__worker_t *tls_worker;
+static _Thread_local struct rill_task *tls_task;
+
+__attribute__((noinline)) rill__worker_t *rill__tls_worker(void)
+{
+    __asm__ __volatile__("" ::: "memory");
+    return tls_worker;
+}
+__attribute__((noinline)) void rill__tls_set_worker(rill__worker_t *w)
+{
+    tls_worker = w;
+}
+__attribute__((noinline)) struct rill_task *rill__tls_task(void)
+{
+    __asm__ __volatile__("" ::: "memory");
+    return tls_task;
+}
+__attribute__((noinline)) void rill__tls_set_task(struct rill_task *t)
+{
+    tls_task = t;
+}
+
+struct rill_task *rill__current_task(void)
+{
+    return rill__tls_task();
+}
+
+struct rill_runtime *rill__current_runtime(void)
+{
+    rill__worker_t *w = rill__tls_worker();
+    return w ? w->rt : NULL;
+}
+
+rill_runtime_t *rill_runtime_current(void)
+{
+    return rill__current_runtime();
+}
+
+rill_task_t *rill_task_current(void)
+{
+    return rill__tls_task();
+}
+
+bool rill_task_is_cancelled(void)
+{
+    struct rill_task *t = rill__tls_task();
+    return t && (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED);
+}
+
+/* ---- references ---- */
+
+static void task_free(struct rill_task *t)
+{
+    RILL_ASSERT(!rill__list_linked(&t->live));
+    rill_waker_release(&t->join_waker);
+    rill__free(t);
+}
+
+static void task_ref_inc(struct rill_task *t)
+{
+    /* relaxed: a new reference is made from an existing one. */
+    rill__fetch_add(&t->state, TS_REF_ONE, RILL_RELAXED);
+}
+
+void rill__task_ref_dec(struct rill_task *t)
+{
+    /* acq_rel: the last holder must see all writes of the others before
+     * freeing (the release halves of their decrements). */
+    uint64_t prev = rill__fetch_sub(&t->state, TS_REF_ONE, RILL_ACQ_REL);
+    RILL_ASSERT((prev & TS_REF_MASK) >= TS_REF_ONE);
+    if ((prev & TS_REF_MASK) == TS_REF_ONE)
+        task_free(t);
+}
+
+/* ---- the task waker ---- */
+
+static rill_waker_t tk_clone(const void *d);
+static void tk_wake_by_ref(const void *d)
+{
+    rill__task_wake_by_ref((struct rill_task *)d);
+}
+static void tk_release(const void *d)
+{
+    rill__task_ref_dec((struct rill_task *)d);
+}
+static void tk_wake(const void *d)
+{
+    rill__task_wake_by_ref((struct rill_task *)d);
+    rill__task_ref_dec((struct rill_task *)d);
+}
+static const rill_waker_vtable_t task_waker_vtable = {tk_clone, tk_wake,
+                                                      tk_wake_by_ref,
+                                                      tk_release};
+static rill_waker_t tk_clone(const void *d)
+{
+    task_ref_inc((struct rill_task *)d);
+    return (rill_waker_t){&task_waker_vtable, d};
+}
+
+rill_waker_t rill__task_waker(struct rill_task *t)
+{
+    return (rill_waker_t){&task_waker_vtable, t};
+}
+
+void rill__task_wake_by_ref(struct rill_task *t)
+{
+    uint64_t s = rill__load(&t->state, RILL_ACQUIRE);
+    uint64_t n;
+    do {
+        if (s & (TS_COMPLETE | TS_NOTIFIED))
+            return;
+        n = s | TS_NOTIFIED;
+        if (!(s & TS_RUNNING))
+            n += TS_REF_ONE; /* the run queue's reference */
+        /* acq_rel: release publishes what the waker's caller wrote (an
+         * item in a channel) to the worker that acquires this state when
+         * it starts the run; acquire orders us after the last run. */
+    } while (!rill__cas_weak(&t->state, &s, n, RILL_ACQ_REL, RILL_ACQUIRE));
+    if (s & TS_RUNNING)
+        return; /* the worker running it re-queues it */
+    rill__worker_t *w = rill__tls_worker();
+    if (w)
+        rill__fetch_add(&w->wakeups, 1, RILL_RELAXED);
+    else
+        rill__fetch_add(&t->rt->foreign_wakeups, 1, RILL_RELAXED);
+    rill__task_schedule(t, false);
+}
+
+/* ---- creation ---- */
+
+int rill__task_new(struct rill_runtime *rt, uint8_t kind,
+                   const rill_spawn_opts_t *opts, bool has_handle,
+                   struct rill_task **out)
+{
+    struct rill_task *t = rill__calloc(1, sizeof *t);
+    if (!t)
+        return RILL_ENOMEM;
+    t->rt = rt;
+    t->kind = kind;
+    /* relaxed: ids only need to be unique. */
+    t->id = rill__fetch_add(&next_task_id, 1, RILL_RELAXED);
+    if (opts && opts->name) {
+        strncpy(t->name, opts->name, sizeof t->name - 1);
+        t->name[sizeof t->name - 1] = '\0';
+    }
+    /* One reference for the scheduler (the task starts NOTIFIED: it is
+     * about to be queued) and one for the handle. */
+    uint64_t s = TS_NOTIFIED + TS_REF_ONE;
+    if (has_handle)
+        s += TS_REF_ONE + TS_JOIN_INTEREST;
+    rill__store(&t->state, s, RILL_RELAXED);
+    t->join_waker = RILL_WAKER_NONE;
+    t->shard = (uint32_t)(t->id % RILL_LIVE_SHARDS);
+
+    /* Register as live. Under the shard lock so rill_runtime_shutdown,
+     * which sets shutting_down before walking the shards under the same
+     * locks, either sees this task or we see its flag. */
+    pthread_mutex_lock(&rt->live[t->shard].lock);
+    if (rill__load(&rt->shutting_down, RILL_RELAXED)) {
+        pthread_mutex_unlock(&rt->live[t->shard].lock);
+        rill__free(t);
+        return RILL_ESHUTDOWN;
+    }
+    rill__list_push_back(&rt->live[t->shard].list, &t->live);
+    rill__fetch_add(&rt->alive, 1, RILL_RELAXED);
+    pthread_mutex_unlock(&rt->live[t->shard].lock);
+    rill__fetch_add(&rt->spawned, 1, RILL_RELAXED);
+    *out = t;
+    return 0;
+}
+
+void rill__task_complete(struct rill_task *t, int status, void *result)
+{
+    struct rill_runtime *rt = t->rt;
+    t->status = status;
+    t->result = result;
+    pthread_mutex_lock(&rt->live[t->shard].lock);
+    rill__list_remove(&t->live);
+    pthread_mutex_unlock(&rt->live[t->shard].lock);
+
+    /* Not alive any more before the joiner can see COMPLETE, so a joiner
+     * reading the counters right after join sees this task gone.
+     * seq_cst on both (and in rill_runtime_shutdown): shutdown stores
+     * shutting_down then reads alive, we decrement alive then read
+     * shutting_down; seq_cst guarantees one of us sees the other, so the
+     * last task never leaves shutdown asleep. */
+    if (rill__fetch_sub(&rt->alive, 1, RILL_SEQ_CST) == 1 &&
+        rill__load(&rt->shutting_down, RILL_SEQ_CST)) {
+        rill__fetch_add(&rt->alive_word, 1, RILL_RELEASE);
+        rill__futex_wake(&rt->alive_word, 1 << 30);
+    }
+
+    uint64_t s = rill__load(&t->state, RILL_RELAXED);
+    /* acq_rel: release publishes status/result to the joiner (acquire in
+     * join_poll); acquire makes the joiner's join_waker visible. */
+    while (!rill__cas_weak(&t->state, &s, (s | TS_COMPLETE) & ~TS_RUNNING,
+                           RILL_ACQ_REL, RILL_RELAXED))
+        ;
+    if (s & TS_JOIN_WAKER) {
+        rill_waker_t w = t->join_waker;
+        t->join_waker = RILL_WAKER_NONE;
+        rill_waker_wake(&w);
+    }
+}
+
+/* ---- spawn ---- */
+
+static int spawn_common(struct rill_runtime *rt, struct rill_task *t,
+                        rill_task_t **handle)
+{
+    if (handle)
+        *handle = t;
+    rill__task_schedule(t, false);
+    return 0;
+}
+
+int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
+                  const rill_spawn_opts_t *opts, rill_task_fn fn, void *arg)
+{
+    if (task)
+        *task = NULL;
+    if (!rt)
+        rt = rill__current_runtime();
+    if (!rt)
+        return RILL_MISUSE("rill_spawn", "no runtime: call it from a task "
+                                         "or use rill_spawn_on");
+    if (!fn)
+        return RILL_MISUSE("rill_spawn", "NULL task function");
+    size_t ss = opts && opts->stack_size ? opts->stack_size
+                                         : rt->cfg.stack_size;
+    if (ss < 16 * 1024 || ss > 64 * 1024 * 1024)
+        return RILL_MISUSE("rill_spawn", "stack size %zu out of range "
+                                         "[16 KiB, 64 MiB]", ss);
+    struct rill_task *t;
+    int rc = rill__task_new(rt, TASK_STACKFUL, opts, task != NULL, &t);
+    if (rc)
+        return rc;
+    t->u.sf.fn = fn;
+    t->u.sf.arg = arg;
+    t->u.sf.stack_size = ss;
+    return spawn_common(rt, t, task);
+}
+
+int rill_spawn_on(rill_runtime_t *rt, rill_task_t **task, rill_task_fn fn,
+                  void *arg)
+{
+    if (!rt)
+        return RILL_MISUSE("rill_spawn_on", "NULL runtime");
+    return rill_spawn_ex(rt, task, NULL, fn, arg);
+}
+
+int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg)
+{
+    return rill_spawn_ex(NULL, task, NULL, fn, arg);
+}
+
+int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
+                      rill_future_t *fut)
+{
+    if (task)
+        *task = NULL;
+    if (!rt)
+        rt = rill__current_runtime();
+    if (!rt)
+        return RILL_MISUSE("rill_spawn_future", "no runtime");
+    if (!fut || !fut->vtable || !fut->vtable->poll)
+        return RILL_MISUSE("rill_spawn_future", "NULL future or vtable");
+    struct rill_task *t;
+    int rc = rill__task_new(rt, TASK_FUTURE, NULL, task != NULL, &t);
+    if (rc)
+        return rc;
+    t->u.fu.fut = fut;
+    return spawn_common(rt, t, task);
+}
+
+/* ---- join ---- */
+
+typedef struct join_op {
+    rill_future_t base;
+    struct rill_task *t;
+    void **result;
+} join_op_t;
+
+static int join_output(join_op_t *op)
+{
+    struct rill_task *t = op->t;
+    if (op->result && t->kind != TASK_FUTURE)
+        *op->result = t->result;
+    return t->status;
+}
+
+static int join_poll(rill_future_t *f, rill_cx_t *cx)
+{
+    join_op_t *op = (join_op_t *)f;
+    struct rill_task *t = op->t;
+    /* acquire: pairs with the release in rill__task_complete. */
+    uint64_t s = rill__load(&t->state, RILL_ACQUIRE);
+    if (s & TS_COMPLETE)
+        return join_output(op);
+    if (s & TS_JOIN_WAKER) {
+        if (rill_waker_will_wake(&t->join_waker, cx->waker))
+            return RILL_PENDING;
+        /* Take the waker slot back to replace it. */
+        do {
+            if (s & TS_COMPLETE)
+                return join_output(op);
+        } while (!rill__cas_weak(&t->state, &s, s & ~TS_JOIN_WAKER,
+                                 RILL_ACQUIRE, RILL_ACQUIRE));
+        rill_waker_release(&t->join_waker);
+    }
+    t->join_waker = rill_waker_clone(cx->waker);
+    s = rill__load(&t->state, RILL_RELAXED);
+    do {
+        if (s & TS_COMPLETE) {
+            rill_waker_release(&t->join_waker);
+            /* acquire for the output: pairs with completion's release. */
+            rill__fence(RILL_ACQUIRE);
+            return join_output(op);
+        }
+        /* release: the completer reads join_waker after seeing the bit. */
+    } while (!rill__cas_weak(&t->state, &s, s | TS_JOIN_WAKER, RILL_ACQ_REL,
+                             RILL_RELAXED));
+    return RILL_PENDING;
+}
+
+static const rill_future_vtable_t join_vtable = {join_poll, NULL, NULL};
+
+/* Consume the handle: clear interest, drop a registered join waker. */
+static void handle_drop(struct rill_task *t)
+{
+    uint64_t s = rill__load(&t->state, RILL_ACQUIRE);
+    uint64_t n;
+    do {
+        n = (s & ~(TS_JOIN_INTEREST)) | TS_JOINED;
+        if (!(s & TS_COMPLETE))
+            n &= ~TS_JOIN_WAKER;
+    } while (!rill__cas_weak(&t->state, &s, n, RILL_ACQ_REL, RILL_ACQUIRE));
+    /* Not complete and we cleared JOIN_WAKER: the waker is ours again. */
+    if (!(s & TS_COMPLETE) && (s & TS_JOIN_WAKER))
+        rill_waker_release(&t->join_waker);
+    rill__task_ref_dec(t);
+}
+
+static int handle_check(const char *api, struct rill_task *t)
+{
+    if (!t)
+        return RILL_MISUSE(api, "NULL task handle");
+    uint64_t s = rill__load(&t->state, RILL_ACQUIRE);
+    if ((s & TS_JOINED) || !(s & TS_JOIN_INTEREST))
+        return RILL_EALREADY;
+    return 0;
+}
+
+int rill_join(rill_task_t *task, void **result)
+{
+    int rc = handle_check("rill_join", task);
+    if (rc)
+        return rc;
+    join_op_t op = {{&join_vtable}, task, result};
+    rc = rill_await(&op.base);
+    if (rc == RILL_ECANCELED && !(rill__load(&task->state, RILL_ACQUIRE) &
+                                  TS_COMPLETE))
+        return rc; /* the joiner was cancelled: the handle stays valid */
+    handle_drop(task);
+    return rc;
+}
+
+int rill_task_detach(rill_task_t *task)
+{
+    int rc = handle_check("rill_task_detach", task);
+    if (rc)
+        return rc;
+    handle_drop(task);
+    return 0;
+}
+
+/* ---- cancel and accessors ---- */
+
+int rill_task_cancel(rill_task_t *task)
+{
+    if (!task)
+        return RILL_MISUSE("rill_task_cancel", "NULL task handle");
+    uint64_t s = rill__fetch_or(&task->state, TS_CANCELLED, RILL_ACQ_REL);
+    if (s & (TS_COMPLETE | TS_CANCELLED))
+        return 0;
+    if (task->kind == TASK_BLOCKING) {
+        if (rill__blocking_cancel(task->rt->blocking, &task->u.bl.job)) {
+            rill__task_complete(task, RILL_ECANCELED, NULL);
+            rill__blocking_job_done(task->rt);
+            rill__task_ref_dec(task); /* the job's reference */
+        }
+        return 0;
+    }
+    /* Resume it so its pending operation returns RILL_ECANCELED. */
+    rill__task_wake_by_ref(task);
+    return 0;
+}
+
+uint64_t rill_task_id(const rill_task_t *task)
+{
+    return task ? task->id : 0;
+}
+
+const char *rill_task_name(const rill_task_t *task)
+{
+    return task ? task->name : "";
+}
+
+bool rill_task_is_finished(const rill_task_t *task)
+{
+    return task &&
+           (rill__load(&((rill_task_t *)task)->state, RILL_ACQUIRE) &
+            TS_COMPLETE);
+}
+
+/* ---- awaiting inside a stackful task ---- */
+
+/* Switch back to the worker; returns when the task is resumed (maybe on
+ * another worker: t->worker is then updated by that worker). */
+static void task_suspend(struct rill_task *t)
+{
+    rill__fiber_switch(&t->u.sf.fiber, &t->worker->fiber);
+}
+
+/* Self-wake and suspend: the worker puts us at the back of its queue. */
+static void task_yield_now(struct rill_task *t)
+{
+    rill__task_wake_by_ref(t);
+    task_suspend(t);
+    t->budget = t->rt->cfg.coop_budget;
+}
+
+int rill__task_await(struct rill_task *t, rill_future_t *f,
+                     rill_instant_t deadline)
+{
+    if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)
+        return RILL_ECANCELED;
+    rill_waker_t w = rill__task_waker(t);
+    rill_cx_t cx = {&w, t->budget, NULL};
+    rill_sleep_op_t timer;
+    bool timer_armed = false;
+    int r;
+    for (;;) {
+        cx.budget = t->budget;
+        r = rill_future_poll(f, &cx);
+        t->budget = cx.budget;
+        if (r != RILL_PENDING)
+            break;
+        if (deadline != RILL_FOREVER) {
+            if (!timer_armed) {
+                rill_sleep_op(&timer, deadline);
+                timer_armed = true;
+            }
+            if (rill_future_poll(&timer.base, &cx) != RILL_PENDING) {
+                r = rill_future_cancel(f);
+                if (r == RILL_PENDING)
+                    r = RILL_ETIMEDOUT;
+                break;
+            }
+        }
+        task_suspend(t);
+        t->budget = t->rt->cfg.coop_budget;
+        if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED) {
+            r = rill_future_cancel(f);
+            if (r == RILL_PENDING)
+                r = RILL_ECANCELED;
+            break;
+        }
+    }
+    if (timer_armed)
+        rill_sleep_op_cancel(&timer);
+    /* Cooperative budget: an operation that was ready spends one unit;
+     * when the budget is gone the task yields so others can run. */
+    if (t->budget > 0 && --t->budget == 0)
+        task_yield_now(t);
+    return r;
+}
+
+int rill_yield(void)
+{
+    struct rill_task *t = rill__tls_task();
+    if (!t) {
+        sched_yield();
+        return 0;
+    }
+    if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)
+        return RILL_ECANCELED;
+    task_yield_now(t);
+    return 0;
+}
