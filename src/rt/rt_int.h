@@ -8,8 +8,9 @@
  *            pool, the blocking pool, and the list of live tasks (sharded).
  *   worker   owns its local run queue (others may only steal from it), its
  *            LIFO slot and its scheduler fiber.
- *   task     is reference counted: the join handle, the run queue entry
- *            (while NOTIFIED) and every waker clone each hold one reference.
+ *   task     is reference counted: the live list (until it completes),
+ *            the join handle, the run queue entry (while NOTIFIED) and
+ *            every waker clone each hold one reference.
  */
 #ifndef RILL_RT_INT_H
 #define RILL_RT_INT_H

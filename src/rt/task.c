@@ -180,9 +180,11 @@ int rill__task_new(struct rill_runtime *rt, uint8_t kind,
         strncpy(t->name, opts->name, sizeof t->name - 1);
         t->name[sizeof t->name - 1] = '\0';
     }
-    /* One reference for the scheduler (the task starts NOTIFIED: it is
-     * about to be queued) and one for the handle. */
-    uint64_t s = TS_NOTIFIED + TS_REF_ONE;
+    /* One reference for the live list (a parked task whose waker nobody
+     * holds any more must stay reachable, so shutdown can cancel it), one
+     * for the scheduler (the task starts NOTIFIED: it is about to be
+     * queued) and one for the handle. */
+    uint64_t s = TS_NOTIFIED + 2 * TS_REF_ONE;
     if (has_handle)
         s += TS_REF_ONE + TS_JOIN_INTEREST;
     rill__store(&t->state, s, RILL_RELAXED);
@@ -238,6 +240,7 @@ void rill__task_complete(struct rill_task *t, int status, void *result)
         t->join_waker = RILL_WAKER_NONE;
         rill_waker_wake(&w);
     }
+    rill__task_ref_dec(t); /* the live list's reference */
 }
 
 /* ---- spawn ---- */
