@@ -11,7 +11,8 @@ case $how in
   pkg-config)
     export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib64/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig"
     # shellcheck disable=SC2046
-    cc -std=c11 -Wall -Werror "$src/main.c" -o "$out/consumer" $(pkg-config --cflags --libs --static rill)
+    libdir=$(pkg-config --variable=libdir rill)
+    cc -std=c11 -Wall -Werror "$src/main.c" -o "$out/consumer" $(pkg-config --cflags --libs rill) -Wl,-rpath,"$libdir"
     ;;
   cmake)
     cmake -S "$src" -B "$out/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
