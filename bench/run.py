@@ -271,6 +271,14 @@ def write_markdown(path, cells, workloads, meta):
             ratio += ", RSS %.2f× tokio" % v["rss_ratio"]
         L.append("| W%d %s | %s | %s | %s | %s%s |"
                  % (w, name, rtxt, btxt, ratio, v["target"], mark(v["ok"])))
+    refs = [c for c in cells if c.kind == "ref" and c.usable]
+    if refs:
+        rill1 = next((c for c in cells if c.w == 1 and c.kind == "rill" and c.usable), None)
+        L += ["", "Physical reference beside W1 (a bare SPSC ring between two spinning "
+              "threads, no wakeups): " + "; ".join(
+                  "%s %s %s%s" % (c.impl.replace("ref: ", ""), fmt(c.median()), c.unit(),
+                                  ", rill at %.0f%% of it" % (100 * rill1.median() / c.median())
+                                  if rill1 else "") for c in refs) + "."]
     L += ["", "## Every cell", "",
           "| workload | implementation | median | min..max | unit | peak RSS MiB "
           "| rill / best peer |", "|---|---|---|---|---|---|---|"]
