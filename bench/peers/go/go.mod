@@ -1,0 +1,3 @@
+module rill/bench/peers/go
+
+go 1.19
