@@ -5,8 +5,11 @@
  *   spawn_join_future_ns     spawn + join of an empty stackless future
  *   wake_thread_to_task_ns   a plain thread wakes a parked task, which
  *                            answers by waking the thread (round trip / 2)
- *   rss_per_stackful_B       RSS per parked stackful task (100,000 parked)
+ *   rss_per_stackful_B       RSS per parked stackful task (20,000 parked:
+ *                            each stack is 2 mappings, vm.max_map_count
+ *                            allows ~32,000)
  *   rss_per_future_B         RSS per parked stackless task (100,000 parked)
+ *   sleep_1ms_us             how long rill_sleep(1 ms) really takes
  * Each figure is the median of 5 runs. Usage: rt_tasks [which]
  */
 #include <rill.h>
@@ -169,6 +172,23 @@ static double bench_wake(rill_runtime_t *rt)
     return ns;
 }
 
+/* ---- timer precision ---- */
+
+static void *sleep_1ms(void *arg)
+{
+    (void)arg;
+    double v[21];
+    for (int i = 0; i < 21; i++) {
+        int64_t t0 = now_ns();
+        rill_sleep(RILL_MS(1));
+        v[i] = (double)(now_ns() - t0) / 1000;
+    }
+    qsort(v, 21, sizeof v[0], cmp_d);
+    double *out = malloc(sizeof *out);
+    *out = v[10];
+    return out;
+}
+
 /* ---- RSS per parked task ---- */
 
 enum { PARK_N = 100000 };
@@ -205,11 +225,12 @@ static const rill_future_vtable_t parked_vt = {parked_poll, parked_cancel,
 
 static double bench_rss(bool future)
 {
+    const int n = future ? PARK_N : PARK_N / 5;
     rill_runtime_t *rt;
     rill_runtime_new(&rt, NULL);
     parked_fut_t *pf = future ? calloc(PARK_N, sizeof *pf) : NULL;
     long before = rss_kib();
-    for (int i = 0; i < PARK_N; i++) {
+    for (int i = 0; i < n; i++) {
         if (future) {
             pf[i].base.vtable = &parked_vt;
             rill_spawn_future(rt, NULL, &pf[i].base);
@@ -222,11 +243,11 @@ static double bench_rss(bool future)
     do {
         rill_runtime_stats(rt, &st);
         sched_yield();
-    } while (st.polls < PARK_N);
+    } while (st.polls < (uint64_t)n);
     long after = rss_kib();
     rill_runtime_free(rt); /* cancels them all */
     free(pf);
-    return (double)(after - before) * 1024 / PARK_N;
+    return (double)(after - before) * 1024 / n;
 }
 
 int main(int argc, char **argv)
@@ -257,6 +278,12 @@ int main(int argc, char **argv)
         for (int r = 0; r < 5; r++)
             v[r] = bench_wake(rt);
         printf("wake_thread_to_task_ns %.0f\n", median5(v));
+    }
+    if (all || !strcmp(which, "sleep")) {
+        void *p;
+        rill_block_on(rt, sleep_1ms, NULL, &p);
+        printf("sleep_1ms_us %.0f\n", *(double *)p);
+        free(p);
     }
     rill_runtime_free(rt);
     if (all || !strcmp(which, "rss")) {

@@ -94,6 +94,7 @@ struct rill_task {
     /* Link in rt's live-task shard; under that shard's lock. */
     rill__list_t live;
     uint32_t shard;
+    char *name; /* NULL = unnamed; owned, at most 31 bytes */
     union {
         struct {
             rill__fiber_t fiber;
@@ -111,8 +112,16 @@ struct rill_task {
             void *arg;
         } bl;
     } u;
-    char name[32];
 };
+
+/* Bytes to allocate for a task of a kind: stackless and blocking tasks
+ * leave out the stackful part of the union (100,000 parked stackless tasks
+ * must fit in a few MiB). */
+#define RILL__TASK_SIZE(kind)                                                  \
+    ((kind) == TASK_STACKFUL ? sizeof(struct rill_task)                         \
+     : (kind) == TASK_FUTURE                                                   \
+         ? offsetof(struct rill_task, u) + sizeof(((struct rill_task *)0)->u.fu) \
+         : offsetof(struct rill_task, u) + sizeof(((struct rill_task *)0)->u.bl))
 
 /* Allocate a task with one reference for the handle (if has_handle) and
  * one for the scheduler; registers it as live. */

@@ -90,6 +90,7 @@ static void task_free(struct rill_task *t)
 {
     RILL_ASSERT(!rill__list_linked(&t->live));
     rill_waker_release(&t->join_waker);
+    rill__free(t->name);
     rill__free(t);
 }
 
@@ -169,16 +170,22 @@ int rill__task_new(struct rill_runtime *rt, uint8_t kind,
                    const rill_spawn_opts_t *opts, bool has_handle,
                    struct rill_task **out)
 {
-    struct rill_task *t = rill__calloc(1, sizeof *t);
+    struct rill_task *t = rill__calloc(1, RILL__TASK_SIZE(kind));
     if (!t)
         return RILL_ENOMEM;
     t->rt = rt;
     t->kind = kind;
     /* relaxed: ids only need to be unique. */
     t->id = rill__fetch_add(&next_task_id, 1, RILL_RELAXED);
-    if (opts && opts->name) {
-        strncpy(t->name, opts->name, sizeof t->name - 1);
-        t->name[sizeof t->name - 1] = '\0';
+    if (opts && opts->name && opts->name[0]) {
+        size_t len = strnlen(opts->name, 31);
+        t->name = rill__malloc(len + 1);
+        if (!t->name) {
+            rill__free(t);
+            return RILL_ENOMEM;
+        }
+        memcpy(t->name, opts->name, len);
+        t->name[len] = '\0';
     }
     /* One reference for the live list (a parked task whose waker nobody
      * holds any more must stay reachable, so shutdown can cancel it), one
@@ -197,6 +204,7 @@ int rill__task_new(struct rill_runtime *rt, uint8_t kind,
     pthread_mutex_lock(&rt->live[t->shard].lock);
     if (rill__load(&rt->shutting_down, RILL_RELAXED)) {
         pthread_mutex_unlock(&rt->live[t->shard].lock);
+        rill__free(t->name);
         rill__free(t);
         return RILL_ESHUTDOWN;
     }
@@ -444,7 +452,7 @@ uint64_t rill_task_id(const rill_task_t *task)
 
 const char *rill_task_name(const rill_task_t *task)
 {
-    return task ? task->name : "";
+    return task && task->name ? task->name : "";
 }
 
 bool rill_task_is_finished(const rill_task_t *task)
