@@ -11,6 +11,10 @@ int rill_await_until(rill_future_t *fut, rill_instant_t deadline)
     struct rill_task *t = rill__current_task();
     if (t)
         return rill__task_await(t, fut, deadline);
+    if (rill__tls_worker())
+        return RILL_MISUSE("rill_await",
+                           "called from a stackless future's poll on a "
+                           "worker: return RILL_PENDING instead of waiting");
     return rill__thread_await(fut, deadline);
 }
 
