@@ -16,7 +16,7 @@ if command -v qemu-aarch64 >/dev/null; then
     [ -f "examples/expected/$name.txt" ] || continue
     # Examples that say so in their expected file are skipped under emulation.
     grep -q '^# no-qemu' "examples/expected/$name.txt" && continue
-    QEMU_LD_PREFIX=/usr/aarch64-linux-gnu tests/check_example.sh "$ex" "examples/expected/$name.txt"
+    RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" tests/check_example.sh "$ex" "examples/expected/$name.txt"
   done
 fi
 echo "aarch64 cross-build ok"

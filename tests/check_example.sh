@@ -7,7 +7,8 @@ set -u
 prog=$1 expected=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-if ! "$prog" >"$out" 2>&1; then
+# RUNNER: an optional launcher (qemu-aarch64 for cross-built examples).
+if ! ${RUNNER:-} "$prog" >"$out" 2>&1; then
   echo "FAIL: $prog exited non-zero"; cat "$out"; exit 1
 fi
 if [ ! -f "$expected" ]; then
