@@ -526,14 +526,16 @@ static void fill_permit(rill__op_t *op, void *slot, uint64_t pos)
     rill__fetch_add(&op->ch->refs, 1, RILL_RELAXED);
 }
 
-/* A poll's final step: spend budget on success, write the count. */
-static inline int op_finish(rill__op_t *op, rill_cx_t *cx, int r, size_t done)
+/*
+ * A poll's final step: write the count. An op does not spend budget when
+ * it completes: rill_await in a task spends one unit per completed await
+ * already (an op in a select is one await too). It only honours a budget
+ * that is used up (budget_out), so that an op polled from a hand-written
+ * future yields like the rest of that poll.
+ */
+static inline int op_finish(rill__op_t *op, int r, size_t done)
 {
-    if (r == RILL_PENDING)
-        return r;
-    if (r == 0)
-        rill_cx_spend(cx);
-    return op_result(op, r, done);
+    return r == RILL_PENDING ? r : op_result(op, r, done);
 }
 
 static int send_poll(rill_future_t *f, rill_cx_t *cx)
@@ -552,7 +554,7 @@ static int send_poll(rill_future_t *f, rill_cx_t *cx)
         return RILL_PENDING;
     size_t done = 0;
     int r = kind_send(op->ch, op, cx, op->w.buf, op->w.max, &done);
-    return op_finish(op, cx, r, done);
+    return op_finish(op, r, done);
 }
 
 static int recv_poll(rill_future_t *f, rill_cx_t *cx)
@@ -565,7 +567,7 @@ static int recv_poll(rill_future_t *f, rill_cx_t *cx)
     size_t done = 0;
     int r = kind_recv(op->ch, &op->w, &op->registered, cx, op->w.buf,
                       op->w.max, &done);
-    return op_finish(op, cx, r, done);
+    return op_finish(op, r, done);
 }
 
 /*
@@ -603,10 +605,8 @@ static int reserve_poll(rill_future_t *f, rill_cx_t *cx)
     int r = ch->kind == RILL__BOUNDED
                 ? rill__bnd_send(ch, op, cx, NULL, 1, &pos, &slot)
                 : rill__ub_send(ch, NULL, 1, &pos, &slot);
-    if (r == 0) {
+    if (r == 0)
         fill_permit(op, slot, pos);
-        rill_cx_spend(cx);
-    }
     return r;
 }
 
