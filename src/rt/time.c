@@ -100,6 +100,10 @@ size_t rill__timers_fire(struct rill_runtime *rt, rill_instant_t now)
     rill__list_init(&expired);
 
     pthread_mutex_lock(&rt->timer_lock);
+    /* Two workers read the clock before taking the lock; the later
+     * reading may get here first. Time does not go back for the wheel. */
+    if (now < rt->wheel.now)
+        now = rt->wheel.now;
     rill__wheel_advance(&rt->wheel, now, &expired);
     for (rill__list_t *l; (l = rill__list_pop_front(&expired));) {
         sleep_impl_t *s = RILL_CONTAINER_OF(l, sleep_impl_t, timer.link);
