@@ -68,10 +68,10 @@ static void cancel_others(select_fut_t *s, size_t keep)
     for (size_t i = 0; i < s->n; i++) {
         if (i == keep)
             continue;
-        int r = rill_future_cancel(s->cases[i]);
-        /* Exactly-one: only the winner can have completed. */
-        RILL_ASSERT(r == RILL_PENDING);
-        RILL_UNUSED(r);
+        /* A channel op that lost reports RILL_PENDING: it could not
+         * complete without the claim. A timer may report that it fired;
+         * firing has no effect, so that is not a second completion. */
+        (void)rill_future_cancel(s->cases[i]);
     }
 }
 
