@@ -346,9 +346,10 @@ static int join_poll(rill_future_t *f, rill_cx_t *cx)
     if (s & TS_COMPLETE)
         return join_output(op);
     if (s & TS_JOIN_WAKER) {
-        if (rill_waker_will_wake(&t->join_waker, cx->waker))
-            return RILL_PENDING;
-        /* Take the waker slot back to replace it. */
+        /* Take the waker slot back before reading it: while the bit is
+         * set, the completer may be moving join_waker out (a thread's
+         * parker is woken spuriously by earlier wakers, so this path runs
+         * with the task completing). */
         do {
             if (s & TS_COMPLETE)
                 return join_output(op);
