@@ -10,8 +10,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const size_t caps[] = {1, 7, 1024, RILL_UNBOUNDED};
 #define NCAPS (sizeof caps / sizeof caps[0])
@@ -490,6 +492,52 @@ static void test_blocking_mpsc(void **state)
     }
 }
 
+/* ---- unbounded: memory goes back after a burst ---- */
+static long rss_kib(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = -1;
+    if (f)
+        fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void test_unbounded_memory_returns(void **state)
+{
+    (void)state;
+    if (RILL_TEST_SANITIZED)
+        skip(); /* the sanitizers' allocators keep freed memory */
+    rill_sender_t *tx;
+    rill_receiver_t *rx;
+    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(uint64_t), RILL_UNBOUNDED,
+                                      NULL), 0);
+    uint64_t v = 0, sum = 0;
+    for (int i = 0; i < 1000; i++) { /* warm: first blocks, cache */
+        assert_int_equal(rill_try_send(tx, &v), 0);
+        assert_int_equal(rill_try_recv(rx, &v), 0);
+    }
+    long before = rss_kib();
+    const uint64_t n = 10000000;
+    for (uint64_t i = 0; i < n; i++)
+        assert_true(rill_try_send(tx, &i) == 0);
+    long full = rss_kib();
+    while (rill_try_recv(rx, &v) == 0)
+        sum += v;
+    long after = rss_kib();
+    assert_true(sum == n * (n - 1) / 2);
+    assert_true(full - before > 50 * 1024); /* the burst did take memory */
+    if (after - before > 2048)
+        fail_msg("RSS %ld KiB before, %ld full, %ld after draining", before,
+                 full, after);
+    rill_channel_stats_t st;
+    rill_receiver_stats(rx, &st);
+    assert_true(st.high_water >= n - 32 && st.high_water <= n);
+    rill_sender_release(tx);
+    rill_receiver_release(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_permits),
         cmocka_unit_test(test_poll_recv),
         cmocka_unit_test(test_blocking_mpsc),
+        cmocka_unit_test(test_unbounded_memory_returns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

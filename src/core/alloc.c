@@ -11,6 +11,9 @@
 #include "atomic.h"
 
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 static void *default_realloc(void *p, size_t n, void *ud)
 {
@@ -57,4 +60,16 @@ void rill__free(void *p)
 {
     if (p)
         rill__realloc(p, 0);
+}
+
+void rill__alloc_trim(void)
+{
+#if defined(__GLIBC__)
+    /* glibc keeps freed memory below a live chunk mapped (only the top of
+     * the heap shrinks by itself); malloc_trim returns the free pages in
+     * the middle too. Only for the default allocator: a user's allocator
+     * has its own policy. */
+    if (rill__load(&alloc_fn, RILL_RELAXED) == default_realloc)
+        malloc_trim(0);
+#endif
 }

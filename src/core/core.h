@@ -23,6 +23,10 @@ void *rill__malloc(size_t n);
 void *rill__calloc(size_t count, size_t n);
 void *rill__realloc(void *p, size_t n);
 void rill__free(void *p);
+/* Give memory freed so far back to the system where the allocator keeps
+ * it (after a burst has drained). Costs a walk over the allocator's free
+ * lists: call it rarely. */
+void rill__alloc_trim(void);
 
 /* Overflow-checked a * b; returns false on overflow. */
 static inline bool rill__mul_ok(size_t a, size_t b, size_t *out)

@@ -443,7 +443,7 @@ static int recv_now(rill__chan_t *ch, void *out, size_t max, size_t *done)
 
 int rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
 {
-    rill__chan_t *ch;
+    rill__chan_t *ch = NULL;
     size_t done;
     int r = tx_check(tx, item_size, item, "rill_try_send", &ch);
     return r ? r : send_now(ch, item, 1, &done);
@@ -453,7 +453,7 @@ int rill_try_send_many_sized(rill_sender_t *tx, const void *items, size_t n,
                              size_t *sent, size_t item_size)
 {
     static const char api[] = "rill_try_send_many";
-    rill__chan_t *ch;
+    rill__chan_t *ch = NULL;
     if (!sent)
         return RILL_MISUSE(api, "NULL count pointer");
     *sent = 0;
@@ -470,7 +470,7 @@ int rill_try_send_many_sized(rill_sender_t *tx, const void *items, size_t n,
 
 int rill_try_recv_sized(rill_receiver_t *rx, void *out, size_t item_size)
 {
-    rill__chan_t *ch;
+    rill__chan_t *ch = NULL;
     size_t done;
     int r = rx_check(rx, item_size, out, "rill_try_recv", &ch);
     return r ? r : recv_now(ch, out, 1, &done);
@@ -480,7 +480,7 @@ int rill_try_recv_many_sized(rill_receiver_t *rx, void *out, size_t max,
                              size_t *n, size_t item_size)
 {
     static const char api[] = "rill_try_recv_many";
-    rill__chan_t *ch;
+    rill__chan_t *ch = NULL;
     if (!n)
         return RILL_MISUSE(api, "NULL count pointer");
     *n = 0;
@@ -874,7 +874,7 @@ int rill_poll_recv_many(rill_receiver_t *rx, rill_cx_t *cx, void *out,
                         size_t max, size_t *n, size_t item_size)
 {
     static const char api[] = "rill_poll_recv";
-    rill__chan_t *ch;
+    rill__chan_t *ch = NULL;
     size_t done = 0;
     if (RILL_UNLIKELY(!n || !cx || max == 0))
         return RILL_MISUSE(api, "NULL count or context, or max 0");

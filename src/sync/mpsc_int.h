@@ -85,6 +85,7 @@ struct rill__chan {
     RILL_ALIGN_CL _Atomic uint64_t head; /* written by the receiver only */
     rill__ublock_t *head_block;
     uint32_t sample; /* receives until the next high-water sample */
+    size_t trim_debt; /* unbounded: bytes of blocks freed since a trim */
 
     /* ---- "the other side waits" flags (1 while its queue is non-empty;
      * set by the waiter with seq_cst, cleared under the lock) ---- */

@@ -68,6 +68,9 @@ static void block_put(rill__chan_t *ch, rill__ublock_t *b)
     rill__free(old);
 }
 
+/* Bytes of blocks freed after which an emptied channel trims the heap. */
+#define TRIM_AFTER ((size_t)8 << 20)
+
 int rill__ub_init(rill__chan_t *ch)
 {
     rill__ublock_t *b = block_get(ch);
@@ -176,8 +179,15 @@ static size_t pop(rill__chan_t *ch, char *out, size_t max, bool discard)
         uint32_t off = (uint32_t)(h % RILL__UB_LAP);
         /* acquire: pairs with the producer's publish of the slot. */
         uint32_t st = rill__load(&b->ready[off], RILL_ACQUIRE);
-        if (!st)
+        if (!st) {
+            if (RILL_UNLIKELY(ch->trim_debt >= TRIM_AFTER)) {
+                /* A burst has drained: let the memory go back (the
+                 * allocator may keep it otherwise, see rill__alloc_trim). */
+                ch->trim_debt = 0;
+                rill__alloc_trim();
+            }
             break;
+        }
         if (st == 2)
             skips++;
         else if (discard)
@@ -191,6 +201,7 @@ static size_t pop(rill__chan_t *ch, char *out, size_t max, bool discard)
             rill__ublock_t *nb = rill__load(&b->next, RILL_ACQUIRE);
             RILL_ASSERT(nb);
             block_put(ch, b);
+            ch->trim_debt += block_bytes(ch);
             b = nb;
             h++; /* past the installing offset */
         }
