@@ -15,6 +15,7 @@
  * set, and waiting senders fail with RILL_ECLOSED under the lock.
  */
 #include "mpsc_int.h"
+#include "rt/rt.h"
 
 #include <stdalign.h>
 #include <string.h>
@@ -65,10 +66,15 @@ void rill__chan_unpark_rx_locked(rill__chan_t *ch, rill__waiter_t *w)
 
 void rill__chan_unpark_rx(rill__chan_t *ch, rill__waiter_t *w, bool *reg)
 {
+    *reg = false;
+    if (rill__waiter_status(w) == RILL__WAITER_WOKEN) {
+        /* A producer took it off the queue when it woke us: no lock. */
+        rill__store(&w->status, RILL_PENDING, RILL_RELAXED); /* ours now */
+        return;
+    }
     rill__lock(&ch->lock);
     rill__chan_unpark_rx_locked(ch, w);
     rill__unlock(&ch->lock);
-    *reg = false;
 }
 
 bool rill__chan_park_rx(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
@@ -441,12 +447,18 @@ static int recv_now(rill__chan_t *ch, void *out, size_t max, size_t *done)
     return kind_recv(ch, NULL, &reg, NULL, out, max, done);
 }
 
-int rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
+static int try_send_api(rill_sender_t *tx, const void *item, size_t item_size,
+                        const char *api)
 {
     rill__chan_t *ch = NULL;
     size_t done;
-    int r = tx_check(tx, item_size, item, "rill_try_send", &ch);
+    int r = tx_check(tx, item_size, item, api, &ch);
     return r ? r : send_now(ch, item, 1, &done);
+}
+
+int rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
+{
+    return try_send_api(tx, item, item_size, "rill_try_send");
 }
 
 int rill_try_send_many_sized(rill_sender_t *tx, const void *items, size_t n,
@@ -468,12 +480,18 @@ int rill_try_send_many_sized(rill_sender_t *tx, const void *items, size_t n,
     return r;
 }
 
-int rill_try_recv_sized(rill_receiver_t *rx, void *out, size_t item_size)
+static int try_recv_api(rill_receiver_t *rx, void *out, size_t item_size,
+                        const char *api)
 {
     rill__chan_t *ch = NULL;
     size_t done;
-    int r = rx_check(rx, item_size, out, "rill_try_recv", &ch);
+    int r = rx_check(rx, item_size, out, api, &ch);
     return r ? r : recv_now(ch, out, 1, &done);
+}
+
+int rill_try_recv_sized(rill_receiver_t *rx, void *out, size_t item_size)
+{
+    return try_recv_api(rx, out, item_size, "rill_try_recv");
 }
 
 int rill_try_recv_many_sized(rill_receiver_t *rx, void *out, size_t max,
@@ -713,8 +731,23 @@ void rill_reserve_op(rill_reserve_op_t *op_, rill_sender_t *tx,
 /* Waiting forms: an op + rill_await                                         */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * On a plain thread, rill_await polls once before it parks, so trying the
+ * non-waiting form first is the same operation without building the op
+ * (in a task the op path stays: rill_await spends the coop budget).
+ */
+static inline bool try_first(int r)
+{
+    return r != RILL_EFULL && r != RILL_EEMPTY;
+}
+
 int rill_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
 {
+    if (!rill__current_task()) {
+        int r = try_send_api(tx, item, item_size, "rill_send");
+        if (try_first(r))
+            return r;
+    }
     rill_send_op_t op;
     send_op_init((rill__op_t *)(void *)&op, tx, item, 1, NULL, item_size,
                  "rill_send");
@@ -749,6 +782,11 @@ int rill_send_many_timeout_sized(rill_sender_t *tx, const void *items,
 
 int rill_recv_sized(rill_receiver_t *rx, void *out, size_t item_size)
 {
+    if (!rill__current_task()) {
+        int r = try_recv_api(rx, out, item_size, "rill_recv");
+        if (try_first(r))
+            return r;
+    }
     rill_recv_op_t op;
     recv_op_init((rill__op_t *)(void *)&op, rx, out, 1, NULL, item_size,
                  "rill_recv");

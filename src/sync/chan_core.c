@@ -71,6 +71,8 @@ bool rill__waiter_park(rill__list_t *q, rill__waiter_t *w,
     bool fresh = !rill__waiter_linked(w);
     if (fresh) {
         const rill__select_ref_t *ref = cx->select;
+        if (rill__load(&w->status, RILL_RELAXED) == RILL__WAITER_WOKEN)
+            rill__store(&w->status, RILL_PENDING, RILL_RELAXED); /* ours */
         w->claim = ref ? ref->claim : NULL;
         w->tag = ref ? ref->tag : 0;
         rill__list_push_back(q, &w->link);
@@ -122,6 +124,8 @@ void rill__waiter_wake(rill__waiter_t *w, rill__wakelist_t *wl)
     rill__list_remove(&w->link);
     rill_waker_t wk = w->waker;
     w->waker = RILL_WAKER_NONE;
+    /* release: pairs with the owner's acquire; the last access to w. */
+    rill__store(&w->status, RILL__WAITER_WOKEN, RILL_RELEASE);
     rill__wakelist_push(wl, wk);
 }
 
@@ -135,9 +139,10 @@ int rill__waiter_cancel(rill__lock_t *l, rill__waiter_t *w)
         return RILL_PENDING;
     }
     rill__unlock(l);
-    /* Unlinked by a peer: woken or dropped (status still pending), or
-     * completed by hand-off (its status). */
-    return rill__waiter_status(w);
+    /* Unlinked by a peer: woken or dropped (no effect), or completed by
+     * hand-off (its status). */
+    int s = rill__waiter_status(w);
+    return s == RILL__WAITER_WOKEN ? RILL_PENDING : s;
 }
 
 int rill__handle_kill(_Atomic uint32_t *state, const char *api)

@@ -269,10 +269,15 @@ void rill__waiter_finish(rill__waiter_t *w, int status, rill__wakelist_t *wl);
 void rill__waiter_drop(rill__waiter_t *w);
 
 /*
- * Lock held. Unlink w and queue its waker on wl without a status: the
- * wake-and-retry completion.
+ * Lock held. Unlink w and queue its waker on wl: the wake-and-retry
+ * completion. Its status becomes RILL__WAITER_WOKEN, so that the owner
+ * knows without the lock that w is off the queue (rill__waiter_cancel
+ * reports it as RILL_PENDING: being woken is no effect).
  */
 void rill__waiter_wake(rill__waiter_t *w, rill__wakelist_t *wl);
+
+/* The status of a waiter taken off its queue by rill__waiter_wake. */
+#define RILL__WAITER_WOKEN 0x7fff
 
 /*
  * The owner withdraws w (timeout, select, task cancellation). Takes the
