@@ -83,15 +83,22 @@ static void *vt_timeouts(void *arg)
     return NULL;
 }
 
-static void test_virtual_clock_timeouts(void **state)
+/* Run fn as a task on a fresh runtime; fn returns the line of a failed
+ * CHECK, or NULL. */
+static void run_checked(bool virtual_clock, rill_task_fn fn)
 {
-    (void)state;
-    rill_runtime_t *rt = new_rt(2, true);
+    rill_runtime_t *rt = new_rt(2, virtual_clock);
     void *line = (void *)1;
-    assert_int_equal(rill_block_on(rt, vt_timeouts, NULL, &line), 0);
+    assert_int_equal(rill_block_on(rt, fn, NULL, &line), 0);
     if (line)
         fail_msg("check failed at line %ld", (long)(intptr_t)line);
     rill_runtime_free(rt);
+}
+
+static void test_virtual_clock_timeouts(void **state)
+{
+    (void)state;
+    run_checked(true, vt_timeouts);
 }
 
 /* ---- task cancellation ---- */
@@ -183,12 +190,7 @@ static void *cancel_main(void *arg)
 static void test_task_cancel_leaves_no_trace(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
-    void *line = (void *)1;
-    assert_int_equal(rill_block_on(rt, cancel_main, NULL, &line), 0);
-    if (line)
-        fail_msg("check failed at line %ld", (long)(intptr_t)line);
-    rill_runtime_free(rt);
+    run_checked(false, cancel_main);
 }
 
 /* ---- rendezvous ping-pong between tasks ---- */
