@@ -138,7 +138,7 @@ struct rill_task *rill__localq_pop(rill__localq_t *q)
 /* Claim and copy about half of src into dst starting at dst_tail. Returns
  * how many were copied (0: nothing to steal, or another thief is busy). */
 static uint32_t steal_into(rill__localq_t *src, rill__localq_t *dst,
-                           uint32_t dst_tail)
+                           uint32_t dst_tail, uint32_t min)
 {
     /* acquire: pairs with the owner's release CAS in pop/overflow. */
     uint64_t prev = rill__load(&src->head, RILL_ACQUIRE);
@@ -152,6 +152,8 @@ static uint32_t steal_into(rill__localq_t *src, rill__localq_t *dst,
          * up to tail are visible. */
         uint32_t tail = rill__load(&src->tail, RILL_ACQUIRE);
         n = tail - real;
+        if (n < min)
+            return 0;
         n -= n / 2;
         if (n == 0)
             return 0;
@@ -181,14 +183,15 @@ static uint32_t steal_into(rill__localq_t *src, rill__localq_t *dst,
     return n;
 }
 
-struct rill_task *rill__localq_steal(rill__localq_t *src, rill__localq_t *dst)
+struct rill_task *rill__localq_steal(rill__localq_t *src, rill__localq_t *dst,
+                                     uint32_t min)
 {
     uint32_t dst_tail = rill__load(&dst->tail, RILL_RELAXED); /* owner */
     /* Only steal into a queue with room for a whole half. */
     uint64_t dh = rill__load(&dst->head, RILL_ACQUIRE);
     if (dst_tail - head_steal(dh) > RILL_LOCALQ_CAP / 2)
         return NULL;
-    uint32_t n = steal_into(src, dst, dst_tail);
+    uint32_t n = steal_into(src, dst, dst_tail, min);
     if (n == 0)
         return NULL;
     /* Run the last stolen task now; publish the rest. */

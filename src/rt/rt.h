@@ -16,6 +16,16 @@ struct rill_task *rill__current_task(void);
 /* The runtime of the calling task, or NULL on a plain thread. */
 struct rill_runtime *rill__current_runtime(void);
 
+/*
+ * The fast path of an operation that may complete without waiting: in a
+ * task, spend one unit of the cooperative budget and return true, or
+ * return false when the budget is (nearly) gone, so the caller takes its
+ * waiting path through rill_await, which spends the last unit and yields.
+ * On a plain thread: always true. Costs a few ns and no shared-memory
+ * access (cancellation is seen on the waiting path; see rill__task_await).
+ */
+bool rill__coop_spend(void);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t rill__mono_now(void);
 

@@ -79,12 +79,10 @@ struct rill_task {
     struct rill_runtime *rt;
     uint64_t id;
     uint8_t kind;
-    /* The fields below up to `worker` belong to the worker that has the
-     * task RUNNING (the RUNNING bit is the lock). */
+    /* started/exited belong to the worker that has the task RUNNING (the
+     * RUNNING bit is the lock). */
     bool started;
     bool exited;
-    int32_t budget;
-    rill__worker_t *worker; /* stackful: the worker it runs on right now */
     /* Final outcome: written before COMPLETE is set (release), read by the
      * joiner after it saw COMPLETE (acquire). */
     int status;
@@ -97,6 +95,11 @@ struct rill_task {
     char *name; /* NULL = unnamed; owned, at most 31 bytes */
     union {
         struct {
+            /* The worker running the task right now (set at each resume;
+             * a task may migrate). Kept here, far from `state`, which other
+             * cores write when they wake the task: the running task reads
+             * it on every await, and it must not share that cache line. */
+            rill__worker_t *worker;
             rill__fiber_t fiber;
             rill__stack_t *stack;
             size_t stack_size;
@@ -170,8 +173,9 @@ void rill__localq_push(rill__localq_t *q, struct rill_task *t,
 /* Owner: pop from the head, NULL if empty. */
 struct rill_task *rill__localq_pop(rill__localq_t *q);
 /* Thief: move about half of src into dst (dst's owner calling) and return
- * one task to run now, or NULL. */
-struct rill_task *rill__localq_steal(rill__localq_t *src, rill__localq_t *dst);
+ * one task to run now, or NULL. Only steals when src holds >= min tasks. */
+struct rill_task *rill__localq_steal(rill__localq_t *src, rill__localq_t *dst,
+                                     uint32_t min);
 bool rill__localq_is_empty(rill__localq_t *q);
 uint32_t rill__localq_len(rill__localq_t *q);
 
@@ -191,9 +195,16 @@ struct rill__worker {
     unsigned index;
     /* Owner-only fields. */
     struct rill_task *lifo; /* the task woken last by this worker */
+    /* Tasks that yielded (or were woken while running), linked through
+     * task->next: they run when the local queue is empty, and thieves do
+     * not see them (tokio's "defer"). */
+    struct rill_task *yield_head, *yield_tail;
     unsigned lifo_runs;     /* consecutive LIFO runs (capped) */
     uint32_t rng;
     uint64_t tick;
+    /* Cooperative budget of the stackful task running now; reset at
+     * every resume (a real suspension ends the task's turn anyway). */
+    int32_t budget;
     bool searching;
     rill__fiber_t fiber; /* the scheduler loop's own context */
     pthread_t thread;

@@ -92,7 +92,7 @@ static void task_entry(void *arg)
     struct rill_task *t = arg;
     t->result = t->u.sf.fn(t->u.sf.arg);
     t->exited = true;
-    rill__fiber_exit(&t->u.sf.fiber, &t->worker->fiber);
+    rill__fiber_exit(&t->u.sf.fiber, &t->u.sf.worker->fiber);
 }
 
 /* The run ended with the task suspended/pending: drop RUNNING; if it was
@@ -107,8 +107,17 @@ static void after_pending(rill__worker_t *w, struct rill_task *t)
                            RILL_RELAXED))
         ;
     if (s & TS_NOTIFIED) {
-        rill__localq_push(&w->q, t, w->rt);
-        rill__notify_work(w->rt);
+        /* It yielded, or was woken while it ran: defer it behind the
+         * local queue, out of thieves' sight and without waking anyone.
+         * A budget yield is "let the others here run", not "move me to
+         * another core": moving would split tasks that talk to each
+         * other across cores. */
+        t->next = NULL;
+        if (w->yield_tail)
+            w->yield_tail->next = t;
+        else
+            w->yield_head = t;
+        w->yield_tail = t;
         return;
     }
     rill__task_ref_dec(t);
@@ -138,9 +147,9 @@ static void run_stackful(rill__worker_t *w, struct rill_task *t, uint64_t s)
         rill__fiber_init(&t->u.sf.fiber, t->u.sf.stack->lo,
                          t->u.sf.stack->size, task_entry, t);
         t->started = true;
-        t->budget = rt->cfg.coop_budget;
     }
-    t->worker = w;
+    t->u.sf.worker = w;
+    w->budget = rt->cfg.coop_budget;
     rill__tls_set_task(t);
     rill__fiber_switch(&w->fiber, &t->u.sf.fiber);
     rill__tls_set_task(NULL);
@@ -204,12 +213,36 @@ static uint32_t xorshift(uint32_t *s)
     return *s = x;
 }
 
+/* Take the oldest deferred task; the others move to the local queue,
+ * where thieves may take some if there are at least two. */
+static struct rill_task *pop_deferred(rill__worker_t *w)
+{
+    struct rill_task *t = w->yield_head;
+    if (!t)
+        return NULL;
+    struct rill_task *rest = t->next;
+    w->yield_head = w->yield_tail = NULL;
+    t->next = NULL;
+    bool moved = rest != NULL;
+    while (rest) {
+        struct rill_task *n = rest->next;
+        rest->next = NULL;
+        rill__localq_push(&w->q, rest, w->rt);
+        rest = n;
+    }
+    if (moved && rill__localq_len(&w->q) >= 2)
+        rill__notify_work(w->rt);
+    return t;
+}
+
 static struct rill_task *next_local(rill__worker_t *w)
 {
     struct rill_runtime *rt = w->rt;
     w->tick++;
     if (w->tick % GLOBAL_QUEUE_INTERVAL == 0) {
         struct rill_task *t = rill__inject_pop(rt);
+        if (!t)
+            t = pop_deferred(w);
         if (t)
             return t;
     }
@@ -226,9 +259,11 @@ static struct rill_task *next_local(rill__worker_t *w)
     }
     w->lifo_runs = 0;
     struct rill_task *t = rill__localq_pop(&w->q);
-    if (t)
-        return t;
-    return rill__inject_pop(rt);
+    if (!t)
+        t = rill__inject_pop(rt);
+    if (!t)
+        t = pop_deferred(w);
+    return t;
 }
 
 static bool start_searching(rill__worker_t *w)
@@ -257,16 +292,32 @@ static void stop_searching(rill__worker_t *w, bool found)
         rill__notify_work(w->rt);
 }
 
-static struct rill_task *steal_work(rill__worker_t *w)
+/*
+ * Steal from another worker. A victim's lone queued task is usually one it
+ * will run next itself (a task that just yielded, or one of a pair of
+ * tasks that talk to each other): taking it would only split the pair
+ * across cores and turn every hand-off into a cross-core wakeup (Go's
+ * scheduler holds back from stealing `runnext` for the same reason). So a
+ * lone task is taken only `late`: after this worker slept LONE_TASK_CHECK
+ * (1 ms) and only from a victim that ran no new task meanwhile (`snap`
+ * holds each worker's poll count from before the sleep): that victim is
+ * stuck in one long task and its queue needs help.
+ */
+static struct rill_task *steal_work(rill__worker_t *w, const uint64_t *snap,
+                                    bool late)
 {
     struct rill_runtime *rt = w->rt;
     unsigned n = rt->nworkers;
     unsigned start = n > 1 ? xorshift(&w->rng) % n : 0;
     for (unsigned i = 0; i < n; i++) {
-        rill__worker_t *v = &rt->workers[(start + i) % n];
+        unsigned vi = (start + i) % n;
+        rill__worker_t *v = &rt->workers[vi];
         if (v == w)
             continue;
-        struct rill_task *t = rill__localq_steal(&v->q, &w->q);
+        uint32_t min = 2;
+        if (late && rill__load(&v->polls, RILL_RELAXED) == snap[vi])
+            min = 1;
+        struct rill_task *t = rill__localq_steal(&v->q, &w->q, min);
         if (t) {
             rill__fetch_add(&w->steals, 1, RILL_RELAXED);
             return t;
@@ -275,13 +326,27 @@ static struct rill_task *steal_work(rill__worker_t *w)
     return rill__inject_pop(rt);
 }
 
-static bool work_visible(struct rill_runtime *rt)
+/*
+ * Work an idle worker must not sleep on: anything in the inject queue, or
+ * a local queue with two or more tasks (half of which it may steal). A
+ * lone task in a busy worker's queue is that worker's next task, not a
+ * reason to stay awake (see steal_work); `lone` reports whether one exists.
+ */
+static bool work_visible(struct rill_runtime *rt, rill__worker_t *self,
+                         bool *lone)
 {
+    *lone = false;
     if (rill__load(&rt->inject_len, RILL_RELAXED))
         return true;
-    for (unsigned i = 0; i < rt->nworkers; i++)
-        if (!rill__localq_is_empty(&rt->workers[i].q))
+    for (unsigned i = 0; i < rt->nworkers; i++) {
+        if (&rt->workers[i] == self)
+            continue;
+        uint32_t len = rill__localq_len(&rt->workers[i].q);
+        if (len >= 2)
             return true;
+        if (len == 1)
+            *lone = true;
+    }
     return false;
 }
 
@@ -311,7 +376,12 @@ static void fire_due_timers(struct rill_runtime *rt)
         rill__timers_fire(rt, now);
 }
 
-static void worker_park(rill__worker_t *w)
+/* How long an idle worker leaves a lone task in a busy worker's queue
+ * before it checks whether that worker is stuck in one long task. */
+#define LONE_TASK_CHECK RILL_MS(1)
+
+/* Returns true if it woke to check on a lone task (see steal_work). */
+static bool worker_park(rill__worker_t *w)
 {
     struct rill_runtime *rt = w->rt;
     rill__store(&w->sleep_word, 1, RILL_RELAXED);
@@ -323,10 +393,12 @@ static void worker_park(rill__worker_t *w)
     /* seq_cst: pairs with the fence in rill__notify_work. */
     rill__fence(RILL_SEQ_CST);
 
-    if (work_visible(rt) || rill__load(&rt->stopping, RILL_ACQUIRE)) {
+    bool lone;
+    if (work_visible(rt, w, &lone) ||
+        rill__load(&rt->stopping, RILL_ACQUIRE)) {
         sleepers_remove(rt, w);
         rill__store(&w->sleep_word, 0, RILL_RELAXED);
-        return;
+        return false;
     }
     if (rt->cfg.virtual_clock) {
         /* The last worker to go idle moves virtual time, unless a
@@ -336,7 +408,7 @@ static void worker_park(rill__worker_t *w)
             rill__virtual_advance(rt)) {
             sleepers_remove(rt, w);
             rill__store(&w->sleep_word, 0, RILL_RELAXED);
-            return;
+            return false;
         }
     }
     rill_instant_t until = RILL_FOREVER;
@@ -356,11 +428,22 @@ static void worker_park(rill__worker_t *w)
             rill__store(&rt->timer_sleep_until, until, RILL_SEQ_CST);
         }
     }
+    bool lone_check = false;
+    if (lone) {
+        rill_instant_t check = rill__mono_now() + LONE_TASK_CHECK;
+        if (check < until) {
+            until = check;
+            lone_check = true;
+        }
+    }
     rill__fetch_add(&w->parks, 1, RILL_RELAXED);
+    bool timed_out = false;
     while (rill__load(&w->sleep_word, RILL_ACQUIRE) == 1) {
         rill__futex_wait(&w->sleep_word, 1, until);
-        if (until != RILL_FOREVER && rill__mono_now() >= until)
+        if (until != RILL_FOREVER && rill__mono_now() >= until) {
+            timed_out = true;
             break;
+        }
     }
     if (timer_owner) {
         rill__store(&rt->timer_sleep_until, RILL_FOREVER, RILL_RELAXED);
@@ -369,6 +452,7 @@ static void worker_park(rill__worker_t *w)
     sleepers_remove(rt, w);
     rill__store(&w->sleep_word, 0, RILL_RELAXED);
     fire_due_timers(rt);
+    return lone_check && timed_out;
 }
 
 void *rill__worker_main(void *arg)
@@ -382,21 +466,28 @@ void *rill__worker_main(void *arg)
     rill__fiber_init_thread(&w->fiber);
     if (rt->cfg.stack_overflow_handler)
         rill__stack_thread_init();
+    /* Workers' poll counts when this worker last went to sleep: a victim
+     * whose count has not moved since ran one task the whole time. */
+    uint64_t snap[256];
+    bool late = false; /* woke to check on lone tasks */
     while (!rill__load(&rt->stopping, RILL_ACQUIRE)) {
         struct rill_task *t = next_local(w);
         if (!t && start_searching(w)) {
             for (int spin = 0; spin < SPIN_ROUNDS && !t; spin++) {
-                t = steal_work(w);
+                t = steal_work(w, snap, late);
                 if (!t)
                     rill__cpu_relax();
             }
             stop_searching(w, t != NULL);
         }
+        late = false;
         if (!t) {
             fire_due_timers(rt);
-            if (w->lifo || !rill__localq_is_empty(&w->q))
+            if (w->lifo || w->yield_head || !rill__localq_is_empty(&w->q))
                 continue;
-            worker_park(w);
+            for (unsigned i = 0; i < rt->nworkers; i++)
+                snap[i] = rill__load(&rt->workers[i].polls, RILL_RELAXED);
+            late = worker_park(w);
             continue;
         }
         run_task(w, t);

@@ -466,10 +466,11 @@ bool rill_task_is_finished(const rill_task_t *task)
 /* ---- awaiting inside a stackful task ---- */
 
 /* Switch back to the worker; returns when the task is resumed (maybe on
- * another worker: t->worker is then updated by that worker). */
+ * another worker, which then updates t->u.sf.worker and resets its
+ * budget). */
 static void task_suspend(struct rill_task *t)
 {
-    rill__fiber_switch(&t->u.sf.fiber, &t->worker->fiber);
+    rill__fiber_switch(&t->u.sf.fiber, &t->u.sf.worker->fiber);
 }
 
 /* Self-wake and suspend: the worker puts us at the back of its queue. */
@@ -477,31 +478,28 @@ static void task_yield_now(struct rill_task *t)
 {
     rill__task_wake_by_ref(t);
     task_suspend(t);
-    t->budget = t->rt->cfg.coop_budget;
 }
 
-int rill__task_await(struct rill_task *t, rill_future_t *f,
-                     rill_instant_t deadline)
+/* The slow path of rill__task_await: the first poll was PENDING. */
+static int await_slow(struct rill_task *t, rill_future_t *f,
+                      rill_instant_t deadline, rill_cx_t *cx)
 {
-    if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)
-        return RILL_ECANCELED;
-    rill_waker_t w = rill__task_waker(t);
-    rill_cx_t cx = {&w, t->budget, NULL};
     rill_sleep_op_t timer;
     bool timer_armed = false;
     int r;
     for (;;) {
-        cx.budget = t->budget;
-        r = rill_future_poll(f, &cx);
-        t->budget = cx.budget;
-        if (r != RILL_PENDING)
+        if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED) {
+            r = rill_future_cancel(f);
+            if (r == RILL_PENDING)
+                r = RILL_ECANCELED;
             break;
+        }
         if (deadline != RILL_FOREVER) {
             if (!timer_armed) {
                 rill_sleep_op(&timer, deadline);
                 timer_armed = true;
             }
-            if (rill_future_poll(&timer.base, &cx) != RILL_PENDING) {
+            if (rill_future_poll(&timer.base, cx) != RILL_PENDING) {
                 r = rill_future_cancel(f);
                 if (r == RILL_PENDING)
                     r = RILL_ETIMEDOUT;
@@ -509,21 +507,61 @@ int rill__task_await(struct rill_task *t, rill_future_t *f,
             }
         }
         task_suspend(t);
-        t->budget = t->rt->cfg.coop_budget;
         if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED) {
             r = rill_future_cancel(f);
             if (r == RILL_PENDING)
                 r = RILL_ECANCELED;
             break;
         }
+        cx->budget = t->u.sf.worker->budget;
+        r = rill_future_poll(f, cx);
+        t->u.sf.worker->budget = cx->budget;
+        if (r != RILL_PENDING)
+            break;
     }
     if (timer_armed)
         rill_sleep_op_cancel(&timer);
+    return r;
+}
+
+/*
+ * The fast path is one poll: no atomic on the task's shared state word
+ * (other cores write it when they wake the task, so touching it here would
+ * cost a cache miss per operation). Cancellation is therefore seen when
+ * the task would wait, after every suspension and at every budget yield:
+ * a cancelled task that keeps finding ready operations unwinds within one
+ * budget (128 operations by default).
+ */
+int rill__task_await(struct rill_task *t, rill_future_t *f,
+                     rill_instant_t deadline)
+{
+    rill__worker_t *w = t->u.sf.worker;
+    rill_waker_t wk = rill__task_waker(t);
+    rill_cx_t cx = {&wk, w->budget, NULL};
+    int r = rill_future_poll(f, &cx);
+    w->budget = cx.budget;
+    if (RILL_UNLIKELY(r == RILL_PENDING))
+        r = await_slow(t, f, deadline, &cx);
     /* Cooperative budget: an operation that was ready spends one unit;
      * when the budget is gone the task yields so others can run. */
-    if (t->budget > 0 && --t->budget == 0)
+    w = t->u.sf.worker; /* may have migrated while it waited */
+    if (w->budget > 0 && --w->budget == 0)
         task_yield_now(t);
     return r;
+}
+
+bool rill__coop_spend(void)
+{
+    struct rill_task *t = rill__tls_task();
+    if (!t)
+        return true;
+    rill__worker_t *w = t->u.sf.worker;
+    if (w->budget < 0)
+        return true;
+    if (w->budget <= 1)
+        return false;
+    w->budget--;
+    return true;
 }
 
 int rill_yield(void)

@@ -743,7 +743,7 @@ static inline bool try_first(int r)
 
 int rill_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
 {
-    if (!rill__current_task()) {
+    if (rill__coop_spend()) {
         int r = try_send_api(tx, item, item_size, "rill_send");
         if (try_first(r))
             return r;
@@ -782,7 +782,7 @@ int rill_send_many_timeout_sized(rill_sender_t *tx, const void *items,
 
 int rill_recv_sized(rill_receiver_t *rx, void *out, size_t item_size)
 {
-    if (!rill__current_task()) {
+    if (rill__coop_spend()) {
         int r = try_recv_api(rx, out, item_size, "rill_recv");
         if (try_first(r))
             return r;
