@@ -732,9 +732,11 @@ void rill_reserve_op(rill_reserve_op_t *op_, rill_sender_t *tx,
 /* ------------------------------------------------------------------------ */
 
 /*
- * On a plain thread, rill_await polls once before it parks, so trying the
- * non-waiting form first is the same operation without building the op
- * (in a task the op path stays: rill_await spends the coop budget).
+ * rill_send / rill_recv try the non-waiting form first: it is what the
+ * op's first poll would do, without building the op and going through
+ * rill_await. In a task, rill__coop_spend charges the coop budget for it
+ * and sends us down the op path when the budget is (nearly) used up, so a
+ * task that never waits still yields. Only EFULL / EEMPTY go on to wait.
  */
 static inline bool try_first(int r)
 {
