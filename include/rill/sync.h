@@ -418,9 +418,10 @@ RILL_API int rill_permit_release(rill_permit_t *permit);
  * Budget: an op does not spend cx->budget itself (rill_await in a task
  * spends one unit per completed await, and a select is one await); it
  * returns RILL_PENDING after waking cx->waker when the budget it is polled
- * with is already used up. rill_send / rill_recv in a task take the ring
- * directly when they need not wait, with the same cancel check and budget
- * accounting as rill_await.
+ * with is already used up. rill_send / rill_recv take the ring directly
+ * when they need not wait (in a task charging the coop budget as
+ * rill_await would); a cancelled task sees RILL_ECANCELED from them once
+ * they would wait.
  */
 typedef struct rill_send_op {
     rill_future_t base;
