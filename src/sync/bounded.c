@@ -227,7 +227,8 @@ static void dispatch(rill__chan_t *ch, rill__waiter_t *me,
  */
 static void handoff(rill__chan_t *ch, char *s, uint64_t h)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     uint64_t np = h + ch->one_lap; /* this slot's position in the next lap */
     bool placed = false;
     rill__lock(&ch->lock);
@@ -321,7 +322,8 @@ static size_t pop(rill__chan_t *ch, char *out, size_t max)
             rill__fence(RILL_SEQ_CST);
         }
         if (RILL_UNLIKELY(rill__load(&ch->tx_waiting, RILL_SEQ_CST))) {
-            rill__wakelist_t wl = RILL__WAKELIST_INIT;
+            rill__wakelist_t wl;
+            rill__wakelist_init(&wl);
             rill__lock(&ch->lock);
             dispatch(ch, NULL, NULL, &wl);
             rill__unlock(&ch->lock);
@@ -385,7 +387,8 @@ int rill__bnd_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
 
     /* Slow path: queue up, then look at the ring again (the other half of
      * the store-buffering pair with the receiver's free in pop). */
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__waiter_t *w = &op->w;
     rill__lock(&ch->lock);
     int s = rill__waiter_status(w);

@@ -47,7 +47,8 @@ void rill__chan_wake_rx_locked(rill__chan_t *ch, rill__wakelist_t *wl)
 
 void rill__chan_wake_rx(rill__chan_t *ch)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__lock(&ch->lock);
     rill__chan_wake_rx_locked(ch, &wl);
     rill__unlock(&ch->lock);
@@ -101,7 +102,8 @@ bool rill__chan_park_rx(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
  */
 static void chan_end(rill__chan_t *ch, bool fail_senders)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__lock(&ch->lock);
     while (fail_senders && !rill__list_empty(&ch->txq)) {
         rill__waiter_t *w = RILL_CONTAINER_OF(ch->txq.next, rill__waiter_t, link);
