@@ -639,7 +639,6 @@ static void op_init(rill__op_t *op, const rill_future_vtable_t *vt, void *buf,
     op->base.vtable = vt;
     rill__waiter_init(&op->w, buf, max);
     op->ch = NULL;
-    op->rx = NULL;
     op->count_out = NULL;
     op->permit = NULL;
     op->early = 0;
@@ -686,7 +685,6 @@ static void recv_op_init(rill__op_t *op, rill_receiver_t *rx, void *out,
     op->count_out = n;
     if (n)
         *n = 0;
-    op->rx = rx;
     int r = rx_check(rx, item_size, out, api, &op->ch);
     if (!r && max == 0)
         r = RILL_MISUSE(api, "max is 0");

@@ -119,7 +119,6 @@ typedef struct rill__op {
     rill_future_t base;
     rill__waiter_t w;      /* buf/max: the items / out buffer */
     rill__chan_t *ch;
-    rill_receiver_t *rx;   /* receive ops */
     size_t *count_out;     /* _many ops: where the count goes */
     rill_permit_t *permit; /* reserve ops */
     int early;             /* nonzero: the status of the first poll */
