@@ -492,6 +492,62 @@ static void test_blocking_mpsc(void **state)
     }
 }
 
+/* ---- waiting senders are served first come, first served ---- */
+typedef struct {
+    rill_sender_t *tx;
+    int id;
+} fifo_arg_t;
+
+static void *fifo_sender(void *arg)
+{
+    fifo_arg_t *a = arg;
+    if (rill_send(a->tx, &a->id) != 0)
+        abort();
+    return NULL;
+}
+
+static void test_waiting_senders_fifo(void **state)
+{
+    (void)state;
+    const size_t cs[] = {0, 1, 3};
+    for (int c = 0; c < 3; c++) {
+        enum { W = 6 };
+        rill_sender_t *tx;
+        rill_receiver_t *rx;
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), cs[c], NULL), 0);
+        int fill = 100;
+        for (size_t i = 0; i < cs[c]; i++)
+            assert_int_equal(rill_try_send(tx, &fill), 0);
+        pthread_t th[W];
+        fifo_arg_t args[W];
+        for (int i = 0; i < W; i++) {
+            args[i] = (fifo_arg_t){tx, i};
+            pthread_create(&th[i], NULL, fifo_sender, &args[i]);
+            /* start the next one only once this one waits */
+            for (;;) {
+                rill_channel_stats_t st;
+                rill_sender_stats(tx, &st);
+                if (st.waits_full == (uint64_t)i + 1)
+                    break;
+                sched_yield();
+            }
+        }
+        int v;
+        for (size_t i = 0; i < cs[c]; i++) {
+            assert_int_equal(rill_recv(rx, &v), 0);
+            assert_int_equal(v, 100);
+        }
+        for (int i = 0; i < W; i++) {
+            assert_int_equal(rill_recv(rx, &v), 0);
+            assert_int_equal(v, i); /* in the order they started waiting */
+        }
+        for (int i = 0; i < W; i++)
+            pthread_join(th[i], NULL);
+        rill_sender_release(tx);
+        rill_receiver_release(rx);
+    }
+}
+
 /* ---- unbounded: memory goes back after a burst ---- */
 static long rss_kib(void)
 {
@@ -551,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_permits),
         cmocka_unit_test(test_poll_recv),
         cmocka_unit_test(test_blocking_mpsc),
+        cmocka_unit_test(test_waiting_senders_fifo),
         cmocka_unit_test(test_unbounded_memory_returns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,9 +85,9 @@ static void *vt_timeouts(void *arg)
 
 /* Run fn as a task on a fresh runtime; fn returns the line of a failed
  * CHECK, or NULL. */
-static void run_checked(bool virtual_clock, rill_task_fn fn)
+static void run_checked(unsigned workers, bool virtual_clock, rill_task_fn fn)
 {
-    rill_runtime_t *rt = new_rt(2, virtual_clock);
+    rill_runtime_t *rt = new_rt(workers, virtual_clock);
     void *line = (void *)1;
     assert_int_equal(rill_block_on(rt, fn, NULL, &line), 0);
     if (line)
@@ -98,7 +98,7 @@ static void run_checked(bool virtual_clock, rill_task_fn fn)
 static void test_virtual_clock_timeouts(void **state)
 {
     (void)state;
-    run_checked(true, vt_timeouts);
+    run_checked(2, true, vt_timeouts);
 }
 
 /* ---- task cancellation ---- */
@@ -190,7 +190,7 @@ static void *cancel_main(void *arg)
 static void test_task_cancel_leaves_no_trace(void **state)
 {
     (void)state;
-    run_checked(false, cancel_main);
+    run_checked(2, false, cancel_main);
 }
 
 /* ---- rendezvous ping-pong between tasks ---- */
@@ -296,6 +296,48 @@ static void test_thread_feeds_task(void **state)
     rill_runtime_free(rt);
 }
 
+/* ---- sends and receives that never wait still yield (coop budget);
+ * a cancelled task's waiting receive returns RILL_ECANCELED ---- */
+
+static _Atomic int budget_flag;
+
+static void *set_flag(void *arg)
+{
+    (void)arg;
+    atomic_store(&budget_flag, 1);
+    return NULL;
+}
+
+static void *hot_loop(void *arg)
+{
+    (void)arg;
+    rill_sender_t *tx;
+    rill_receiver_t *rx;
+    CHECK(rill_channel_new(&tx, &rx, sizeof(int), RILL_UNBOUNDED, NULL) == 0);
+    rill_task_t *t;
+    CHECK(rill_spawn(&t, set_flag, NULL) == 0);
+    /* one worker: set_flag runs only if this loop yields */
+    int v = 0, got;
+    while (!atomic_load(&budget_flag)) {
+        CHECK(rill_send(tx, &v) == 0);
+        CHECK(rill_recv(rx, &got) == 0);
+    }
+    CHECK(rill_join(t, NULL) == 0);
+    rill_task_cancel(rill_task_current());
+    /* cancelled: an operation that would wait returns at once, no trace */
+    CHECK(rill_recv(rx, &got) == RILL_ECANCELED);
+    CHECK(rill_receiver_len(rx) == 0);
+    rill_sender_release(tx);
+    rill_receiver_release(rx);
+    return NULL;
+}
+
+static void test_fast_path_budget_and_cancel(void **state)
+{
+    (void)state;
+    run_checked(1, false, hot_loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_task_cancel_leaves_no_trace),
         cmocka_unit_test(test_rendezvous_ping_pong),
         cmocka_unit_test(test_thread_feeds_task),
+        cmocka_unit_test(test_fast_path_budget_and_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

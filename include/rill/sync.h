@@ -103,8 +103,10 @@ typedef struct rill_receiver rill_receiver_t;
 /* The capacity of an unbounded channel. */
 #define RILL_UNBOUNDED SIZE_MAX
 
-/* Called for an item the channel discards; `item` points at a copy of it
- * (item_size bytes), ud is the channel's dtor_ud. */
+/* Called for an item the channel discards; `item` points at it (item_size
+ * bytes in the channel's memory, valid during the call); ud is the
+ * channel's dtor_ud. Runs in whichever call discards the item (a receiver
+ * or sender release); it must not call back into the channel. */
 typedef void (*rill_item_dtor_fn)(void *item, void *ud);
 
 /* Options for rill_channel_new. Zero-initialise, then set what you need. */
@@ -412,6 +414,14 @@ RILL_API int rill_permit_release(rill_permit_t *permit);
  * it completes or is cancelled (rill_future_cancel, which rill_await_until
  * and rill_select call). Its waiter lives inside it: no allocation. Its
  * results and cancel safety are those of the blocking form.
+ *
+ * Budget: an op does not spend cx->budget itself (rill_await in a task
+ * spends one unit per completed await, and a select is one await); it
+ * returns RILL_PENDING after waking cx->waker when the budget it is polled
+ * with is already used up. rill_send / rill_recv take the ring directly
+ * when they need not wait (in a task charging the coop budget as
+ * rill_await would); a cancelled task sees RILL_ECANCELED from them once
+ * they would wait.
  */
 typedef struct rill_send_op {
     rill_future_t base;

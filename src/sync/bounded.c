@@ -128,7 +128,7 @@ static void write_items(rill__chan_t *ch, uint64_t p, const char *items,
     size_t isz = ch->item_size;
     for (size_t i = 0; i < n; i++) {
         char *s = slot_of(ch, p);
-        memcpy(item_of(s), items + i * isz, isz);
+        rill__item_copy(item_of(s), items + i * isz, isz);
         /* release: pairs with the receiver's acquire of the stamp. */
         rill__store(stamp_of(s), p + 1, RILL_RELEASE);
         p = next_pos(ch, p);
@@ -140,7 +140,7 @@ static void publish(rill__chan_t *ch, uint64_t p, const char *items, size_t n)
 {
     if (n == 1) {
         char *s = slot_of(ch, p);
-        memcpy(item_of(s), items, ch->item_size);
+        rill__item_copy(item_of(s), items, ch->item_size);
         /* seq_cst: store-buffering pair with the receiver, which sets
          * rx_waiting (seq_cst) and then re-reads this stamp (seq_cst). The
          * release half pairs with its acquire of the stamp. */
@@ -227,7 +227,8 @@ static void dispatch(rill__chan_t *ch, rill__waiter_t *me,
  */
 static void handoff(rill__chan_t *ch, char *s, uint64_t h)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     uint64_t np = h + ch->one_lap; /* this slot's position in the next lap */
     bool placed = false;
     rill__lock(&ch->lock);
@@ -246,7 +247,7 @@ static void handoff(rill__chan_t *ch, char *s, uint64_t h)
             break;
         }
         if (w->buf) {
-            memcpy(item_of(s), w->buf, ch->item_size);
+            rill__item_copy(item_of(s), w->buf, ch->item_size);
             w->done = 1;
             /* release: the item, for the receiver's acquire next lap. */
             rill__store(stamp_of(s), np + 1, RILL_RELEASE);
@@ -283,7 +284,7 @@ static size_t pop(rill__chan_t *ch, char *out, size_t max)
         /* acquire: pairs with the producer's publish of the stamp. */
         uint64_t st = rill__load(stamp_of(s), RILL_ACQUIRE);
         if (st == h + 1) {
-            memcpy(out + got * isz, item_of(s), isz);
+            rill__item_copy(out + got * isz, item_of(s), isz);
             got++;
         } else if (st == ((h + 1) | ch->mark)) {
             skips++; /* a released permit: nothing to take */
@@ -321,7 +322,8 @@ static size_t pop(rill__chan_t *ch, char *out, size_t max)
             rill__fence(RILL_SEQ_CST);
         }
         if (RILL_UNLIKELY(rill__load(&ch->tx_waiting, RILL_SEQ_CST))) {
-            rill__wakelist_t wl = RILL__WAKELIST_INIT;
+            rill__wakelist_t wl;
+            rill__wakelist_init(&wl);
             rill__lock(&ch->lock);
             dispatch(ch, NULL, NULL, &wl);
             rill__unlock(&ch->lock);
@@ -385,7 +387,8 @@ int rill__bnd_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
 
     /* Slow path: queue up, then look at the ring again (the other half of
      * the store-buffering pair with the receiver's free in pop). */
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__waiter_t *w = &op->w;
     rill__lock(&ch->lock);
     int s = rill__waiter_status(w);
@@ -428,7 +431,7 @@ void rill__bnd_permit_publish(rill__chan_t *ch, rill__permit_t *p,
 {
     char *s = p->slot;
     if (item) {
-        memcpy(item_of(s), item, ch->item_size);
+        rill__item_copy(item_of(s), item, ch->item_size);
         /* seq_cst: as in publish. */
         rill__xchg(stamp_of(s), p->pos + 1, RILL_SEQ_CST);
     } else {

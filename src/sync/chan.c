@@ -47,7 +47,8 @@ void rill__chan_wake_rx_locked(rill__chan_t *ch, rill__wakelist_t *wl)
 
 void rill__chan_wake_rx(rill__chan_t *ch)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__lock(&ch->lock);
     rill__chan_wake_rx_locked(ch, &wl);
     rill__unlock(&ch->lock);
@@ -101,7 +102,8 @@ bool rill__chan_park_rx(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
  */
 static void chan_end(rill__chan_t *ch, bool fail_senders)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__lock(&ch->lock);
     while (fail_senders && !rill__list_empty(&ch->txq)) {
         rill__waiter_t *w = RILL_CONTAINER_OF(ch->txq.next, rill__waiter_t, link);
@@ -637,7 +639,6 @@ static void op_init(rill__op_t *op, const rill_future_vtable_t *vt, void *buf,
     op->base.vtable = vt;
     rill__waiter_init(&op->w, buf, max);
     op->ch = NULL;
-    op->rx = NULL;
     op->count_out = NULL;
     op->permit = NULL;
     op->early = 0;
@@ -684,7 +685,6 @@ static void recv_op_init(rill__op_t *op, rill_receiver_t *rx, void *out,
     op->count_out = n;
     if (n)
         *n = 0;
-    op->rx = rx;
     int r = rx_check(rx, item_size, out, api, &op->ch);
     if (!r && max == 0)
         r = RILL_MISUSE(api, "max is 0");
@@ -732,9 +732,11 @@ void rill_reserve_op(rill_reserve_op_t *op_, rill_sender_t *tx,
 /* ------------------------------------------------------------------------ */
 
 /*
- * On a plain thread, rill_await polls once before it parks, so trying the
- * non-waiting form first is the same operation without building the op
- * (in a task the op path stays: rill_await spends the coop budget).
+ * rill_send / rill_recv try the non-waiting form first: it is what the
+ * op's first poll would do, without building the op and going through
+ * rill_await. In a task, rill__coop_spend charges the coop budget for it
+ * and sends us down the op path when the budget is (nearly) used up, so a
+ * task that never waits still yields. Only EFULL / EEMPTY go on to wait.
  */
 static inline bool try_first(int r)
 {

@@ -67,7 +67,8 @@ static void leave(rill__waiter_t *w)
 int rill__rdv_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
                    const char *items, size_t n, size_t *done)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill__waiter_t *w = op ? &op->w : NULL;
     int r;
     rill__lock(&ch->lock);
@@ -99,7 +100,8 @@ int rill__rdv_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
 int rill__rdv_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
                    rill_cx_t *cx, char *out, size_t max, size_t *done)
 {
-    rill__wakelist_t wl = RILL__WAKELIST_INIT;
+    rill__wakelist_t wl;
+    rill__wakelist_init(&wl);
     rill_receiver_t *rx = &ch->rx;
     int r;
     rill__lock(&ch->lock);

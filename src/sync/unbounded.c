@@ -144,12 +144,13 @@ int rill__ub_send(rill__chan_t *ch, const char *items, size_t n, size_t *done,
         }
         size_t isz = ch->item_size;
         if (k == 1) {
-            memcpy(item_at(ch, b, off), items, isz);
+            rill__item_copy(item_at(ch, b, off), items, isz);
             /* seq_cst: the pair with rx_waiting (bounded.c, publish). */
             rill__xchg(&b->ready[off], 1, RILL_SEQ_CST);
         } else {
             for (size_t i = 0; i < k; i++) {
-                memcpy(item_at(ch, b, off + (uint32_t)i), items + i * isz, isz);
+                rill__item_copy(item_at(ch, b, off + (uint32_t)i),
+                                items + i * isz, isz);
                 /* release: pairs with the receiver's acquire of ready. */
                 rill__store(&b->ready[off + i], 1, RILL_RELEASE);
             }
@@ -193,7 +194,7 @@ static size_t pop(rill__chan_t *ch, char *out, size_t max, bool discard)
         else if (discard)
             rill__chan_discard(ch, item_at(ch, b, off));
         else
-            memcpy(out + got++ * isz, item_at(ch, b, off), isz);
+            rill__item_copy(out + got++ * isz, item_at(ch, b, off), isz);
         h++;
         if (off + 1 == RILL__UB_CAP) {
             /* acquire: pairs with the installer's release of next, which
@@ -257,7 +258,7 @@ void rill__ub_permit_publish(rill__chan_t *ch, rill__permit_t *p,
     rill__ublock_t *b = p->slot;
     uint32_t off = (uint32_t)(p->pos % RILL__UB_LAP);
     if (item)
-        memcpy(item_at(ch, b, off), item, ch->item_size);
+        rill__item_copy(item_at(ch, b, off), item, ch->item_size);
     else
         rill__count(&ch->skipped, 1);
     /* seq_cst: as for a send. */
