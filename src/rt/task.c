@@ -537,15 +537,21 @@ int rill__task_await(struct rill_task *t, rill_future_t *f,
 {
     rill__worker_t *w = t->u.sf.worker;
     rill_waker_t wk = rill__task_waker(t);
-    rill_cx_t cx = {&wk, w->budget, NULL};
+    int32_t before = w->budget;
+    rill_cx_t cx = {&wk, before, NULL};
     int r = rill_future_poll(f, &cx);
     w->budget = cx.budget;
-    if (RILL_UNLIKELY(r == RILL_PENDING))
+    if (RILL_UNLIKELY(r == RILL_PENDING)) {
         r = await_slow(t, f, deadline, &cx);
-    /* Cooperative budget: an operation that was ready spends one unit;
-     * when the budget is gone the task yields so others can run. */
+        before = -1; /* it waited: a fresh turn, nothing to spend */
+    }
+    /* Cooperative budget: an operation that was ready spends one unit
+     * (unless the resource already spent it through rill_cx_spend); when
+     * the budget is gone the task yields so others can run. */
     w = t->u.sf.worker; /* may have migrated while it waited */
-    if (w->budget > 0 && --w->budget == 0)
+    if (w->budget > 0 && w->budget == before)
+        w->budget--;
+    if (w->budget == 0)
         task_yield_now(t);
     return r;
 }
