@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * oneshot.c - a channel for one value.
+ *
+ * One allocation holds the channel, both handles (so a handle never
+ * outlives the memory it points into) and the value. The state word only
+ * ever gains bits:
+ *
+ *   VALUE       the sender stored the value (CAS, refused once RX_CLOSED
+ *               is set, so "sent" and "closed" are never both a success)
+ *   TAKEN       the receiver took the value
+ *   TX_GONE     the sender was released
+ *   RX_CLOSED   the receiver was closed or released
+ *
+ * Receivers wait on rx_wait for VALUE or TX_GONE, the sender waits on
+ * tx_wait for RX_CLOSED (notify.h: wake-and-retry, Dekker on the waiter
+ * count). The channel is freed by the second handle release.
+ */
+#include "rill/oneshot.h"
+
+#include "chan_util.h"
+#include "notify.h"
+
+enum {
+    OS_VALUE = 1u << 0,
+    OS_TAKEN = 1u << 1,
+    OS_TX_GONE = 1u << 2,
+    OS_RX_CLOSED = 1u << 3,
+    OS_SENT = 1u << 4, /* a send was tried (EALREADY on the next) */
+};
+
+struct rill_oneshot_tx {
+    rill__notify_waiter_t poll_waiter; /* rill_oneshot_poll_closed's */
+};
+struct rill_oneshot_rx {
+    rill__notify_waiter_t poll_waiter; /* rill_oneshot_poll_recv's */
+};
+
+typedef struct oneshot {
+    _Atomic uint32_t state; /* OS_* bits, only ever set */
+    _Atomic uint32_t refs;  /* handles alive: 2, 1, 0 */
+    size_t item_size;       /* immutable */
+    rill__notify_t rx_wait; /* receivers waiting for VALUE / TX_GONE */
+    rill__notify_t tx_wait; /* the sender waiting for RX_CLOSED */
+    _Atomic uint64_t waits_empty, waits_closed; /* counters, relaxed */
+    char name[RILL__NAME_MAX];
+    rill_oneshot_tx_t tx;
+    rill_oneshot_rx_t rx;
+    /* The value: written by the sender before VALUE is published
+     * (release), read by the receiver after it saw VALUE (acquire). */
+    _Alignas(max_align_t) unsigned char value[];
+} oneshot_t;
+
+_Static_assert(sizeof(rill__notify_waiter_t) <= sizeof(void *[5]),
+               "op waiter storage too small");
+
+#define OS_OF_TX(t) RILL_CONTAINER_OF((t), oneshot_t, tx)
+#define OS_OF_RX(r) RILL_CONTAINER_OF((r), oneshot_t, rx)
+
+static void os_unref(oneshot_t *c)
+{
+    /* acq_rel: the last release sees every access of the other handle
+     * (pairs with its release decrement) before freeing. */
+    if (rill__fetch_sub(&c->refs, 1, RILL_ACQ_REL) == 1) {
+        rill__notify_destroy(&c->rx_wait);
+        rill__notify_destroy(&c->tx_wait);
+        rill__free(c);
+    }
+}
+
+int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
+                        size_t item_size, const rill_chan_opts_t *opts)
+{
+    if (!tx || !rx)
+        return RILL_MISUSE("rill_oneshot_new", "NULL out pointer");
+    if (item_size == 0 || item_size > RILL__ITEM_MAX)
+        return RILL_MISUSE("rill_oneshot_new", "item size %zu (must be 1..%zu)",
+                           item_size, RILL__ITEM_MAX);
+    oneshot_t *c = rill__malloc(sizeof *c + item_size);
+    if (!c)
+        return RILL_ENOMEM;
+    rill__store(&c->state, 0, RILL_RELAXED); /* not yet shared */
+    rill__store(&c->refs, 2, RILL_RELAXED);
+    c->item_size = item_size;
+    rill__notify_init(&c->rx_wait);
+    rill__notify_init(&c->tx_wait);
+    rill__store(&c->waits_empty, 0, RILL_RELAXED);
+    rill__store(&c->waits_closed, 0, RILL_RELAXED);
+    rill__chan_name(c->name, opts);
+    rill__notify_waiter_init(&c->tx.poll_waiter);
+    rill__notify_waiter_init(&c->rx.poll_waiter);
+    if (rill__handle_add(&c->tx, RILL__H_ONESHOT_TX))
+        goto free_chan;
+    if (rill__handle_add(&c->rx, RILL__H_ONESHOT_RX))
+        goto drop_tx;
+    *tx = &c->tx;
+    *rx = &c->rx;
+    return 0;
+drop_tx:
+    rill__handle_take(&c->tx, RILL__H_ONESHOT_TX);
+free_chan:
+    rill__notify_destroy(&c->rx_wait);
+    rill__notify_destroy(&c->tx_wait);
+    rill__free(c);
+    return RILL_ENOMEM;
+}
+
+int rill_oneshot_new(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
+                     size_t item_size)
+{
+    return rill_oneshot_new_ex(tx, rx, item_size, NULL);
+}
+
+/* ---- send ---- */
+
+int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
+                            size_t size)
+{
+    if (!tx || !item)
+        return RILL_MISUSE("rill_oneshot_send", "NULL %s", tx ? "item" : "tx");
+    oneshot_t *c = OS_OF_TX(tx);
+    int r = RILL__CHECK_SIZE("rill_oneshot_send", c->item_size, size);
+    if (r)
+        return r;
+    /* relaxed: OS_SENT is set only by this handle's owner (us). */
+    uint32_t s = rill__load(&c->state, RILL_RELAXED);
+    if (s & OS_SENT)
+        return RILL_EALREADY;
+    rill__fetch_or(&c->state, OS_SENT, RILL_RELAXED); /* as above */
+    if (s & OS_RX_CLOSED)
+        return RILL_ECLOSED;
+    memcpy(c->value, item, size);
+    s |= OS_SENT;
+    /* seq_cst: release publishes the value to the receiver's acquire of
+     * VALUE, and the store takes part in the Dekker pattern with the
+     * receiver's registration (rill__notify_wake_if_waiting below). On
+     * failure, s gets the current state. */
+    while (!rill__cas(&c->state, &s, s | OS_VALUE, RILL_SEQ_CST,
+                      RILL_RELAXED)) {
+        if (s & OS_RX_CLOSED)
+            return RILL_ECLOSED;
+    }
+    rill__notify_wake_if_waiting(&c->rx_wait);
+    return 0;
+}
+
+/* ---- receive ---- */
+
+/* The non-waiting receive: 0, RILL_EEMPTY or RILL_DONE. */
+static int os_take(oneshot_t *c, void *out)
+{
+    /* seq_cst: acquire pairs with the sender's publishing CAS (the value
+     * is visible), seq_cst for the Dekker re-check after registering. */
+    uint32_t s = rill__load(&c->state, RILL_SEQ_CST);
+    if (s & OS_TAKEN)
+        return RILL_DONE;
+    if (s & OS_VALUE) {
+        memcpy(out, c->value, c->item_size);
+        /* relaxed: TAKEN is only read by the receiver itself and by stats. */
+        rill__fetch_or(&c->state, OS_TAKEN, RILL_RELAXED);
+        return 0;
+    }
+    return (s & OS_TX_GONE) ? RILL_DONE : RILL_EEMPTY;
+}
+
+static int os_check_recv(const char *api, rill_oneshot_rx_t *rx,
+                         const void *out, size_t size)
+{
+    if (!rx || !out)
+        return RILL_MISUSE(api, "NULL %s", rx ? "out" : "rx");
+    return RILL__CHECK_SIZE(api, OS_OF_RX(rx)->item_size, size);
+}
+
+int rill_oneshot_try_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
+{
+    int r = os_check_recv("rill_oneshot_try_recv", rx, out, size);
+    return r ? r : os_take(OS_OF_RX(rx), out);
+}
+
+/* The receive poll, with the waiter node of the caller (an op or rx). */
+static int os_poll_recv(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w,
+                        void *out)
+{
+    if (rill__coop_exhausted(cx))
+        return RILL_PENDING;
+    int r = os_take(c, out);
+    if (r == RILL_EEMPTY) {
+        if (rill__notify_register(&c->rx_wait, w, cx->waker))
+            rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
+        r = os_take(c, out);
+        if (r == RILL_EEMPTY)
+            return RILL_PENDING;
+    }
+    rill__notify_remove(&c->rx_wait, w);
+    rill__coop_spend(cx);
+    return r;
+}
+
+int rill_oneshot_poll_recv(rill_oneshot_rx_t *rx, rill_cx_t *cx, void *out,
+                           size_t size)
+{
+    int r = os_check_recv("rill_oneshot_poll_recv", rx, out, size);
+    if (r)
+        return r;
+    if (!cx)
+        return RILL_MISUSE("rill_oneshot_poll_recv", "NULL cx");
+    return os_poll_recv(OS_OF_RX(rx), cx, &rx->poll_waiter, out);
+}
+
+static int recv_op_poll(rill_future_t *f, rill_cx_t *cx)
+{
+    rill_oneshot_recv_op_t *op = (rill_oneshot_recv_op_t *)f;
+    if (op->err_)
+        return op->err_;
+    return os_poll_recv(OS_OF_RX(op->rx), cx,
+                        (rill__notify_waiter_t *)(void *)op->waiter_, op->out);
+}
+
+static int recv_op_cancel(rill_future_t *f)
+{
+    rill_oneshot_recv_op_t *op = (rill_oneshot_recv_op_t *)f;
+    if (!op->err_)
+        rill__notify_remove(&OS_OF_RX(op->rx)->rx_wait,
+                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    return RILL_PENDING;
+}
+
+static const rill_future_vtable_t recv_op_vtable = {recv_op_poll,
+                                                    recv_op_cancel, NULL};
+
+int rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
+                         void *out, size_t size)
+{
+    if (!op)
+        return RILL_MISUSE("rill_oneshot_recv_op", "NULL op");
+    op->base.vtable = &recv_op_vtable;
+    op->rx = rx;
+    op->out = out;
+    op->size = size;
+    op->err_ = os_check_recv("rill_oneshot_recv_op", rx, out, size);
+    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    return op->err_;
+}
+
+int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
+{
+    rill_oneshot_recv_op_t op;
+    int r = rill_oneshot_recv_op(&op, rx, out, size);
+    return r ? r : rill_await(&op.base);
+}
+
+int rill_oneshot_recv_timeout_sized(rill_oneshot_rx_t *rx, void *out,
+                                    size_t size, rill_duration_t timeout)
+{
+    rill_oneshot_recv_op_t op;
+    int r = rill_oneshot_recv_op(&op, rx, out, size);
+    return r ? r : rill_await_timeout(&op.base, timeout);
+}
+
+/* ---- closing ---- */
+
+int rill_oneshot_close(rill_oneshot_rx_t *rx)
+{
+    if (!rx)
+        return RILL_MISUSE("rill_oneshot_close", "NULL rx");
+    oneshot_t *c = OS_OF_RX(rx);
+    /* seq_cst: the Dekker store against the sender's closed-wait
+     * registration (and it orders nothing else). */
+    uint32_t s = rill__fetch_or(&c->state, OS_RX_CLOSED, RILL_SEQ_CST);
+    if (!(s & OS_RX_CLOSED))
+        rill__notify_wake_if_waiting(&c->tx_wait);
+    return 0;
+}
+
+int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
+{
+    if (!rx)
+        return 0;
+    if (!rill__handle_take(rx, RILL__H_ONESHOT_RX))
+        return RILL_MISUSE("rill_oneshot_rx_release",
+                           "receiver %p released twice (or not a oneshot "
+                           "receiver)",
+                           (void *)rx);
+    oneshot_t *c = OS_OF_RX(rx);
+    rill__notify_remove(&c->rx_wait, &rx->poll_waiter);
+    rill_oneshot_close(rx);
+    os_unref(c);
+    return 0;
+}
+
+/* 0 when the receiver is gone, else RILL_EEMPTY. */
+static int os_rx_gone(oneshot_t *c)
+{
+    /* seq_cst: the Dekker re-check against rill_oneshot_close. */
+    return (rill__load(&c->state, RILL_SEQ_CST) & OS_RX_CLOSED) ? 0
+                                                               : RILL_EEMPTY;
+}
+
+bool rill_oneshot_is_closed(const rill_oneshot_tx_t *tx)
+{
+    return tx && os_rx_gone(OS_OF_TX((rill_oneshot_tx_t *)tx)) == 0;
+}
+
+static int os_poll_closed(oneshot_t *c, rill_cx_t *cx,
+                          rill__notify_waiter_t *w)
+{
+    if (rill__coop_exhausted(cx))
+        return RILL_PENDING;
+    if (os_rx_gone(c) != 0) {
+        if (rill__notify_register(&c->tx_wait, w, cx->waker))
+            rill__fetch_add(&c->waits_closed, 1, RILL_RELAXED); /* counter */
+        if (os_rx_gone(c) != 0)
+            return RILL_PENDING;
+    }
+    rill__notify_remove(&c->tx_wait, w);
+    rill__coop_spend(cx);
+    return 0;
+}
+
+int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx)
+{
+    if (!tx || !cx)
+        return RILL_MISUSE("rill_oneshot_poll_closed", "NULL %s",
+                           tx ? "cx" : "tx");
+    return os_poll_closed(OS_OF_TX(tx), cx, &tx->poll_waiter);
+}
+
+static int closed_op_poll(rill_future_t *f, rill_cx_t *cx)
+{
+    rill_oneshot_closed_op_t *op = (rill_oneshot_closed_op_t *)f;
+    if (op->err_)
+        return op->err_;
+    return os_poll_closed(OS_OF_TX(op->tx), cx,
+                          (rill__notify_waiter_t *)(void *)op->waiter_);
+}
+
+static int closed_op_cancel(rill_future_t *f)
+{
+    rill_oneshot_closed_op_t *op = (rill_oneshot_closed_op_t *)f;
+    if (!op->err_)
+        rill__notify_remove(&OS_OF_TX(op->tx)->tx_wait,
+                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    return RILL_PENDING;
+}
+
+static const rill_future_vtable_t closed_op_vtable = {closed_op_poll,
+                                                      closed_op_cancel, NULL};
+
+int rill_oneshot_closed_op(rill_oneshot_closed_op_t *op, rill_oneshot_tx_t *tx)
+{
+    if (!op)
+        return RILL_MISUSE("rill_oneshot_closed_op", "NULL op");
+    op->base.vtable = &closed_op_vtable;
+    op->tx = tx;
+    op->err_ = tx ? 0 : RILL_MISUSE("rill_oneshot_closed_op", "NULL tx");
+    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    return op->err_;
+}
+
+int rill_oneshot_closed(rill_oneshot_tx_t *tx)
+{
+    rill_oneshot_closed_op_t op;
+    int r = rill_oneshot_closed_op(&op, tx);
+    return r ? r : rill_await(&op.base);
+}
+
+int rill_oneshot_closed_timeout(rill_oneshot_tx_t *tx, rill_duration_t timeout)
+{
+    rill_oneshot_closed_op_t op;
+    int r = rill_oneshot_closed_op(&op, tx);
+    return r ? r : rill_await_timeout(&op.base, timeout);
+}
+
+int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
+{
+    if (!tx)
+        return 0;
+    if (!rill__handle_take(tx, RILL__H_ONESHOT_TX))
+        return RILL_MISUSE("rill_oneshot_tx_release",
+                           "sender %p released twice (or not a oneshot "
+                           "sender)",
+                           (void *)tx);
+    oneshot_t *c = OS_OF_TX(tx);
+    rill__notify_remove(&c->tx_wait, &tx->poll_waiter);
+    /* seq_cst: the Dekker store against a receiver's registration. */
+    rill__fetch_or(&c->state, OS_TX_GONE, RILL_SEQ_CST);
+    rill__notify_wake_if_waiting(&c->rx_wait);
+    os_unref(c);
+    return 0;
+}
+
+/* ---- diagnostics ---- */
+
+int rill_oneshot_stats(const rill_oneshot_tx_t *tx, const rill_oneshot_rx_t *rx,
+                       rill_chan_stats_t *out)
+{
+    if ((!tx && !rx) || !out)
+        return RILL_MISUSE("rill_oneshot_stats", "NULL %s",
+                           out ? "handles" : "out");
+    oneshot_t *c = tx ? OS_OF_TX(tx) : OS_OF_RX(rx);
+    /* relaxed: counters, each read on its own. */
+    uint32_t s = rill__load(&c->state, RILL_RELAXED);
+    memset(out, 0, sizeof *out);
+    memcpy(out->name, c->name, sizeof out->name);
+    out->sent = out->high_water = (s & OS_VALUE) != 0;
+    out->received = (s & OS_TAKEN) != 0;
+    out->waits_empty = rill__load(&c->waits_empty, RILL_RELAXED);
+    out->waits_full = rill__load(&c->waits_closed, RILL_RELAXED);
+    out->senders = !(s & OS_TX_GONE);
+    out->receivers = !(s & OS_RX_CLOSED);
+    return 0;
+}

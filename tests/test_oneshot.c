@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/* test_oneshot.c - the oneshot channel: one value, both sides learn when
+ * the other is gone, cancel safety, misuse, and a race stress. */
+#include "chan_test.h"
+#include <rill/oneshot.h>
+#include <string.h>
+
+static void test_send_recv(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    rill_chan_opts_t o = {.name = "reply"};
+    assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof(double), &o), 0);
+    double v = 0, w = 2.5;
+    assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_EEMPTY);
+    assert_false(rill_oneshot_is_closed(tx));
+    assert_int_equal(rill_oneshot_send(tx, &w), 0);
+    assert_int_equal(rill_oneshot_send(tx, &w), RILL_EALREADY);
+    assert_int_equal(rill_oneshot_recv(rx, &v), 0);
+    assert_true(v == 2.5);
+    assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_DONE);
+    assert_int_equal(rill_oneshot_recv(rx, &v), RILL_DONE);
+    rill_chan_stats_t st;
+    assert_int_equal(rill_oneshot_stats(NULL, rx, &st), 0);
+    assert_string_equal(st.name, "reply");
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.received, 1);
+    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+}
+
+static void test_sender_gone(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    int v;
+    assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_DONE);
+    assert_int_equal(rill_oneshot_recv(rx, &v), RILL_DONE);
+    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+}
+
+static void test_receiver_gone(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_closed_timeout(tx, RILL_US(100)),
+                     RILL_ETIMEDOUT);
+    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_true(rill_oneshot_is_closed(tx));
+    assert_int_equal(rill_oneshot_closed(tx), 0);
+    int v = 1;
+    assert_int_equal(rill_oneshot_send(tx, &v), RILL_ECLOSED);
+    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+}
+
+static void test_close_keeps_sent_value(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    int v = 7, out = 0;
+    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_int_equal(rill_oneshot_close(rx), 0);
+    assert_int_equal(rill_oneshot_close(rx), 0);
+    assert_true(rill_oneshot_is_closed(tx));
+    assert_int_equal(rill_oneshot_try_recv(rx, &out), 0);
+    assert_int_equal(out, 7);
+    /* A value sent after close is refused. */
+    rill_oneshot_tx_t *tx2;
+    rill_oneshot_rx_t *rx2;
+    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_close(rx2), 0);
+    assert_int_equal(rill_oneshot_send(tx2, &v), RILL_ECLOSED);
+    assert_int_equal(rill_oneshot_try_recv(rx2, &out), RILL_EEMPTY);
+    assert_int_equal(rill_oneshot_tx_release(tx2), 0);
+    assert_int_equal(rill_oneshot_try_recv(rx2, &out), RILL_DONE);
+    rill_oneshot_rx_release(rx2);
+    rill_oneshot_tx_release(tx);
+    rill_oneshot_rx_release(rx);
+}
+
+static void test_misuse(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, 0), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_new(NULL, &rx, 4), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, SIZE_MAX), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(double)), 0);
+    int i = 1;
+    double d;
+    assert_int_equal(rill_oneshot_send(tx, &i), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_send_sized(tx, NULL, 8), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_send_sized(NULL, &d, 8), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_try_recv(rx, &i), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_recv(rx, &i), RILL_EINVAL);
+    rill_oneshot_recv_op_t op;
+    assert_int_equal(rill_oneshot_recv_op(&op, rx, &i, sizeof i), RILL_EINVAL);
+    assert_int_equal(rill_await(&op.base), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_close(NULL), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_closed(NULL), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_stats(NULL, NULL, NULL), RILL_EINVAL);
+    /* Releasing a handle as the other kind, or twice. */
+    assert_int_equal(rill_oneshot_rx_release((rill_oneshot_rx_t *)tx),
+                     RILL_EINVAL);
+    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    assert_int_equal(rill_oneshot_tx_release(tx), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_rx_release(rx), RILL_EINVAL); /* freed */
+    assert_int_equal(rill_oneshot_tx_release(NULL), 0);
+    assert_int_equal(rill_oneshot_rx_release(NULL), 0);
+}
+
+/* A pending recv withdrawn leaves no trace: the value goes to the next. */
+static void test_cancel_leaves_no_trace(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    ct_waker_t c = {0};
+    rill_waker_t w = ct_waker(&c);
+    rill_cx_t cx = RILL_CX_INIT(&w);
+    int out = 0, v = 5;
+    rill_oneshot_recv_op_t op;
+    assert_int_equal(rill_oneshot_recv_op(&op, rx, &out, sizeof out), 0);
+    assert_int_equal(rill_future_poll(&op.base, &cx), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.refs), 1);
+    assert_int_equal(rill_future_cancel(&op.base), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.refs), 0);
+    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_int_equal(atomic_load(&c.wakes), 0); /* withdrawn: not woken */
+    assert_int_equal(out, 0);
+    /* The poll function: registers, is woken by the send, takes it. */
+    rill_oneshot_tx_t *tx2;
+    rill_oneshot_rx_t *rx2;
+    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
+                     RILL_PENDING);
+    assert_int_equal(rill_oneshot_send(tx2, &v), 0);
+    assert_int_equal(atomic_load(&c.wakes), 1);
+    assert_int_equal(atomic_load(&c.refs), 0);
+    /* No budget: PENDING and a wake, value stays. */
+    cx.budget = 0;
+    assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
+                     RILL_PENDING);
+    assert_int_equal(atomic_load(&c.wakes), 2);
+    cx.budget = 1;
+    assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out), 0);
+    assert_int_equal(out, 5);
+    assert_int_equal(cx.budget, 0);
+    assert_int_equal(rill_oneshot_recv(rx, &out), 0);
+    rill_oneshot_tx_release(tx);
+    rill_oneshot_rx_release(rx);
+    rill_oneshot_tx_release(tx2);
+    rill_oneshot_rx_release(rx2);
+}
+
+/* ---- threads: waiting across threads, both sides gone ---- */
+
+typedef struct {
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    int mode;
+} pair_t;
+
+static void *waiting_receiver(void *arg)
+{
+    pair_t *p = arg;
+    int v = -1;
+    intptr_t r = rill_oneshot_recv(p->rx, &v);
+    rill_oneshot_rx_release(p->rx);
+    return (void *)(r == 0 ? (intptr_t)v : -100 + r);
+}
+
+static void test_wait_across_threads(void **state)
+{
+    (void)state;
+    pair_t p;
+    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int)), 0);
+    pthread_t t = ct_start(waiting_receiver, &p);
+    int v = 99;
+    assert_int_equal(rill_oneshot_send(p.tx, &v), 0);
+    assert_int_equal((intptr_t)ct_join(t), 99);
+    rill_oneshot_tx_release(p.tx);
+    /* Sender released while the receiver waits: RILL_DONE. */
+    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int)), 0);
+    t = ct_start(waiting_receiver, &p);
+    rill_oneshot_tx_release(p.tx);
+    assert_int_equal((intptr_t)ct_join(t), -100 + RILL_DONE);
+}
+
+static void *closed_waiter(void *arg)
+{
+    pair_t *p = arg;
+    intptr_t r = rill_oneshot_closed(p->tx);
+    rill_oneshot_tx_release(p->tx);
+    return (void *)r;
+}
+
+static void test_closed_across_threads(void **state)
+{
+    (void)state;
+    pair_t p;
+    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int)), 0);
+    pthread_t t = ct_start(closed_waiter, &p);
+    rill_oneshot_rx_release(p.rx);
+    assert_int_equal((intptr_t)ct_join(t), 0);
+}
+
+/* Many oneshots, each side on its own thread doing one of four things;
+ * the outcomes must agree: a value is received iff it was sent with 0. */
+#define RACE_N 20000
+typedef struct {
+    rill_oneshot_tx_t *tx[RACE_N];
+    rill_oneshot_rx_t *rx[RACE_N];
+    int send_r[RACE_N], recv_r[RACE_N], got[RACE_N];
+    int n;
+} race_t;
+
+static void *race_sender(void *arg)
+{
+    race_t *r = arg;
+    for (int i = 0; i < r->n; i++) {
+        int v = i;
+        r->send_r[i] = 1000;
+        if (i % 3 != 2)
+            r->send_r[i] = rill_oneshot_send(r->tx[i], &v);
+        rill_oneshot_tx_release(r->tx[i]);
+    }
+    return NULL;
+}
+
+static void *race_receiver(void *arg)
+{
+    race_t *r = arg;
+    for (int i = 0; i < r->n; i++) {
+        r->recv_r[i] = 1000;
+        r->got[i] = -1;
+        if (i % 4 != 3)
+            r->recv_r[i] = rill_oneshot_recv(r->rx[i], &r->got[i]);
+        rill_oneshot_rx_release(r->rx[i]);
+    }
+    return NULL;
+}
+
+static void test_both_sides_gone_race(void **state)
+{
+    (void)state;
+    race_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->n = SCALE(RACE_N, 4);
+    for (int i = 0; i < r->n; i++)
+        assert_int_equal(rill_oneshot_new(&r->tx[i], &r->rx[i], sizeof(int)),
+                         0);
+    pthread_t a = ct_start(race_sender, r), b = ct_start(race_receiver, r);
+    ct_join(a);
+    ct_join(b);
+    for (int i = 0; i < r->n; i++) {
+        if (r->recv_r[i] == 0) {
+            assert_int_equal(r->send_r[i], 0);
+            assert_int_equal(r->got[i], i);
+        } else if (r->recv_r[i] == RILL_DONE) {
+            assert_int_not_equal(r->send_r[i], 0);
+        } else {
+            assert_int_equal(r->recv_r[i], 1000); /* released unread */
+            assert_true(r->send_r[i] == 0 || r->send_r[i] == RILL_ECLOSED ||
+                        r->send_r[i] == 1000);
+        }
+        if (i % 3 == 2)
+            assert_int_equal(r->send_r[i], 1000);
+    }
+    free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        CT_TEST(test_send_recv),
+        CT_TEST(test_sender_gone),
+        CT_TEST(test_receiver_gone),
+        CT_TEST(test_close_keeps_sent_value),
+        CT_TEST(test_misuse),
+        CT_TEST(test_cancel_leaves_no_trace),
+        CT_TEST(test_wait_across_threads),
+        CT_TEST(test_closed_across_threads),
+        CT_TEST(test_both_sides_gone_race),
+    };
+    return cmocka_run_group_tests(tests, ct_setup, NULL);
+}
