@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* test_watch.c - the watch channel: versions, coalescing, the end after
+ * the last value, torn-read freedom under a racing sender, misuse. */
+#include "chan_test.h"
+#include <rill/watch.h>
+
+static void test_versions(void **state)
+{
+    (void)state;
+    rill_watch_tx_t *tx;
+    rill_watch_rx_t *rx, *rx2, *rx3;
+    int v = 10, out = 0;
+    rill_chan_opts_t o = {.name = "config"};
+    assert_int_equal(rill_watch_new_ex(&tx, &rx, sizeof v, &v, &o), 0);
+    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_int_equal(out, 10);
+    assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
+    assert_int_equal(rill_watch_get_and_update(rx, &out), RILL_EEMPTY);
+    v = 11;
+    assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_int_equal(rill_watch_subscribe(tx, &rx2), 0); /* has seen 11 */
+    assert_int_equal(rill_watch_try_changed(rx2), RILL_EEMPTY);
+    assert_int_equal(rill_watch_rx_clone(rx, &rx3), 0); /* has seen 10 */
+    assert_int_equal(rill_watch_try_changed(rx), 0);
+    assert_int_equal(rill_watch_version(rx), 1);
+    assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
+    assert_int_equal(rill_watch_get_and_update(rx3, &out), 0);
+    assert_int_equal(out, 11);
+    assert_int_equal(rill_watch_changed_timeout(rx3, RILL_US(50)),
+                     RILL_ETIMEDOUT);
+    v = 12;
+    assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_int_equal(rill_watch_mark_seen(rx3), 0);
+    assert_int_equal(rill_watch_try_changed(rx3), RILL_EEMPTY);
+    assert_int_equal(rill_watch_receiver_count(tx), 3);
+    rill_chan_stats_t st;
+    assert_int_equal(rill_watch_stats(tx, NULL, &st), 0);
+    assert_string_equal(st.name, "config");
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(st.received, 2);
+    assert_int_equal(st.receivers, 3);
+    /* The sender's release ends receivers after the last value. */
+    assert_int_equal(rill_watch_tx_release(tx), 0);
+    assert_int_equal(rill_watch_changed(rx), 0); /* 12 not yet seen */
+    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_int_equal(out, 12);
+    assert_int_equal(rill_watch_changed(rx), RILL_DONE);
+    assert_int_equal(rill_watch_try_changed(rx3), RILL_DONE);
+    rill_watch_rx_release(rx);
+    rill_watch_rx_release(rx2);
+    rill_watch_rx_release(rx3);
+}
+
+static void test_coalescing(void **state)
+{
+    (void)state;
+    rill_watch_tx_t *tx;
+    rill_watch_rx_t *rx;
+    long v = 0, out;
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    for (v = 1; v <= 100; v++)
+        assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_int_equal(rill_watch_changed(rx), 0);
+    assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
+    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_int_equal(out, 100);
+    /* No receivers: send fails and stores nothing. */
+    assert_int_equal(rill_watch_rx_release(rx), 0);
+    assert_int_equal(rill_watch_receiver_count(tx), 0);
+    assert_int_equal(rill_watch_send(tx, &v), RILL_ECLOSED);
+    assert_int_equal(rill_watch_subscribe(tx, &rx), 0);
+    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_int_equal(out, 100);
+    rill_watch_tx_release(tx);
+    assert_int_equal(rill_watch_changed(rx), RILL_DONE);
+    rill_watch_rx_release(rx);
+}
+
+static void test_misuse(void **state)
+{
+    (void)state;
+    rill_watch_tx_t *tx;
+    rill_watch_rx_t *rx;
+    int v = 0;
+    double d;
+    assert_int_equal(rill_watch_new(&tx, &rx, 0, &v), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, &rx, 4, NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, NULL, 4, &v), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, &rx, SIZE_MAX - 3, &v), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    assert_int_equal(rill_watch_send(tx, &d), RILL_EINVAL);
+    assert_int_equal(rill_watch_get(rx, &d), RILL_EINVAL);
+    assert_int_equal(rill_watch_get_and_update(rx, &d), RILL_EINVAL);
+    assert_int_equal(rill_watch_send_sized(NULL, &v, 4), RILL_EINVAL);
+    assert_int_equal(rill_watch_changed(NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_try_changed(NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_subscribe(tx, NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_rx_clone(NULL, &rx), RILL_EINVAL);
+    assert_int_equal(rill_watch_stats(NULL, NULL, NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_tx_release((rill_watch_tx_t *)rx),
+                     RILL_EINVAL);
+    assert_int_equal(rill_watch_rx_release(rx), 0);
+    assert_int_equal(rill_watch_rx_release(rx), RILL_EINVAL);
+    assert_int_equal(rill_watch_tx_release(tx), 0);
+    assert_int_equal(rill_watch_tx_release(tx), RILL_EINVAL);
+    assert_int_equal(rill_watch_tx_release(NULL), 0);
+}
+
+static void test_cancel_leaves_no_trace(void **state)
+{
+    (void)state;
+    rill_watch_tx_t *tx;
+    rill_watch_rx_t *rx;
+    int v = 0;
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    ct_waker_t c = {0};
+    rill_waker_t w = ct_waker(&c);
+    rill_cx_t cx = RILL_CX_INIT(&w);
+    rill_watch_changed_op_t op;
+    assert_int_equal(rill_watch_changed_op(&op, rx), 0);
+    assert_int_equal(rill_future_poll(&op.base, &cx), RILL_PENDING);
+    assert_int_equal(rill_future_cancel(&op.base), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.refs), 0);
+    v = 1;
+    assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_int_equal(atomic_load(&c.wakes), 0);
+    assert_int_equal(rill_watch_version(rx), 0); /* nothing marked */
+    /* Poll function: pending, woken by a send, then ready. */
+    assert_int_equal(rill_watch_poll_changed(rx, &cx), 0);
+    assert_int_equal(rill_watch_poll_changed(rx, &cx), RILL_PENDING);
+    assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_int_equal(atomic_load(&c.wakes), 1);
+    cx.budget = 0;
+    assert_int_equal(rill_watch_poll_changed(rx, &cx), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.wakes), 2);
+    cx.budget = 5;
+    assert_int_equal(rill_watch_poll_changed(rx, &cx), 0);
+    assert_int_equal(cx.budget, 4);
+    assert_int_equal(rill_watch_version(rx), 2);
+    rill_watch_tx_release(tx);
+    rill_watch_rx_release(rx);
+    assert_int_equal(atomic_load(&c.refs), 0);
+}
+
+/* ---- a racing sender and several receivers: no torn value, versions
+ * and values only grow, everyone ends on the last value. ---- */
+
+typedef struct {
+    uint64_t a, b, c, d, e; /* b = 3a, c = ~a, d = a ^ 0x5555, e = a + 7 */
+} big_t;
+
+static big_t big(uint64_t i)
+{
+    return (big_t){i, 3 * i, ~i, i ^ 0x5555, i + 7};
+}
+
+typedef struct {
+    rill_watch_rx_t *rx;
+    uint64_t last, changes;
+} reader_t;
+
+static void *reader(void *arg)
+{
+    reader_t *r = arg;
+    big_t v;
+    int rc;
+    while ((rc = rill_watch_changed(r->rx)) == 0) {
+        assert_int_equal(rill_watch_get(r->rx, &v), 0);
+        if (v.b != 3 * v.a || v.c != ~v.a || v.d != (v.a ^ 0x5555) ||
+            v.e != v.a + 7 || v.a < r->last)
+            return (void *)1; /* torn or going back */
+        r->last = v.a;
+        r->changes++;
+    }
+    return rc == RILL_DONE ? NULL : (void *)2;
+}
+
+static void test_racing_sender(void **state)
+{
+    (void)state;
+    enum { READERS = 3 };
+    uint64_t n = SCALE(400000, 20);
+    rill_watch_tx_t *tx;
+    reader_t r[READERS] = {{0}};
+    big_t v = big(0);
+    assert_int_equal(rill_watch_new(&tx, &r[0].rx, sizeof v, &v), 0);
+    for (int i = 1; i < READERS; i++)
+        assert_int_equal(rill_watch_subscribe(tx, &r[i].rx), 0);
+    pthread_t t[READERS];
+    for (int i = 0; i < READERS; i++)
+        t[i] = ct_start(reader, &r[i]);
+    for (uint64_t i = 1; i <= n; i++) {
+        v = big(i);
+        assert_int_equal(rill_watch_send(tx, &v), 0);
+    }
+    rill_watch_tx_release(tx);
+    for (int i = 0; i < READERS; i++) {
+        assert_null(ct_join(t[i]));
+        assert_int_equal(r[i].last, n); /* saw the last value */
+        assert_true(r[i].changes >= 1 && r[i].changes <= n);
+        rill_watch_rx_release(r[i].rx);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        CT_TEST(test_versions),
+        CT_TEST(test_coalescing),
+        CT_TEST(test_misuse),
+        CT_TEST(test_cancel_leaves_no_trace),
+        CT_TEST(test_racing_sender),
+    };
+    return cmocka_run_group_tests(tests, ct_setup, NULL);
+}
