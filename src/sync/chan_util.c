@@ -132,6 +132,17 @@ bool rill__handle_take(const void *h, unsigned kind)
     return found;
 }
 
+int rill__handle_release(const void *h, unsigned kind, const char *api)
+{
+    static const char *const names[] = {
+        "", "oneshot sender", "oneshot receiver", "watch sender",
+        "watch receiver", "broadcast sender", "broadcast receiver"};
+    if (RILL_LIKELY(rill__handle_take(h, kind)))
+        return 0;
+    return RILL_MISUSE(api, "%p released twice (or not a %s)", h,
+                       names[kind]);
+}
+
 void rill__chan_name(char *name, const rill_chan_opts_t *opts)
 {
     name[0] = '\0';
@@ -148,5 +159,25 @@ bool rill__chan_bytes(size_t header, size_t count, size_t size, size_t *out)
         !rill__mul_ok(per, count, &all) ||
         __builtin_add_overflow(all, header, out))
         return false;
-    return true;
+    return *out <= RILL__BYTES_MAX;
+}
+
+void *rill__malloc_cl(size_t n)
+{
+    size_t all;
+    if (__builtin_add_overflow(n, RILL_CACHELINE + sizeof(void *), &all))
+        return NULL;
+    char *raw = rill__malloc(all);
+    if (!raw)
+        return NULL;
+    uintptr_t p = ((uintptr_t)raw + sizeof(void *) + RILL_CACHELINE - 1) &
+                  ~(uintptr_t)(RILL_CACHELINE - 1);
+    ((void **)p)[-1] = raw;
+    return (void *)p;
+}
+
+void rill__free_cl(void *p)
+{
+    if (p)
+        rill__free(((void **)p)[-1]);
 }

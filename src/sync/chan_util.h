@@ -38,6 +38,10 @@ enum rill__handle_kind {
 int rill__handle_add(const void *h, unsigned kind);
 /* Forget a handle. Returns false if it was not recorded with that kind. */
 bool rill__handle_take(const void *h, unsigned kind);
+/* For a release function (h not NULL): 0 if h was live and is now
+ * forgotten, else RILL_EINVAL reported as misuse of `api` (released twice,
+ * or a handle of another kind). */
+int rill__handle_release(const void *h, unsigned kind, const char *api);
 
 /* ---- word copies ---- */
 
@@ -99,8 +103,17 @@ void rill__chan_name(char *name, const rill_chan_opts_t *opts);
                        (size_t)(size), (size_t)(item_size)))
 
 /* Bytes of a header plus `count` items of `size` rounded up to words,
- * overflow-checked. Returns false on overflow. */
+ * overflow-checked. Returns false on overflow or above RILL__BYTES_MAX. */
 bool rill__chan_bytes(size_t header, size_t count, size_t size, size_t *out);
+
+/* Cache-line aligned allocation (for structs with RILL_ALIGN_CL fields):
+ * the user's allocator only promises malloc's alignment. */
+void *rill__malloc_cl(size_t n);
+void rill__free_cl(void *p);
+
+/* Largest buffer any channel allocates (256 GiB): sizes beyond are
+ * treated as bad input, not attempted. */
+#define RILL__BYTES_MAX ((size_t)1 << 38)
 
 /* Largest item size any channel accepts (1 GiB). */
 #define RILL__ITEM_MAX ((size_t)1 << 30)

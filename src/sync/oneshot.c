@@ -276,11 +276,10 @@ int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
 {
     if (!rx)
         return 0;
-    if (!rill__handle_take(rx, RILL__H_ONESHOT_RX))
-        return RILL_MISUSE("rill_oneshot_rx_release",
-                           "receiver %p released twice (or not a oneshot "
-                           "receiver)",
-                           (void *)rx);
+    int r = rill__handle_release(rx, RILL__H_ONESHOT_RX,
+                                  "rill_oneshot_rx_release");
+    if (r)
+        return r;
     oneshot_t *c = OS_OF_RX(rx);
     rill__notify_remove(&c->rx_wait, &rx->poll_waiter);
     rill_oneshot_close(rx);
@@ -375,11 +374,10 @@ int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
 {
     if (!tx)
         return 0;
-    if (!rill__handle_take(tx, RILL__H_ONESHOT_TX))
-        return RILL_MISUSE("rill_oneshot_tx_release",
-                           "sender %p released twice (or not a oneshot "
-                           "sender)",
-                           (void *)tx);
+    int r = rill__handle_release(tx, RILL__H_ONESHOT_TX,
+                                  "rill_oneshot_tx_release");
+    if (r)
+        return r;
     oneshot_t *c = OS_OF_TX(tx);
     rill__notify_remove(&c->tx_wait, &tx->poll_waiter);
     /* seq_cst: the Dekker store against a receiver's registration. */

@@ -178,10 +178,10 @@ int rill_watch_tx_release(rill_watch_tx_t *tx)
 {
     if (!tx)
         return 0;
-    if (!rill__handle_take(tx, RILL__H_WATCH_TX))
-        return RILL_MISUSE("rill_watch_tx_release",
-                           "sender %p released twice (or not a watch sender)",
-                           (void *)tx);
+    int r = rill__handle_release(tx, RILL__H_WATCH_TX,
+                                  "rill_watch_tx_release");
+    if (r)
+        return r;
     watch_t *c = W_OF_TX(tx);
     /* seq_cst: the Dekker store against a waiter's registration. */
     rill__fetch_or(&c->seq, W_CLOSED, RILL_SEQ_CST);
@@ -373,11 +373,10 @@ int rill_watch_rx_release(rill_watch_rx_t *rx)
 {
     if (!rx)
         return 0;
-    if (!rill__handle_take(rx, RILL__H_WATCH_RX))
-        return RILL_MISUSE("rill_watch_rx_release",
-                           "receiver %p released twice (or not a watch "
-                           "receiver)",
-                           (void *)rx);
+    int r = rill__handle_release(rx, RILL__H_WATCH_RX,
+                                  "rill_watch_rx_release");
+    if (r)
+        return r;
     watch_t *c = rx->ch;
     rill__notify_remove(&c->wait, &rx->poll_waiter);
     rill__fetch_sub(&c->rx_count, 1, RILL_RELAXED); /* a count, see send */

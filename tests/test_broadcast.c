@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/* test_broadcast.c - the broadcast channel: lag counts exact, backpressure
+ * lossless (many receivers, millions of items across threads), closing,
+ * cancel safety, misuse. */
+#include "chan_test.h"
+#include <rill/broadcast.h>
+
+static const int modes[2] = {RILL_BROADCAST_LAG, RILL_BROADCAST_BACKPRESSURE};
+
+static void test_basic(void **state)
+{
+    (void)state;
+    for (int m = 0; m < 2; m++) {
+        rill_broadcast_tx_t *tx;
+        rill_broadcast_rx_t *a, *b;
+        rill_chan_opts_t o = {.name = "bus"};
+        assert_int_equal(
+            rill_broadcast_new(&tx, &a, sizeof(int), 8, modes[m], &o), 0);
+        int v = 1, out = 0;
+        uint64_t missed = 99;
+        assert_int_equal(rill_broadcast_try_recv(a, &out, &missed),
+                         RILL_EEMPTY);
+        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        assert_int_equal(rill_broadcast_subscribe(tx, &b), 0);
+        assert_int_equal(rill_broadcast_receiver_count(tx), 2);
+        v = 2;
+        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        assert_int_equal(rill_broadcast_len(a), 2);
+        assert_int_equal(rill_broadcast_len(b), 1);
+        assert_int_equal(rill_broadcast_recv(a, &out, &missed), 0);
+        assert_int_equal(out, 1);
+        assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
+        assert_int_equal(out, 2);
+        assert_int_equal(rill_broadcast_try_recv(b, &out, NULL), 0);
+        assert_int_equal(out, 2); /* b subscribed after 1 */
+        v = 3;
+        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        rill_chan_stats_t st;
+        assert_int_equal(rill_broadcast_stats(tx, NULL, &st), 0);
+        assert_string_equal(st.name, "bus");
+        assert_int_equal(st.sent, 3);
+        assert_int_equal(st.received, 3);
+        assert_int_equal(st.receivers, 2);
+        assert_int_equal(st.senders, 1);
+        /* Last sender gone: receivers drain, then RILL_DONE. */
+        assert_int_equal(rill_broadcast_tx_release(tx), 0);
+        assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
+        assert_int_equal(out, 3);
+        assert_int_equal(rill_broadcast_recv(a, &out, NULL), RILL_DONE);
+        assert_int_equal(rill_broadcast_try_recv(a, &out, NULL), RILL_DONE);
+        assert_int_equal(rill_broadcast_recv(b, &out, NULL), 0);
+        assert_int_equal(rill_broadcast_recv(b, &out, NULL), RILL_DONE);
+        assert_int_equal(rill_broadcast_rx_release(a), 0);
+        assert_int_equal(rill_broadcast_rx_release(b), 0);
+    }
+}
+
+static void test_no_receivers(void **state)
+{
+    (void)state;
+    for (int m = 0; m < 2; m++) {
+        rill_broadcast_tx_t *tx, *tx2;
+        rill_broadcast_rx_t *rx;
+        int v = 1;
+        assert_int_equal(
+            rill_broadcast_new(&tx, NULL, sizeof v, 2, modes[m], NULL), 0);
+        assert_int_equal(rill_broadcast_send(tx, &v), RILL_ECLOSED);
+        assert_int_equal(rill_broadcast_subscribe(tx, &rx), 0);
+        assert_int_equal(rill_broadcast_tx_clone(tx, &tx2), 0);
+        assert_int_equal(rill_broadcast_send(tx2, &v), 0);
+        assert_int_equal(rill_broadcast_rx_release(rx), 0);
+        assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
+        assert_int_equal(rill_broadcast_tx_release(tx), 0);
+        assert_int_equal(rill_broadcast_tx_release(tx2), 0);
+    }
+}
+
+/* Lag mode: a receiver that fell behind learns exactly how much it missed
+ * and continues from the oldest item kept. */
+static void test_lag_exact(void **state)
+{
+    (void)state;
+    const size_t caps[] = {1, 4, 5, 16};
+    for (size_t ci = 0; ci < 4; ci++) {
+        size_t cap = caps[ci];
+        rill_broadcast_tx_t *tx;
+        rill_broadcast_rx_t *rx;
+        assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(uint64_t), cap,
+                                            RILL_BROADCAST_LAG, NULL),
+                         0);
+        uint64_t total = 3 * cap + 2, v, missed = 0;
+        for (v = 0; v < total; v++)
+            assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+        assert_int_equal(rill_broadcast_len(rx), cap);
+        assert_int_equal(rill_broadcast_recv(rx, &v, &missed), RILL_ELAGGED);
+        assert_int_equal(missed, total - cap);
+        for (uint64_t i = total - cap; i < total; i++) {
+            assert_int_equal(rill_broadcast_recv(rx, &v, &missed), 0);
+            assert_int_equal(v, i);
+        }
+        assert_int_equal(rill_broadcast_try_recv(rx, &v, &missed),
+                         RILL_EEMPTY);
+        rill_chan_stats_t st;
+        assert_int_equal(rill_broadcast_stats(NULL, rx, &st), 0);
+        assert_int_equal(st.lagged, total - cap);
+        assert_int_equal(st.received, cap);
+        /* A batch that holds items leaves a lag for the next call. */
+        for (v = 0; v < cap + 1; v++)
+            assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+        ct_waker_t c = {0};
+        rill_waker_t w = ct_waker(&c);
+        rill_cx_t cx = RILL_CX_INIT(&w);
+        uint64_t buf[32];
+        size_t n = 0;
+        assert_int_equal(rill_broadcast_poll_recv_many(rx, &cx, buf, 32,
+                                                       sizeof *buf, &n,
+                                                       &missed),
+                         RILL_ELAGGED);
+        assert_int_equal(missed, 1);
+        assert_int_equal(rill_broadcast_poll_recv_many(rx, &cx, buf, 32,
+                                                       sizeof *buf, &n,
+                                                       &missed),
+                         0);
+        assert_int_equal(n, cap);
+        assert_int_equal(buf[0], 1);
+        rill_broadcast_tx_release(tx);
+        rill_broadcast_rx_release(rx);
+    }
+}
+
+static void test_backpressure_full(void **state)
+{
+    (void)state;
+    rill_broadcast_tx_t *tx;
+    rill_broadcast_rx_t *a, *b;
+    assert_int_equal(rill_broadcast_new(&tx, &a, sizeof(int), 3,
+                                        RILL_BROADCAST_BACKPRESSURE, NULL),
+                     0);
+    assert_int_equal(rill_broadcast_subscribe(tx, &b), 0);
+    int v, out;
+    for (v = 0; v < 3; v++)
+        assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    assert_int_equal(rill_broadcast_send_timeout(tx, &v, RILL_US(100)),
+                     RILL_ETIMEDOUT);
+    /* a reads all; b still holds the sender back. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    assert_int_equal(rill_broadcast_recv(b, &out, NULL), 0);
+    assert_int_equal(out, 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    /* Releasing the slowest receiver frees the sender. */
+    assert_int_equal(rill_broadcast_rx_release(b), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    rill_chan_stats_t st;
+    assert_int_equal(rill_broadcast_stats(tx, NULL, &st), 0);
+    assert_int_equal(st.high_water, 3);
+    assert_int_equal(st.waits_full, 1);
+    /* Close: a full channel refuses, receivers drain then end. */
+    assert_int_equal(rill_broadcast_close(tx), 0);
+    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
+    int got = 0;
+    while (rill_broadcast_recv(a, &out, NULL) == 0)
+        got++;
+    assert_int_equal(got, 3);
+    rill_broadcast_tx_release(tx);
+    rill_broadcast_rx_release(a);
+}
+
+static void test_misuse(void **state)
+{
+    (void)state;
+    rill_broadcast_tx_t *tx;
+    rill_broadcast_rx_t *rx;
+    const int bp = RILL_BROADCAST_BACKPRESSURE;
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 0, 4, bp, NULL),
+                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 0, bp, NULL),
+                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL),
+                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL),
+                     RILL_EINVAL);
+    assert_int_equal(
+        rill_broadcast_new(&tx, &rx, (size_t)1 << 30, (size_t)1 << 32, bp,
+                           NULL),
+        RILL_EINVAL); /* 2^62 bytes: refused, not attempted */
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, SIZE_MAX, bp, NULL),
+                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 4, bp, NULL),
+                     0);
+    double d = 0;
+    uint64_t missed;
+    assert_int_equal(rill_broadcast_send(tx, &d), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_try_send(tx, &d), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_recv(rx, &d, &missed), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_try_recv(rx, &d, &missed), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_send_sized(NULL, &d, 4), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_recv_sized(rx, NULL, 4, NULL),
+                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_subscribe(NULL, &rx), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_close(NULL), RILL_EINVAL);
+    rill_broadcast_recv_op_t op;
+    assert_int_equal(rill_broadcast_recv_op(&op, rx, &d, sizeof d),
+                     RILL_EINVAL);
+    assert_int_equal(rill_await(&op.base), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_rx_release((rill_broadcast_rx_t *)tx),
+                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_rx_release(rx), 0);
+    assert_int_equal(rill_broadcast_rx_release(rx), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_tx_release(tx), 0);
+    assert_int_equal(rill_broadcast_tx_release(tx), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_tx_release(NULL), 0);
+    assert_int_equal(rill_broadcast_rx_release(NULL), 0);
+}
+
+/* Withdrawn operations leave no trace: a pending recv took nothing, a
+ * pending backpressure send sent nothing. */
+static void test_cancel_leaves_no_trace(void **state)
+{
+    (void)state;
+    rill_broadcast_tx_t *tx;
+    rill_broadcast_rx_t *rx;
+    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
+                                        RILL_BROADCAST_BACKPRESSURE, NULL),
+                     0);
+    ct_waker_t c = {0};
+    rill_waker_t w = ct_waker(&c);
+    rill_cx_t cx = RILL_CX_INIT(&w);
+    int out = -1, v = 1, v2 = 2;
+    rill_broadcast_recv_op_t r;
+    assert_int_equal(rill_broadcast_recv_op(&r, rx, &out, sizeof out), 0);
+    assert_int_equal(rill_future_poll(&r.base, &cx), RILL_PENDING);
+    assert_int_equal(rill_future_cancel(&r.base), RILL_PENDING);
+    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    assert_int_equal(atomic_load(&c.wakes), 0);
+    assert_int_equal(out, -1);
+    rill_broadcast_send_op_t s;
+    assert_int_equal(rill_broadcast_send_op(&s, tx, &v2, sizeof v2), 0);
+    assert_int_equal(rill_future_poll(&s.base, &cx), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.refs), 1);
+    assert_int_equal(rill_future_cancel(&s.base), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.refs), 0);
+    assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
+    assert_int_equal(out, 1);
+    assert_int_equal(rill_broadcast_try_recv(rx, &out, NULL), RILL_EEMPTY);
+    /* The poll functions: a waiting sender is woken by the receiver that
+     * makes room, a waiting receiver by the send. */
+    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
+                     RILL_PENDING);
+    assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
+    assert_int_equal(atomic_load(&c.wakes), 1);
+    assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2), 0);
+    assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
+    assert_int_equal(out, 2);
+    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+                     RILL_PENDING);
+    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    assert_int_equal(atomic_load(&c.wakes), 2);
+    cx.budget = 0;
+    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+                     RILL_PENDING);
+    assert_int_equal(atomic_load(&c.wakes), 3);
+    cx.budget = 2;
+    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+                     0);
+    assert_int_equal(cx.budget, 1);
+    rill_broadcast_tx_release(tx);
+    rill_broadcast_rx_release(rx);
+    assert_int_equal(atomic_load(&c.refs), 0);
+}
+
+/* A sender waiting on a full channel is released by close. */
+static void *blocked_sender(void *arg)
+{
+    int v = 7;
+    return (void *)(intptr_t)rill_broadcast_send((rill_broadcast_tx_t *)arg,
+                                                 &v);
+}
+
+static void test_close_wakes_sender(void **state)
+{
+    (void)state;
+    rill_broadcast_tx_t *tx;
+    rill_broadcast_rx_t *rx;
+    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
+                                        RILL_BROADCAST_BACKPRESSURE, NULL),
+                     0);
+    int v = 1;
+    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    pthread_t t = ct_start(blocked_sender, tx);
+    rill_chan_stats_t st;
+    do { /* wait until it really waits (no sleeping) */
+        assert_int_equal(rill_broadcast_stats(tx, NULL, &st), 0);
+        sched_yield();
+    } while (st.waits_full == 0);
+    assert_int_equal(rill_broadcast_close(tx), 0);
+    assert_int_equal((intptr_t)ct_join(t), RILL_ECLOSED);
+    rill_broadcast_tx_release(tx);
+    rill_broadcast_rx_release(rx);
+}
+
+/* ---- stress: many receivers, millions of items across threads ---- */
+
+typedef struct {
+    rill_broadcast_rx_t *rx;
+    int senders;
+    int batch;      /* use poll_recv_many with this batch (0: recv) */
+    int slow;       /* lag mode: read slower than the sender */
+    uint64_t per_sender;
+    uint64_t got, missed, bad;
+    ct_waker_t waker; /* outlives the thread: a sender may still wake it */
+} sink_t;
+
+/* Items are (sender << 48) | seq. Every sender's items must come in order;
+ * in backpressure mode none may be missing. */
+static void sink_check(sink_t *s, uint64_t *next, uint64_t v)
+{
+    uint64_t who = v >> 48, seq = v & ((1ULL << 48) - 1);
+    if (who >= (uint64_t)s->senders || seq < next[who])
+        s->bad++;
+    else if (s->senders == 1 && seq != next[who])
+        s->bad++; /* with one sender: exact, lag jumps accounted below */
+    if (who < (uint64_t)s->senders)
+        next[who] = seq + 1;
+    s->got++;
+}
+
+static void *sink(void *arg)
+{
+    sink_t *s = arg;
+    uint64_t next[4] = {0}, buf[64], missed = 0;
+    rill_waker_t w = ct_waker(&s->waker);
+    for (;;) {
+        int r;
+        size_t n = 1;
+        if (s->batch) {
+            /* The batch path by hand; when nothing is there, wait with
+             * the one-item receive. */
+            rill_cx_t cx = RILL_CX_INIT(&w);
+            r = rill_broadcast_poll_recv_many(s->rx, &cx, buf, s->batch,
+                                              sizeof *buf, &n, &missed);
+            if (r == RILL_PENDING) {
+                r = rill_broadcast_recv(s->rx, buf, &missed);
+                n = 1;
+            }
+        } else {
+            r = rill_broadcast_recv(s->rx, buf, &missed);
+        }
+        if (r == RILL_DONE)
+            break;
+        if (r == RILL_ELAGGED) {
+            s->missed += missed;
+            if (s->senders == 1)
+                next[0] += missed;
+            continue;
+        }
+        if (r != 0) {
+            s->bad++;
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            sink_check(s, next, buf[i]);
+        if (s->slow && (s->got % 64) == 0)
+            sched_yield();
+    }
+    rill_broadcast_rx_release(s->rx);
+    return NULL;
+}
+
+typedef struct {
+    rill_broadcast_tx_t *tx;
+    uint64_t id, n;
+} source_t;
+
+static void *source(void *arg)
+{
+    source_t *s = arg;
+    for (uint64_t i = 0; i < s->n; i++) {
+        uint64_t v = (s->id << 48) | i;
+        if (rill_broadcast_send(s->tx, &v) != 0)
+            return (void *)1;
+    }
+    rill_broadcast_tx_release(s->tx);
+    return NULL;
+}
+
+static void run_stress(int mode, int senders, int receivers, size_t cap,
+                       uint64_t per_sender)
+{
+    rill_broadcast_tx_t *tx, *keep;
+    sink_t sinks[8] = {{0}};
+    source_t src[4];
+    pthread_t st[4], rt[8];
+    assert_int_equal(
+        rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t), cap, mode,
+                           NULL),
+        0);
+    for (int i = 0; i < receivers; i++) {
+        if (i)
+            assert_int_equal(rill_broadcast_subscribe(tx, &sinks[i].rx), 0);
+        sinks[i].senders = senders;
+        sinks[i].per_sender = per_sender;
+        sinks[i].batch = (i % 2) ? 64 : 0;
+        sinks[i].slow = mode == RILL_BROADCAST_LAG && i == receivers - 1;
+    }
+    for (int i = 0; i < senders; i++) {
+        src[i].id = (uint64_t)i;
+        src[i].n = per_sender;
+        if (i)
+            assert_int_equal(rill_broadcast_tx_clone(tx, &src[i].tx), 0);
+        else
+            src[i].tx = tx;
+    }
+    /* One more sender handle for the stats; closing it ends the sinks. */
+    assert_int_equal(rill_broadcast_tx_clone(tx, &keep), 0);
+    int64_t t0 = rill_now();
+    for (int i = 0; i < receivers; i++)
+        rt[i] = ct_start(sink, &sinks[i]);
+    for (int i = 0; i < senders; i++)
+        st[i] = ct_start(source, &src[i]);
+    for (int i = 0; i < senders; i++)
+        assert_null(ct_join(st[i]));
+    uint64_t total = per_sender * (uint64_t)senders;
+    assert_int_equal(rill_broadcast_close(keep), 0);
+    for (int i = 0; i < receivers; i++) {
+        ct_join(rt[i]);
+        assert_int_equal(sinks[i].bad, 0);
+        /* Exact: what a receiver got plus what it was told it missed is
+         * everything sent. */
+        assert_int_equal(sinks[i].got + sinks[i].missed, total);
+        if (mode == RILL_BROADCAST_BACKPRESSURE)
+            assert_int_equal(sinks[i].missed, 0);
+    }
+    if (getenv("BCAST_TIME")) { /* diagnostics for a human */
+        rill_chan_stats_t cs;
+        rill_broadcast_stats(keep, NULL, &cs);
+        print_message("mode %d, %d x %d, capacity %zu: %.1f ms, waits "
+                      "full %llu, empty %llu\n",
+                      mode, senders, receivers, cap, (rill_now() - t0) / 1e6,
+                      (unsigned long long)cs.waits_full,
+                      (unsigned long long)cs.waits_empty);
+    }
+    rill_broadcast_tx_release(keep);
+}
+
+static void test_stress_backpressure_lossless(void **state)
+{
+    (void)state;
+    run_stress(RILL_BROADCAST_BACKPRESSURE, 1, 4, 1024, SCALE(2000000, 20));
+    run_stress(RILL_BROADCAST_BACKPRESSURE, 3, 4, 64, SCALE(300000, 20));
+    run_stress(RILL_BROADCAST_BACKPRESSURE, 2, 3, 1, SCALE(20000, 10));
+}
+
+static void test_stress_lag_exact(void **state)
+{
+    (void)state;
+    run_stress(RILL_BROADCAST_LAG, 1, 4, 64, SCALE(2000000, 20));
+    run_stress(RILL_BROADCAST_LAG, 2, 3, 7, SCALE(300000, 20));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        CT_TEST(test_basic),
+        CT_TEST(test_no_receivers),
+        CT_TEST(test_lag_exact),
+        CT_TEST(test_backpressure_full),
+        CT_TEST(test_misuse),
+        CT_TEST(test_cancel_leaves_no_trace),
+        CT_TEST(test_close_wakes_sender),
+        CT_TEST(test_stress_backpressure_lossless),
+        CT_TEST(test_stress_lag_exact),
+    };
+    return cmocka_run_group_tests(tests, ct_setup, NULL);
+}
