@@ -98,6 +98,41 @@ static inline void *ct_join(pthread_t t)
     return r;
 }
 
+/* ---- runtimes ---- */
+static inline rill_runtime_t *ct_rt(unsigned workers, bool virtual_clock)
+{
+    rill_runtime_config_t c;
+    rill_runtime_config_init(&c);
+    c.workers = workers;
+    c.virtual_clock = virtual_clock;
+    rill_runtime_t *rt = NULL;
+    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    return rt;
+}
+
+/* Run fn(arg) as a task on a fresh runtime; its result must be NULL (a
+ * task reports a failure as a non-NULL static string). */
+static inline void ct_run(unsigned workers, bool virtual_clock,
+                          void *(*fn)(void *), void *arg)
+{
+    rill_runtime_t *rt = ct_rt(workers, virtual_clock);
+    void *res = (void *)"not run";
+    assert_int_equal(rill_block_on(rt, fn, arg, &res), 0);
+    rill_runtime_free(rt);
+    if (res)
+        fail_msg("task failed: %s", (const char *)res);
+}
+
+/* In a task: return a message instead of asserting (cmocka's longjmp must
+ * not cross a task's stack). */
+#define CT_CHECK(cond)                                                         \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            return (void *)("line " CT_STR(__LINE__) ": " #cond);              \
+    } while (0)
+#define CT_STR(x) CT_STR2(x)
+#define CT_STR2(x) #x
+
 #define CT_TEST(fn) cmocka_unit_test_teardown(fn, ct_check_leaks)
 
 #endif

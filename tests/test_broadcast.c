@@ -4,6 +4,7 @@
  * cancel safety, misuse. */
 #include "chan_test.h"
 #include <rill/broadcast.h>
+#include <string.h>
 
 static const int modes[2] = {RILL_BROADCAST_LAG, RILL_BROADCAST_BACKPRESSURE};
 
@@ -464,6 +465,184 @@ static void test_stress_lag_exact(void **state)
     run_stress(RILL_BROADCAST_LAG, 2, 3, 7, SCALE(300000, 20));
 }
 
+/* ---- tasks ---- */
+
+typedef struct {
+    rill_broadcast_rx_t *rx;
+    int yield_every; /* lag runs: read slower than the sender */
+    uint64_t got, missed, sum;
+    const char *err;
+} tsink_t;
+
+static void *task_sink(void *arg)
+{
+    tsink_t *s = arg;
+    uint64_t v, expect = 0, missed = 0;
+    int r;
+    while ((r = rill_broadcast_recv(s->rx, &v, &missed)) != RILL_DONE) {
+        if (r == RILL_ELAGGED) {
+            s->missed += missed;
+            expect += missed;
+            continue;
+        }
+        if (r != 0 || v != expect) {
+            s->err = r ? "receive failed" : "item out of order";
+            break;
+        }
+        expect++;
+        s->got++;
+        s->sum += v;
+        if (s->yield_every && s->got % (uint64_t)s->yield_every == 0)
+            rill_yield();
+    }
+    rill_broadcast_rx_release(s->rx);
+    return NULL;
+}
+
+/* One sender, R receiver tasks, capacity 1024. The sender is a task
+ * (fanout_main run by rill_block_on) or the test's own plain thread
+ * (fanout_threaded): the same channel serves both. */
+typedef struct {
+    int mode;
+    uint64_t n;
+    int receivers;
+} tcase_t;
+
+typedef struct {
+    rill_broadcast_tx_t *tx;
+    tsink_t sk[4];
+    rill_task_t *t[4];
+} fanout_t;
+
+static int fanout_start(rill_runtime_t *rt, const tcase_t *c, fanout_t *f)
+{
+    memset(f, 0, sizeof *f);
+    if (rill_broadcast_new(&f->tx, &f->sk[0].rx, sizeof(uint64_t), 1024,
+                           c->mode, NULL))
+        return -1;
+    for (int i = 0; i < c->receivers; i++) {
+        if (i && rill_broadcast_subscribe(f->tx, &f->sk[i].rx))
+            return -1;
+        if (c->mode == RILL_BROADCAST_LAG)
+            f->sk[i].yield_every = 1 + 3 * i;
+        if ((rt ? rill_spawn_on(rt, &f->t[i], task_sink, &f->sk[i])
+                : rill_spawn(&f->t[i], task_sink, &f->sk[i])) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Send 0..n-1, release, join the receivers and check what they got. */
+static const char *fanout_finish(const tcase_t *c, fanout_t *f)
+{
+    int64_t t0 = rill_now();
+    for (uint64_t i = 0; i < c->n; i++)
+        if (rill_broadcast_send(f->tx, &i) != 0)
+            return "send failed";
+    rill_broadcast_tx_release(f->tx);
+    for (int i = 0; i < c->receivers; i++) {
+        tsink_t *s = &f->sk[i];
+        if (rill_join(f->t[i], NULL) != 0)
+            return "join failed";
+        if (s->err)
+            return s->err;
+        if (s->got + s->missed != c->n)
+            return "got + missed != sent";
+        if (c->mode == RILL_BROADCAST_BACKPRESSURE &&
+            s->sum != c->n * (c->n - 1) / 2)
+            return "backpressure lost or changed an item";
+    }
+    if (getenv("BCAST_TIME"))
+        print_message("tasks, mode %d, 1 x %d, %s sender: %.1f ms\n",
+                      c->mode, c->receivers,
+                      rill_task_current() ? "task" : "thread",
+                      (rill_now() - t0) / 1e6);
+    return NULL;
+}
+
+static void *fanout_main(void *arg)
+{
+    const tcase_t *c = arg;
+    fanout_t f;
+    CT_CHECK(fanout_start(NULL, c, &f) == 0);
+    return (void *)fanout_finish(c, &f);
+}
+
+static void fanout_threaded(const tcase_t *c)
+{
+    rill_runtime_t *rt = ct_rt(2, false);
+    fanout_t f;
+    assert_int_equal(fanout_start(rt, c, &f), 0);
+    const char *err = fanout_finish(c, &f);
+    rill_runtime_free(rt);
+    if (err)
+        fail_msg("%s", err);
+}
+
+static void test_tasks_backpressure_lossless(void **state)
+{
+    (void)state;
+    tcase_t c = {RILL_BROADCAST_BACKPRESSURE, SCALE(1000000, 20), 4};
+    ct_run(2, false, fanout_main, &c);
+    c.n = SCALE(200000, 20);
+    fanout_threaded(&c);
+}
+
+static void test_tasks_lag_exact(void **state)
+{
+    (void)state;
+    tcase_t c = {RILL_BROADCAST_LAG, SCALE(1000000, 20), 4};
+    ct_run(2, false, fanout_main, &c);
+    fanout_threaded(&c);
+}
+
+/* Timeouts on the virtual clock; a cancelled waiting send sent nothing. */
+static void *blocked_task_sender(void *arg)
+{
+    int v = 9;
+    return (void *)(intptr_t)rill_broadcast_send((rill_broadcast_tx_t *)arg,
+                                                 &v);
+}
+
+static void *timeouts_main(void *arg)
+{
+    (void)arg;
+    rill_broadcast_tx_t *tx;
+    rill_broadcast_rx_t *rx;
+    rill_task_t *t;
+    int v = 1, out = 0;
+    CT_CHECK(rill_broadcast_new(&tx, &rx, sizeof v, 1,
+                                RILL_BROADCAST_BACKPRESSURE, NULL) == 0);
+    rill_instant_t t0 = rill_now();
+    CT_CHECK(rill_broadcast_recv_timeout(rx, &out, NULL, RILL_MS(30)) ==
+             RILL_ETIMEDOUT);
+    CT_CHECK(rill_now() - t0 == RILL_MS(30));
+    CT_CHECK(rill_broadcast_send(tx, &v) == 0);
+    CT_CHECK(rill_broadcast_send_timeout(tx, &v, RILL_MS(70)) ==
+             RILL_ETIMEDOUT);
+    CT_CHECK(rill_now() - t0 == RILL_MS(100));
+    CT_CHECK(rill_spawn(&t, blocked_task_sender, tx) == 0);
+    rill_sleep(RILL_MS(1));
+    CT_CHECK(rill_task_cancel(t) == 0);
+    void *r;
+    CT_CHECK(rill_join(t, &r) == 0 && (intptr_t)r == RILL_ECANCELED);
+    CT_CHECK(rill_broadcast_recv_timeout(rx, &out, NULL, RILL_MS(5)) == 0);
+    CT_CHECK(out == 1);
+    CT_CHECK(rill_broadcast_try_recv(rx, &out, NULL) == RILL_EEMPTY);
+    rill_broadcast_tx_release(tx);
+    CT_CHECK(rill_broadcast_recv_timeout(rx, &out, NULL, RILL_MS(5)) ==
+             RILL_DONE);
+    CT_CHECK(rill_now() - t0 == RILL_MS(101));
+    rill_broadcast_rx_release(rx);
+    return NULL;
+}
+
+static void test_tasks_virtual_timeouts(void **state)
+{
+    (void)state;
+    ct_run(2, true, timeouts_main, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +655,9 @@ int main(void)
         CT_TEST(test_close_wakes_sender),
         CT_TEST(test_stress_backpressure_lossless),
         CT_TEST(test_stress_lag_exact),
+        CT_TEST(test_tasks_backpressure_lossless),
+        CT_TEST(test_tasks_lag_exact),
+        CT_TEST(test_tasks_virtual_timeouts),
     };
     return cmocka_run_group_tests(tests, ct_setup, NULL);
 }

@@ -281,6 +281,111 @@ static void test_both_sides_gone_race(void **state)
     free(r);
 }
 
+/* ---- tasks ---- */
+
+/* Many tasks, each waiting on its own oneshot (W8's shape, smaller). */
+#define MANY 1000
+
+static void *many_waiter(void *arg)
+{
+    rill_oneshot_rx_t *rx = arg;
+    int v = -1;
+    int r = rill_oneshot_recv(rx, &v);
+    rill_oneshot_rx_release(rx);
+    return (void *)(intptr_t)(r == 0 ? v : -1);
+}
+
+static void *many_main(void *arg)
+{
+    (void)arg;
+    static rill_oneshot_tx_t *tx[MANY];
+    static rill_task_t *t[MANY];
+    for (int i = 0; i < MANY; i++) {
+        rill_oneshot_rx_t *rx;
+        CT_CHECK(rill_oneshot_new(&tx[i], &rx, sizeof(int)) == 0);
+        CT_CHECK(rill_spawn(&t[i], many_waiter, rx) == 0);
+    }
+    for (int i = 0; i < MANY; i++) {
+        CT_CHECK(rill_oneshot_send(tx[i], &i) == 0);
+        rill_oneshot_tx_release(tx[i]);
+    }
+    for (int i = 0; i < MANY; i++) {
+        void *r;
+        CT_CHECK(rill_join(t[i], &r) == 0);
+        CT_CHECK((intptr_t)r == i);
+    }
+    return NULL;
+}
+
+static void test_tasks_many_waiters(void **state)
+{
+    (void)state;
+    ct_run(2, false, many_main, NULL);
+}
+
+/* Timeouts on the virtual clock are exact; a timed-out recv took nothing. */
+static void *timeouts_main(void *arg)
+{
+    (void)arg;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    int v = 3, out = 0;
+    CT_CHECK(rill_oneshot_new(&tx, &rx, sizeof v) == 0);
+    rill_instant_t t0 = rill_now();
+    CT_CHECK(rill_oneshot_recv_timeout(rx, &out, RILL_MS(250)) ==
+             RILL_ETIMEDOUT);
+    CT_CHECK(rill_now() - t0 == RILL_MS(250));
+    CT_CHECK(rill_oneshot_closed_timeout(tx, RILL_SEC(3)) == RILL_ETIMEDOUT);
+    CT_CHECK(rill_now() - t0 == RILL_MS(3250));
+    CT_CHECK(rill_oneshot_send(tx, &v) == 0);
+    CT_CHECK(rill_oneshot_recv_timeout(rx, &out, RILL_MS(1)) == 0);
+    CT_CHECK(out == 3 && rill_now() - t0 == RILL_MS(3250));
+    rill_oneshot_tx_release(tx);
+    rill_oneshot_rx_release(rx);
+    return NULL;
+}
+
+static void test_tasks_virtual_timeouts(void **state)
+{
+    (void)state;
+    ct_run(2, true, timeouts_main, NULL);
+}
+
+/* A task cancelled while it waits gets RILL_ECANCELED; the value sent
+ * later is still there for the next receive. */
+static void *cancel_waiter(void *arg)
+{
+    int v;
+    return (void *)(intptr_t)rill_oneshot_recv((rill_oneshot_rx_t *)arg, &v);
+}
+
+static void *cancel_main(void *arg)
+{
+    (void)arg;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    rill_task_t *t;
+    int v = 8, out = 0;
+    CT_CHECK(rill_oneshot_new(&tx, &rx, sizeof v) == 0);
+    CT_CHECK(rill_spawn(&t, cancel_waiter, rx) == 0);
+    rill_sleep(RILL_MS(1)); /* virtual: runs once the waiter waits */
+    CT_CHECK(rill_task_cancel(t) == 0);
+    void *r;
+    CT_CHECK(rill_join(t, &r) == 0);
+    CT_CHECK((intptr_t)r == RILL_ECANCELED);
+    CT_CHECK(rill_oneshot_send(tx, &v) == 0);
+    CT_CHECK(rill_oneshot_try_recv(rx, &out) == 0 && out == 8);
+    rill_oneshot_tx_release(tx);
+    rill_oneshot_rx_release(rx);
+    return NULL;
+}
+
+static void test_tasks_cancel(void **state)
+{
+    (void)state;
+    ct_run(2, true, cancel_main, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +398,9 @@ int main(void)
         CT_TEST(test_wait_across_threads),
         CT_TEST(test_closed_across_threads),
         CT_TEST(test_both_sides_gone_race),
+        CT_TEST(test_tasks_many_waiters),
+        CT_TEST(test_tasks_virtual_timeouts),
+        CT_TEST(test_tasks_cancel),
     };
     return cmocka_run_group_tests(tests, ct_setup, NULL);
 }

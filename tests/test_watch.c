@@ -202,6 +202,105 @@ static void test_racing_sender(void **state)
     }
 }
 
+/* ---- tasks on the virtual clock ---- */
+
+typedef struct {
+    rill_watch_rx_t *rx;
+    int changes, last;
+} wtask_t;
+
+static void *watch_reader(void *arg)
+{
+    wtask_t *w = arg;
+    int v = 0;
+    while (rill_watch_changed(w->rx) == 0) {
+        rill_watch_get(w->rx, &v);
+        w->changes++;
+        w->last = v;
+    }
+    rill_watch_rx_release(w->rx);
+    return NULL;
+}
+
+/* A sender that pauses between sends: every waiting reader sees every
+ * version (the clock only moves when all tasks wait). Then a burst without
+ * pauses coalesces into one change (one worker: the burst ends before any
+ * reader runs). */
+static void *watch_main(void *arg)
+{
+    (void)arg;
+    enum { R = 3 };
+    rill_watch_tx_t *tx;
+    wtask_t w[R] = {{0}};
+    rill_task_t *t[R];
+    int v = 0;
+    CT_CHECK(rill_watch_new(&tx, &w[0].rx, sizeof v, &v) == 0);
+    for (int i = 1; i < R; i++)
+        CT_CHECK(rill_watch_subscribe(tx, &w[i].rx) == 0);
+    for (int i = 0; i < R; i++)
+        CT_CHECK(rill_spawn(&t[i], watch_reader, &w[i]) == 0);
+    for (v = 1; v <= 10; v++) {
+        rill_sleep(RILL_MS(1));
+        CT_CHECK(rill_watch_send(tx, &v) == 0);
+    }
+    rill_sleep(RILL_MS(1));
+    for (v = 11; v <= 20; v++) /* a burst: no pauses */
+        CT_CHECK(rill_watch_send(tx, &v) == 0);
+    rill_watch_tx_release(tx);
+    for (int i = 0; i < R; i++) {
+        CT_CHECK(rill_join(t[i], NULL) == 0);
+        CT_CHECK(w[i].last == 20);
+        CT_CHECK(w[i].changes == 11); /* 10 paced + 1 for the burst */
+    }
+    return NULL;
+}
+
+static void test_tasks_every_version_then_coalesce(void **state)
+{
+    (void)state;
+    ct_run(1, true, watch_main, NULL);
+}
+
+static void *watch_cancel_waiter(void *arg)
+{
+    return (void *)(intptr_t)rill_watch_changed((rill_watch_rx_t *)arg);
+}
+
+static void *watch_timeouts(void *arg)
+{
+    (void)arg;
+    rill_watch_tx_t *tx;
+    rill_watch_rx_t *rx, *rx2;
+    rill_task_t *t;
+    int v = 0;
+    CT_CHECK(rill_watch_new(&tx, &rx, sizeof v, &v) == 0);
+    CT_CHECK(rill_watch_subscribe(tx, &rx2) == 0);
+    rill_instant_t t0 = rill_now();
+    CT_CHECK(rill_watch_changed_timeout(rx, RILL_MS(40)) == RILL_ETIMEDOUT);
+    CT_CHECK(rill_now() - t0 == RILL_MS(40));
+    /* Cancelled while waiting: RILL_ECANCELED, nothing marked seen. */
+    CT_CHECK(rill_spawn(&t, watch_cancel_waiter, rx2) == 0);
+    rill_sleep(RILL_MS(1));
+    CT_CHECK(rill_task_cancel(t) == 0);
+    void *r;
+    CT_CHECK(rill_join(t, &r) == 0 && (intptr_t)r == RILL_ECANCELED);
+    v = 1;
+    CT_CHECK(rill_watch_send(tx, &v) == 0);
+    CT_CHECK(rill_watch_try_changed(rx2) == 0);
+    CT_CHECK(rill_watch_changed_timeout(rx, RILL_MS(40)) == 0);
+    CT_CHECK(rill_now() - t0 == RILL_MS(41));
+    rill_watch_tx_release(tx);
+    rill_watch_rx_release(rx);
+    rill_watch_rx_release(rx2);
+    return NULL;
+}
+
+static void test_tasks_timeouts_and_cancel(void **state)
+{
+    (void)state;
+    ct_run(2, true, watch_timeouts, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +309,8 @@ int main(void)
         CT_TEST(test_misuse),
         CT_TEST(test_cancel_leaves_no_trace),
         CT_TEST(test_racing_sender),
+        CT_TEST(test_tasks_every_version_then_coalesce),
+        CT_TEST(test_tasks_timeouts_and_cancel),
     };
     return cmocka_run_group_tests(tests, ct_setup, NULL);
 }
