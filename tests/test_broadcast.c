@@ -3,6 +3,7 @@
  * lossless (many receivers, millions of items across threads), closing,
  * cancel safety, misuse. */
 #include "chan_test.h"
+#include "sync/chan_util.h"
 #include <rill/broadcast.h>
 #include <string.h>
 
@@ -454,6 +455,11 @@ static void test_stress_backpressure_lossless(void **state)
 {
     (void)state;
     run_stress(RILL_BROADCAST_BACKPRESSURE, 1, 4, 1024, SCALE(2000000, 20));
+    /* The same without membarrier: the seq_cst handshake. */
+    rill__asym_force_off(true);
+    run_stress(RILL_BROADCAST_BACKPRESSURE, 1, 4, 1024, SCALE(1000000, 20));
+    run_stress(RILL_BROADCAST_BACKPRESSURE, 2, 3, 1, SCALE(20000, 10));
+    rill__asym_force_off(false);
     run_stress(RILL_BROADCAST_BACKPRESSURE, 3, 4, 64, SCALE(300000, 20));
     run_stress(RILL_BROADCAST_BACKPRESSURE, 2, 3, 1, SCALE(20000, 10));
 }

@@ -36,7 +36,10 @@
  * slowest receiver to reach (n + 1 - cap) and looks again; a receiver
  * stores its new position (seq_cst) and wakes tx_wait only when that
  * store crosses gate (old < gate <= new) and someone waits: at most one
- * wake per receiver per gate, none while nobody waits.
+ * wake per receiver per gate, none while nobody waits. Where Linux offers
+ * membarrier, the receivers' half of that handshake is a plain release
+ * store and the sender, about to wait, pays for both with one membarrier
+ * call (membarrier.c): the receivers run per item, the sender waits rarely.
  */
 #include "rill/broadcast.h"
 
@@ -58,6 +61,8 @@ typedef struct bcast {
     size_t item_size, stride;
     uint64_t cap, mask; /* mask = cap - 1 if cap is a power of two, else 0 */
     int mode;
+    bool asym; /* backpressure: the receivers' side of the gate handshake
+                  uses the asymmetric barrier (membarrier.c) */
     unsigned char *slots; /* cap * stride bytes */
     char name[RILL__NAME_MAX];
 
@@ -200,6 +205,7 @@ int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
     /* capacity 1 gets mask 0 too, and n % 1 is right for it. */
     c->mask = (capacity & (capacity - 1)) == 0 ? capacity - 1 : 0;
     c->mode = mode;
+    c->asym = mode == RILL_BROADCAST_BACKPRESSURE && rill__asym_available();
     rill__chan_name(c->name, opts);
     /* relaxed: not yet shared. */
     rill__store(&c->tail, 0, RILL_RELAXED);
@@ -470,6 +476,8 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
              * the re-check found a newer tail, the gate must follow. */
             uint64_t was = n;
             bp_raise_gate(c, n + 1 - c->cap);
+            if (c->asym)
+                rill__asym_heavy(); /* the receivers' side is light */
             r = bp_try_send(tx, item, &n);
             if (r != RILL_EFULL)
                 break;
@@ -556,16 +564,30 @@ static int b_empty_or_done(bcast_t *c, uint64_t n)
 }
 
 /* Backpressure: publish the new position; wake waiting senders if it
- * crosses the gate. */
+ * crosses the gate. This runs per item (or per batch), so the handshake
+ * with a sender about to wait is asymmetric where the kernel allows: a
+ * release store and a compiler barrier here, membarrier on the sender's
+ * side (b_poll_send). Otherwise both sides are seq_cst. */
 static void bp_advance(rill_broadcast_rx_t *rx, uint64_t old, uint64_t next)
 {
     bcast_t *c = rx->ch;
+    uint64_t g;
     rx->next = next;
-    /* seq_cst: release hands the slots back to the senders (pairs with
-     * the load in bp_room); seq_cst orders it before the load of gate
-     * (Dekker with bp_raise_gate + the sender's re-check). */
-    rill__store(&rx->pos, next, RILL_SEQ_CST);
-    uint64_t g = rill__load(&c->gate, RILL_SEQ_CST); /* see above */
+    if (RILL_LIKELY(c->asym)) {
+        /* release: hands the slots back to the senders (pairs with the
+         * seq_cst load in bp_room). */
+        rill__store(&rx->pos, next, RILL_RELEASE);
+        rill__asym_light();
+        /* relaxed: ordered after the store by the sender's heavy barrier
+         * (membarrier.c); it only decides whether to wake. */
+        g = rill__load(&c->gate, RILL_RELAXED);
+    } else {
+        /* seq_cst: release as above; seq_cst orders the store before the
+         * load of gate (Dekker with bp_raise_gate + the sender's
+         * re-check). */
+        rill__store(&rx->pos, next, RILL_SEQ_CST);
+        g = rill__load(&c->gate, RILL_SEQ_CST); /* see above */
+    }
     if (old < g && g <= next && rill__notify_has_waiters(&c->tx_wait))
         rill__notify_wake_all(&c->tx_wait);
 }

@@ -111,6 +111,19 @@ bool rill__chan_bytes(size_t header, size_t count, size_t size, size_t *out);
 void *rill__malloc_cl(size_t n);
 void rill__free_cl(void *p);
 
+/* ---- asymmetric barrier (membarrier.c) ---- */
+
+/* True if rill__asym_heavy works here (probed once) and not forced off. */
+bool rill__asym_available(void);
+/* For tests: make rill__asym_available false (channels created from now
+ * on use the seq_cst fallback). */
+void rill__asym_force_off(bool off);
+/* The slow side: every other running thread of the process passes a full
+ * memory barrier before this returns. */
+void rill__asym_heavy(void);
+/* The fast side: a compiler barrier only. */
+#define rill__asym_light() atomic_signal_fence(memory_order_seq_cst)
+
 /* Largest buffer any channel allocates (256 GiB): sizes beyond are
  * treated as bad input, not attempted. */
 #define RILL__BYTES_MAX ((size_t)1 << 38)
