@@ -71,8 +71,8 @@ static void ctw_release(const void *d)
 {
     atomic_fetch_sub(&((ct_waker_t *)d)->refs, 1);
 }
-static const rill_waker_vtable_t ctw_vt = {ctw_clone, ctw_wake,
-                                           ctw_wake_by_ref, ctw_release};
+static const rill_waker_vtable_t ctw_vt = {ctw_clone, ctw_wake, ctw_wake_by_ref,
+                                           ctw_release};
 static rill_waker_t ctw_clone(const void *d)
 {
     atomic_fetch_add(&((ct_waker_t *)d)->refs, 1);

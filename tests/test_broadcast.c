@@ -100,8 +100,7 @@ static void test_lag_exact(void **state)
             assert_int_equal(rill_broadcast_recv(rx, &v, &missed), 0);
             assert_int_equal(v, i);
         }
-        assert_int_equal(rill_broadcast_try_recv(rx, &v, &missed),
-                         RILL_EEMPTY);
+        assert_int_equal(rill_broadcast_try_recv(rx, &v, &missed), RILL_EEMPTY);
         rill_chan_stats_t st;
         assert_int_equal(rill_broadcast_stats(NULL, rx, &st), 0);
         assert_int_equal(st.lagged, total - cap);
@@ -114,14 +113,12 @@ static void test_lag_exact(void **state)
         rill_cx_t cx = RILL_CX_INIT(&w);
         uint64_t buf[32];
         size_t n = 0;
-        assert_int_equal(rill_broadcast_poll_recv_many(rx, &cx, buf, 32,
-                                                       sizeof *buf, &n,
-                                                       &missed),
+        assert_int_equal(rill_broadcast_poll_recv_many(
+                             rx, &cx, buf, 32, sizeof *buf, &n, &missed),
                          RILL_ELAGGED);
         assert_int_equal(missed, 1);
-        assert_int_equal(rill_broadcast_poll_recv_many(rx, &cx, buf, 32,
-                                                       sizeof *buf, &n,
-                                                       &missed),
+        assert_int_equal(rill_broadcast_poll_recv_many(
+                             rx, &cx, buf, 32, sizeof *buf, &n, &missed),
                          0);
         assert_int_equal(n, cap);
         assert_int_equal(buf[0], 1);
@@ -179,22 +176,17 @@ static void test_misuse(void **state)
     rill_broadcast_tx_t *tx;
     rill_broadcast_rx_t *rx;
     const int bp = RILL_BROADCAST_BACKPRESSURE;
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 0, 4, bp, NULL),
-                     RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 0, bp, NULL),
-                     RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL),
-                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 0, 4, bp, NULL), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 0, bp, NULL), RILL_EINVAL);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL), RILL_EINVAL);
     assert_int_equal(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL),
                      RILL_EINVAL);
-    assert_int_equal(
-        rill_broadcast_new(&tx, &rx, (size_t)1 << 30, (size_t)1 << 32, bp,
-                           NULL),
-        RILL_EINVAL); /* 2^62 bytes: refused, not attempted */
+    assert_int_equal(rill_broadcast_new(&tx, &rx, (size_t)1 << 30,
+                                        (size_t)1 << 32, bp, NULL),
+                     RILL_EINVAL); /* 2^62 bytes: refused, not attempted */
     assert_int_equal(rill_broadcast_new(&tx, &rx, 4, SIZE_MAX, bp, NULL),
                      RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 4, bp, NULL),
-                     0);
+    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 4, bp, NULL), 0);
     double d = 0;
     uint64_t missed;
     assert_int_equal(rill_broadcast_send(tx, &d), RILL_EINVAL);
@@ -202,8 +194,7 @@ static void test_misuse(void **state)
     assert_int_equal(rill_broadcast_recv(rx, &d, &missed), RILL_EINVAL);
     assert_int_equal(rill_broadcast_try_recv(rx, &d, &missed), RILL_EINVAL);
     assert_int_equal(rill_broadcast_send_sized(NULL, &d, 4), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_recv_sized(rx, NULL, 4, NULL),
-                     RILL_EINVAL);
+    assert_int_equal(rill_broadcast_recv_sized(rx, NULL, 4, NULL), RILL_EINVAL);
     assert_int_equal(rill_broadcast_subscribe(NULL, &rx), RILL_EINVAL);
     assert_int_equal(rill_broadcast_close(NULL), RILL_EINVAL);
     rill_broadcast_recv_op_t op;
@@ -312,8 +303,8 @@ static void test_close_wakes_sender(void **state)
 typedef struct {
     rill_broadcast_rx_t *rx;
     int senders;
-    int batch;      /* use poll_recv_many with this batch (0: recv) */
-    int slow;       /* lag mode: read slower than the sender */
+    int batch; /* use poll_recv_many with this batch (0: recv) */
+    int slow;  /* lag mode: read slower than the sender */
     uint64_t per_sender;
     uint64_t got, missed, bad;
     ct_waker_t waker; /* outlives the thread: a sender may still wake it */
@@ -399,10 +390,9 @@ static void run_stress(int mode, int senders, int receivers, size_t cap,
     sink_t sinks[8] = {{0}};
     source_t src[4];
     pthread_t st[4], rt[8];
-    assert_int_equal(
-        rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t), cap, mode,
-                           NULL),
-        0);
+    assert_int_equal(rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t),
+                                        cap, mode, NULL),
+                     0);
     for (int i = 0; i < receivers; i++) {
         if (i)
             assert_int_equal(rill_broadcast_subscribe(tx, &sinks[i].rx), 0);
@@ -559,9 +549,8 @@ static const char *fanout_finish(const tcase_t *c, fanout_t *f)
             return "backpressure lost or changed an item";
     }
     if (getenv("BCAST_TIME"))
-        print_message("tasks, mode %d, 1 x %d, %s sender: %.1f ms\n",
-                      c->mode, c->receivers,
-                      rill_task_current() ? "task" : "thread",
+        print_message("tasks, mode %d, 1 x %d, %s sender: %.1f ms\n", c->mode,
+                      c->receivers, rill_task_current() ? "task" : "thread",
                       (rill_now() - t0) / 1e6);
     return NULL;
 }

@@ -97,8 +97,7 @@ static void test_misuse(void **state)
     assert_int_equal(rill_watch_subscribe(tx, NULL), RILL_EINVAL);
     assert_int_equal(rill_watch_rx_clone(NULL, &rx), RILL_EINVAL);
     assert_int_equal(rill_watch_stats(NULL, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_tx_release((rill_watch_tx_t *)rx),
-                     RILL_EINVAL);
+    assert_int_equal(rill_watch_tx_release((rill_watch_tx_t *)rx), RILL_EINVAL);
     assert_int_equal(rill_watch_rx_release(rx), 0);
     assert_int_equal(rill_watch_rx_release(rx), RILL_EINVAL);
     assert_int_equal(rill_watch_tx_release(tx), 0);

@@ -48,12 +48,12 @@ static int sink_poll(rill_future_t *f, rill_cx_t *cx)
     uint64_t buf[64], missed;
     for (;;) {
         size_t n = 1;
-        int r = s->batch ? rill_broadcast_poll_recv_many(s->rx, cx, buf,
-                                                         (size_t)s->batch,
-                                                         sizeof *buf, &n,
-                                                         &missed)
-                         : rill_broadcast_poll_recv(s->rx, cx, buf,
-                                                    sizeof *buf, &missed);
+        int r = s->batch
+                    ? rill_broadcast_poll_recv_many(s->rx, cx, buf,
+                                                    (size_t)s->batch,
+                                                    sizeof *buf, &n, &missed)
+                    : rill_broadcast_poll_recv(s->rx, cx, buf, sizeof *buf,
+                                               &missed);
         if (r == RILL_PENDING)
             return RILL_PENDING;
         if (r == RILL_DONE)
@@ -147,11 +147,11 @@ static double run_w7(int mode, int batch, int stackful)
     for (int r = 0; r < RUNS; r++) {
         rill_runtime_config_t c;
         rill_runtime_config_init(&c);
-        c.workers = 2;
+        c.workers = getenv("WORKERS") ? (unsigned)atoi(getenv("WORKERS")) : 2;
         rill_runtime_t *rt;
         w7_t w = {mode, batch, stackful, 0, 0};
-        if (rill_runtime_new(&rt, &c) ||
-            rill_block_on(rt, w7_main, &w, NULL) || !w.ok) {
+        if (rill_runtime_new(&rt, &c) || rill_block_on(rt, w7_main, &w, NULL) ||
+            !w.ok) {
             fprintf(stderr, "w7 run failed (check or setup)\n");
             exit(1);
         }

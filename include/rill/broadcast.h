@@ -172,7 +172,7 @@ typedef struct rill_broadcast_send_op {
     rill_broadcast_tx_t *tx;
     const void *item;
     size_t size;
-    int err_;        /* private */
+    int err_;         /* private */
     void *waiter_[5]; /* private: the waiter node */
 } rill_broadcast_send_op_t;
 
@@ -225,8 +225,7 @@ RILL_API int rill_broadcast_recv_timeout_sized(rill_broadcast_rx_t *rx,
  * Threads: the owner of rx; one poller at a time.
  */
 RILL_API int rill_broadcast_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
-                                      void *out, size_t size,
-                                      uint64_t *missed);
+                                      void *out, size_t size, uint64_t *missed);
 
 /*
  * rill_broadcast_poll_recv_many - the batch form: up to max items (max >=
@@ -236,8 +235,8 @@ RILL_API int rill_broadcast_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
  * item is delivered (*n = 0).
  */
 RILL_API int rill_broadcast_poll_recv_many(rill_broadcast_rx_t *rx,
-                                           rill_cx_t *cx, void *out,
-                                           size_t max, size_t size, size_t *n,
+                                           rill_cx_t *cx, void *out, size_t max,
+                                           size_t size, size_t *n,
                                            uint64_t *missed);
 
 /* A receive as a future in caller storage. `missed` receives the count on
@@ -248,7 +247,7 @@ typedef struct rill_broadcast_recv_op {
     void *out;
     size_t size;
     uint64_t missed;
-    int err_;        /* private */
+    int err_;         /* private */
     void *waiter_[5]; /* private: the waiter node */
 } rill_broadcast_recv_op_t;
 

@@ -26,17 +26,17 @@ typedef struct rill_chan_opts {
  * snapshot. Items counted are items, not bytes.
  */
 typedef struct rill_chan_stats {
-    char name[32];         /* the channel's name, "" if it has none */
-    uint64_t sent;         /* items (or values, versions) sent */
-    uint64_t received;     /* items taken by receivers (broadcast: deliveries,
-                              one per receiver and item) */
-    uint64_t high_water;   /* most items held at once, as sampled (see each
-                              kind's stats function) */
-    uint64_t waits_full;   /* times a sender had to wait */
-    uint64_t waits_empty;  /* times a receiver had to wait */
-    uint64_t lagged;       /* broadcast lag mode: items receivers missed */
-    uint64_t receivers;    /* receiver handles alive now */
-    uint64_t senders;      /* sender handles alive now */
+    char name[32];        /* the channel's name, "" if it has none */
+    uint64_t sent;        /* items (or values, versions) sent */
+    uint64_t received;    /* items taken by receivers (broadcast: deliveries,
+                             one per receiver and item) */
+    uint64_t high_water;  /* most items held at once, as sampled (see each
+                             kind's stats function) */
+    uint64_t waits_full;  /* times a sender had to wait */
+    uint64_t waits_empty; /* times a receiver had to wait */
+    uint64_t lagged;      /* broadcast lag mode: items receivers missed */
+    uint64_t receivers;   /* receiver handles alive now */
+    uint64_t senders;     /* sender handles alive now */
 } rill_chan_stats_t;
 
 #ifdef __cplusplus

@@ -60,8 +60,8 @@ RILL_API int rill_oneshot_new(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
  * rill_oneshot_new_ex - as rill_oneshot_new, with options (a name); opts
  * may be NULL.
  */
-RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx,
-                                 rill_oneshot_rx_t **rx, size_t item_size,
+RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
+                                 size_t item_size,
                                  const rill_chan_opts_t *opts);
 
 /*
@@ -76,8 +76,7 @@ RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx,
  */
 RILL_API int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
                                      size_t size);
-#define rill_oneshot_send(tx, p)                                               \
-    rill_oneshot_send_sized((tx), (p), sizeof *(p))
+#define rill_oneshot_send(tx, p) rill_oneshot_send_sized((tx), (p), sizeof *(p))
 
 /*
  * rill_oneshot_try_recv_sized - take the value if it is there.
@@ -137,7 +136,7 @@ typedef struct rill_oneshot_recv_op {
     rill_oneshot_rx_t *rx;
     void *out;
     size_t size;
-    int err_;        /* private */
+    int err_;         /* private */
     void *waiter_[5]; /* private: the waiter node */
 } rill_oneshot_recv_op_t;
 
@@ -196,7 +195,7 @@ RILL_API int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx);
 typedef struct rill_oneshot_closed_op {
     rill_future_t base;
     rill_oneshot_tx_t *tx;
-    int err_;        /* private */
+    int err_;         /* private */
     void *waiter_[5]; /* private: the waiter node */
 } rill_oneshot_closed_op_t;
 

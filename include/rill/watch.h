@@ -142,7 +142,7 @@ RILL_API int rill_watch_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx);
 typedef struct rill_watch_changed_op {
     rill_future_t base;
     rill_watch_rx_t *rx;
-    int err_;        /* private */
+    int err_;         /* private */
     void *waiter_[5]; /* private: the waiter node */
 } rill_watch_changed_op_t;
 

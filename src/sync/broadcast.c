@@ -81,7 +81,7 @@ typedef struct bcast {
     rill__notify_t tx_wait;               /* senders waiting for room */
 
     pthread_mutex_t subs_lock;
-    rill__list_t subs;               /* receivers; under subs_lock */
+    rill__list_t subs;                   /* receivers; under subs_lock */
     uint64_t gone_received, gone_lagged; /* released receivers' counts;
                                             under subs_lock */
     /* Counters, relaxed (diagnostics only). */
@@ -92,9 +92,9 @@ struct rill_broadcast_rx {
     /* Backpressure: the next item this receiver reads, published for the
      * senders (seq_cst store by the owner, seq_cst loads by senders). */
     RILL_ALIGN_CL _Atomic uint64_t pos;
-    uint64_t next;        /* owner: the next item to read */
+    uint64_t next; /* owner: the next item to read */
     bcast_t *ch;
-    rill__list_t link;    /* on ch->subs; under subs_lock */
+    rill__list_t link; /* on ch->subs; under subs_lock */
     /* Owner-written counters (relaxed: read only by stats). */
     _Atomic uint64_t received, lagged;
     rill__notify_waiter_t poll_waiter; /* rill_broadcast_poll_recv's */
@@ -190,8 +190,9 @@ int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
         return RILL_MISUSE(api, "capacity %zu of %zu-byte items", capacity,
                            item_size);
     if (mode != RILL_BROADCAST_LAG && mode != RILL_BROADCAST_BACKPRESSURE)
-        return RILL_MISUSE(api, "mode %d (RILL_BROADCAST_LAG or "
-                                "RILL_BROADCAST_BACKPRESSURE)",
+        return RILL_MISUSE(api,
+                           "mode %d (RILL_BROADCAST_LAG or "
+                           "RILL_BROADCAST_BACKPRESSURE)",
                            mode);
     bcast_t *c = rill__malloc_cl(sizeof *c);
     if (!c)
@@ -284,8 +285,8 @@ int rill_broadcast_tx_release(rill_broadcast_tx_t *tx)
 {
     if (!tx)
         return 0;
-    int r = rill__handle_release(tx, RILL__H_BCAST_TX,
-                                  "rill_broadcast_tx_release");
+    int r =
+        rill__handle_release(tx, RILL__H_BCAST_TX, "rill_broadcast_tx_release");
     if (r)
         return r;
     bcast_t *c = tx->ch;
@@ -303,8 +304,8 @@ int rill_broadcast_rx_release(rill_broadcast_rx_t *rx)
 {
     if (!rx)
         return 0;
-    int r = rill__handle_release(rx, RILL__H_BCAST_RX,
-                                  "rill_broadcast_rx_release");
+    int r =
+        rill__handle_release(rx, RILL__H_BCAST_RX, "rill_broadcast_rx_release");
     if (r)
         return r;
     bcast_t *c = rx->ch;
@@ -460,9 +461,7 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
     if (rill__coop_exhausted(cx))
         return RILL_PENDING;
     if (c->mode == RILL_BROADCAST_LAG) {
-        int r = lag_send(tx, item);
-        rill__coop_spend(cx);
-        return r;
+        return lag_send(tx, item);
     }
     uint64_t n;
     int r = bp_try_send(tx, item, &n);
@@ -486,7 +485,6 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
         }
     }
     rill__notify_remove(&c->tx_wait, w);
-    rill__coop_spend(cx);
     return r;
 }
 
@@ -496,7 +494,8 @@ int rill_broadcast_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
     int r = b_check_send("rill_broadcast_poll_send", tx, item, size);
     if (!r && !cx)
         r = RILL_MISUSE("rill_broadcast_poll_send", "NULL cx");
-    return r ? r : b_poll_send(tx, cx, &tx->poll_waiter, item);
+    return r ? r
+             : rill__coop_done(cx, b_poll_send(tx, cx, &tx->poll_waiter, item));
 }
 
 static int send_op_poll(rill_future_t *f, rill_cx_t *cx)
@@ -543,9 +542,8 @@ int rill_broadcast_send_sized(rill_broadcast_tx_t *tx, const void *item,
     return r ? r : rill_await(&op.base);
 }
 
-int rill_broadcast_send_timeout_sized(rill_broadcast_tx_t *tx,
-                                      const void *item, size_t size,
-                                      rill_duration_t timeout)
+int rill_broadcast_send_timeout_sized(rill_broadcast_tx_t *tx, const void *item,
+                                      size_t size, rill_duration_t timeout)
 {
     rill_broadcast_send_op_t op;
     int r = rill_broadcast_send_op(&op, tx, item, size);
@@ -664,8 +662,8 @@ static int lag_try_recv(rill_broadcast_rx_t *rx, void *out, uint64_t *missed)
 
 /* One non-waiting receive of up to max items: 0 (*n >= 1), RILL_ELAGGED,
  * RILL_EEMPTY or RILL_DONE. */
-static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max,
-                      size_t *n, uint64_t *missed)
+static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
+                      uint64_t *missed)
 {
     if (rx->ch->mode == RILL_BROADCAST_BACKPRESSURE)
         return bp_try_recv(rx, out, max, n);
@@ -701,7 +699,6 @@ static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
             return RILL_PENDING;
     }
     rill__notify_remove(&c->rx_wait, w);
-    rill__coop_spend(cx);
     return r;
 }
 
@@ -735,8 +732,8 @@ int rill_broadcast_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx, void *out,
 }
 
 int rill_broadcast_poll_recv_many(rill_broadcast_rx_t *rx, rill_cx_t *cx,
-                                  void *out, size_t max, size_t size,
-                                  size_t *n, uint64_t *missed)
+                                  void *out, size_t max, size_t size, size_t *n,
+                                  uint64_t *missed)
 {
     static const char api[] = "rill_broadcast_poll_recv";
     uint64_t m = 0;
@@ -746,7 +743,8 @@ int rill_broadcast_poll_recv_many(rill_broadcast_rx_t *rx, rill_cx_t *cx,
     if (!cx || !n || max == 0)
         return RILL_MISUSE(api, "%s", max ? "NULL cx or n" : "max 0");
     *n = 0;
-    r = b_poll_recv(rx, cx, &rx->poll_waiter, out, max, n, &m);
+    r = rill__coop_done(cx,
+                        b_poll_recv(rx, cx, &rx->poll_waiter, out, max, n, &m));
     if (missed)
         *missed = m;
     return r;
@@ -844,7 +842,8 @@ int rill_broadcast_stats(const rill_broadcast_tx_t *tx,
     out->received = c->gone_received;
     out->lagged = c->gone_lagged;
     for (rill__list_t *l = c->subs.next; l != &c->subs; l = l->next) {
-        rill_broadcast_rx_t *r = RILL_CONTAINER_OF(l, rill_broadcast_rx_t, link);
+        rill_broadcast_rx_t *r =
+            RILL_CONTAINER_OF(l, rill_broadcast_rx_t, link);
         out->received += rill__load(&r->received, RILL_RELAXED);
         out->lagged += rill__load(&r->lagged, RILL_RELAXED);
     }

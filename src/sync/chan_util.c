@@ -23,7 +23,10 @@ typedef struct shard {
 } shard_t;
 
 static shard_t shards[SHARDS] = {
-#define S1 {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0}
+#define S1                                                                     \
+    {                                                                          \
+        PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0                                  \
+    }
 #define S4 S1, S1, S1, S1
 #define S16 S4, S4, S4, S4
     S16, S16, S16, S16
@@ -134,13 +137,16 @@ bool rill__handle_take(const void *h, unsigned kind)
 
 int rill__handle_release(const void *h, unsigned kind, const char *api)
 {
-    static const char *const names[] = {
-        "", "oneshot sender", "oneshot receiver", "watch sender",
-        "watch receiver", "broadcast sender", "broadcast receiver"};
+    static const char *const names[] = {"",
+                                        "oneshot sender",
+                                        "oneshot receiver",
+                                        "watch sender",
+                                        "watch receiver",
+                                        "broadcast sender",
+                                        "broadcast receiver"};
     if (RILL_LIKELY(rill__handle_take(h, kind)))
         return 0;
-    return RILL_MISUSE(api, "%p released twice (or not a %s)", h,
-                       names[kind]);
+    return RILL_MISUSE(api, "%p released twice (or not a %s)", h, names[kind]);
 }
 
 void rill__chan_name(char *name, const rill_chan_opts_t *opts)

@@ -36,8 +36,7 @@ static long membarrier(int cmd)
 static void probe(void)
 {
     long cmds = membarrier(MEMBARRIER_CMD_QUERY);
-    available = cmds > 0 &&
-                (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+    available = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
                 membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 

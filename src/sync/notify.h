@@ -41,9 +41,9 @@ typedef struct rill__notify_waiter {
 
 typedef struct rill__notify {
     pthread_mutex_t lock;
-    rill__list_t head;       /* waiters, FIFO; under lock */
-    _Atomic uint32_t count;  /* linked waiters; written under lock, read
-                                by notifiers without it */
+    rill__list_t head;      /* waiters, FIFO; under lock */
+    _Atomic uint32_t count; /* linked waiters; written under lock, read
+                               by notifiers without it */
 } rill__notify_t;
 
 void rill__notify_init(rill__notify_t *n);
@@ -90,10 +90,12 @@ static inline bool rill__notify_has_waiters(rill__notify_t *n)
 }
 
 /*
- * The cooperative budget, tokio's way: a poll with no budget left wakes
- * its waker and returns PENDING before doing anything; a ready result
- * spends one unit (rill__coop_spend). So a PENDING result never costs
- * budget.
+ * The cooperative budget, tokio's way. Every poll honours a used-up budget:
+ * with none left it wakes its waker and returns PENDING before doing
+ * anything. Only the public poll functions (the stream layer's path)
+ * spend a unit on a ready result (rill__coop_done); an _op does not,
+ * because rill_await in a task spends one unit per completed await (and an
+ * op in a select is one await). A PENDING result never costs budget.
  */
 static inline bool rill__coop_exhausted(rill_cx_t *cx)
 {
@@ -103,9 +105,12 @@ static inline bool rill__coop_exhausted(rill_cx_t *cx)
     return true;
 }
 
-static inline void rill__coop_spend(rill_cx_t *cx)
+/* For a public poll function: spend one unit if r is a ready result. */
+static inline int rill__coop_done(rill_cx_t *cx, int r)
 {
-    (void)rill_cx_spend(cx);
+    if (r != RILL_PENDING)
+        (void)rill_cx_spend(cx);
+    return r;
 }
 
 #endif

@@ -135,8 +135,8 @@ int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
      * VALUE, and the store takes part in the Dekker pattern with the
      * receiver's registration (rill__notify_wake_if_waiting below). On
      * failure, s gets the current state. */
-    while (!rill__cas(&c->state, &s, s | OS_VALUE, RILL_SEQ_CST,
-                      RILL_RELAXED)) {
+    while (
+        !rill__cas(&c->state, &s, s | OS_VALUE, RILL_SEQ_CST, RILL_RELAXED)) {
         if (s & OS_RX_CLOSED)
             return RILL_ECLOSED;
     }
@@ -192,7 +192,6 @@ static int os_poll_recv(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w,
             return RILL_PENDING;
     }
     rill__notify_remove(&c->rx_wait, w);
-    rill__coop_spend(cx);
     return r;
 }
 
@@ -204,7 +203,8 @@ int rill_oneshot_poll_recv(rill_oneshot_rx_t *rx, rill_cx_t *cx, void *out,
         return r;
     if (!cx)
         return RILL_MISUSE("rill_oneshot_poll_recv", "NULL cx");
-    return os_poll_recv(OS_OF_RX(rx), cx, &rx->poll_waiter, out);
+    return rill__coop_done(
+        cx, os_poll_recv(OS_OF_RX(rx), cx, &rx->poll_waiter, out));
 }
 
 static int recv_op_poll(rill_future_t *f, rill_cx_t *cx)
@@ -276,8 +276,8 @@ int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
 {
     if (!rx)
         return 0;
-    int r = rill__handle_release(rx, RILL__H_ONESHOT_RX,
-                                  "rill_oneshot_rx_release");
+    int r =
+        rill__handle_release(rx, RILL__H_ONESHOT_RX, "rill_oneshot_rx_release");
     if (r)
         return r;
     oneshot_t *c = OS_OF_RX(rx);
@@ -292,7 +292,7 @@ static int os_rx_gone(oneshot_t *c)
 {
     /* seq_cst: the Dekker re-check against rill_oneshot_close. */
     return (rill__load(&c->state, RILL_SEQ_CST) & OS_RX_CLOSED) ? 0
-                                                               : RILL_EEMPTY;
+                                                                : RILL_EEMPTY;
 }
 
 bool rill_oneshot_is_closed(const rill_oneshot_tx_t *tx)
@@ -300,8 +300,7 @@ bool rill_oneshot_is_closed(const rill_oneshot_tx_t *tx)
     return tx && os_rx_gone(OS_OF_TX((rill_oneshot_tx_t *)tx)) == 0;
 }
 
-static int os_poll_closed(oneshot_t *c, rill_cx_t *cx,
-                          rill__notify_waiter_t *w)
+static int os_poll_closed(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w)
 {
     if (rill__coop_exhausted(cx))
         return RILL_PENDING;
@@ -312,7 +311,6 @@ static int os_poll_closed(oneshot_t *c, rill_cx_t *cx,
             return RILL_PENDING;
     }
     rill__notify_remove(&c->tx_wait, w);
-    rill__coop_spend(cx);
     return 0;
 }
 
@@ -321,7 +319,8 @@ int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx)
     if (!tx || !cx)
         return RILL_MISUSE("rill_oneshot_poll_closed", "NULL %s",
                            tx ? "cx" : "tx");
-    return os_poll_closed(OS_OF_TX(tx), cx, &tx->poll_waiter);
+    return rill__coop_done(cx,
+                           os_poll_closed(OS_OF_TX(tx), cx, &tx->poll_waiter));
 }
 
 static int closed_op_poll(rill_future_t *f, rill_cx_t *cx)
@@ -374,8 +373,8 @@ int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
 {
     if (!tx)
         return 0;
-    int r = rill__handle_release(tx, RILL__H_ONESHOT_TX,
-                                  "rill_oneshot_tx_release");
+    int r =
+        rill__handle_release(tx, RILL__H_ONESHOT_TX, "rill_oneshot_tx_release");
     if (r)
         return r;
     oneshot_t *c = OS_OF_TX(tx);

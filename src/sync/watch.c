@@ -40,7 +40,7 @@ typedef struct watch {
     _Atomic uint64_t received, waits_empty; /* counters, relaxed */
     char name[RILL__NAME_MAX];
     _Alignas(8) rill_watch_tx_t tx;
-    rill__word_t value[];      /* under the sequence lock */
+    rill__word_t value[]; /* under the sequence lock */
 } watch_t;
 
 struct rill_watch_rx {
@@ -119,8 +119,8 @@ free_chan:
     return RILL_ENOMEM;
 }
 
-int rill_watch_new(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
-                   size_t item_size, const void *initial)
+int rill_watch_new(rill_watch_tx_t **tx, rill_watch_rx_t **rx, size_t item_size,
+                   const void *initial)
 {
     return rill_watch_new_ex(tx, rx, item_size, initial, NULL);
 }
@@ -159,8 +159,7 @@ int rill_watch_send_sized(rill_watch_tx_t *tx, const void *item, size_t size)
 int rill_watch_subscribe(rill_watch_tx_t *tx, rill_watch_rx_t **rx)
 {
     if (!tx || !rx)
-        return RILL_MISUSE("rill_watch_subscribe", "NULL %s",
-                           tx ? "rx" : "tx");
+        return RILL_MISUSE("rill_watch_subscribe", "NULL %s", tx ? "rx" : "tx");
     watch_t *c = W_OF_TX(tx);
     /* relaxed: the sender's own writes. */
     return w_rx_new(c, W_VERSION(rill__load(&c->seq, RILL_RELAXED)), rx);
@@ -178,8 +177,7 @@ int rill_watch_tx_release(rill_watch_tx_t *tx)
 {
     if (!tx)
         return 0;
-    int r = rill__handle_release(tx, RILL__H_WATCH_TX,
-                                  "rill_watch_tx_release");
+    int r = rill__handle_release(tx, RILL__H_WATCH_TX, "rill_watch_tx_release");
     if (r)
         return r;
     watch_t *c = W_OF_TX(tx);
@@ -260,7 +258,6 @@ static int w_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx,
             return RILL_PENDING;
     }
     rill__notify_remove(&c->wait, w);
-    rill__coop_spend(cx);
     return r;
 }
 
@@ -269,7 +266,7 @@ int rill_watch_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx)
     if (!rx || !cx)
         return RILL_MISUSE("rill_watch_poll_changed", "NULL %s",
                            rx ? "cx" : "rx");
-    return w_poll_changed(rx, cx, &rx->poll_waiter);
+    return rill__coop_done(cx, w_poll_changed(rx, cx, &rx->poll_waiter));
 }
 
 static int changed_op_poll(rill_future_t *f, rill_cx_t *cx)
@@ -290,8 +287,8 @@ static int changed_op_cancel(rill_future_t *f)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t changed_op_vtable = {
-    changed_op_poll, changed_op_cancel, NULL};
+static const rill_future_vtable_t changed_op_vtable = {changed_op_poll,
+                                                       changed_op_cancel, NULL};
 
 int rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
 {
@@ -334,8 +331,7 @@ int rill_watch_get_sized(rill_watch_rx_t *rx, void *out, size_t size)
     return r;
 }
 
-int rill_watch_get_and_update_sized(rill_watch_rx_t *rx, void *out,
-                                    size_t size)
+int rill_watch_get_and_update_sized(rill_watch_rx_t *rx, void *out, size_t size)
 {
     int r = w_check_get("rill_watch_get_and_update", rx, out, size);
     if (r)
@@ -364,8 +360,7 @@ uint64_t rill_watch_version(const rill_watch_rx_t *rx)
 int rill_watch_rx_clone(rill_watch_rx_t *rx, rill_watch_rx_t **out)
 {
     if (!rx || !out)
-        return RILL_MISUSE("rill_watch_rx_clone", "NULL %s",
-                           rx ? "out" : "rx");
+        return RILL_MISUSE("rill_watch_rx_clone", "NULL %s", rx ? "out" : "rx");
     return w_rx_new(rx->ch, rx->seen, out);
 }
 
@@ -373,8 +368,7 @@ int rill_watch_rx_release(rill_watch_rx_t *rx)
 {
     if (!rx)
         return 0;
-    int r = rill__handle_release(rx, RILL__H_WATCH_RX,
-                                  "rill_watch_rx_release");
+    int r = rill__handle_release(rx, RILL__H_WATCH_RX, "rill_watch_rx_release");
     if (r)
         return r;
     watch_t *c = rx->ch;
