@@ -84,6 +84,14 @@ static inline rill_waker_t ct_waker(ct_waker_t *c)
     return (rill_waker_t){&ctw_vt, c};
 }
 
+/* An item destructor that must never be called. */
+static inline void ct_dtor(void *item, void *ud)
+{
+    (void)item;
+    (void)ud;
+    abort();
+}
+
 /* ---- threads ---- */
 static inline pthread_t ct_start(void *(*fn)(void *), void *arg)
 {

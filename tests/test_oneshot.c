@@ -10,7 +10,7 @@ static void test_send_recv(void **state)
     (void)state;
     rill_oneshot_tx_t *tx;
     rill_oneshot_rx_t *rx;
-    rill_chan_opts_t o = {.name = "reply"};
+    rill_channel_opts_t o = {.name = "reply"};
     assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof(double), &o), 0);
     double v = 0, w = 2.5;
     assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_EEMPTY);
@@ -21,11 +21,14 @@ static void test_send_recv(void **state)
     assert_true(v == 2.5);
     assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_DONE);
     assert_int_equal(rill_oneshot_recv(rx, &v), RILL_DONE);
-    rill_chan_stats_t st;
+    rill_channel_stats_t st;
     assert_int_equal(rill_oneshot_stats(NULL, rx, &st), 0);
     assert_string_equal(st.name, "reply");
     assert_int_equal(st.sent, 1);
     assert_int_equal(st.received, 1);
+    assert_int_equal(st.capacity, 1);
+    assert_int_equal(st.len, 0);
+    assert_false(st.is_closed);
     assert_int_equal(rill_oneshot_tx_release(tx), 0);
     assert_int_equal(rill_oneshot_rx_release(rx), 0);
 }
@@ -86,6 +89,44 @@ static void test_close_keeps_sent_value(void **state)
     rill_oneshot_rx_release(rx);
 }
 
+/* A value sent and never received goes to the item destructor once, when
+ * the receiver is released; a received one never does. */
+static int dtor_calls;
+static void count_dtor(void *item, void *ud)
+{
+    dtor_calls += *(int *)item == 41 && ud == &dtor_calls;
+}
+
+static void test_item_dtor(void **state)
+{
+    (void)state;
+    rill_channel_opts_t o = {.item_dtor = count_dtor, .dtor_ud = &dtor_calls};
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    int v = 41, out;
+    dtor_calls = 0;
+    assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof v, &o), 0);
+    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    rill_channel_stats_t st;
+    assert_int_equal(rill_oneshot_stats(tx, NULL, &st), 0);
+    assert_int_equal(st.len, 1);
+    assert_int_equal(rill_oneshot_close(rx), 0); /* still receivable */
+    assert_int_equal(dtor_calls, 0);
+    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(dtor_calls, 1);
+    assert_int_equal(rill_oneshot_stats(tx, NULL, &st), 0);
+    assert_int_equal(st.discarded, 1);
+    assert_true(st.is_closed);
+    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    /* Received: the receiver owns it, the channel never calls the dtor. */
+    assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof v, &o), 0);
+    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_int_equal(rill_oneshot_recv(rx, &out), 0);
+    rill_oneshot_rx_release(rx);
+    rill_oneshot_tx_release(tx);
+    assert_int_equal(dtor_calls, 1);
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -103,7 +144,7 @@ static void test_misuse(void **state)
     assert_int_equal(rill_oneshot_try_recv(rx, &i), RILL_EINVAL);
     assert_int_equal(rill_oneshot_recv(rx, &i), RILL_EINVAL);
     rill_oneshot_recv_op_t op;
-    assert_int_equal(rill_oneshot_recv_op(&op, rx, &i, sizeof i), RILL_EINVAL);
+    rill_oneshot_recv_op(&op, rx, &i, sizeof i);
     assert_int_equal(rill_await(&op.base), RILL_EINVAL);
     assert_int_equal(rill_oneshot_close(NULL), RILL_EINVAL);
     assert_int_equal(rill_oneshot_closed(NULL), RILL_EINVAL);
@@ -112,9 +153,9 @@ static void test_misuse(void **state)
     assert_int_equal(rill_oneshot_rx_release((rill_oneshot_rx_t *)tx),
                      RILL_EINVAL);
     assert_int_equal(rill_oneshot_tx_release(tx), 0);
-    assert_int_equal(rill_oneshot_tx_release(tx), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_tx_release(tx), RILL_EALREADY);
     assert_int_equal(rill_oneshot_rx_release(rx), 0);
-    assert_int_equal(rill_oneshot_rx_release(rx), RILL_EINVAL); /* freed */
+    assert_int_equal(rill_oneshot_rx_release(rx), RILL_EALREADY); /* freed */
     assert_int_equal(rill_oneshot_tx_release(NULL), 0);
     assert_int_equal(rill_oneshot_rx_release(NULL), 0);
 }
@@ -131,7 +172,7 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_cx_t cx = RILL_CX_INIT(&w);
     int out = 0, v = 5;
     rill_oneshot_recv_op_t op;
-    assert_int_equal(rill_oneshot_recv_op(&op, rx, &out, sizeof out), 0);
+    rill_oneshot_recv_op(&op, rx, &out, sizeof out);
     assert_int_equal(rill_future_poll(&op.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 1);
     assert_int_equal(rill_future_cancel(&op.base), RILL_PENDING);
@@ -393,6 +434,7 @@ int main(void)
         CT_TEST(test_sender_gone),
         CT_TEST(test_receiver_gone),
         CT_TEST(test_close_keeps_sent_value),
+        CT_TEST(test_item_dtor),
         CT_TEST(test_misuse),
         CT_TEST(test_cancel_leaves_no_trace),
         CT_TEST(test_wait_across_threads),

@@ -119,7 +119,7 @@ static void *w7_main(void *arg)
     for (uint64_t i = 0; i < ITEMS; i++)
         rill_broadcast_send(tx, &i);
     if (getenv("BSTATS")) {
-        rill_chan_stats_t st;
+        rill_channel_stats_t st;
         rill_broadcast_stats(tx, NULL, &st);
         fprintf(stderr, "waits full %llu empty %llu hw %llu\n",
                 (unsigned long long)st.waits_full,

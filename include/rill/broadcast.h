@@ -52,7 +52,7 @@
 #ifndef RILL_BROADCAST_H
 #define RILL_BROADCAST_H
 
-#include "chan_common.h"
+#include "sync.h" /* channel options and stats */
 #include "rt.h"
 
 #ifdef __cplusplus
@@ -75,18 +75,20 @@ enum {
  * rill_broadcast_new - create a broadcast channel of `capacity` items of
  * item_size bytes with policy `mode` (RILL_BROADCAST_LAG or
  * RILL_BROADCAST_BACKPRESSURE). rx may be NULL (subscribe later; until
- * then sends fail with RILL_ECLOSED). opts may be NULL.
+ * then sends fail with RILL_ECLOSED). opts may be NULL: a name; an
+ * item_dtor is refused (every receiver gets its own copy of an item, so
+ * none owns what it points to).
  * Returns: 0; RILL_EINVAL for a NULL tx, item_size 0 or above 1 GiB,
  *   capacity 0 or above RILL_BROADCAST_CAPACITY_MAX, a buffer of more
- *   than 256 GiB (or one whose size overflows), or an unknown mode;
- *   RILL_ENOMEM.
+ *   than 256 GiB (or one whose size overflows), an unknown mode, or an
+ *   item_dtor; RILL_ENOMEM.
  * Ownership: the caller owns *tx and *rx and releases each once.
  * Threads: any.
  */
 RILL_API int rill_broadcast_new(rill_broadcast_tx_t **tx,
                                 rill_broadcast_rx_t **rx, size_t item_size,
                                 size_t capacity, int mode,
-                                const rill_chan_opts_t *opts);
+                                const rill_channel_opts_t *opts);
 
 /*
  * rill_broadcast_subscribe - a new receiver that will see every item sent
@@ -109,7 +111,8 @@ RILL_API int rill_broadcast_tx_clone(rill_broadcast_tx_t *tx,
 /*
  * rill_broadcast_tx_release - release a sender. The last one released
  * closes the channel (as rill_broadcast_close). NULL is accepted.
- * Returns: 0; RILL_EINVAL if already released.
+ * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
+ *   kind of handle.
  * Ownership: consumes tx.
  */
 RILL_API int rill_broadcast_tx_release(rill_broadcast_tx_t *tx);
@@ -172,15 +175,15 @@ typedef struct rill_broadcast_send_op {
     rill_broadcast_tx_t *tx;
     const void *item;
     size_t size;
-    int err_;         /* private */
-    void *waiter_[5]; /* private: the waiter node */
+    int err_;          /* private */
+    void *waiter_[12]; /* private: the waiter node */
 } rill_broadcast_send_op_t;
 
-/* rill_broadcast_send_op - initialise a send future. Returns 0 or
- * RILL_EINVAL (the future then completes with RILL_EINVAL). */
-RILL_API int rill_broadcast_send_op(rill_broadcast_send_op_t *op,
-                                    rill_broadcast_tx_t *tx, const void *item,
-                                    size_t size);
+/* rill_broadcast_send_op - initialise a send future. Never fails: bad
+ * arguments make its first poll return RILL_EINVAL. */
+RILL_API void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
+                                     rill_broadcast_tx_t *tx, const void *item,
+                                     size_t size);
 
 /*
  * rill_broadcast_try_recv_sized - the next item for this receiver, if
@@ -247,20 +250,21 @@ typedef struct rill_broadcast_recv_op {
     void *out;
     size_t size;
     uint64_t missed;
-    int err_;         /* private */
-    void *waiter_[5]; /* private: the waiter node */
+    int err_;          /* private */
+    void *waiter_[12]; /* private: the waiter node */
 } rill_broadcast_recv_op_t;
 
-/* rill_broadcast_recv_op - initialise a receive future. Returns 0 or
- * RILL_EINVAL (the future then completes with RILL_EINVAL). */
-RILL_API int rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
-                                    rill_broadcast_rx_t *rx, void *out,
-                                    size_t size);
+/* rill_broadcast_recv_op - initialise a receive future. Never fails: bad
+ * arguments make its first poll return RILL_EINVAL. */
+RILL_API void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
+                                     rill_broadcast_rx_t *rx, void *out,
+                                     size_t size);
 
 /*
  * rill_broadcast_rx_release - release a receiver (in backpressure mode it
  * stops holding senders back). NULL is accepted.
- * Returns: 0; RILL_EINVAL if already released.
+ * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
+ *   kind of handle.
  * Ownership: consumes rx.
  */
 RILL_API int rill_broadcast_rx_release(rill_broadcast_rx_t *rx);
@@ -277,15 +281,18 @@ RILL_API size_t rill_broadcast_receiver_count(const rill_broadcast_tx_t *tx);
 /*
  * rill_broadcast_stats - the channel's counters, from either handle (NULL
  * for the other): sent = items sent; received = deliveries (one per
- * receiver and item); lagged = items receivers missed; high_water = the
- * most items the slowest receiver had unread, sampled when a sender
- * checked the receivers (backpressure) or when one lagged (lag: then the
- * capacity); waits_full / waits_empty = sends / receives that waited.
+ * receiver and item); discarded = items receivers missed (lag mode);
+ * len = items unread by rx, or with tx by the slowest receiver;
+ * high_water = the most items the slowest receiver had unread, sampled
+ * when a sender checked the receivers (backpressure) or when one lagged
+ * (lag: then the capacity); waits_full / waits_empty = sends / receives
+ * that waited; is_closed = closed or no receiver left. name points into
+ * the channel (valid while a handle is).
  * Returns: 0; RILL_EINVAL.
  */
 RILL_API int rill_broadcast_stats(const rill_broadcast_tx_t *tx,
                                   const rill_broadcast_rx_t *rx,
-                                  rill_chan_stats_t *out);
+                                  rill_channel_stats_t *out);
 
 #ifdef __cplusplus
 }

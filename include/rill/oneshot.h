@@ -34,7 +34,7 @@
 #ifndef RILL_ONESHOT_H
 #define RILL_ONESHOT_H
 
-#include "chan_common.h"
+#include "sync.h" /* channel options and stats */
 #include "rt.h"
 
 #ifdef __cplusplus
@@ -57,12 +57,14 @@ RILL_API int rill_oneshot_new(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
                               size_t item_size);
 
 /*
- * rill_oneshot_new_ex - as rill_oneshot_new, with options (a name); opts
- * may be NULL.
+ * rill_oneshot_new_ex - as rill_oneshot_new, with options; opts may be
+ * NULL. name: for stats. item_dtor: called (with dtor_ud) on a value that
+ * was sent but never received, when the receiver is released, so a value
+ * that owns something (a pointer, a rill_bytes) is not leaked.
  */
 RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
                                  size_t item_size,
-                                 const rill_chan_opts_t *opts);
+                                 const rill_channel_opts_t *opts);
 
 /*
  * rill_oneshot_send_sized - store the value and wake the receiver.
@@ -136,18 +138,18 @@ typedef struct rill_oneshot_recv_op {
     rill_oneshot_rx_t *rx;
     void *out;
     size_t size;
-    int err_;         /* private */
-    void *waiter_[5]; /* private: the waiter node */
+    int err_;          /* private */
+    void *waiter_[12]; /* private: the waiter node */
 } rill_oneshot_recv_op_t;
 
 /*
  * rill_oneshot_recv_op - initialise a receive future.
- * Returns: 0; RILL_EINVAL (NULL arguments, size mismatch): the future
- *   then completes with RILL_EINVAL at its first poll.
+ * Never fails: bad arguments (NULL, size mismatch) make its first poll
+ * return RILL_EINVAL.
  */
-RILL_API int rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
-                                  rill_oneshot_rx_t *rx, void *out,
-                                  size_t size);
+RILL_API void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
+                                   rill_oneshot_rx_t *rx, void *out,
+                                   size_t size);
 
 /*
  * rill_oneshot_close - refuse the value: from now on the sender's send
@@ -160,9 +162,10 @@ RILL_API int rill_oneshot_close(rill_oneshot_rx_t *rx);
 
 /*
  * rill_oneshot_rx_release - close and release the receiver; a value not
- * taken is dropped. NULL is accepted.
- * Returns: 0; RILL_EINVAL if rx was already released (or is not a
- *   oneshot receiver).
+ * taken is given to the channel's item_dtor (or dropped). NULL is
+ * accepted.
+ * Returns: 0; RILL_EALREADY if rx was already released; RILL_EINVAL if it
+ *   is another kind of handle (both reported as misuse, nothing touched).
  * Ownership: consumes rx.
  */
 RILL_API int rill_oneshot_rx_release(rill_oneshot_rx_t *rx);
@@ -195,34 +198,37 @@ RILL_API int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx);
 typedef struct rill_oneshot_closed_op {
     rill_future_t base;
     rill_oneshot_tx_t *tx;
-    int err_;         /* private */
-    void *waiter_[5]; /* private: the waiter node */
+    int err_;          /* private */
+    void *waiter_[12]; /* private: the waiter node */
 } rill_oneshot_closed_op_t;
 
-/* rill_oneshot_closed_op - initialise a closed-wait future. Returns 0 or
- * RILL_EINVAL (then the future completes with RILL_EINVAL). */
-RILL_API int rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
-                                    rill_oneshot_tx_t *tx);
+/* rill_oneshot_closed_op - initialise a closed-wait future. Never fails:
+ * a NULL tx makes its first poll return RILL_EINVAL. */
+RILL_API void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
+                                     rill_oneshot_tx_t *tx);
 
 /*
  * rill_oneshot_tx_release - release the sender. If no value was sent the
  * receiver gets RILL_DONE. NULL is accepted.
- * Returns: 0; RILL_EINVAL if tx was already released.
+ * Returns: 0; RILL_EALREADY if tx was already released; RILL_EINVAL for
+ *   another kind of handle.
  * Ownership: consumes tx.
  */
 RILL_API int rill_oneshot_tx_release(rill_oneshot_tx_t *tx);
 
 /*
- * rill_oneshot_stats - the channel's counters: sent and received are 0 or
- * 1, high_water is 1 once a value was stored, waits_empty counts receives
- * that waited, waits_full counts closed-waits that waited, receivers is 1
- * until the receiver is closed. From either handle: pass the one you have,
- * NULL for the other.
+ * rill_oneshot_stats - the channel's counters: capacity 1; len 1 while a
+ * value waits to be received; sent and received 0 or 1; high_water 1 once
+ * a value was stored; waits_empty counts receives that waited, waits_full
+ * closed-waits that waited; discarded 1 if the value went to the receiver's
+ * release unreceived; is_closed once the receiver is closed. name points
+ * into the channel (valid while a handle is). From either handle: pass the
+ * one you have, NULL for the other.
  * Returns: 0; RILL_EINVAL if both are NULL or out is NULL.
  */
 RILL_API int rill_oneshot_stats(const rill_oneshot_tx_t *tx,
                                 const rill_oneshot_rx_t *rx,
-                                rill_chan_stats_t *out);
+                                rill_channel_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -43,7 +43,7 @@
 #ifndef RILL_WATCH_H
 #define RILL_WATCH_H
 
-#include "chan_common.h"
+#include "sync.h" /* channel options and stats */
 #include "rt.h"
 
 #ifdef __cplusplus
@@ -64,11 +64,12 @@ typedef struct rill_watch_rx rill_watch_rx_t;
 RILL_API int rill_watch_new(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
                             size_t item_size, const void *initial);
 
-/* rill_watch_new_ex - as rill_watch_new, with options (a name; may be
- * NULL). */
+/* rill_watch_new_ex - as rill_watch_new, with options (may be NULL): a
+ * name. An item_dtor is refused (RILL_EINVAL): values are copied to every
+ * receiver, so none owns what a value points to. */
 RILL_API int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
                                size_t item_size, const void *initial,
-                               const rill_chan_opts_t *opts);
+                               const rill_channel_opts_t *opts);
 
 /*
  * rill_watch_send_sized - store a new value (the next version) and wake
@@ -99,7 +100,8 @@ RILL_API size_t rill_watch_receiver_count(const rill_watch_tx_t *tx);
 /*
  * rill_watch_tx_release - release the sender: receivers get RILL_DONE
  * from changed once they have seen the last value. NULL is accepted.
- * Returns: 0; RILL_EINVAL if already released.
+ * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
+ *   kind of handle.
  * Ownership: consumes tx.
  */
 RILL_API int rill_watch_tx_release(rill_watch_tx_t *tx);
@@ -142,14 +144,14 @@ RILL_API int rill_watch_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx);
 typedef struct rill_watch_changed_op {
     rill_future_t base;
     rill_watch_rx_t *rx;
-    int err_;         /* private */
-    void *waiter_[5]; /* private: the waiter node */
+    int err_;          /* private */
+    void *waiter_[12]; /* private: the waiter node */
 } rill_watch_changed_op_t;
 
-/* rill_watch_changed_op - initialise a changed future. Returns 0 or
- * RILL_EINVAL (the future then completes with RILL_EINVAL). */
-RILL_API int rill_watch_changed_op(rill_watch_changed_op_t *op,
-                                   rill_watch_rx_t *rx);
+/* rill_watch_changed_op - initialise a changed future. Never fails: a
+ * NULL rx makes its first poll return RILL_EINVAL. */
+RILL_API void rill_watch_changed_op(rill_watch_changed_op_t *op,
+                                    rill_watch_rx_t *rx);
 
 /*
  * rill_watch_get_sized - copy the latest value (whether seen or not; marks
@@ -192,21 +194,24 @@ RILL_API int rill_watch_rx_clone(rill_watch_rx_t *rx, rill_watch_rx_t **out);
 
 /*
  * rill_watch_rx_release - release a receiver. NULL is accepted.
- * Returns: 0; RILL_EINVAL if already released.
+ * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
+ *   kind of handle.
  * Ownership: consumes rx.
  */
 RILL_API int rill_watch_rx_release(rill_watch_rx_t *rx);
 
 /*
  * rill_watch_stats - the channel's counters, from either handle (NULL for
- * the other): sent counts versions stored, received counts new versions
- * taken by receivers (changed, or get_and_update of a new version),
- * high_water is 1, waits_empty counts changed-waits.
+ * the other): capacity, len and high_water 1; sent counts versions stored;
+ * received counts new versions taken by receivers (changed, or
+ * get_and_update of a new version); waits_empty counts changed-waits;
+ * is_closed when no receiver is left (sends fail). name points into the
+ * channel (valid while a handle is).
  * Returns: 0; RILL_EINVAL.
  */
 RILL_API int rill_watch_stats(const rill_watch_tx_t *tx,
                               const rill_watch_rx_t *rx,
-                              rill_chan_stats_t *out);
+                              rill_channel_stats_t *out);
 
 #ifdef __cplusplus
 }

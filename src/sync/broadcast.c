@@ -68,7 +68,7 @@ typedef struct bcast {
 
     /* Written per send. */
     RILL_ALIGN_CL _Atomic uint64_t tail; /* count << 1 | B_CLOSED */
-    pthread_mutex_t send_lock;           /* lag mode: serialises senders */
+    rill__lock_t send_lock;              /* lag mode: serialises senders */
 
     /* Read per receive, written when a sender waits. */
     RILL_ALIGN_CL _Atomic uint64_t gate; /* backpressure: the position the
@@ -80,7 +80,7 @@ typedef struct bcast {
     RILL_ALIGN_CL rill__notify_t rx_wait; /* receivers waiting for items */
     rill__notify_t tx_wait;               /* senders waiting for room */
 
-    pthread_mutex_t subs_lock;
+    rill__lock_t subs_lock;
     rill__list_t subs;                   /* receivers; under subs_lock */
     uint64_t gone_received, gone_lagged; /* released receivers' counts;
                                             under subs_lock */
@@ -118,10 +118,6 @@ static void b_unref(bcast_t *c)
     if (rill__fetch_sub(&c->refs, 1, RILL_ACQ_REL) != 1)
         return;
     RILL_ASSERT(rill__list_empty(&c->subs));
-    rill__notify_destroy(&c->rx_wait);
-    rill__notify_destroy(&c->tx_wait);
-    pthread_mutex_destroy(&c->send_lock);
-    pthread_mutex_destroy(&c->subs_lock);
     rill__free(c->slots);
     rill__free_cl(c);
 }
@@ -161,21 +157,21 @@ static int b_rx_new(bcast_t *c, rill_broadcast_rx_t **out)
     rill__store(&rx->lagged, 0, RILL_RELAXED);
     rill__notify_waiter_init(&rx->poll_waiter);
     rill__fetch_add(&c->refs, 1, RILL_RELAXED); /* as in b_tx_new */
-    pthread_mutex_lock(&c->subs_lock);
+    rill__lock(&c->subs_lock);
     /* seq_cst: the position must not be below what a sender's cached
      * bound allows; every claim so far is counted in tail. */
     rx->next = B_COUNT(rill__load(&c->tail, RILL_SEQ_CST));
     rill__store(&rx->pos, rx->next, RILL_SEQ_CST); /* read under the lock */
     rill__list_push_back(&c->subs, &rx->link);
     rill__fetch_add(&c->rx_count, 1, RILL_RELAXED); /* a count for send */
-    pthread_mutex_unlock(&c->subs_lock);
+    rill__unlock(&c->subs_lock);
     *out = rx;
     return 0;
 }
 
 int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
                        size_t item_size, size_t capacity, int mode,
-                       const rill_chan_opts_t *opts)
+                       const rill_channel_opts_t *opts)
 {
     static const char api[] = "rill_broadcast_new";
     size_t stride, bytes;
@@ -189,6 +185,10 @@ int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
         !rill__chan_bytes(0, capacity, stride, &bytes))
         return RILL_MISUSE(api, "capacity %zu of %zu-byte items", capacity,
                            item_size);
+    if (opts && opts->item_dtor)
+        return RILL_MISUSE(api, "item_dtor: a broadcast item is copied to "
+                                "every receiver, it has no single owner to "
+                                "destroy it");
     if (mode != RILL_BROADCAST_LAG && mode != RILL_BROADCAST_BACKPRESSURE)
         return RILL_MISUSE(api,
                            "mode %d (RILL_BROADCAST_LAG or "
@@ -217,8 +217,8 @@ int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
     rill__store(&c->high_water, 0, RILL_RELAXED);
     rill__store(&c->waits_full, 0, RILL_RELAXED);
     rill__store(&c->waits_empty, 0, RILL_RELAXED);
-    pthread_mutex_init(&c->send_lock, NULL);
-    pthread_mutex_init(&c->subs_lock, NULL);
+    rill__store(&c->send_lock.word, 0, RILL_RELAXED);
+    rill__store(&c->subs_lock.word, 0, RILL_RELAXED);
     rill__notify_init(&c->rx_wait);
     rill__notify_init(&c->tx_wait);
     rill__list_init(&c->subs);
@@ -261,12 +261,12 @@ int rill_broadcast_tx_clone(rill_broadcast_tx_t *tx, rill_broadcast_tx_t **out)
 static void b_close(bcast_t *c)
 {
     if (c->mode == RILL_BROADCAST_LAG)
-        pthread_mutex_lock(&c->send_lock);
+        rill__lock(&c->send_lock);
     /* seq_cst: receivers that see CLOSED load the final count from the
      * same word; the store is ordered before the wakes below. */
     rill__fetch_or(&c->tail, B_CLOSED, RILL_SEQ_CST);
     if (c->mode == RILL_BROADCAST_LAG)
-        pthread_mutex_unlock(&c->send_lock);
+        rill__unlock(&c->send_lock);
     /* Rare: wake unconditionally; the lock orders it against any
      * registration (notify.h). */
     rill__notify_wake_all(&c->rx_wait);
@@ -310,13 +310,13 @@ int rill_broadcast_rx_release(rill_broadcast_rx_t *rx)
         return r;
     bcast_t *c = rx->ch;
     rill__notify_remove(&c->rx_wait, &rx->poll_waiter);
-    pthread_mutex_lock(&c->subs_lock);
+    rill__lock(&c->subs_lock);
     rill__list_remove(&rx->link);
     /* relaxed: our own counters. */
     c->gone_received += rill__load(&rx->received, RILL_RELAXED);
     c->gone_lagged += rill__load(&rx->lagged, RILL_RELAXED);
     rill__fetch_sub(&c->rx_count, 1, RILL_RELAXED); /* a count for send */
-    pthread_mutex_unlock(&c->subs_lock);
+    rill__unlock(&c->subs_lock);
     /* A sender may wait for this receiver; after the unlink (ordered by
      * subs_lock against the sender's look at the receivers) the count
      * tells whether one registered before it looked (notify.h). */
@@ -337,7 +337,7 @@ static bool bp_room(rill_broadcast_tx_t *tx, uint64_t n)
 {
     bcast_t *c = tx->ch;
     uint64_t min = n;
-    pthread_mutex_lock(&c->subs_lock);
+    rill__lock(&c->subs_lock);
     for (rill__list_t *l = c->subs.next; l != &c->subs; l = l->next) {
         rill_broadcast_rx_t *rx =
             RILL_CONTAINER_OF(l, rill_broadcast_rx_t, link);
@@ -348,7 +348,7 @@ static bool bp_room(rill_broadcast_tx_t *tx, uint64_t n)
         if (p < min)
             min = p;
     }
-    pthread_mutex_unlock(&c->subs_lock);
+    rill__unlock(&c->subs_lock);
     tx->cached_min = min;
     /* relaxed: a diagnostic maximum; a lost race loses a sample. */
     if (n - min > rill__load(&c->high_water, RILL_RELAXED))
@@ -398,11 +398,11 @@ static int lag_send(rill_broadcast_tx_t *tx, const void *item)
     bcast_t *c = tx->ch;
     if (rill__load(&c->rx_count, RILL_RELAXED) == 0) /* as in bp_try_send */
         return RILL_ECLOSED;
-    pthread_mutex_lock(&c->send_lock);
+    rill__lock(&c->send_lock);
     /* relaxed: tail is only written under send_lock. */
     uint64_t t = rill__load(&c->tail, RILL_RELAXED);
     if (t & B_CLOSED) {
-        pthread_mutex_unlock(&c->send_lock);
+        rill__unlock(&c->send_lock);
         return RILL_ECLOSED;
     }
     uint64_t n = B_COUNT(t);
@@ -418,7 +418,7 @@ static int lag_send(rill_broadcast_tx_t *tx, const void *item)
     /* seq_cst: publishes the words, and is the Dekker store against a
      * receiver's registration. */
     rill__store(&s->seq, PUB(n), RILL_SEQ_CST);
-    pthread_mutex_unlock(&c->send_lock);
+    rill__unlock(&c->send_lock);
     rill__notify_wake_if_waiting(&c->rx_wait);
     return 0;
 }
@@ -466,7 +466,7 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
     uint64_t n;
     int r = bp_try_send(tx, item, &n);
     if (r == RILL_EFULL) {
-        if (rill__notify_register(&c->tx_wait, w, cx->waker))
+        if (rill__notify_park(&c->tx_wait, w, cx))
             rill__fetch_add(&c->waits_full, 1, RILL_RELAXED); /* counter */
         for (;;) {
             /* Registered (seq_cst count) and gate raised (seq_cst) before
@@ -519,35 +519,36 @@ static int send_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t send_op_vtable = {send_op_poll,
                                                     send_op_cancel, NULL};
 
-int rill_broadcast_send_op(rill_broadcast_send_op_t *op,
-                           rill_broadcast_tx_t *tx, const void *item,
-                           size_t size)
+void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
+                            rill_broadcast_tx_t *tx, const void *item,
+                            size_t size)
 {
-    if (!op)
-        return RILL_MISUSE("rill_broadcast_send_op", "NULL op");
+    if (!op) {
+        (void)RILL_MISUSE("rill_broadcast_send_op", "NULL op");
+        return;
+    }
     op->base.vtable = &send_op_vtable;
     op->tx = tx;
     op->item = item;
     op->size = size;
     op->err_ = b_check_send("rill_broadcast_send_op", tx, item, size);
     rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
-    return op->err_;
 }
 
 int rill_broadcast_send_sized(rill_broadcast_tx_t *tx, const void *item,
                               size_t size)
 {
     rill_broadcast_send_op_t op;
-    int r = rill_broadcast_send_op(&op, tx, item, size);
-    return r ? r : rill_await(&op.base);
+    rill_broadcast_send_op(&op, tx, item, size);
+    return rill_await(&op.base);
 }
 
 int rill_broadcast_send_timeout_sized(rill_broadcast_tx_t *tx, const void *item,
                                       size_t size, rill_duration_t timeout)
 {
     rill_broadcast_send_op_t op;
-    int r = rill_broadcast_send_op(&op, tx, item, size);
-    return r ? r : rill_await_timeout(&op.base, timeout);
+    rill_broadcast_send_op(&op, tx, item, size);
+    return rill_await_timeout(&op.base, timeout);
 }
 
 /* ---- receiving ---- */
@@ -674,11 +675,15 @@ static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
         o += rx->ch->item_size;
         k++;
     }
-    if (k == 0)
+    if (k == 0) {
+        if (r == RILL_ELAGGED) /* relaxed: only stats read it in lag mode */
+            rill__store(&rx->pos, rx->next, RILL_RELAXED);
         return r;
-    /* relaxed: owner-written counter. */
+    }
+    /* relaxed: owner-written counters; in lag mode pos is only for stats. */
     rill__store(&rx->received, rill__load(&rx->received, RILL_RELAXED) + k,
                 RILL_RELAXED);
+    rill__store(&rx->pos, rx->next, RILL_RELAXED);
     *n = k;
     return 0; /* a lag or the end found after items waits for next time */
 }
@@ -692,7 +697,7 @@ static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
         return RILL_PENDING;
     int r = b_try_recv(rx, out, max, n, missed);
     if (r == RILL_EEMPTY) {
-        if (rill__notify_register(&c->rx_wait, w, cx->waker))
+        if (rill__notify_park(&c->rx_wait, w, cx))
             rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
         r = b_try_recv(rx, out, max, n, missed);
         if (r == RILL_EEMPTY)
@@ -772,11 +777,13 @@ static int recv_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t recv_op_vtable = {recv_op_poll,
                                                     recv_op_cancel, NULL};
 
-int rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
-                           rill_broadcast_rx_t *rx, void *out, size_t size)
+void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
+                            rill_broadcast_rx_t *rx, void *out, size_t size)
 {
-    if (!op)
-        return RILL_MISUSE("rill_broadcast_recv_op", "NULL op");
+    if (!op) {
+        (void)RILL_MISUSE("rill_broadcast_recv_op", "NULL op");
+        return;
+    }
     op->base.vtable = &recv_op_vtable;
     op->rx = rx;
     op->out = out;
@@ -784,7 +791,6 @@ int rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
     op->missed = 0;
     op->err_ = b_check_recv("rill_broadcast_recv_op", rx, out, size);
     rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
-    return op->err_;
 }
 
 int rill_broadcast_recv_sized(rill_broadcast_rx_t *rx, void *out, size_t size,
@@ -799,11 +805,9 @@ int rill_broadcast_recv_timeout_sized(rill_broadcast_rx_t *rx, void *out,
                                       rill_duration_t timeout)
 {
     rill_broadcast_recv_op_t op;
-    int r = rill_broadcast_recv_op(&op, rx, out, size);
-    if (r)
-        return r;
-    r = timeout == RILL_FOREVER ? rill_await(&op.base)
-                                : rill_await_timeout(&op.base, timeout);
+    rill_broadcast_recv_op(&op, rx, out, size);
+    int r = timeout == RILL_FOREVER ? rill_await(&op.base)
+                                    : rill_await_timeout(&op.base, timeout);
     if (missed)
         *missed = op.missed;
     return r;
@@ -828,30 +832,38 @@ size_t rill_broadcast_receiver_count(const rill_broadcast_tx_t *tx)
 }
 
 int rill_broadcast_stats(const rill_broadcast_tx_t *tx,
-                         const rill_broadcast_rx_t *rx, rill_chan_stats_t *out)
+                         const rill_broadcast_rx_t *rx,
+                         rill_channel_stats_t *out)
 {
     if ((!tx && !rx) || !out)
         return RILL_MISUSE("rill_broadcast_stats", "NULL %s",
                            out ? "handles" : "out");
     bcast_t *c = tx ? tx->ch : rx->ch;
     memset(out, 0, sizeof *out);
-    memcpy(out->name, c->name, sizeof out->name);
+    out->name = c->name;
+    out->capacity = c->cap;
     /* relaxed: counters, each read on its own. */
-    out->sent = B_COUNT(rill__load(&c->tail, RILL_RELAXED));
-    pthread_mutex_lock(&c->subs_lock);
+    uint64_t t = rill__load(&c->tail, RILL_RELAXED);
+    out->sent = B_COUNT(t);
+    uint64_t slowest = out->sent;
+    rill__lock(&c->subs_lock);
     out->received = c->gone_received;
-    out->lagged = c->gone_lagged;
+    out->discarded = c->gone_lagged;
     for (rill__list_t *l = c->subs.next; l != &c->subs; l = l->next) {
         rill_broadcast_rx_t *r =
             RILL_CONTAINER_OF(l, rill_broadcast_rx_t, link);
+        uint64_t p = rill__load(&r->pos, RILL_RELAXED);
         out->received += rill__load(&r->received, RILL_RELAXED);
-        out->lagged += rill__load(&r->lagged, RILL_RELAXED);
+        out->discarded += rill__load(&r->lagged, RILL_RELAXED);
+        slowest = p < slowest ? p : slowest;
     }
-    pthread_mutex_unlock(&c->subs_lock);
+    rill__unlock(&c->subs_lock);
+    uint64_t len = rx ? rill_broadcast_len(rx) : out->sent - slowest;
+    out->len = (size_t)(len < c->cap ? len : c->cap);
     out->high_water = rill__load(&c->high_water, RILL_RELAXED);
     out->waits_full = rill__load(&c->waits_full, RILL_RELAXED);
     out->waits_empty = rill__load(&c->waits_empty, RILL_RELAXED);
-    out->receivers = rill__load(&c->rx_count, RILL_RELAXED);
-    out->senders = rill__load(&c->tx_count, RILL_RELAXED);
+    out->is_closed =
+        (t & B_CLOSED) || rill__load(&c->rx_count, RILL_RELAXED) == 0;
     return 0;
 }

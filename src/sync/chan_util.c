@@ -54,9 +54,13 @@ static size_t slot_of(uintptr_t key, size_t cap)
     return (size_t)(mix(key) * 0x9E3779B97F4A7C15ULL >> 7) & (cap - 1);
 }
 
+/* Keys are address | kind; the slot depends on the address only, so a
+ * lookup finds the address whatever kind it was recorded with. */
+#define ADDR(key) ((key) & ~(uintptr_t)7)
+
 static void put(uintptr_t *keys, size_t cap, uintptr_t key)
 {
-    size_t i = slot_of(key, cap);
+    size_t i = slot_of(ADDR(key), cap);
     while (keys[i])
         i = (i + 1) & (cap - 1);
     keys[i] = key;
@@ -94,18 +98,21 @@ int rill__handle_add(const void *h, unsigned kind)
     return r;
 }
 
-bool rill__handle_take(const void *h, unsigned kind)
+/* 1: forgotten; 0: not recorded; -1: recorded with another kind. */
+static int handle_take(const void *h, unsigned kind)
 {
-    uintptr_t key = (uintptr_t)h | kind;
-    shard_t *s = shard_of((uintptr_t)h);
-    bool found = false;
+    uintptr_t addr = (uintptr_t)h, key = addr | kind;
+    shard_t *s = shard_of(addr);
+    int found = 0;
     pthread_mutex_lock(&s->lock);
     if (s->cap) {
-        size_t mask = s->cap - 1, i = slot_of(key, s->cap);
-        while (s->keys[i] && s->keys[i] != key)
+        size_t mask = s->cap - 1, i = slot_of(addr, s->cap);
+        while (s->keys[i] && ADDR(s->keys[i]) != addr)
             i = (i + 1) & mask;
-        if (s->keys[i] == key) {
-            found = true;
+        if (s->keys[i] && s->keys[i] != key)
+            found = -1;
+        else if (s->keys[i] == key) {
+            found = 1;
             /* Backward-shift deletion: pull later entries of the probe
              * run into the hole when their home slot allows it. */
             size_t hole = i, j = i;
@@ -113,7 +120,7 @@ bool rill__handle_take(const void *h, unsigned kind)
                 j = (j + 1) & mask;
                 if (!s->keys[j])
                     break;
-                size_t home = slot_of(s->keys[j], s->cap);
+                size_t home = slot_of(ADDR(s->keys[j]), s->cap);
                 /* j's entry may move to hole iff home is not in
                  * (hole, j] cyclically. */
                 bool between = hole <= j ? (home > hole && home <= j)
@@ -135,6 +142,11 @@ bool rill__handle_take(const void *h, unsigned kind)
     return found;
 }
 
+bool rill__handle_take(const void *h, unsigned kind)
+{
+    return handle_take(h, kind) == 1;
+}
+
 int rill__handle_release(const void *h, unsigned kind, const char *api)
 {
     static const char *const names[] = {"",
@@ -144,12 +156,17 @@ int rill__handle_release(const void *h, unsigned kind, const char *api)
                                         "watch receiver",
                                         "broadcast sender",
                                         "broadcast receiver"};
-    if (RILL_LIKELY(rill__handle_take(h, kind)))
+    int found = handle_take(h, kind);
+    if (RILL_LIKELY(found == 1))
         return 0;
-    return RILL_MISUSE(api, "%p released twice (or not a %s)", h, names[kind]);
+    if (found == 0) {
+        (void)RILL_MISUSE(api, "%s %p released twice", names[kind], h);
+        return RILL_EALREADY;
+    }
+    return RILL_MISUSE(api, "%p is not a %s", h, names[kind]);
 }
 
-void rill__chan_name(char *name, const rill_chan_opts_t *opts)
+void rill__chan_name(char *name, const rill_channel_opts_t *opts)
 {
     name[0] = '\0';
     if (opts && opts->name) {

@@ -19,7 +19,7 @@
 
 #include "core/atomic.h"
 #include "core/core.h"
-#include "rill/chan_common.h"
+#include "rill/sync.h"
 
 #include <string.h>
 
@@ -39,8 +39,8 @@ int rill__handle_add(const void *h, unsigned kind);
 /* Forget a handle. Returns false if it was not recorded with that kind. */
 bool rill__handle_take(const void *h, unsigned kind);
 /* For a release function (h not NULL): 0 if h was live and is now
- * forgotten, else RILL_EINVAL reported as misuse of `api` (released twice,
- * or a handle of another kind). */
+ * forgotten; RILL_EALREADY if it was released before; RILL_EINVAL if it is
+ * a live handle of another kind. Both reported as misuse of `api`. */
 int rill__handle_release(const void *h, unsigned kind, const char *api);
 
 /* ---- word copies ---- */
@@ -91,7 +91,7 @@ static inline void rill__words_get(void *dst, const rill__word_t *src,
 #define RILL__NAME_MAX 32
 
 /* Copy opts->name (may be NULL) into name[RILL__NAME_MAX]. */
-void rill__chan_name(char *name, const rill_chan_opts_t *opts);
+void rill__chan_name(char *name, const rill_channel_opts_t *opts);
 
 /* Size check for a call on a channel of item_size; reports misuse. */
 #define RILL__CHECK_SIZE(api, item_size, size)                                 \

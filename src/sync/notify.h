@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * notify.h - waiter lists for the wake-and-retry channels (oneshot, watch,
- * broadcast); private to src/sync.
+ * broadcast); private to src/sync. Built on the shared channel core
+ * (sync_int.h: lock, waiters, wake lists).
  *
- * A waiting operation registers a waiter node (it lives in the operation
- * or in the receiver handle, never on the heap) and then checks its
- * condition again; a thread that makes the condition true publishes its
- * change and then, only if the list's waiter count is non-zero, wakes
- * every waiter. A woken waiter is only unlinked and woken: it polls again
- * and takes what it waits for itself. Nothing is ever written into a
- * waiter's memory after it was unlinked, so an operation may vanish as soon
- * as it sees its node unlinked, and withdrawing an operation (timeout,
- * select, cancellation) is just removing its node.
+ * A waiting operation parks a waiter (it lives in the operation or in the
+ * receiver handle, never on the heap) and then checks its condition again;
+ * a thread that makes the condition true publishes its change and then,
+ * only if the list's waiter count is non-zero, wakes every waiter
+ * (rill__waiter_wake: unlinked, status WOKEN, woken after the unlock). A
+ * woken operation polls again and takes what it waits for itself; nothing
+ * is handed into its memory, so these operations need no select claim and
+ * withdrawing one (timeout, select, cancellation) is just unlinking it.
  *
  * Lost wake-ups are excluded by the store-buffer (Dekker) pattern on the
  * waiter count: the waiter increments it (seq_cst) and then loads the
@@ -19,58 +19,74 @@
  * then loads the count (seq_cst). In the single total order of seq_cst
  * operations one of the two loads sees the other side's store. Rare events
  * (close, release) instead wake unconditionally under the lock, which
- * orders them against registration by the mutex.
+ * orders them against parking.
  */
 #ifndef RILL_SYNC_NOTIFY_H
 #define RILL_SYNC_NOTIFY_H
 
-#include "core/atomic.h"
-#include "core/core.h"
+#include "sync_int.h"
 
-#include <pthread.h>
-
+/* A waiter plus what its owner alone needs to know. */
 typedef struct rill__notify_waiter {
-    rill__list_t link;       /* under the list's lock */
-    rill_waker_t waker;      /* under the list's lock while linked */
-    _Atomic uint32_t linked; /* 1 while on a list: set under the lock, and
-                                cleared (release) as the notifier's last
-                                access to the node */
-    uint32_t registered;     /* the waiter's own: registered at least once
-                                since rill__notify_waiter_init */
+    rill__waiter_t w;
+    bool parked; /* owner only: parked at least once since init */
 } rill__notify_waiter_t;
 
+/* The public op structs reserve `void *waiter_[12]` for one. */
+_Static_assert(sizeof(rill__notify_waiter_t) <= 12 * sizeof(void *),
+               "op waiter storage too small");
+
 typedef struct rill__notify {
-    pthread_mutex_t lock;
-    rill__list_t head;      /* waiters, FIFO; under lock */
-    _Atomic uint32_t count; /* linked waiters; written under lock, read
-                               by notifiers without it */
+    rill__lock_t lock;
+    rill__list_t head;      /* parked waiters, FIFO; under lock */
+    _Atomic uint32_t count; /* parked waiters; written under lock, read by
+                               notifiers without it */
 } rill__notify_t;
 
-void rill__notify_init(rill__notify_t *n);
-void rill__notify_destroy(rill__notify_t *n);
-
-static inline void rill__notify_waiter_init(rill__notify_waiter_t *w)
+static inline void rill__notify_init(rill__notify_t *n)
 {
-    w->link.prev = w->link.next = NULL;
-    w->waker = RILL_WAKER_NONE;
-    rill__store(&w->linked, 0, RILL_RELAXED); /* not yet shared */
-    w->registered = 0;
+    rill__store(&n->lock.word, 0, RILL_RELAXED); /* not yet shared */
+    rill__list_init(&n->head);
+    rill__store(&n->count, 0, RILL_RELAXED);
+}
+
+static inline void rill__notify_waiter_init(rill__notify_waiter_t *nw)
+{
+    rill__waiter_init(&nw->w, NULL, 0);
+    nw->parked = false;
 }
 
 /*
- * Link w (if it is not linked yet) with a clone of `waker` (replacing the
- * stored one if it wakes another target). The caller must check its
- * condition again afterwards with seq_cst loads. Returns true if w was
- * newly linked (one more wait, for the counters).
+ * Park nw (if it is not parked yet) with cx's waker. The caller must check
+ * its condition again afterwards with seq_cst loads. Returns true if nw
+ * was newly parked (one more wait, for the counters).
  */
-bool rill__notify_register(rill__notify_t *n, rill__notify_waiter_t *w,
-                           const rill_waker_t *waker);
+bool rill__notify_park(rill__notify_t *n, rill__notify_waiter_t *nw,
+                       const rill_cx_t *cx);
 
-/* Unlink w if it is linked and drop its waker. Cheap when it is not. */
-void rill__notify_remove(rill__notify_t *n, rill__notify_waiter_t *w);
+/* The slow part of rill__notify_remove. */
+void rill__notify_unpark(rill__notify_t *n, rill__notify_waiter_t *nw);
+
+/* Take nw off the list if it is on it and drop its waker. Without the lock
+ * when it was never parked or a notifier already woke it. */
+static inline void rill__notify_remove(rill__notify_t *n,
+                                       rill__notify_waiter_t *nw)
+{
+    /* rill__waiter_status's acquire pairs with rill__waiter_wake's release,
+     * the notifier's last access to the node. */
+    if (nw->parked && rill__waiter_status(&nw->w) != RILL__WAITER_WOKEN)
+        rill__notify_unpark(n, nw);
+}
 
 /* Unlink and wake every waiter (takes the lock even with none). */
 void rill__notify_wake_all(rill__notify_t *n);
+
+static inline bool rill__notify_has_waiters(rill__notify_t *n)
+{
+    /* seq_cst: the notifier half of the Dekker pattern above; pairs with
+     * the seq_cst increment in rill__notify_park. */
+    return rill__load(&n->count, RILL_SEQ_CST) != 0;
+}
 
 /*
  * After publishing a change with a seq_cst store: wake the waiters if
@@ -78,15 +94,8 @@ void rill__notify_wake_all(rill__notify_t *n);
  */
 static inline void rill__notify_wake_if_waiting(rill__notify_t *n)
 {
-    /* seq_cst: the notifier half of the Dekker pattern above; pairs with
-     * the seq_cst increment in rill__notify_register. */
-    if (rill__load(&n->count, RILL_SEQ_CST) != 0)
+    if (rill__notify_has_waiters(n))
         rill__notify_wake_all(n);
-}
-
-static inline bool rill__notify_has_waiters(rill__notify_t *n)
-{
-    return rill__load(&n->count, RILL_SEQ_CST) != 0; /* as above */
 }
 
 /*

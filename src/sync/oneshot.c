@@ -26,7 +26,9 @@ enum {
     OS_TAKEN = 1u << 1,
     OS_TX_GONE = 1u << 2,
     OS_RX_CLOSED = 1u << 3,
-    OS_SENT = 1u << 4, /* a send was tried (EALREADY on the next) */
+    OS_SENT = 1u << 4,    /* a send was tried (EALREADY on the next) */
+    OS_DROPPED = 1u << 5, /* the receiver was released with the value
+                             untaken (given to item_dtor) */
 };
 
 struct rill_oneshot_tx {
@@ -44,15 +46,14 @@ typedef struct oneshot {
     rill__notify_t tx_wait; /* the sender waiting for RX_CLOSED */
     _Atomic uint64_t waits_empty, waits_closed; /* counters, relaxed */
     char name[RILL__NAME_MAX];
+    rill_item_dtor_fn item_dtor; /* immutable; NULL: values are dropped */
+    void *dtor_ud;
     rill_oneshot_tx_t tx;
     rill_oneshot_rx_t rx;
     /* The value: written by the sender before VALUE is published
      * (release), read by the receiver after it saw VALUE (acquire). */
     _Alignas(max_align_t) unsigned char value[];
 } oneshot_t;
-
-_Static_assert(sizeof(rill__notify_waiter_t) <= sizeof(void *[5]),
-               "op waiter storage too small");
 
 #define OS_OF_TX(t) RILL_CONTAINER_OF((t), oneshot_t, tx)
 #define OS_OF_RX(r) RILL_CONTAINER_OF((r), oneshot_t, rx)
@@ -62,14 +63,12 @@ static void os_unref(oneshot_t *c)
     /* acq_rel: the last release sees every access of the other handle
      * (pairs with its release decrement) before freeing. */
     if (rill__fetch_sub(&c->refs, 1, RILL_ACQ_REL) == 1) {
-        rill__notify_destroy(&c->rx_wait);
-        rill__notify_destroy(&c->tx_wait);
         rill__free(c);
     }
 }
 
 int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
-                        size_t item_size, const rill_chan_opts_t *opts)
+                        size_t item_size, const rill_channel_opts_t *opts)
 {
     if (!tx || !rx)
         return RILL_MISUSE("rill_oneshot_new", "NULL out pointer");
@@ -87,6 +86,8 @@ int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
     rill__store(&c->waits_empty, 0, RILL_RELAXED);
     rill__store(&c->waits_closed, 0, RILL_RELAXED);
     rill__chan_name(c->name, opts);
+    c->item_dtor = opts ? opts->item_dtor : NULL;
+    c->dtor_ud = opts ? opts->dtor_ud : NULL;
     rill__notify_waiter_init(&c->tx.poll_waiter);
     rill__notify_waiter_init(&c->rx.poll_waiter);
     if (rill__handle_add(&c->tx, RILL__H_ONESHOT_TX))
@@ -99,8 +100,6 @@ int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
 drop_tx:
     rill__handle_take(&c->tx, RILL__H_ONESHOT_TX);
 free_chan:
-    rill__notify_destroy(&c->rx_wait);
-    rill__notify_destroy(&c->tx_wait);
     rill__free(c);
     return RILL_ENOMEM;
 }
@@ -185,7 +184,7 @@ static int os_poll_recv(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w,
         return RILL_PENDING;
     int r = os_take(c, out);
     if (r == RILL_EEMPTY) {
-        if (rill__notify_register(&c->rx_wait, w, cx->waker))
+        if (rill__notify_park(&c->rx_wait, w, cx))
             rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
         r = os_take(c, out);
         if (r == RILL_EEMPTY)
@@ -228,47 +227,54 @@ static int recv_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t recv_op_vtable = {recv_op_poll,
                                                     recv_op_cancel, NULL};
 
-int rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
-                         void *out, size_t size)
+void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
+                          void *out, size_t size)
 {
-    if (!op)
-        return RILL_MISUSE("rill_oneshot_recv_op", "NULL op");
+    if (!op) {
+        (void)RILL_MISUSE("rill_oneshot_recv_op", "NULL op");
+        return;
+    }
     op->base.vtable = &recv_op_vtable;
     op->rx = rx;
     op->out = out;
     op->size = size;
     op->err_ = os_check_recv("rill_oneshot_recv_op", rx, out, size);
     rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
-    return op->err_;
 }
 
 int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
 {
     rill_oneshot_recv_op_t op;
-    int r = rill_oneshot_recv_op(&op, rx, out, size);
-    return r ? r : rill_await(&op.base);
+    rill_oneshot_recv_op(&op, rx, out, size);
+    return rill_await(&op.base);
 }
 
 int rill_oneshot_recv_timeout_sized(rill_oneshot_rx_t *rx, void *out,
                                     size_t size, rill_duration_t timeout)
 {
     rill_oneshot_recv_op_t op;
-    int r = rill_oneshot_recv_op(&op, rx, out, size);
-    return r ? r : rill_await_timeout(&op.base, timeout);
+    rill_oneshot_recv_op(&op, rx, out, size);
+    return rill_await_timeout(&op.base, timeout);
 }
 
 /* ---- closing ---- */
+
+/* Set RX_CLOSED and wake a closed-wait; returns the state before. */
+static uint32_t os_close(oneshot_t *c)
+{
+    /* seq_cst: the Dekker store against the sender's closed-wait
+     * registration; acquire for rx_release (the value's bytes). */
+    uint32_t s = rill__fetch_or(&c->state, OS_RX_CLOSED, RILL_SEQ_CST);
+    if (!(s & OS_RX_CLOSED))
+        rill__notify_wake_if_waiting(&c->tx_wait);
+    return s;
+}
 
 int rill_oneshot_close(rill_oneshot_rx_t *rx)
 {
     if (!rx)
         return RILL_MISUSE("rill_oneshot_close", "NULL rx");
-    oneshot_t *c = OS_OF_RX(rx);
-    /* seq_cst: the Dekker store against the sender's closed-wait
-     * registration (and it orders nothing else). */
-    uint32_t s = rill__fetch_or(&c->state, OS_RX_CLOSED, RILL_SEQ_CST);
-    if (!(s & OS_RX_CLOSED))
-        rill__notify_wake_if_waiting(&c->tx_wait);
+    (void)os_close(OS_OF_RX(rx));
     return 0;
 }
 
@@ -282,7 +288,16 @@ int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
         return r;
     oneshot_t *c = OS_OF_RX(rx);
     rill__notify_remove(&c->rx_wait, &rx->poll_waiter);
-    rill_oneshot_close(rx);
+    /* After RX_CLOSED no value can arrive (the sender's CAS refuses), so
+     * the old state is final: a value stored and not taken is ours to
+     * discard. */
+    uint32_t s = os_close(c);
+    if ((s & (OS_VALUE | OS_TAKEN)) == OS_VALUE) {
+        /* relaxed: a stats bit; only this (last) receiver action sets it. */
+        rill__fetch_or(&c->state, OS_DROPPED, RILL_RELAXED);
+        if (c->item_dtor)
+            c->item_dtor(c->value, c->dtor_ud);
+    }
     os_unref(c);
     return 0;
 }
@@ -305,7 +320,7 @@ static int os_poll_closed(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w)
     if (rill__coop_exhausted(cx))
         return RILL_PENDING;
     if (os_rx_gone(c) != 0) {
-        if (rill__notify_register(&c->tx_wait, w, cx->waker))
+        if (rill__notify_park(&c->tx_wait, w, cx))
             rill__fetch_add(&c->waits_closed, 1, RILL_RELAXED); /* counter */
         if (os_rx_gone(c) != 0)
             return RILL_PENDING;
@@ -344,29 +359,30 @@ static int closed_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t closed_op_vtable = {closed_op_poll,
                                                       closed_op_cancel, NULL};
 
-int rill_oneshot_closed_op(rill_oneshot_closed_op_t *op, rill_oneshot_tx_t *tx)
+void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op, rill_oneshot_tx_t *tx)
 {
-    if (!op)
-        return RILL_MISUSE("rill_oneshot_closed_op", "NULL op");
+    if (!op) {
+        (void)RILL_MISUSE("rill_oneshot_closed_op", "NULL op");
+        return;
+    }
     op->base.vtable = &closed_op_vtable;
     op->tx = tx;
     op->err_ = tx ? 0 : RILL_MISUSE("rill_oneshot_closed_op", "NULL tx");
     rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
-    return op->err_;
 }
 
 int rill_oneshot_closed(rill_oneshot_tx_t *tx)
 {
     rill_oneshot_closed_op_t op;
-    int r = rill_oneshot_closed_op(&op, tx);
-    return r ? r : rill_await(&op.base);
+    rill_oneshot_closed_op(&op, tx);
+    return rill_await(&op.base);
 }
 
 int rill_oneshot_closed_timeout(rill_oneshot_tx_t *tx, rill_duration_t timeout)
 {
     rill_oneshot_closed_op_t op;
-    int r = rill_oneshot_closed_op(&op, tx);
-    return r ? r : rill_await_timeout(&op.base, timeout);
+    rill_oneshot_closed_op(&op, tx);
+    return rill_await_timeout(&op.base, timeout);
 }
 
 int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
@@ -389,7 +405,7 @@ int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
 /* ---- diagnostics ---- */
 
 int rill_oneshot_stats(const rill_oneshot_tx_t *tx, const rill_oneshot_rx_t *rx,
-                       rill_chan_stats_t *out)
+                       rill_channel_stats_t *out)
 {
     if ((!tx && !rx) || !out)
         return RILL_MISUSE("rill_oneshot_stats", "NULL %s",
@@ -398,12 +414,14 @@ int rill_oneshot_stats(const rill_oneshot_tx_t *tx, const rill_oneshot_rx_t *rx,
     /* relaxed: counters, each read on its own. */
     uint32_t s = rill__load(&c->state, RILL_RELAXED);
     memset(out, 0, sizeof *out);
-    memcpy(out->name, c->name, sizeof out->name);
+    out->name = c->name;
+    out->capacity = 1;
+    out->len = (s & (OS_VALUE | OS_TAKEN | OS_DROPPED)) == OS_VALUE;
     out->sent = out->high_water = (s & OS_VALUE) != 0;
     out->received = (s & OS_TAKEN) != 0;
     out->waits_empty = rill__load(&c->waits_empty, RILL_RELAXED);
     out->waits_full = rill__load(&c->waits_closed, RILL_RELAXED);
-    out->senders = !(s & OS_TX_GONE);
-    out->receivers = !(s & OS_RX_CLOSED);
+    out->discarded = (s & OS_DROPPED) != 0;
+    out->is_closed = (s & OS_RX_CLOSED) != 0;
     return 0;
 }

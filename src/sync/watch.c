@@ -55,7 +55,6 @@ static void w_unref(watch_t *c)
 {
     /* acq_rel: the last release sees all other holders' accesses. */
     if (rill__fetch_sub(&c->refs, 1, RILL_ACQ_REL) == 1) {
-        rill__notify_destroy(&c->wait);
         rill__free(c);
     }
 }
@@ -82,12 +81,16 @@ static int w_rx_new(watch_t *c, uint64_t seen, rill_watch_rx_t **out)
 
 int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
                       size_t item_size, const void *initial,
-                      const rill_chan_opts_t *opts)
+                      const rill_channel_opts_t *opts)
 {
     size_t bytes;
     if (!tx || !rx || !initial)
         return RILL_MISUSE("rill_watch_new", "NULL %s",
                            initial ? "out pointer" : "initial value");
+    if (opts && opts->item_dtor)
+        return RILL_MISUSE("rill_watch_new",
+                           "item_dtor: a watch value is copied to every "
+                           "receiver, it has no single owner to destroy it");
     if (item_size == 0 || item_size > RILL__ITEM_MAX ||
         !rill__chan_bytes(sizeof(watch_t), 1, item_size, &bytes))
         return RILL_MISUSE("rill_watch_new", "item size %zu (must be 1..%zu)",
@@ -114,7 +117,6 @@ int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
 drop_tx:
     rill__handle_take(&c->tx, RILL__H_WATCH_TX);
 free_chan:
-    rill__notify_destroy(&c->wait);
     rill__free(c);
     return RILL_ENOMEM;
 }
@@ -251,7 +253,7 @@ static int w_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx,
         return RILL_PENDING;
     int r = w_changed(rx);
     if (r == RILL_EEMPTY) {
-        if (rill__notify_register(&c->wait, w, cx->waker))
+        if (rill__notify_park(&c->wait, w, cx))
             rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
         r = w_changed(rx);
         if (r == RILL_EEMPTY)
@@ -290,29 +292,30 @@ static int changed_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t changed_op_vtable = {changed_op_poll,
                                                        changed_op_cancel, NULL};
 
-int rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
+void rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
 {
-    if (!op)
-        return RILL_MISUSE("rill_watch_changed_op", "NULL op");
+    if (!op) {
+        (void)RILL_MISUSE("rill_watch_changed_op", "NULL op");
+        return;
+    }
     op->base.vtable = &changed_op_vtable;
     op->rx = rx;
     op->err_ = w_check_rx("rill_watch_changed_op", rx);
     rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
-    return op->err_;
 }
 
 int rill_watch_changed(rill_watch_rx_t *rx)
 {
     rill_watch_changed_op_t op;
-    int r = rill_watch_changed_op(&op, rx);
-    return r ? r : rill_await(&op.base);
+    rill_watch_changed_op(&op, rx);
+    return rill_await(&op.base);
 }
 
 int rill_watch_changed_timeout(rill_watch_rx_t *rx, rill_duration_t timeout)
 {
     rill_watch_changed_op_t op;
-    int r = rill_watch_changed_op(&op, rx);
-    return r ? r : rill_await_timeout(&op.base, timeout);
+    rill_watch_changed_op(&op, rx);
+    return rill_await_timeout(&op.base, timeout);
 }
 
 static int w_check_get(const char *api, rill_watch_rx_t *rx, const void *out,
@@ -380,21 +383,19 @@ int rill_watch_rx_release(rill_watch_rx_t *rx)
 }
 
 int rill_watch_stats(const rill_watch_tx_t *tx, const rill_watch_rx_t *rx,
-                     rill_chan_stats_t *out)
+                     rill_channel_stats_t *out)
 {
     if ((!tx && !rx) || !out)
         return RILL_MISUSE("rill_watch_stats", "NULL %s",
                            out ? "handles" : "out");
     watch_t *c = tx ? W_OF_TX(tx) : rx->ch;
-    /* relaxed: counters, each read on its own. */
-    uint64_t s = rill__load(&c->seq, RILL_RELAXED);
     memset(out, 0, sizeof *out);
-    memcpy(out->name, c->name, sizeof out->name);
-    out->sent = W_VERSION(s);
+    out->name = c->name;
+    out->capacity = out->len = out->high_water = 1;
+    /* relaxed: counters, each read on its own. */
+    out->sent = W_VERSION(rill__load(&c->seq, RILL_RELAXED));
     out->received = rill__load(&c->received, RILL_RELAXED);
-    out->high_water = 1;
     out->waits_empty = rill__load(&c->waits_empty, RILL_RELAXED);
-    out->receivers = rill__load(&c->rx_count, RILL_RELAXED);
-    out->senders = !(s & W_CLOSED);
+    out->is_closed = rill__load(&c->rx_count, RILL_RELAXED) == 0;
     return 0;
 }
