@@ -4,7 +4,7 @@
  * cancel safety, misuse. */
 #include "chan_test.h"
 #include "sync/chan_util.h"
-#include <rill/broadcast.h>
+#include <rill/sync.h>
 #include <string.h>
 
 static const int modes[2] = {RILL_BROADCAST_LAG, RILL_BROADCAST_BACKPRESSURE};
@@ -641,6 +641,98 @@ static void test_tasks_virtual_timeouts(void **state)
     ct_run(2, true, timeouts_main, NULL);
 }
 
+/* ---- select over the wake-and-retry ops of all three kinds ---- */
+
+static void *late_oneshot_send(void *arg)
+{
+    int v = 5;
+    rill_sleep(RILL_MS(1));
+    return (void *)(intptr_t)rill_oneshot_send((rill_oneshot_tx_t *)arg, &v);
+}
+
+static void *select_main(void *arg)
+{
+    (void)arg;
+    rill_oneshot_tx_t *otx;
+    rill_oneshot_rx_t *orx;
+    rill_watch_tx_t *wtx;
+    rill_watch_rx_t *wrx;
+    rill_broadcast_tx_t *btx;
+    rill_broadcast_rx_t *b1, *b2;
+    int v = 5, ov = 0, bv = 0, st = 0;
+    CT_CHECK(rill_oneshot_new(&otx, &orx, sizeof v) == 0);
+    CT_CHECK(rill_watch_new(&wtx, &wrx, sizeof v, &v) == 0);
+    CT_CHECK(rill_broadcast_new(&btx, &b1, sizeof v, 4,
+                                RILL_BROADCAST_BACKPRESSURE, NULL) == 0);
+    CT_CHECK(rill_broadcast_subscribe(btx, &b2) == 0);
+
+    /* Nothing ready: the deadline passes, no case leaves a trace. */
+    rill_oneshot_recv_op_t o;
+    rill_watch_changed_op_t w;
+    rill_broadcast_recv_op_t r1, r2;
+    rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
+    rill_watch_changed_op(&w, wrx);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_future_t *cases[] = {&o.base, &w.base, &r1.base};
+    rill_instant_t t0 = rill_now();
+    CT_CHECK(rill_select(cases, 3, 0, rill_deadline(RILL_MS(20)), &st) ==
+             RILL_ETIMEDOUT);
+    CT_CHECK(rill_now() - t0 == RILL_MS(20));
+
+    /* One ready (a broadcast item): that case completes, only it. */
+    CT_CHECK(rill_broadcast_send(btx, &v) == 0);
+    rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
+    rill_watch_changed_op(&w, wrx);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    CT_CHECK(rill_select(cases, 3, 0, RILL_FOREVER, &st) == 2);
+    CT_CHECK(st == 0 && bv == 5 && ov == 0);
+    CT_CHECK(rill_watch_version(wrx) == 0);
+
+    /* A case woken while the select waits (a task sends a millisecond
+     * later on the virtual clock). */
+    rill_task_t *t;
+    rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
+    rill_watch_changed_op(&w, wrx);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    CT_CHECK(rill_spawn(&t, late_oneshot_send, otx) == 0);
+    CT_CHECK(rill_select(cases, 3, 0, RILL_FOREVER, &st) == 0);
+    CT_CHECK(st == 0 && ov == 5 && rill_now() - t0 == RILL_MS(21));
+    CT_CHECK(rill_join(t, NULL) == 0);
+
+    /* Two ready receivers of one broadcast: exactly one takes its item,
+     * the other still has it. */
+    CT_CHECK(rill_broadcast_send(btx, &v) == 0);
+    bv = 0;
+    int bv2 = 0;
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_broadcast_recv_op(&r2, b2, &bv2, sizeof bv2);
+    rill_future_t *two[] = {&r1.base, &r2.base};
+    int i = rill_select(two, 2, 0, RILL_FOREVER, &st);
+    CT_CHECK((i == 0 && bv == 5 && bv2 == 0) ||
+             (i == 1 && bv2 == 5 && bv == 0));
+    int left = 0, x;
+    while (rill_broadcast_try_recv(b1, &x, NULL) == 0)
+        left++;
+    while (rill_broadcast_try_recv(b2, &x, NULL) == 0)
+        left++;
+    CT_CHECK(left == 2); /* 2 items x 2 receivers, one taken per select */
+
+    rill_oneshot_tx_release(otx);
+    rill_oneshot_rx_release(orx);
+    rill_watch_tx_release(wtx);
+    rill_watch_rx_release(wrx);
+    rill_broadcast_tx_release(btx);
+    rill_broadcast_rx_release(b1);
+    rill_broadcast_rx_release(b2);
+    return NULL;
+}
+
+static void test_select(void **state)
+{
+    (void)state;
+    ct_run(2, true, select_main, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +748,7 @@ int main(void)
         CT_TEST(test_tasks_backpressure_lossless),
         CT_TEST(test_tasks_lag_exact),
         CT_TEST(test_tasks_virtual_timeouts),
+        CT_TEST(test_select),
     };
     return cmocka_run_group_tests(tests, ct_setup, NULL);
 }
