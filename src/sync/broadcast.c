@@ -377,10 +377,18 @@ static int bp_try_send(rill_broadcast_tx_t *tx, const void *item,
             *seen = n;
             return RILL_EFULL;
         }
-        /* relaxed: the claim needs only atomicity; the slot's contents
-         * are ordered by its sequence word, its reuse by bp_room's loads.
-         * On failure t gets the current tail. */
-        if (rill__cas_weak(&c->tail, &t, t + 2, RILL_RELAXED, RILL_RELAXED)) {
+        /* The claim. With one sender handle nobody else writes tail
+         * (closing needs a sender handle too), so a store will do; acquire:
+         * a sender released since (the count went down to us) made its
+         * last claim before (pairs with its acq_rel decrement). Otherwise
+         * a CAS; relaxed: the claim needs only atomicity, the slot's
+         * contents are ordered by its sequence word, its reuse by bp_room's
+         * loads. On failure t gets the current tail. */
+        bool single = rill__load(&c->tx_count, RILL_ACQUIRE) == 1;
+        if (single)
+            rill__store(&c->tail, t + 2, RILL_RELAXED);
+        if (single ||
+            rill__cas_weak(&c->tail, &t, t + 2, RILL_RELAXED, RILL_RELAXED)) {
             bslot_t *s = slot_of(c, n);
             rill__words_put(s->data, item, c->item_size);
             /* seq_cst: release publishes the words (pairs with the
