@@ -45,6 +45,7 @@
 
 #include "chan_util.h"
 #include "notify.h"
+#include "rt/rt.h"
 
 #define B_CLOSED ((uint64_t)1)
 #define B_COUNT(t) ((t) >> 1)
@@ -543,9 +544,20 @@ void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
     rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
 }
 
+/*
+ * The waiting forms on a plain thread try the non-waiting form first: what
+ * the op's first poll would do, without building the op and going through
+ * rill_await (in a task, rill_await also spends budget and notices
+ * cancellation, so tasks always take the op).
+ */
 int rill_broadcast_send_sized(rill_broadcast_tx_t *tx, const void *item,
                               size_t size)
 {
+    if (!rill__current_task()) {
+        int r = rill_broadcast_try_send_sized(tx, item, size);
+        if (r != RILL_EFULL)
+            return r;
+    }
     rill_broadcast_send_op_t op;
     rill_broadcast_send_op(&op, tx, item, size);
     return rill_await(&op.base);
@@ -804,6 +816,11 @@ void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
 int rill_broadcast_recv_sized(rill_broadcast_rx_t *rx, void *out, size_t size,
                               uint64_t *missed)
 {
+    if (!rill__current_task()) { /* see rill_broadcast_send_sized */
+        int r = rill_broadcast_try_recv_sized(rx, out, size, missed);
+        if (r != RILL_EEMPTY)
+            return r;
+    }
     return rill_broadcast_recv_timeout_sized(rx, out, size, missed,
                                              RILL_FOREVER);
 }

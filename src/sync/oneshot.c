@@ -20,6 +20,7 @@
 
 #include "chan_util.h"
 #include "notify.h"
+#include "rt/rt.h"
 
 enum {
     OS_VALUE = 1u << 0,
@@ -244,6 +245,12 @@ void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
 
 int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
 {
+    /* On a plain thread, try first (as rill_broadcast_send_sized). */
+    if (!rill__current_task()) {
+        int r = rill_oneshot_try_recv_sized(rx, out, size);
+        if (r != RILL_EEMPTY)
+            return r;
+    }
     rill_oneshot_recv_op_t op;
     rill_oneshot_recv_op(&op, rx, out, size);
     return rill_await(&op.base);

@@ -19,6 +19,7 @@
 
 #include "chan_util.h"
 #include "notify.h"
+#include "rt/rt.h"
 
 #include <sched.h>
 
@@ -306,6 +307,12 @@ void rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
 
 int rill_watch_changed(rill_watch_rx_t *rx)
 {
+    /* On a plain thread, try first (as rill_broadcast_send_sized). */
+    if (!rill__current_task()) {
+        int r = rill_watch_try_changed(rx);
+        if (r != RILL_EEMPTY)
+            return r;
+    }
     rill_watch_changed_op_t op;
     rill_watch_changed_op(&op, rx);
     return rill_await(&op.base);
