@@ -549,15 +549,17 @@ void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
 }
 
 /*
- * The waiting forms on a plain thread try the non-waiting form first: what
- * the op's first poll would do, without building the op and going through
- * rill_await (in a task, rill_await also spends budget and notices
- * cancellation, so tasks always take the op).
+ * The waiting forms try the non-waiting form first: what the op's first
+ * poll would do, without building the op and going through rill_await (as
+ * the mpsc channels do). In a task rill__coop_spend charges the budget for
+ * it, and sends us down the op path when the budget is (nearly) used up, so
+ * a task that never waits still yields. Only RILL_EFULL / RILL_EEMPTY go on
+ * to wait.
  */
 int rill_broadcast_send_sized(rill_broadcast_tx_t *tx, const void *item,
                               size_t size)
 {
-    if (!rill__current_task()) {
+    if (rill__coop_spend()) {
         int r = rill_broadcast_try_send_sized(tx, item, size);
         if (r != RILL_EFULL)
             return r;
@@ -840,7 +842,7 @@ void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
 int rill_broadcast_recv_sized(rill_broadcast_rx_t *rx, void *out, size_t size,
                               uint64_t *missed)
 {
-    if (!rill__current_task()) { /* see rill_broadcast_send_sized */
+    if (rill__coop_spend()) { /* as in rill_broadcast_send_sized */
         int r = rill_broadcast_try_recv_sized(rx, out, size, missed);
         if (r != RILL_EEMPTY)
             return r;

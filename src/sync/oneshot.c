@@ -245,8 +245,8 @@ void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
 
 int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
 {
-    /* On a plain thread, try first (as rill_broadcast_send_sized). */
-    if (!rill__current_task()) {
+    /* Try first (as rill_broadcast_send_sized). */
+    if (rill__coop_spend()) {
         int r = rill_oneshot_try_recv_sized(rx, out, size);
         if (r != RILL_EEMPTY)
             return r;

@@ -307,8 +307,8 @@ void rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
 
 int rill_watch_changed(rill_watch_rx_t *rx)
 {
-    /* On a plain thread, try first (as rill_broadcast_send_sized). */
-    if (!rill__current_task()) {
+    /* Try first (as rill_broadcast_send_sized). */
+    if (rill__coop_spend()) {
         int r = rill_watch_try_changed(rx);
         if (r != RILL_EEMPTY)
             return r;
