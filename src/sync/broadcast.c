@@ -17,9 +17,10 @@
  * cap, so the slot's previous item has been read by all. Each sender
  * handle caches a lower bound of the slowest position (cached_min) and
  * looks at the receivers (under subs_lock) only when the bound says full.
- * Claiming is a CAS on tail (several senders); the CAS fails once CLOSED
- * is set, so nothing is claimed after close. Items need no seqlock: a slot
- * is never written while a receiver may read it.
+ * Claiming is a CAS on tail when there are several sender handles (it
+ * fails once CLOSED is set, so nothing is claimed after close) and a plain
+ * store for a lone one. Items need no seqlock: a slot is never written
+ * while a receiver may read it.
  *
  * Lag mode. Senders serialise on send_lock (as tokio's tail lock) and
  * never wait: to write item n a sender first raises tail to n + 1, then
@@ -40,6 +41,7 @@
  * membarrier, the receivers' half of that handshake is a plain release
  * store and the sender, about to wait, pays for both with one membarrier
  * call (membarrier.c): the receivers run per item, the sender waits rarely.
+ * A receiver that catches up yields once before it parks (b_poll_recv).
  */
 #include "rill/broadcast.h"
 
@@ -92,8 +94,8 @@ typedef struct bcast {
 } bcast_t;
 
 struct rill_broadcast_rx {
-    /* Backpressure: the next item this receiver reads, published for the
-     * senders (seq_cst store by the owner, seq_cst loads by senders). */
+    /* The next item this receiver reads, published for the senders
+     * (backpressure: see bp_advance) and for stats (lag mode, relaxed). */
     RILL_ALIGN_CL _Atomic uint64_t pos;
     uint64_t next;    /* owner: the next item to read */
     unsigned yielded; /* owner: empty polls answered by yielding */
@@ -163,8 +165,12 @@ static int b_rx_new(bcast_t *c, rill_broadcast_rx_t **out)
     rill__notify_waiter_init(&rx->poll_waiter);
     rill__fetch_add(&c->refs, 1, RILL_RELAXED); /* as in b_tx_new */
     rill__lock(&c->subs_lock);
-    /* seq_cst: the position must not be below what a sender's cached
-     * bound allows; every claim so far is counted in tail. */
+    /* The new position must not be below any sender's cached_min, or a
+     * sender could reuse a slot this receiver has yet to read. A sender
+     * computes cached_min under subs_lock from a tail it read before; our
+     * load comes after that lock (happens-before), so it reads a tail at
+     * least as new (and a later bp_room sees this receiver). seq_cst for
+     * good measure: subscribing is rare. */
     rx->next = B_COUNT(rill__load(&c->tail, RILL_SEQ_CST));
     rill__store(&rx->pos, rx->next, RILL_SEQ_CST); /* read under the lock */
     rill__list_push_back(&c->subs, &rx->link);
@@ -355,9 +361,7 @@ static bool bp_room(rill_broadcast_tx_t *tx, uint64_t n)
     }
     rill__unlock(&c->subs_lock);
     tx->cached_min = min;
-    /* relaxed: a diagnostic maximum; a lost race loses a sample. */
-    if (n - min > rill__load(&c->high_water, RILL_RELAXED))
-        rill__store(&c->high_water, n - min, RILL_RELAXED);
+    rill__count_max(&c->high_water, n - min);
     return n - min < c->cap;
 }
 
@@ -480,7 +484,7 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
     int r = bp_try_send(tx, item, &n);
     if (r == RILL_EFULL) {
         if (rill__notify_park(&c->tx_wait, w, cx))
-            rill__fetch_add(&c->waits_full, 1, RILL_RELAXED); /* counter */
+            rill__count(&c->waits_full, 1);
         for (;;) {
             /* Registered (seq_cst count) and gate raised (seq_cst) before
              * the re-check's seq_cst loads of the positions: a receiver
@@ -744,7 +748,7 @@ static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
     }
     if (r == RILL_EEMPTY) {
         if (rill__notify_park(&c->rx_wait, w, cx))
-            rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
+            rill__count(&c->waits_empty, 1);
         r = b_try_recv(rx, out, max, n, missed);
         if (r == RILL_EEMPTY)
             return RILL_PENDING;

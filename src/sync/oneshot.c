@@ -186,7 +186,7 @@ static int os_poll_recv(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w,
     int r = os_take(c, out);
     if (r == RILL_EEMPTY) {
         if (rill__notify_park(&c->rx_wait, w, cx))
-            rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
+            rill__count(&c->waits_empty, 1);
         r = os_take(c, out);
         if (r == RILL_EEMPTY)
             return RILL_PENDING;
@@ -328,7 +328,7 @@ static int os_poll_closed(oneshot_t *c, rill_cx_t *cx, rill__notify_waiter_t *w)
         return RILL_PENDING;
     if (os_rx_gone(c) != 0) {
         if (rill__notify_park(&c->tx_wait, w, cx))
-            rill__fetch_add(&c->waits_closed, 1, RILL_RELAXED); /* counter */
+            rill__count(&c->waits_closed, 1);
         if (os_rx_gone(c) != 0)
             return RILL_PENDING;
     }

@@ -223,7 +223,7 @@ static int w_check_rx(const char *api, const rill_watch_rx_t *rx)
 
 static void w_count_received(watch_t *c)
 {
-    rill__fetch_add(&c->received, 1, RILL_RELAXED); /* a counter */
+    rill__count(&c->received, 1);
 }
 
 /* The non-waiting changed: 0 (marked), RILL_EEMPTY or RILL_DONE. */
@@ -255,7 +255,7 @@ static int w_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx,
     int r = w_changed(rx);
     if (r == RILL_EEMPTY) {
         if (rill__notify_park(&c->wait, w, cx))
-            rill__fetch_add(&c->waits_empty, 1, RILL_RELAXED); /* counter */
+            rill__count(&c->waits_empty, 1);
         r = w_changed(rx);
         if (r == RILL_EEMPTY)
             return RILL_PENDING;
