@@ -244,6 +244,10 @@ static void test_cancel_leaves_no_trace(void **state)
     assert_int_equal(out, -1);
     rill_broadcast_send_op_t s;
     rill_broadcast_send_op(&s, tx, &v2, sizeof v2);
+    /* Full: the first poll yields (woken at once), the second parks. */
+    assert_int_equal(rill_future_poll(&s.base, &cx), RILL_PENDING);
+    assert_int_equal(atomic_load(&c.wakes), 2);
+    assert_int_equal(atomic_load(&c.refs), 0);
     assert_int_equal(rill_future_poll(&s.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 1);
     assert_int_equal(rill_future_cancel(&s.base), RILL_PENDING);
@@ -255,9 +259,12 @@ static void test_cancel_leaves_no_trace(void **state)
      * makes room, a waiting receiver by the send. */
     assert_int_equal(rill_broadcast_send(tx, &v), 0);
     assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
-                     RILL_PENDING);
+                     RILL_PENDING); /* yields */
+    assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
+                     RILL_PENDING); /* parks */
+    assert_int_equal(atomic_load(&c.wakes), 3);
     assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
-    assert_int_equal(atomic_load(&c.wakes), 2);
+    assert_int_equal(atomic_load(&c.wakes), 4);
     assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2), 0);
     assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
     assert_int_equal(out, 2);
@@ -265,13 +272,13 @@ static void test_cancel_leaves_no_trace(void **state)
                      RILL_PENDING); /* yields */
     assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      RILL_PENDING); /* parks */
-    assert_int_equal(atomic_load(&c.wakes), 3);
+    assert_int_equal(atomic_load(&c.wakes), 5);
     assert_int_equal(rill_broadcast_send(tx, &v), 0);
-    assert_int_equal(atomic_load(&c.wakes), 4);
+    assert_int_equal(atomic_load(&c.wakes), 6);
     cx.budget = 0;
     assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      RILL_PENDING);
-    assert_int_equal(atomic_load(&c.wakes), 5);
+    assert_int_equal(atomic_load(&c.wakes), 7);
     cx.budget = 2;
     assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      0);

@@ -53,8 +53,9 @@
 #define B_COUNT(t) ((t) >> 1)
 #define PUB(n) (((uint64_t)(n) + 1) << 1)
 #define BUSY(n) (PUB(n) | 1)
-/* Empty polls a receiver answers by yielding before it parks (below). */
-enum { RX_YIELDS = 1 };
+/* Empty (full) polls a receiver (sender) answers by yielding before it
+ * parks: b_poll_recv, b_poll_send. */
+enum { RX_YIELDS = 1, TX_YIELDS = 1 };
 
 typedef struct bslot {
     _Atomic uint64_t seq; /* 0, PUB(n) or BUSY(n) */
@@ -109,6 +110,7 @@ struct rill_broadcast_rx {
 struct rill_broadcast_tx {
     bcast_t *ch;
     uint64_t cached_min; /* owner: <= every receiver's pos (backpressure) */
+    unsigned yielded;    /* owner: full polls answered by yielding */
     rill__notify_waiter_t poll_waiter; /* rill_broadcast_poll_send's */
 };
 
@@ -141,6 +143,7 @@ static int b_tx_new(bcast_t *c, rill_broadcast_tx_t **out)
     }
     tx->ch = c;
     tx->cached_min = 0;
+    tx->yielded = 0;
     rill__notify_waiter_init(&tx->poll_waiter);
     /* relaxed: counts made from a reference the caller holds. */
     rill__fetch_add(&c->refs, 1, RILL_RELAXED);
@@ -405,6 +408,7 @@ static int bp_try_send(rill_broadcast_tx_t *tx, const void *item,
              * with a receiver's registration. */
             rill__store(&s->seq, PUB(n), RILL_SEQ_CST);
             rill__notify_wake_if_waiting(&c->rx_wait);
+            tx->yielded = 0;
             return 0;
         }
     }
@@ -482,6 +486,14 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
     }
     uint64_t n;
     int r = bp_try_send(tx, item, &n);
+    /* Full: yield once before parking, as a receiver does when empty
+     * (b_poll_recv): receivers on this worker then run and make room,
+     * where parking costs a registration, a membarrier and a wake. */
+    if (r == RILL_EFULL && tx->yielded < TX_YIELDS) {
+        tx->yielded++;
+        rill_waker_wake_by_ref(cx->waker);
+        return RILL_PENDING;
+    }
     if (r == RILL_EFULL) {
         if (rill__notify_park(&c->tx_wait, w, cx))
             rill__count(&c->waits_full, 1);
