@@ -107,23 +107,13 @@ static inline void *ct_join(pthread_t t)
 }
 
 /* ---- runtimes ---- */
-static inline rill_runtime_t *ct_rt(unsigned workers, bool virtual_clock)
-{
-    rill_runtime_config_t c;
-    rill_runtime_config_init(&c);
-    c.workers = workers;
-    c.virtual_clock = virtual_clock;
-    rill_runtime_t *rt = NULL;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
-    return rt;
-}
 
 /* Run fn(arg) as a task on a fresh runtime; its result must be NULL (a
  * task reports a failure as a non-NULL static string). */
 static inline void ct_run(unsigned workers, bool virtual_clock,
                           void *(*fn)(void *), void *arg)
 {
-    rill_runtime_t *rt = ct_rt(workers, virtual_clock);
+    rill_runtime_t *rt = test_new_rt(workers, virtual_clock);
     void *res = (void *)"not run";
     assert_int_equal(rill_block_on(rt, fn, arg, &res), 0);
     rill_runtime_free(rt);

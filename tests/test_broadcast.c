@@ -576,7 +576,7 @@ static void *fanout_main(void *arg)
 
 static void fanout_threaded(const tcase_t *c)
 {
-    rill_runtime_t *rt = ct_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     fanout_t f;
     assert_int_equal(fanout_start(rt, c, &f), 0);
     const char *err = fanout_finish(c, &f);

@@ -12,17 +12,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-static rill_runtime_t *new_rt(unsigned workers, bool virtual_clock)
-{
-    rill_runtime_config_t c;
-    rill_runtime_config_init(&c);
-    c.workers = workers;
-    c.virtual_clock = virtual_clock;
-    rill_runtime_t *rt = NULL;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
-    return rt;
-}
-
 /* ---- timeouts on the virtual clock ---- */
 
 #define CHECK(cond)                                                            \
@@ -87,7 +76,7 @@ static void *vt_timeouts(void *arg)
  * CHECK, or NULL. */
 static void run_checked(unsigned workers, bool virtual_clock, rill_task_fn fn)
 {
-    rill_runtime_t *rt = new_rt(workers, virtual_clock);
+    rill_runtime_t *rt = test_new_rt(workers, virtual_clock);
     void *line = (void *)1;
     assert_int_equal(rill_block_on(rt, fn, NULL, &line), 0);
     if (line)
@@ -228,7 +217,7 @@ static void test_rendezvous_ping_pong(void **state)
 {
     (void)state;
     for (unsigned workers = 1; workers <= 2; workers++) {
-        rill_runtime_t *rt = new_rt(workers, false);
+        rill_runtime_t *rt = test_new_rt(workers, false);
         pp_t a, b;
         assert_int_equal(rill_channel_new(&a.tx, &b.rx, sizeof(int), 0, NULL), 0);
         assert_int_equal(rill_channel_new(&b.tx, &a.rx, sizeof(int), 0, NULL), 0);
@@ -277,7 +266,7 @@ static void test_thread_feeds_task(void **state)
 {
     (void)state;
     const size_t caps[] = {0, 1, 64, RILL_UNBOUNDED};
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     for (int c = 0; c < 4; c++) {
         feed_t f;
         rill_receiver_t *rx;

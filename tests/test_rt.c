@@ -11,17 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static rill_runtime_t *new_rt(unsigned workers, bool virtual_clock)
-{
-    rill_runtime_config_t c;
-    rill_runtime_config_init(&c);
-    c.workers = workers;
-    c.virtual_clock = virtual_clock;
-    rill_runtime_t *rt = NULL;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
-    return rt;
-}
-
 /* ---- spawn / join ---- */
 
 static void *ret_arg(void *arg)
@@ -52,7 +41,7 @@ static void *spawn_many(void *arg)
 static void test_spawn_join_million(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     void *ok = NULL;
     long n = SCALE(1000000, 10);
     assert_int_equal(rill_block_on(rt, spawn_many, (void *)(intptr_t)n, &ok), 0);
@@ -67,7 +56,7 @@ static void test_spawn_join_million(void **state)
 static void test_block_on_result_and_names(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     void *r = NULL;
     assert_int_equal(rill_block_on(rt, ret_arg, (void *)42, &r), 0);
     assert_ptr_equal(r, (void *)42);
@@ -143,7 +132,7 @@ static void *set_flag_task(void *arg)
 static void test_await_on_plain_thread(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     for (int i = 0; i < SCALE(2000, 4); i++) {
         flag_fut_t f;
         flag_init(&f);
@@ -189,7 +178,7 @@ static void *waker_thread(void *arg)
 static void test_foreign_wakes_race_completion(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     for (int round = 0; round < SCALE(2000, 10); round++) {
         race_t r;
         flag_init(&r.flag);
@@ -243,7 +232,7 @@ static void *cancel_waker_thread(void *arg)
 static void test_cancel_races_wake(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     for (int i = 0; i < SCALE(2000, 10); i++) {
         flag_fut_t f;
         flag_init(&f);
@@ -265,7 +254,7 @@ static void test_cancel_races_wake(void **state)
 static void test_shutdown_cancels_live_tasks(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     flag_fut_t f;
     flag_init(&f);
     for (int i = 0; i < 100; i++)
@@ -308,7 +297,7 @@ static const rill_future_vtable_t count_vt = {count_poll, NULL, count_drop};
 static void test_stackless_futures(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     atomic_int dropped = 0;
     enum { N = 1000 };
     rill_task_t *t[N];
@@ -367,7 +356,7 @@ static void *coop_main(void *arg)
 static void test_coop_budget(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(1, false); /* one worker: no escape */
+    rill_runtime_t *rt = test_new_rt(1, false); /* one worker: no escape */
     void *ok = NULL;
     assert_int_equal(rill_block_on(rt, coop_main, NULL, &ok), 0);
     assert_true(ok != NULL);
@@ -436,7 +425,7 @@ static void *vt_main(void *arg)
 static void test_virtual_clock_timers(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, true);
+    rill_runtime_t *rt = test_new_rt(2, true);
     atomic_store(&wake_seq, 0);
     void *ok = NULL;
     assert_int_equal(rill_block_on(rt, vt_main, NULL, &ok), 0);
@@ -459,7 +448,7 @@ static void *vt_timeout_task(void *arg)
 static void test_virtual_clock_timeout(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, true);
+    rill_runtime_t *rt = test_new_rt(2, true);
     void *ok = NULL;
     assert_int_equal(rill_block_on(rt, vt_timeout_task, NULL, &ok), 0);
     assert_true(ok != NULL);
@@ -479,7 +468,7 @@ static void *real_sleep_task(void *arg)
 static void test_real_sleep_not_early(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     for (int i = 0; i < 20; i++) {
         void *ok = NULL;
         assert_int_equal(rill_block_on(rt, real_sleep_task, NULL, &ok), 0);
@@ -511,7 +500,7 @@ static void *blocking_from_task(void *arg)
 static void test_blocking_pool(void **state)
 {
     (void)state;
-    rill_runtime_t *rt = new_rt(2, false);
+    rill_runtime_t *rt = test_new_rt(2, false);
     void *r = NULL;
     assert_int_equal(rill_block_on(rt, blocking_from_task, NULL, &r), 0);
     assert_int_equal((intptr_t)r, 5050);
@@ -570,7 +559,7 @@ static void test_bad_input(void **state)
     assert_int_equal(rill_task_cancel(NULL), RILL_EINVAL);
     assert_int_equal(rill_await(NULL), RILL_EINVAL);
 
-    rt = new_rt(2, false);
+    rt = test_new_rt(2, false);
     assert_int_equal(rill_block_on(rt, NULL, NULL, NULL), RILL_EINVAL);
     rill_spawn_opts_t o = {.stack_size = 1};
     assert_int_equal(rill_spawn_ex(rt, NULL, &o, ret_arg, NULL), RILL_EINVAL);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <rill/rt.h>
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define RILL_TEST_SANITIZED 1
@@ -27,5 +28,17 @@
 
 /* Iterations for stress tests: full in release, divided under sanitizers. */
 #define SCALE(n, divisor) (RILL_TEST_SANITIZED ? (n) / (divisor) : (n))
+
+/* A runtime with `workers` workers, on the virtual clock if asked. */
+static inline rill_runtime_t *test_new_rt(unsigned workers, bool virtual_clock)
+{
+    rill_runtime_config_t c;
+    rill_runtime_config_init(&c);
+    c.workers = workers;
+    c.virtual_clock = virtual_clock;
+    rill_runtime_t *rt = NULL;
+    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    return rt;
+}
 
 #endif
