@@ -300,12 +300,25 @@ typedef struct rill_stream_vtable {
 } rill_stream_vtable_t;
 
 /*
+ * An item destructor: releases what one item owns (a pointer it holds, a
+ * rill_bytes reference). rill calls it for items it discards on the
+ * owner's behalf (a filtered-out item, the rest of a dropped chunk, items
+ * buffered in a dropped pipeline), never for items it hands out.
+ */
+typedef void (*rill_item_drop_fn)(void *ud, void *item);
+
+/*
  * The head of every stream object. Streams are heap objects with one
- * owner; a combinator owns the stream it was built from.
+ * owner; a combinator owns the stream it was built from. item_drop (NULL
+ * for plain data) is the destructor of this stream's items; combinators
+ * that discard items call it (see rill_stream_set_item_drop in
+ * rill/stream.h).
  */
 struct rill_stream {
     const rill_stream_vtable_t *vtable;
     size_t item_size; /* bytes per item; never 0 */
+    rill_item_drop_fn item_drop;
+    void *item_drop_ud;
 };
 
 /* ------------------------------------------------------------------------ */
