@@ -135,6 +135,7 @@
 #ifndef RILL_STREAM_H
 #define RILL_STREAM_H
 
+#include "bytes.h"
 #include "core.h"
 #include "rt.h"
 
