@@ -444,6 +444,30 @@ RILL_API int rill_stream_zip(rill_stream_t **s, rill_stream_t *other,
                              size_t out_size, size_t other_offset);
 
 /*
+ * rill_stream_merge - the items of *s and of other (same item size) as
+ * they come. Fair: a stream that gave an item waits for the other's turn
+ * when both have items. Polls only a stream that was woken, never both
+ * for one item. Ends when both ended (each is dropped as it ends). Error
+ * items of either pass. Batch path: a batch comes from one stream.
+ * Returns, Ownership: as rill_stream_chain.
+ */
+RILL_API int rill_stream_merge(rill_stream_t **s, rill_stream_t *other);
+
+/*
+ * rill_stream_select_all - the items of n streams (same item size) as
+ * they come, into a new stream *out. Fair (round robin among streams with
+ * items, per item or per batch) and O(woken): each poll polls only the
+ * streams whose wakers fired since they last returned RILL_PENDING, so a
+ * thousand idle streams cost nothing. Ends when all ended.
+ * Returns: 0; RILL_EINVAL (NULL, n 0, a NULL stream, different item
+ *   sizes); RILL_ENOMEM.
+ * Ownership: on success *out owns every stream of the array (the array
+ *   itself stays the caller's); on failure none is taken.
+ */
+RILL_API int rill_stream_select_all(rill_stream_t **out,
+                                    rill_stream_t *const *streams, size_t n);
+
+/*
  * rill_stream_fuse - after the first RILL_DONE, never poll upstream again
  * (and drop it at once). rill's own streams already behave so; fuse is for
  * hand-written streams that might not.

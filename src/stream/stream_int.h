@@ -153,6 +153,13 @@ static inline void rill__xform_discard(rill__xform_t *x, void *in)
     rill__items_drop(&x->in_drop, in, 1, x->in_size);
 }
 
+/* ---- select_all.c ---- */
+
+/* select_all of streams[0..n) into *out; api names the public call. On
+ * failure nothing is taken and *out is untouched. */
+int rill__select_all_new(const char *api, rill_stream_t **out,
+                         rill_stream_t *const *streams, size_t n);
+
 /* ---- chunk buffers and the chunk filler (chunk.c) ---- */
 
 typedef struct rill__chunk_pool rill__chunk_pool_t;
