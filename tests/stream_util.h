@@ -163,4 +163,23 @@ static inline gate_t *scripted(rill_stream_t **s, bool batch, const int64_t *v,
     return g;
 }
 
+/* A waker that counts its wakes (for cooperative-budget tests). */
+static atomic_int wakes;
+static inline rill_waker_t cw_clone(const void *d);
+static inline void cw_wake(const void *d)
+{
+    (void)d;
+    atomic_fetch_add(&wakes, 1);
+}
+static inline void cw_release(const void *d)
+{
+    (void)d;
+}
+static const rill_waker_vtable_t cw_vt = {cw_clone, cw_wake, cw_wake,
+                                          cw_release};
+static inline rill_waker_t cw_clone(const void *d)
+{
+    return (rill_waker_t){&cw_vt, d};
+}
+
 #endif

@@ -142,24 +142,6 @@ static void test_polls_only_woken(void **state)
     rill_stream_free(s);
 }
 
-/* A counting waker. */
-static atomic_int wakes;
-static rill_waker_t cw_clone(const void *d);
-static void cw_wake(const void *d)
-{
-    (void)d;
-    atomic_fetch_add(&wakes, 1);
-}
-static void cw_release(const void *d)
-{
-    (void)d;
-}
-static const rill_waker_vtable_t cw_vt = {cw_clone, cw_wake, cw_wake,
-                                          cw_release};
-static rill_waker_t cw_clone(const void *d)
-{
-    return (rill_waker_t){&cw_vt, d};
-}
 
 /* Inputs that are always ready still yield when the budget is spent,
  * and the poll returns instead of spinning on their self-wakes. */

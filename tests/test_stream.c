@@ -101,24 +101,6 @@ static void test_from_fn(void **state)
     assert_int_equal(freed, 1);
 }
 
-/* A counting waker for budget tests. */
-static atomic_int wakes;
-static rill_waker_t cw_clone(const void *d);
-static void cw_wake(const void *d)
-{
-    (void)d;
-    atomic_fetch_add(&wakes, 1);
-}
-static void cw_release(const void *d)
-{
-    (void)d;
-}
-static const rill_waker_vtable_t cw_vt = {cw_clone, cw_wake, cw_wake,
-                                          cw_release};
-static rill_waker_t cw_clone(const void *d)
-{
-    return (rill_waker_t){&cw_vt, d};
-}
 
 static void test_budget(void **state)
 {
