@@ -238,7 +238,7 @@ RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s,
                                 void *out, size_t max, size_t *n);
 
 /*
- * rill_stream_next - wait for the next item of s and copy it to out.
+ * rill_next_sized - wait for the next item of s and copy it to out.
  * out_size must be s's item size (rill_next passes sizeof *out for you).
  * Returns: 0 with an item; RILL_DONE at the end; a negative error item;
  *   RILL_ECANCELED if the calling task is cancelled (nothing is taken);
@@ -247,20 +247,20 @@ RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s,
  * Waits: until an item, the end or an error item.
  * Threads: any task or plain thread, one at a time per stream.
  */
-RILL_API int rill_stream_next(rill_stream_t *s, void *out, size_t out_size);
-#define rill_next(s, out) rill_stream_next((s), (out), sizeof *(out))
+RILL_API int rill_next_sized(rill_stream_t *s, void *out, size_t out_size);
+#define rill_next(s, out) rill_next_sized((s), (out), sizeof *(out))
 
 /*
- * rill_stream_next_many - wait for at least one item of s, then take as
+ * rill_next_many_sized - wait for at least one item of s, then take as
  * many as are ready, up to max, into the array out (one synchronisation
  * for the whole batch where the stream has a batch path).
- * Returns: as rill_stream_next; on 0, *n (1..max) items are in out.
+ * Returns: as rill_next_sized; on 0, *n (1..max) items are in out.
  * Waits: until at least one item, the end or an error item.
  */
-RILL_API int rill_stream_next_many(rill_stream_t *s, void *out,
-                                   size_t item_size, size_t max, size_t *n);
+RILL_API int rill_next_many_sized(rill_stream_t *s, void *out,
+                                 size_t item_size, size_t max, size_t *n);
 #define rill_next_many(s, arr, max, n)                                         \
-    rill_stream_next_many((s), (arr), sizeof *(arr), (max), (n))
+    rill_next_many_sized((s), (arr), sizeof *(arr), (max), (n))
 
 /* ------------------------------------------------------------------------ */
 /* Sources                                                                   */

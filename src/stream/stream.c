@@ -106,7 +106,7 @@ static int check_next(const char *api, rill_stream_t *s, void *out,
     return 0;
 }
 
-int rill_stream_next(rill_stream_t *s, void *out, size_t out_size)
+int rill_next_sized(rill_stream_t *s, void *out, size_t out_size)
 {
     int r = check_next("rill_next", s, out, out_size);
     if (r)
@@ -116,8 +116,8 @@ int rill_stream_next(rill_stream_t *s, void *out, size_t out_size)
     return rill_await(&op.base);
 }
 
-int rill_stream_next_many(rill_stream_t *s, void *out, size_t item_size,
-                          size_t max, size_t *n)
+int rill_next_many_sized(rill_stream_t *s, void *out, size_t item_size,
+                         size_t max, size_t *n)
 {
     int r = check_next("rill_next_many", s, out, item_size);
     if (r)
