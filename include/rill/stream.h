@@ -316,6 +316,28 @@ RILL_API int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
                                  rill_poll_fn poll, void *ud,
                                  rill_free_fn ud_free);
 
+/* What an interval does when the consumer fell behind (tokio's
+ * MissedTickBehavior). */
+typedef enum rill_tick_policy {
+    RILL_TICK_BURST = 0, /* give every missed tick at once, then keep the
+                            original schedule */
+    RILL_TICK_DELAY,     /* give one tick now; the next a period later */
+    RILL_TICK_SKIP       /* give one tick now; then continue on the
+                            original schedule, skipping the missed ones */
+} rill_tick_policy_t;
+
+/*
+ * rill_stream_interval - a tick every `period`: items are rill_instant_t,
+ * each the instant the tick was scheduled for (on the clock of rill_now:
+ * the runtime's, virtual in tests, or the monotonic clock on a plain
+ * thread). The first tick is due at the first poll. Never ends. Ticks that
+ * are due spend the cooperative budget.
+ * Returns: 0; RILL_EINVAL (NULL out, period <= 0, unknown policy);
+ *   RILL_ENOMEM.
+ */
+RILL_API int rill_stream_interval(rill_stream_t **out, rill_duration_t period,
+                                  rill_tick_policy_t policy);
+
 /* ------------------------------------------------------------------------ */
 /* Combinators                                                               */
 /* ------------------------------------------------------------------------ */
@@ -528,6 +550,36 @@ RILL_API int rill_stream_chunks(rill_stream_t **s, size_t n);
  * when upstream would wait). Otherwise as rill_stream_chunks.
  */
 RILL_API int rill_stream_ready_chunks(rill_stream_t **s, size_t n);
+
+/*
+ * rill_stream_chunks_timeout - a chunk (rill_chunk_t) when n items are in
+ * or when `period` has passed since the chunk's first item came in,
+ * whichever is first. Never an empty chunk; the last, partial chunk at
+ * the end of the stream. Otherwise as rill_stream_chunks (error items pass
+ * at once, filled through upstream's batch path, buffers recycled).
+ * Returns: 0; RILL_EINVAL (NULL, n 0, period <= 0); RILL_ENOMEM.
+ * Ownership: as rill_stream_map.
+ */
+RILL_API int rill_stream_chunks_timeout(rill_stream_t **s, size_t n,
+                                        rill_duration_t period);
+
+/*
+ * rill_stream_timeout - an error item RILL_ETIMEDOUT each time upstream
+ * gives nothing for `period`, after which the stream goes on (so a long
+ * silence gives one error item per period). The period counts from the
+ * poll that starts waiting: the first, or the first after an item or an
+ * error item. Returns, Ownership: as rill_stream_map (RILL_EINVAL also for
+ * period <= 0).
+ */
+RILL_API int rill_stream_timeout(rill_stream_t **s, rill_duration_t period);
+
+/*
+ * rill_stream_throttle - at most one item per `period`: after an item it
+ * does not poll upstream until the period is over, so a channel upstream
+ * holds the producer back (nothing is buffered or dropped here). The
+ * first item passes at once. Returns, Ownership: as rill_stream_timeout.
+ */
+RILL_API int rill_stream_throttle(rill_stream_t **s, rill_duration_t period);
 
 /* ------------------------------------------------------------------------ */
 /* Consumers                                                                 */

@@ -153,6 +153,25 @@ static inline void rill__xform_discard(rill__xform_t *x, void *in)
     rill__items_drop(&x->in_drop, in, 1, x->in_size);
 }
 
+/* ---- timed.c: one upstream and one timer (timeout, throttle) ---- */
+
+typedef struct rill__timed {
+    rill_stream_t base;
+    rill_stream_t *up;
+    rill_sleep_op_t timer;
+    rill_duration_t period;
+    bool armed; /* the timer counts for the current wait or quiet time */
+} rill__timed_t;
+
+/* Wrap *s (same item type) in a stream of vtable vt (whose drop is
+ * rill__timed_drop) with a timer of `period`. As a combinator: 0, or
+ * RILL_EINVAL / RILL_ENOMEM with *s untouched. */
+int rill__timed_wrap(const char *api, rill_stream_t **s, rill_duration_t period,
+                     const rill_stream_vtable_t *vt);
+
+/* Cancel the timer, drop upstream, free. */
+void rill__timed_drop(rill_stream_t *s);
+
 /* ---- select_all.c ---- */
 
 /* select_all of streams[0..n) into *out; api names the public call. On
