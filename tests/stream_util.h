@@ -3,7 +3,8 @@
  * stream_util.h - what the stream tests share: a counting allocator and
  * per-test setup/teardown that check no rill allocation and no owning
  * test object (obj_t) is left behind; int64_t stream sources and a
- * checker that drains a stream into a readable sequence.
+ * checker that drains a stream into a readable sequence; a runtime with
+ * a virtual clock for timed tests.
  */
 #ifndef RILL_TEST_STREAM_UTIL_H
 #define RILL_TEST_STREAM_UTIL_H
@@ -181,5 +182,38 @@ static inline rill_waker_t cw_clone(const void *d)
 {
     return (rill_waker_t){&cw_vt, d};
 }
+
+/* ---- a runtime with a virtual clock (2 workers), per test ---- */
+
+static rill_runtime_t *rt;
+
+static inline int rt_setup(void **state)
+{
+    setup(state); /* the allocation baseline excludes the runtime */
+    rill_runtime_config_t c;
+    rill_runtime_config_init(&c);
+    c.workers = 2;
+    c.virtual_clock = true;
+    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    return 0;
+}
+
+static inline int rt_teardown(void **state)
+{
+    rill_runtime_free(rt);
+    rt = NULL;
+    return teardown(state);
+}
+
+/* Run fn(arg) as a task on rt; it returns (void *)1 on success. */
+static inline void run(rill_task_fn fn, void *arg)
+{
+    void *ok = NULL;
+    assert_int_equal(rill_block_on(rt, fn, arg, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+}
+
+/* An instant difference in whole milliseconds. */
+#define MS(t) ((int64_t)(t) / RILL_MS(1))
 
 #endif

@@ -10,34 +10,6 @@
  */
 #include "stream_util.h"
 
-static rill_runtime_t *rt;
-
-static int rt_setup(void **state)
-{
-    setup(state); /* the allocation baseline excludes the runtime */
-    rill_runtime_config_t c;
-    rill_runtime_config_init(&c);
-    c.workers = 2;
-    c.virtual_clock = true;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
-    return 0;
-}
-
-static int rt_teardown(void **state)
-{
-    rill_runtime_free(rt);
-    rt = NULL;
-    return teardown(state);
-}
-
-static void run(rill_task_fn fn, void *arg)
-{
-    void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, fn, arg, &ok), 0);
-    assert_ptr_equal(ok, (void *)1);
-}
-
-#define MS(t) ((int64_t)(t) / RILL_MS(1))
 
 /* ---- a producer on a schedule ---- */
 

@@ -465,6 +465,33 @@ RILL_API int rill_stream_chain(rill_stream_t **s, rill_stream_t *next);
 RILL_API int rill_stream_zip(rill_stream_t **s, rill_stream_t *other,
                              size_t out_size, size_t other_offset);
 
+/* Whether map_async keeps the input order. */
+typedef enum rill_order {
+    RILL_ORDERED = 0, /* outputs in input order (futures' buffered) */
+    RILL_UNORDERED    /* outputs as they complete (buffer_unordered) */
+} rill_order_t;
+
+/*
+ * rill_stream_map_async - as map, but fn(ud, in, out) runs in tasks of the
+ * current runtime, at most `limit` at once, and may wait (sleep, receive,
+ * send, await anything). Upstream is read ahead by up to limit items.
+ * RILL_ORDERED gives outputs in input order (an early slow call holds
+ * back later ones); RILL_UNORDERED gives them as they complete. Error
+ * items of upstream keep their place when ordered and pass at once when
+ * unordered; fn's negative result is an error item in its item's place.
+ * Tasks and buffers are made as needed and reused: no allocation or spawn
+ * per item. Dropping the stream cancels the calls in flight (their waits
+ * return RILL_ECANCELED), waits for them to return, and releases inputs
+ * never started and outputs never taken (item destructors).
+ * Returns: 0; RILL_EINVAL (NULL, limit 0, out_size 0, unknown order, or
+ *   not called from a task); RILL_ENOMEM. Ownership: as rill_stream_map;
+ *   ud must outlive the stream.
+ * Threads: built in a task; its calls run on that task's runtime.
+ */
+RILL_API int rill_stream_map_async(rill_stream_t **s, size_t limit,
+                                   rill_order_t order, rill_map_fn fn, void *ud,
+                                   size_t out_size);
+
 /*
  * rill_stream_merge - the items of *s and of other (same item size) as
  * they come. Fair: a stream that gave an item waits for the other's turn
@@ -603,6 +630,25 @@ typedef int (*rill_each_fn)(void *ud, int status, void *item);
  *   or task).
  */
 RILL_API int rill_stream_for_each(rill_stream_t *s, rill_each_fn fn, void *ud);
+
+/*
+ * rill_stream_for_each_concurrent - call fn(ud, 0, item) for every item,
+ * each call in a task of the current runtime, at most `limit` at a time
+ * (0: no limit); fn may wait. Items are taken from s only while fewer
+ * than limit calls run, so a slow fn holds a channel upstream back.
+ * Error items are handed to fn(ud, status, NULL) on the calling task. The
+ * first nonzero result of fn stops it: the calls still running are
+ * cancelled (their waits return RILL_ECANCELED) and waited for.
+ * Returns: 0 at the end of the stream, after every call returned; fn's
+ *   first nonzero result; RILL_ECANCELED; RILL_EINVAL (NULL arguments, or
+ *   not called from a task); RILL_ENOMEM.
+ * Ownership: consumes s. ud is shared by the concurrent calls: fn must
+ *   synchronise what it changes through it.
+ * Waits: until the end and every call returned.
+ * Threads: a task.
+ */
+RILL_API int rill_stream_for_each_concurrent(rill_stream_t *s, size_t limit,
+                                             rill_each_fn fn, void *ud);
 
 /*
  * rill_stream_try_for_each - as for_each, but the first error item stops

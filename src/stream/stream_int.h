@@ -172,6 +172,14 @@ int rill__timed_wrap(const char *api, rill_stream_t **s, rill_duration_t period,
 /* Cancel the timer, drop upstream, free. */
 void rill__timed_drop(rill_stream_t *s);
 
+/* ---- map_async.c ---- */
+
+/* map_async with limit 0 allowed when unordered (no limit: for
+ * for_each_concurrent). As the public call otherwise. */
+int rill__map_async_new(const char *api, rill_stream_t **s, size_t limit,
+                        bool ordered, rill_map_fn fn, void *ud,
+                        size_t out_size);
+
 /* ---- select_all.c ---- */
 
 /* select_all of streams[0..n) into *out; api names the public call. On
