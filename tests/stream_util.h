@@ -60,7 +60,7 @@ static inline void obj_free(obj_t *o)
 }
 
 /* Item destructor for streams of obj_t *. */
-static inline void obj_drop(void *ud, void *item)
+static inline void obj_drop(void *item, void *ud)
 {
     if (ud)
         atomic_fetch_add((atomic_int *)ud, 1);

@@ -184,7 +184,7 @@ static void test_as_stream_items(void **state)
     }
     rill_stream_t *s;
     assert_int_equal(rill_stream_iter(&s, frames, N, sizeof frames[0]), 0);
-    rill_stream_set_item_drop(s, rill_bytes_item_drop, NULL);
+    rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL);
     assert_int_equal(rill_stream_filter(&s, short_frame, NULL), 0);
     rill_bytes_t f;
     assert_int_equal(rill_next(s, &f), 0);
@@ -198,7 +198,7 @@ static void test_as_stream_items(void **state)
     for (int i = 0; i < 3; i++)
         rill_arc_new(&docs[i], sizeof(doc_t), doc_dtor);
     assert_int_equal(rill_stream_iter(&s, docs, 3, sizeof docs[0]), 0);
-    rill_stream_set_item_drop(s, rill_arc_item_drop, NULL);
+    rill_stream_set_item_dtor(s, rill_arc_item_dtor, NULL);
     rill_stream_free(s);
     assert_int_equal(atomic_load(&docs_destroyed), 3);
 }

@@ -220,14 +220,14 @@ static void *drop_task(void *arg)
             for (int i = 0; i < N; i++)
                 objs[i] = obj_new(i);
         assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
-        rill_stream_set_item_drop(s, obj_drop, NULL);
+        rill_stream_set_item_dtor(s, obj_drop, NULL);
         assert_int_equal(rill_stream_map_async(&s, 6,
                                                ordered ? RILL_ORDERED
                                                        : RILL_UNORDERED,
                                                obj_slow_copy, NULL,
                                                sizeof(obj_t *)),
                          0);
-        rill_stream_set_item_drop(s, obj_drop, NULL);
+        rill_stream_set_item_dtor(s, obj_drop, NULL);
         for (int i = 0; i < 3; i++) {
             obj_t *o;
             assert_int_equal(rill_next(s, &o), 0);

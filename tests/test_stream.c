@@ -376,7 +376,7 @@ static void test_zip_releases(void **state)
     obj_t *objs[2] = {obj_new(1), obj_new(2)};
     rill_stream_t *a, *b;
     assert_int_equal(rill_stream_iter(&a, objs, 2, sizeof objs[0]), 0);
-    rill_stream_set_item_drop(a, obj_drop, &drops);
+    rill_stream_set_item_dtor(a, obj_drop, &drops);
     gate_t *g = gate_new(&b, false, NULL);
     gate_push(g, 100);
     assert_int_equal(rill_stream_zip(&a, b, 2 * sizeof(void *), sizeof(void *)),
@@ -609,7 +609,7 @@ static void test_drop_half_consumed(void **state)
     atomic_int drops = 0;
     rill_stream_t *s;
     assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
-    rill_stream_set_item_drop(s, obj_drop, &drops);
+    rill_stream_set_item_dtor(s, obj_drop, &drops);
     assert_int_equal(rill_stream_skip(&s, 10), 0);        /* 10 released */
     assert_int_equal(rill_stream_filter(&s, obj_odd, NULL), 0); /* evens */
     assert_int_equal(rill_stream_chunks(&s, 8), 0);
@@ -637,7 +637,7 @@ static void test_drop_scratch(void **state)
     for (int i = 0; i < N; i++)
         objs[i] = obj_new(i);
     assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
-    rill_stream_set_item_drop(s, obj_drop, NULL);
+    rill_stream_set_item_dtor(s, obj_drop, NULL);
     assert_int_equal(rill_stream_inspect(&s, nothing, NULL), 0);
     assert_int_equal(rill_stream_filter(&s, always, NULL), 0);
     obj_t *few[4];
@@ -744,7 +744,7 @@ static void test_consumers_release(void **state)
     obj_t *objs[3] = {obj_new(1), obj_new(2), obj_new(3)};
     rill_stream_t *s, *e;
     assert_int_equal(rill_stream_iter(&s, objs, 3, sizeof objs[0]), 0);
-    rill_stream_set_item_drop(s, obj_drop, NULL);
+    rill_stream_set_item_dtor(s, obj_drop, NULL);
     uint64_t n;
     assert_int_equal(rill_stream_count(s, &n), 0);
     assert_int_equal(n, 3);
@@ -753,7 +753,7 @@ static void test_consumers_release(void **state)
     for (int i = 0; i < 2; i++)
         objs[i] = obj_new(i);
     assert_int_equal(rill_stream_iter(&s, objs, 2, sizeof objs[0]), 0);
-    rill_stream_set_item_drop(s, obj_drop, NULL);
+    rill_stream_set_item_dtor(s, obj_drop, NULL);
     assert_int_equal(rill_stream_from_fn(&e, sizeof(obj_t *), fail_once,
                                          NULL, NULL),
                      0);
@@ -789,7 +789,7 @@ static void test_misuse_and_enomem(void **state)
     }
     atomic_store(&fail_countdown, -1);
     expect_seq(s, "0 1 2 .");
-    assert_int_equal(rill_stream_set_item_drop(NULL, NULL, NULL), RILL_EINVAL);
+    assert_int_equal(rill_stream_set_item_dtor(NULL, NULL, NULL), RILL_EINVAL);
     rill_stream_free(NULL);
     rill_chunk_free(NULL);
     rill_chunk_drop(NULL);

@@ -196,7 +196,7 @@ static void *drop_armed_task(void *arg)
     (void)arg;
     rill_stream_t *s, *iv, *th;
     gate_t *g = gate_new(&s, true, NULL);
-    rill_stream_set_item_drop(s, obj_drop, NULL);
+    rill_stream_set_item_dtor(s, obj_drop, NULL);
     obj_t *o = obj_new(1);
     gate_push(g, (int64_t)(intptr_t)o); /* the gate carries the pointer */
     assert_int_equal(rill_stream_chunks_timeout(&s, 4, RILL_MS(100)), 0);

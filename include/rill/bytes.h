@@ -22,7 +22,7 @@
  *     rill_bytes_release(&header);
  *
  * Give a channel or stream of rill_bytes_t the item destructor
- * rill_bytes_item_drop, so items it discards drop their reference.
+ * rill_bytes_item_dtor, so items it discards drop their reference.
  *
  * rill_arc - a reference-counted struct of your own type (Arc<T>). Send
  * the pointer; every holder releases its reference once.
@@ -43,7 +43,7 @@
  *                                             // its copy when done
  *
  * Give a channel or stream of arc pointers the item destructor
- * rill_arc_item_drop.
+ * rill_arc_item_dtor.
  */
 #ifndef RILL_BYTES_H
 #define RILL_BYTES_H
@@ -137,7 +137,7 @@ RILL_API void rill_bytes_release(rill_bytes_t *b);
 RILL_API size_t rill_bytes_refs(const rill_bytes_t *b);
 
 /* An item destructor for channels and streams of rill_bytes_t. */
-RILL_API void rill_bytes_item_drop(void *ud, void *item);
+RILL_API void rill_bytes_item_dtor(void *item, void *ud);
 
 /* ------------------------------------------------------------------------ */
 /* rill_arc                                                                  */
@@ -176,7 +176,7 @@ RILL_API size_t rill_arc_refs(const void *obj);
 
 /* An item destructor for channels and streams of arc pointers (items are
  * T *, so item is a T **). */
-RILL_API void rill_arc_item_drop(void *ud, void *item);
+RILL_API void rill_arc_item_dtor(void *item, void *ud);
 
 #ifdef __cplusplus
 }

@@ -33,7 +33,7 @@
  * - Error items pass through every combinator unchanged (without calling
  *   its function) unless the combinator's comment says otherwise.
  * - Items that own resources: give the stream an item destructor
- *   (rill_stream_set_item_drop; a receiver stream takes its channel's).
+ *   (rill_stream_set_item_dtor; a receiver stream takes its channel's).
  *   rill then releases every item it discards - filtered out, skipped,
  *   buffered in a pipeline that is dropped half-consumed - and nothing
  *   leaks. Combinators that keep the item type inherit the destructor;
@@ -157,15 +157,16 @@ RILL_API int rill_stream_init(rill_stream_t *s, const rill_stream_vtable_t *vt,
                               size_t item_size);
 
 /*
- * rill_stream_set_item_drop - give the stream's items a destructor (fn
- * NULL: plain data). rill calls fn(ud, item) for every item of this stream
+ * rill_stream_set_item_dtor - give the stream's items a destructor (fn
+ * NULL: plain data). rill calls fn(item, ud) for every item of this stream
  * it discards instead of handing out. Combinators built on s afterwards
  * copy it when they keep the item type.
  * Returns: 0; RILL_EINVAL for a NULL stream.
- * Ownership: ud is borrowed; it must outlive the stream.
+ * Ownership: ud is borrowed; it must outlive the stream and its items
+ *   (chunks may hold items after the stream is gone).
  */
-RILL_API int rill_stream_set_item_drop(rill_stream_t *s, rill_item_drop_fn fn,
-                                       void *ud);
+RILL_API int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn,
+                                      void *ud);
 
 /*
  * rill_stream_drop_item - release one item of s with s's item destructor

@@ -128,7 +128,7 @@ size_t rill_bytes_refs(const rill_bytes_t *b)
     return rill__load(&((bytes_shared_t *)b->shared_)->refs, RILL_RELAXED);
 }
 
-void rill_bytes_item_drop(void *ud, void *item)
+void rill_bytes_item_dtor(void *item, void *ud)
 {
     RILL_UNUSED(ud);
     rill_bytes_release(item);
@@ -192,7 +192,7 @@ size_t rill_arc_refs(const void *obj)
     return obj ? rill__load(&arc_head(obj)->h.refs, RILL_RELAXED) : 0;
 }
 
-void rill_arc_item_drop(void *ud, void *item)
+void rill_arc_item_dtor(void *item, void *ud)
 {
     RILL_UNUSED(ud);
     void *obj;

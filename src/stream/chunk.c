@@ -102,7 +102,7 @@ void rill_chunk_drop(rill_chunk_t *c)
     rill_chunk_free(c);
 }
 
-static void chunk_item_drop(void *ud, void *item)
+static void chunk_item_drop(void *item, void *ud)
 {
     RILL_UNUSED(ud);
     rill_chunk_drop(item);
@@ -123,8 +123,8 @@ int rill__chunker_init(rill__chunker_t *c, rill_stream_t *s, rill_stream_t *up,
     p->item_size = up->item_size;
     p->drop = rill__item_drop_of(up);
     *c = (rill__chunker_t){up, p, NULL, 0, cap, up->item_size};
-    s->item_drop = chunk_item_drop;
-    s->item_drop_ud = NULL;
+    s->item_dtor = chunk_item_drop;
+    s->item_dtor_ud = NULL;
     return 0;
 }
 

@@ -29,19 +29,19 @@ int rill_stream_init(rill_stream_t *s, const rill_stream_vtable_t *vt,
     return 0;
 }
 
-int rill_stream_set_item_drop(rill_stream_t *s, rill_item_drop_fn fn, void *ud)
+int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn, void *ud)
 {
     if (!s)
-        return RILL_MISUSE("rill_stream_set_item_drop", "NULL stream");
-    s->item_drop = fn;
-    s->item_drop_ud = ud;
+        return RILL_MISUSE("rill_stream_set_item_dtor", "NULL stream");
+    s->item_dtor = fn;
+    s->item_dtor_ud = ud;
     return 0;
 }
 
 void rill_stream_drop_item(const rill_stream_t *s, void *item)
 {
-    if (s && s->item_drop && item)
-        s->item_drop(s->item_drop_ud, item);
+    if (s && s->item_dtor && item)
+        s->item_dtor(item, s->item_dtor_ud);
 }
 
 void rill_stream_free(rill_stream_t *s)

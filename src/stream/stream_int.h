@@ -51,13 +51,13 @@ int rill__poll_next_by_many(rill_stream_t *s, rill_cx_t *cx, void *out);
 /* ---- item destructors ---- */
 
 typedef struct rill__item_drop {
-    rill_item_drop_fn fn; /* NULL: plain data */
+    rill_item_dtor_fn fn; /* NULL: plain data */
     void *ud;
 } rill__item_drop_t;
 
 static inline rill__item_drop_t rill__item_drop_of(const rill_stream_t *s)
 {
-    return (rill__item_drop_t){s->item_drop, s->item_drop_ud};
+    return (rill__item_drop_t){s->item_dtor, s->item_dtor_ud};
 }
 
 /* Release n items of `size` bytes at `items`. */
@@ -67,15 +67,15 @@ static inline void rill__items_drop(const rill__item_drop_t *d, void *items,
     if (!d->fn)
         return;
     for (size_t i = 0; i < n; i++)
-        d->fn(d->ud, (char *)items + i * size);
+        d->fn((char *)items + i * size, d->ud);
 }
 
 /* Copy s's destructor into dst (a combinator that keeps the item type). */
 static inline void rill__stream_inherit_drop(rill_stream_t *dst,
                                              const rill_stream_t *s)
 {
-    dst->item_drop = s->item_drop;
-    dst->item_drop_ud = s->item_drop_ud;
+    dst->item_dtor = s->item_dtor;
+    dst->item_dtor_ud = s->item_dtor_ud;
 }
 
 /* ---- cooperative budget ---- */
