@@ -138,6 +138,7 @@
 #include "bytes.h"
 #include "core.h"
 #include "rt.h"
+#include "sync.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -316,6 +317,47 @@ typedef void (*rill_free_fn)(void *ud);
 RILL_API int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
                                  rill_poll_fn poll, void *ud,
                                  rill_free_fn ud_free);
+
+/*
+ * rill_receiver_into_stream - an mpsc receiver (bounded, rendezvous or
+ * unbounded) as a stream, the way to drain a channel with combinators
+ * (tokio-stream's ReceiverStream). Items are the channel's; so is the item
+ * destructor. Batch path: rill_poll_recv_many, one synchronisation per
+ * batch. The stream ends when every sender is released and the buffer is
+ * drained. Dropping it releases the receiver: sends then fail with
+ * RILL_ECLOSED and buffered items go to the channel's destructor.
+ * Returns: 0; RILL_EINVAL (NULL or released rx, NULL out); RILL_ENOMEM
+ *   (rx is then still the caller's).
+ * Ownership: consumes rx on success.
+ * Threads: the stream may be polled from any one thread or task at a time;
+ *   senders anywhere.
+ */
+RILL_API int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out);
+
+/*
+ * A blocking producer for rill_stream_from_blocking: runs on a thread of
+ * the blocking pool, sends items with rill_send(tx, ...) (which blocks
+ * while the channel is full) and returns when done; it should also return
+ * when a send fails with RILL_ECLOSED (the stream was dropped). It must
+ * not release tx.
+ */
+typedef void (*rill_blocking_fn)(void *ud, rill_sender_t *tx);
+
+/*
+ * rill_stream_from_blocking - run fn(ud, tx) on the runtime's blocking
+ * pool, feeding a bounded channel of `capacity` items, and give the
+ * channel's receiver as a stream: the bridge for foreign blocking sources
+ * (a blocking read, a library's blocking queue). The stream ends when fn
+ * returns. Not needed for your own threads: they can rill_send into a
+ * channel directly.
+ * Returns: 0; RILL_EINVAL (NULL out or fn, item_size or capacity 0, not
+ *   called from a task); RILL_ENOMEM; RILL_ESHUTDOWN.
+ * Ownership: *out is the caller's. ud must stay valid until fn returns
+ *   (the stream does not wait for fn when dropped; fn sees RILL_ECLOSED).
+ */
+RILL_API int rill_stream_from_blocking(rill_stream_t **out, size_t item_size,
+                                       size_t capacity, rill_blocking_fn fn,
+                                       void *ud);
 
 /* What an interval does when the consumer fell behind (tokio's
  * MissedTickBehavior). */
@@ -689,6 +731,20 @@ RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
  * Ownership: consumes s; the caller owns *out and its items.
  */
 RILL_API int rill_stream_collect(rill_stream_t *s, rill_chunk_t *out);
+
+/*
+ * rill_stream_forward - send every item of s into the channel of tx, in
+ * batches through the batch path; a full channel makes it wait, so a slow
+ * receiver holds the source back (backpressure end to end). Stops at the
+ * first error item.
+ * Returns: 0 at the end of s; the first error item; RILL_ECLOSED if the
+ *   receiver went away (the items not sent are released with s's item
+ *   destructor); RILL_ECANCELED; RILL_EINVAL.
+ * Ownership: consumes s and tx (the sender is released at the end, so the
+ *   receiver ends once every other sender is gone too).
+ * Waits: for items, and for room in the channel.
+ */
+RILL_API int rill_stream_forward(rill_stream_t *s, rill_sender_t *tx);
 
 /*
  * rill_stream_try_collect - as collect, but the first error item stops it:

@@ -3,8 +3,8 @@
  * consume.c - the consumers that drive a stream to its end on the calling
  * thread or task: for_each, fold and their try_ forms (one item at a
  * time: their function may wait, and items it has not asked for stay
- * upstream, so backpressure stays exact), and count and collect (in
- * batches through the batch path: they never wait between items).
+ * upstream, so backpressure stays exact), and count, collect and forward
+ * (in batches through the batch path: a batch taken is a batch sent).
  *
  * Every consumer consumes its stream: it is freed on every return path.
  * A negative result of a poll is either an error item or, in a cancelled
@@ -207,4 +207,37 @@ int rill_stream_collect(rill_stream_t *s, rill_chunk_t *out)
 int rill_stream_try_collect(rill_stream_t *s, rill_chunk_t *out)
 {
     return collect("rill_stream_try_collect", s, out, true);
+}
+
+/* ---- forward ---- */
+
+/* Send the whole batch, waiting while the channel is full; on failure the
+ * items not sent are released. */
+static int forward_sink(void *ctx, rill_stream_t *s, void *items, size_t n)
+{
+    size_t size = s->item_size, done = 0;
+    while (done < n) {
+        size_t sent = 0;
+        int r = rill_send_many_sized(ctx, (char *)items + done * size,
+                                     n - done, &sent, size);
+        if (r) {
+            rill__item_drop_t d = rill__item_drop_of(s);
+            rill__items_drop(&d, (char *)items + done * size, n - done, size);
+            return r;
+        }
+        done += sent;
+    }
+    return 0;
+}
+
+int rill_stream_forward(rill_stream_t *s, rill_sender_t *tx)
+{
+    int r;
+    if (!s || !tx)
+        r = RILL_MISUSE("rill_stream_forward", "NULL stream or sender");
+    else
+        r = drain(s, true, forward_sink, tx);
+    rill_stream_free(s);
+    rill_sender_release(tx);
+    return r;
 }
