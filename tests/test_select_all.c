@@ -12,8 +12,9 @@ static void test_merge_all_items(void **state)
     (void)state;
     rill_stream_t *a = range64(0, 3), *b = range64(10, 15);
     assert_int_equal(rill_stream_merge(&a, b), 0);
-    /* Both always ready: strict turns, then the longer one alone. */
-    expect_seq(a, "0 10 1 11 2 12 13 14 .");
+    /* Both always ready: a turn is a batch (iter's batch path gives all
+     * it has), then the other's turn. */
+    expect_seq(a, "0 1 2 10 11 12 13 14 .");
 
     rill_stream_t *c = range64(0, 2), *d;
     int v = 1;
@@ -58,48 +59,80 @@ static void test_select_all_errors_and_end(void **state)
     rill_stream_free(nul[0]);
 }
 
-/* Three inputs that always have items: they take turns. */
+/* Inputs that always have items take turns: one item per turn for
+ * inputs without a batch path, one batch of at most 32 for those with. */
 static void test_fairness(void **state)
 {
     (void)state;
     enum { K = 3, PER = 300 };
-    rill_stream_t *in[K], *s;
-    gate_t *g[K];
-    for (int k = 0; k < K; k++) {
-        g[k] = gate_new(&in[k], k == 0, NULL);
-        for (int i = 0; i < PER; i++)
-            gate_push(g[k], k * 1000 + i);
-        gate_close(g[k]);
-    }
-    assert_int_equal(rill_stream_select_all(&s, in, K), 0);
-    int64_t x, prev = -1;
-    for (int i = 0; i < K * PER; i++) {
-        assert_int_equal(rill_next(s, &x), 0);
-        assert_int_equal(x / 1000, i % K); /* strict round robin */
-        if (i % K == 0) {
-            assert_int_equal(x % 1000, prev + 1);
-            prev = x % 1000;
+    for (int batch = 0; batch < 2; batch++) {
+        rill_stream_t *in[K], *s;
+        gate_t *g[K];
+        for (int k = 0; k < K; k++) {
+            g[k] = gate_new(&in[k], batch, NULL);
+            for (int i = 0; i < PER; i++)
+                gate_push(g[k], k * 1000 + i);
+            gate_close(g[k]);
         }
+        assert_int_equal(rill_stream_select_all(&s, in, K), 0);
+        int turn = batch ? 32 : 1;
+        int64_t x;
+        for (int i = 0; i < K * PER; i++) {
+            assert_int_equal(rill_next(s, &x), 0);
+            int t = i / turn; /* the turn this item belongs to */
+            int round = t / K;
+            int k = t % K;
+            /* Each input in turn, its items in order; the last round's
+             * turns may be shorter (300 is not a multiple of 32). */
+            if ((round + 1) * turn <= PER) {
+                assert_int_equal(x / 1000, k);
+                assert_int_equal(x % 1000, round * turn + i % turn);
+            }
+        }
+        assert_int_equal(rill_next(s, &x), RILL_DONE);
+        rill_stream_free(s);
     }
-    assert_int_equal(rill_next(s, &x), RILL_DONE);
-    rill_stream_free(s);
 
-    /* The batch path rotates per batch. */
+    /* The caller's batch holds a whole turn: nothing read ahead. */
+    rill_stream_t *in[2], *s;
+    gate_t *g[2];
     for (int k = 0; k < 2; k++) {
         g[k] = gate_new(&in[k], true, NULL);
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < 40; i++)
             gate_push(g[k], k * 1000 + i);
         gate_close(g[k]);
     }
     assert_int_equal(rill_stream_select_all(&s, in, 2), 0);
-    int64_t buf[4];
+    int64_t buf[40];
     size_t n;
-    for (int b = 0; b < 4; b++) {
-        assert_int_equal(rill_next_many(s, buf, 4, &n), 0);
-        assert_int_equal(n, 4);
-        assert_int_equal(buf[0], (b % 2) * 1000 + (b / 2) * 4);
-    }
+    assert_int_equal(rill_next_many(s, buf, 40, &n), 0);
+    assert_int_equal(n, 40);
+    assert_int_equal(buf[39], 39);
+    assert_int_equal(rill_next_many(s, buf, 40, &n), 0);
+    assert_true(n == 40 && buf[0] == 1000);
+    assert_int_equal(rill_next_many(s, buf, 40, &n), RILL_DONE);
     rill_stream_free(s);
+}
+
+/* Dropped in the middle of a turn: the items read ahead are released. */
+static void test_drop_mid_turn(void **state)
+{
+    (void)state;
+    obj_t *objs[10];
+    for (int i = 0; i < 10; i++)
+        objs[i] = obj_new(i);
+    rill_stream_t *a, *b = range64(0, 1);
+    assert_int_equal(rill_stream_iter(&a, objs, 10, sizeof objs[0]), 0);
+    rill_stream_set_item_dtor(a, obj_drop, NULL);
+    rill_stream_free(b);
+    b = NULL;
+    rill_stream_t *in[1] = {a}, *s;
+    assert_int_equal(rill_stream_select_all(&s, in, 1), 0);
+    obj_t *o;
+    assert_int_equal(rill_next(s, &o), 0); /* the turn took all 10 */
+    obj_free(o);
+    rill_stream_free(s);
+    assert_int_equal(atomic_load(&live_objs), 0);
 }
 
 /* O(woken): with many idle inputs, a poll touches only the woken one. */
@@ -143,8 +176,9 @@ static void test_polls_only_woken(void **state)
 }
 
 
-/* Inputs that are always ready still yield when the budget is spent,
- * and the poll returns instead of spinning on their self-wakes. */
+/* Inputs that are always ready still yield when the budget is spent (one
+ * unit per turn of 32 items), and the poll returns instead of spinning on
+ * their self-wakes. */
 static void test_budget(void **state)
 {
     (void)state;
@@ -156,7 +190,7 @@ static void test_budget(void **state)
     rill_waker_t w = {&cw_vt, NULL};
     rill_cx_t cx = {&w, 5, NULL};
     atomic_store(&wakes, 0);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 5 * 32; i++)
         assert_int_equal(rill_stream_poll_next(s, &cx, &x), 0);
     assert_int_equal(rill_stream_poll_next(s, &cx, &x), RILL_PENDING);
     assert_true(atomic_load(&wakes) >= 1); /* it will be polled again */
@@ -215,6 +249,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_select_all_errors_and_end, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fairness, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_mid_turn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_polls_only_woken, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),

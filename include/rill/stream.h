@@ -537,20 +537,24 @@ RILL_API int rill_stream_map_async(rill_stream_t **s, size_t limit,
 
 /*
  * rill_stream_merge - the items of *s and of other (same item size) as
- * they come. Fair: a stream that gave an item waits for the other's turn
- * when both have items. Polls only a stream that was woken, never both
- * for one item. Ends when both ended (each is dropped as it ends). Error
- * items of either pass. Batch path: a batch comes from one stream.
+ * they come: a select_all of the two (see there for fairness and turns).
+ * Ends when both ended (each is dropped as it ends). Error items of
+ * either pass.
  * Returns, Ownership: as rill_stream_chain.
  */
 RILL_API int rill_stream_merge(rill_stream_t **s, rill_stream_t *other);
 
 /*
  * rill_stream_select_all - the items of n streams (same item size) as
- * they come, into a new stream *out. Fair (round robin among streams with
- * items, per item or per batch) and O(woken): each poll polls only the
+ * they come, into a new stream *out. O(woken): each poll polls only the
  * streams whose wakers fired since they last returned RILL_PENDING, so a
- * thousand idle streams cost nothing. Ends when all ended.
+ * thousand idle streams cost nothing. Fair: streams with items take turns
+ * (round robin, in wake order); a turn is one batch of at most 32 items
+ * (4 KiB) through the stream's batch path, and the rest of a turn is
+ * given before any other stream is polled - so the consumer may read up
+ * to one turn ahead of what it asked for, which lets a channel's blocked
+ * producers refill a block of slots at once. Error items pass (alone).
+ * Ends when all ended; each stream is dropped as it ends.
  * Returns: 0; RILL_EINVAL (NULL, n 0, a NULL stream, different item
  *   sizes); RILL_ENOMEM.
  * Ownership: on success *out owns every stream of the array (the array
