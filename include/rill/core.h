@@ -300,12 +300,28 @@ typedef struct rill_stream_vtable {
 } rill_stream_vtable_t;
 
 /*
+ * An item destructor: releases what one item owns (a pointer it holds, a
+ * rill_bytes reference); `item` points at the item, ud is the user data
+ * given with the destructor. rill calls it for items it discards on the
+ * owner's behalf (a filtered-out item, the rest of a dropped chunk, items
+ * buffered in a dropped pipeline or channel), never for items it hands
+ * out. The same type serves channels (rill/sync.h repeats this typedef,
+ * which C11 allows).
+ */
+typedef void (*rill_item_dtor_fn)(void *item, void *ud);
+
+/*
  * The head of every stream object. Streams are heap objects with one
- * owner; a combinator owns the stream it was built from.
+ * owner; a combinator owns the stream it was built from. item_dtor (NULL
+ * for plain data) is the destructor of this stream's items; combinators
+ * that discard items call it (see rill_stream_set_item_dtor in
+ * rill/stream.h).
  */
 struct rill_stream {
     const rill_stream_vtable_t *vtable;
     size_t item_size; /* bytes per item; never 0 */
+    rill_item_dtor_fn item_dtor;
+    void *item_dtor_ud;
 };
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stream.c - the stream object: initialising and freeing streams, item
+ * destructors, and awaiting items (rill_next: one future over poll_next,
+ * awaited with rill_await, so it works in tasks and on plain threads).
+ */
+#include "stream_int.h"
+
+void *rill__stream_new(size_t size, const rill_stream_vtable_t *vt,
+                       size_t item_size)
+{
+    rill_stream_t *s = rill__calloc(1, size);
+    if (s) {
+        s->vtable = vt;
+        s->item_size = item_size;
+    }
+    return s;
+}
+
+int rill_stream_init(rill_stream_t *s, const rill_stream_vtable_t *vt,
+                     size_t item_size)
+{
+    if (!s || !vt || !vt->poll_next || !vt->drop)
+        return RILL_MISUSE("rill_stream_init",
+                           "NULL stream, vtable, poll_next or drop");
+    if (item_size == 0)
+        return RILL_MISUSE("rill_stream_init", "item_size 0");
+    *s = (rill_stream_t){vt, item_size, NULL, NULL};
+    return 0;
+}
+
+int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn, void *ud)
+{
+    if (!s)
+        return RILL_MISUSE("rill_stream_set_item_dtor", "NULL stream");
+    s->item_dtor = fn;
+    s->item_dtor_ud = ud;
+    return 0;
+}
+
+void rill_stream_drop_item(const rill_stream_t *s, void *item)
+{
+    if (s && s->item_dtor && item)
+        s->item_dtor(item, s->item_dtor_ud);
+}
+
+void rill_stream_free(rill_stream_t *s)
+{
+    if (s)
+        s->vtable->drop(s);
+}
+
+int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
+                               size_t max, size_t *n)
+{
+    RILL_ASSERT(max > 0);
+    if (s->vtable->poll_next_many)
+        return s->vtable->poll_next_many(s, cx, out, max, n);
+    /* No batch path: one item. Looping here would be wrong: an error item
+     * after the first item would have nowhere to go. */
+    int r = s->vtable->poll_next(s, cx, out);
+    *n = r == 0 ? 1 : 0;
+    return r;
+}
+
+int rill__poll_next_by_many(rill_stream_t *s, rill_cx_t *cx, void *out)
+{
+    size_t n;
+    return s->vtable->poll_next_many(s, cx, out, 1, &n);
+}
+
+/* ---- rill_next ---- */
+
+static int next_poll(rill_future_t *f, rill_cx_t *cx)
+{
+    rill_next_op_t *op = (rill_next_op_t *)f;
+    if (op->max == 0)
+        return rill_stream_poll_next(op->stream, cx, op->out);
+    return rill_stream_poll_next_many(op->stream, cx, op->out, op->max, op->n);
+}
+
+/* Polling a stream leaves nothing to withdraw: a waker left registered
+ * upstream only makes one spurious wakeup. */
+static const rill_future_vtable_t next_vtable = {next_poll, NULL, NULL};
+
+void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out)
+{
+    *op = (rill_next_op_t){{&next_vtable}, s, out, 0, NULL};
+}
+
+void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s, void *out,
+                       size_t max, size_t *n)
+{
+    *op = (rill_next_op_t){{&next_vtable}, s, out, max, n};
+}
+
+static int check_next(const char *api, rill_stream_t *s, void *out,
+                      size_t item_size)
+{
+    if (!s || !out)
+        return RILL_MISUSE(api, "NULL stream or out");
+    if (item_size != s->item_size)
+        return RILL_MISUSE(api, "item size %zu, but the stream's items are %zu "
+                                "bytes",
+                           item_size, s->item_size);
+    return 0;
+}
+
+int rill_next_sized(rill_stream_t *s, void *out, size_t out_size)
+{
+    int r = check_next("rill_next", s, out, out_size);
+    if (r)
+        return r;
+    rill_next_op_t op;
+    rill_next_op(&op, s, out);
+    return rill_await(&op.base);
+}
+
+int rill_next_many_sized(rill_stream_t *s, void *out, size_t item_size,
+                         size_t max, size_t *n)
+{
+    int r = check_next("rill_next_many", s, out, item_size);
+    if (r)
+        return r;
+    if (!n || max == 0)
+        return RILL_MISUSE("rill_next_many", "NULL n or max 0");
+    *n = 0;
+    rill_next_op_t op;
+    rill_next_many_op(&op, s, out, max, n);
+    return rill_await(&op.base);
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_stream_chan.c - streams over channels: mpsc receivers of every
+ * kind (batches moved in blocks, the channel's item destructor, dropping
+ * closes the receiver), forward with backpressure, and from_blocking.
+ */
+#include "stream_util.h"
+
+/* ---- receiver streams ---- */
+
+typedef struct sender_arg {
+    rill_sender_t *tx;
+    int64_t n;
+    int result;
+} sender_arg_t;
+
+/* A plain thread sending 0..n-1 with blocking sends, then releasing. */
+static void *send_range(void *arg)
+{
+    sender_arg_t *a = arg;
+    a->result = 0;
+    for (int64_t i = 0; i < a->n && a->result == 0; i++)
+        a->result = rill_send(a->tx, &i);
+    rill_sender_release(a->tx);
+    return NULL;
+}
+
+static int plus_one(void *ud, void *in, void *out)
+{
+    (void)ud;
+    *(int64_t *)out = *(int64_t *)in + 1;
+    return 0;
+}
+
+/* receiver -> map -> chunks(64), fed by a plain thread: every item, and
+ * full chunks while the producer keeps up (items move in blocks). */
+static void test_receiver_chunks(void **state)
+{
+    (void)state;
+    static const size_t caps[] = {1024, 0, RILL_UNBOUNDED};
+    for (size_t k = 0; k < 3; k++) {
+        rill_sender_t *tx;
+        rill_receiver_t *rx;
+        rill_stream_t *s;
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k],
+                                          NULL),
+                         0);
+        assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
+        assert_int_equal(rill_stream_map(&s, plus_one, NULL, sizeof(int64_t)),
+                         0);
+        assert_int_equal(rill_stream_chunks(&s, 64), 0);
+        sender_arg_t a = {tx, SCALE(100000, 10), -1};
+        pthread_t t;
+        pthread_create(&t, NULL, send_range, &a);
+        rill_chunk_t c;
+        int64_t sum = 0, chunks = 0, items = 0;
+        while (rill_next(s, &c) == 0) {
+            for (size_t i = 0; i < c.len; i++)
+                sum += RILL_CHUNK_AT(&c, int64_t, i);
+            items += (int64_t)c.len;
+            chunks++;
+            rill_chunk_free(&c);
+        }
+        pthread_join(t, NULL);
+        assert_int_equal(a.result, 0);
+        assert_int_equal(items, a.n);
+        assert_int_equal(sum, a.n * (a.n + 1) / 2);
+        assert_int_equal(chunks, (a.n + 63) / 64); /* chunks fills fully */
+        rill_stream_free(s);
+    }
+}
+
+static void obj_dtor_count(void *item, void *ud)
+{
+    obj_drop(item, ud);
+}
+
+static bool obj_even(void *ud, const void *item)
+{
+    (void)ud;
+    return (*(obj_t *const *)item)->v % 2 == 0;
+}
+
+/* The stream takes the channel's destructor: items filtered out and items
+ * still buffered when the pipeline is dropped are released; dropping
+ * closes the channel for the senders. */
+static void test_receiver_drop(void **state)
+{
+    (void)state;
+    atomic_int drops = 0;
+    rill_channel_opts_t o = {.name = "objs", .item_dtor = obj_dtor_count,
+                             .dtor_ud = &drops};
+    rill_sender_t *tx;
+    rill_receiver_t *rx;
+    rill_stream_t *s;
+    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(obj_t *), 32, &o), 0);
+    for (int i = 0; i < 20; i++) {
+        obj_t *ob = obj_new(i);
+        assert_int_equal(rill_send(tx, &ob), 0);
+    }
+    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
+    assert_int_equal(rill_stream_filter(&s, obj_even, NULL), 0);
+    obj_t *got;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rill_next(s, &got), 0);
+        assert_int_equal(got->v, 2 * i);
+        obj_free(got);
+    }
+    assert_int_equal(atomic_load(&drops), 2); /* 1 and 3 filtered out */
+    rill_stream_free(s);
+    assert_int_equal(atomic_load(&live_objs), 0);
+    assert_int_equal(atomic_load(&drops), 20 - 3);
+    obj_t *late = obj_new(99);
+    assert_int_equal(rill_send(tx, &late), RILL_ECLOSED);
+    obj_free(late);
+    rill_sender_release(tx);
+}
+
+/* ---- forward ---- */
+
+typedef struct slow_reader {
+    rill_receiver_t *rx;
+    int64_t sum, count;
+    size_t most; /* the most items ever buffered */
+} slow_reader_t;
+
+static void *read_slowly(void *arg)
+{
+    slow_reader_t *r = arg;
+    int64_t v;
+    for (;;) {
+        size_t len = rill_receiver_len(r->rx);
+        if (len > r->most)
+            r->most = len;
+        if (rill_recv(r->rx, &v) != 0)
+            break;
+        r->sum += v;
+        r->count++;
+        rill_sleep(RILL_MS(1));
+    }
+    rill_receiver_release(r->rx);
+    return NULL;
+}
+
+static void *forward_task(void *arg)
+{
+    (void)arg;
+    rill_sender_t *tx;
+    slow_reader_t r = {0};
+    assert_int_equal(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL),
+                     0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn(&t, read_slowly, &r), 0);
+    rill_instant_t t0 = rill_now();
+    assert_int_equal(rill_stream_forward(range64(0, 200), tx), 0);
+    assert_int_equal(rill_join(t, NULL), 0);
+    assert_int_equal(r.count, 200);
+    assert_int_equal(r.sum, 199 * 200 / 2);
+    assert_true(r.most <= 4);
+    /* Paced by the reader: forward waited for room all along. */
+    assert_true(MS(rill_now() - t0) >= 195);
+
+    /* The reader goes away: forward stops with RILL_ECLOSED and releases
+     * what it could not send. */
+    rill_receiver_t *rx;
+    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(obj_t *), 2, NULL), 0);
+    obj_t *objs[10];
+    for (int i = 0; i < 10; i++)
+        objs[i] = obj_new(i);
+    rill_stream_t *s;
+    assert_int_equal(rill_stream_iter(&s, objs, 10, sizeof objs[0]), 0);
+    rill_stream_set_item_dtor(s, obj_drop, NULL);
+    obj_t *first;
+    assert_int_equal(rill_next(s, &first), 0);
+    obj_free(first);
+    rill_receiver_release(rx);
+    assert_int_equal(rill_stream_forward(s, tx), RILL_ECLOSED);
+    assert_int_equal(atomic_load(&live_objs), 0);
+    return (void *)1;
+}
+
+static void test_forward(void **state)
+{
+    rt_setup(state);
+    run(forward_task, NULL);
+    rt_teardown(state);
+}
+
+/* ---- from_blocking ---- */
+
+typedef struct blocking_src {
+    int64_t n;
+    atomic_int returned, closed_seen;
+} blocking_src_t;
+
+/* A "foreign" blocking source: produces n items with blocking sends. */
+static void produce_blocking(void *ud, rill_sender_t *tx)
+{
+    blocking_src_t *b = ud;
+    for (int64_t i = 0; i < b->n; i++) {
+        if (rill_send(tx, &i) == RILL_ECLOSED) {
+            atomic_store(&b->closed_seen, 1);
+            break;
+        }
+    }
+    atomic_store(&b->returned, 1);
+}
+
+static void *from_blocking_task(void *arg)
+{
+    blocking_src_t *b = arg;
+    rill_stream_t *s;
+    assert_int_equal(rill_stream_from_blocking(&s, sizeof(int64_t), 16,
+                                               produce_blocking, b),
+                     0);
+    if (b->n > 1000) { /* drop early: the producer sees RILL_ECLOSED */
+        int64_t v;
+        for (int i = 0; i < 10; i++)
+            assert_int_equal(rill_next(s, &v), 0);
+        rill_stream_free(s);
+        return (void *)1;
+    }
+    uint64_t n;
+    assert_int_equal(rill_stream_count(s, &n), 0);
+    assert_int_equal(n, b->n);
+    return (void *)1;
+}
+
+static void test_from_blocking(void **state)
+{
+    blocking_src_t all = {.n = 1000};
+    rt_setup(state);
+    run(from_blocking_task, &all);
+    rt_teardown(state); /* joins the blocking pool */
+    assert_int_equal(atomic_load(&all.returned), 1);
+
+    blocking_src_t early = {.n = 1000000};
+    rt_setup(state);
+    run(from_blocking_task, &early);
+    rt_teardown(state);
+    assert_int_equal(atomic_load(&early.returned), 1);
+    assert_int_equal(atomic_load(&early.closed_seen), 1);
+}
+
+int main(void)
+{
+    rill_set_allocator(counting_realloc, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_receiver_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_drop, setup, teardown),
+        cmocka_unit_test(test_forward),
+        cmocka_unit_test(test_from_blocking),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
