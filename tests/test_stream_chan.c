@@ -2,7 +2,9 @@
 /*
  * test_stream_chan.c - streams over channels: mpsc receivers of every
  * kind (batches moved in blocks, the channel's item destructor, dropping
- * closes the receiver), forward with backpressure, and from_blocking.
+ * closes the receiver), forward with backpressure, oneshot, watch and
+ * broadcast streams (lag as an error item with the count), and
+ * from_blocking.
  */
 #include "stream_util.h"
 
@@ -186,6 +188,98 @@ static void test_forward(void **state)
     rt_teardown(state);
 }
 
+/* ---- oneshot, watch, broadcast ---- */
+
+static void test_oneshot_stream(void **state)
+{
+    (void)state;
+    rill_oneshot_tx_t *tx;
+    rill_oneshot_rx_t *rx;
+    rill_stream_t *s;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t)), 0);
+    assert_int_equal(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
+    int64_t v = 42;
+    assert_int_equal(poll_once(s, &v), RILL_PENDING);
+    v = 42;
+    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    rill_oneshot_tx_release(tx);
+    expect_seq(s, "42 .");
+
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t)), 0);
+    assert_int_equal(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
+    rill_oneshot_tx_release(tx); /* gone without sending */
+    expect_seq(s, ".");
+}
+
+static void *watch_task(void *arg)
+{
+    (void)arg;
+    rill_watch_tx_t *tx;
+    rill_watch_rx_t *rx;
+    rill_stream_t *s;
+    int64_t cfg = 1;
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof cfg, &cfg), 0);
+    assert_int_equal(rill_watch_into_stream(rx, sizeof cfg, &s), 0);
+    int64_t v;
+    assert_int_equal(rill_next(s, &v), 0); /* the current value first */
+    assert_int_equal(v, 1);
+    cfg = 2;
+    rill_watch_send(tx, &cfg);
+    cfg = 3;
+    rill_watch_send(tx, &cfg);             /* coalesced with 2 */
+    assert_int_equal(rill_next(s, &v), 0);
+    assert_int_equal(v, 3);
+    assert_int_equal(poll_once(s, &v), RILL_PENDING);
+    cfg = 4;
+    rill_watch_send(tx, &cfg);
+    rill_watch_tx_release(tx);
+    assert_int_equal(rill_next(s, &v), 0);
+    assert_int_equal(v, 4);
+    assert_int_equal(rill_next(s, &v), RILL_DONE);
+    rill_stream_free(s);
+    return (void *)1;
+}
+
+static void test_watch_stream(void **state)
+{
+    rt_setup(state);
+    run(watch_task, NULL);
+    rt_teardown(state);
+}
+
+static void test_broadcast_stream(void **state)
+{
+    (void)state;
+    rill_broadcast_tx_t *tx;
+    rill_broadcast_rx_t *rx1, *rx2;
+    rill_stream_t *a, *b;
+    assert_int_equal(rill_broadcast_new(&tx, &rx1, sizeof(int64_t), 4,
+                                        RILL_BROADCAST_LAG, NULL),
+                     0);
+    assert_int_equal(rill_broadcast_subscribe(tx, &rx2), 0);
+    assert_int_equal(rill_broadcast_into_stream(rx1, sizeof(int64_t), &a), 0);
+    assert_int_equal(rill_broadcast_into_stream(rx2, sizeof(int64_t), &b), 0);
+    int64_t v;
+    for (v = 0; v < 2; v++)
+        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    /* b keeps up... */
+    assert_int_equal(rill_next(b, &v), 0);
+    assert_int_equal(rill_next(b, &v), 0);
+    for (v = 2; v < 10; v++)
+        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    rill_broadcast_tx_release(tx);
+    /* ...a lagged: an error item with the count, then the stream goes on
+     * from the oldest item kept. */
+    rill_stream_t *bs = a;
+    assert_int_equal(rill_stream_take(&a, 100), 0);
+    assert_int_equal(rill_next(a, &v), RILL_ELAGGED);
+    assert_int_equal(rill_broadcast_stream_missed(bs), 6);
+    expect_seq(a, "6 7 8 9 .");
+    assert_int_equal(rill_next(b, &v), RILL_ELAGGED);
+    assert_int_equal(rill_broadcast_stream_missed(b), 4);
+    expect_seq(b, "6 7 8 9 .");
+}
+
 /* ---- from_blocking ---- */
 
 typedef struct blocking_src {
@@ -249,6 +343,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receiver_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_drop, setup, teardown),
         cmocka_unit_test(test_forward),
+        cmocka_unit_test_setup_teardown(test_oneshot_stream, setup, teardown),
+        cmocka_unit_test(test_watch_stream),
+        cmocka_unit_test_setup_teardown(test_broadcast_stream, setup,
+                                        teardown),
         cmocka_unit_test(test_from_blocking),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -135,10 +135,13 @@
 #ifndef RILL_STREAM_H
 #define RILL_STREAM_H
 
+#include "broadcast.h"
 #include "bytes.h"
 #include "core.h"
+#include "oneshot.h"
 #include "rt.h"
 #include "sync.h"
+#include "watch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -333,6 +336,57 @@ RILL_API int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
  *   senders anywhere.
  */
 RILL_API int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out);
+
+/*
+ * rill_oneshot_into_stream - a oneshot receiver as a stream of one item
+ * (or none, if the sender goes without sending). item_size must be the
+ * channel's (a mismatch is a RILL_EINVAL error item at the first poll).
+ * Returns, Ownership: as rill_receiver_into_stream (RILL_EINVAL also for
+ *   item_size 0).
+ */
+RILL_API int rill_oneshot_into_stream(rill_oneshot_rx_t *rx, size_t item_size,
+                                      rill_stream_t **out);
+
+/*
+ * rill_watch_into_stream - a watch receiver as a stream: the current value
+ * at the first poll, then each change (the newest value when it is taken;
+ * changes in between are coalesced). Ends when the sender is released and
+ * its last value was given. item_size as for rill_oneshot_into_stream.
+ * Returns, Ownership: as rill_oneshot_into_stream.
+ */
+RILL_API int rill_watch_into_stream(rill_watch_rx_t *rx, size_t item_size,
+                                    rill_stream_t **out);
+
+/*
+ * rill_broadcast_into_stream - a broadcast receiver as a stream of every
+ * item sent after it subscribed. In lag mode a receiver that fell
+ * capacity items behind gives the error item RILL_ELAGGED, then goes on
+ * from the oldest item kept; rill_broadcast_stream_missed tells how many
+ * it missed. Batch path: rill_broadcast_poll_recv_many. item_size as for
+ * rill_oneshot_into_stream.
+ * Returns, Ownership: as rill_oneshot_into_stream.
+ */
+RILL_API int rill_broadcast_into_stream(rill_broadcast_rx_t *rx,
+                                        size_t item_size, rill_stream_t **out);
+
+/*
+ * rill_broadcast_stream_missed - how many items the broadcast stream s
+ * missed at its latest RILL_ELAGGED error item (0 before any, or if s is
+ * not a broadcast stream). Keep a borrowed pointer to the broadcast
+ * stream before wrapping it in combinators:
+ *
+ *     rill_stream_t *s, *bs;
+ *     rill_broadcast_into_stream(rx, sizeof(event_t), &s);
+ *     bs = s;                                  // borrowed
+ *     rill_stream_filter(&s, interesting, NULL);
+ *     while ((r = rill_next(s, &ev)) != RILL_DONE)
+ *         if (r == RILL_ELAGGED)
+ *             printf("missed %llu\n",
+ *                    (unsigned long long)rill_broadcast_stream_missed(bs));
+ *
+ * Threads: the stream's poller.
+ */
+RILL_API uint64_t rill_broadcast_stream_missed(const rill_stream_t *s);
 
 /*
  * A blocking producer for rill_stream_from_blocking: runs on a thread of

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * broadcast_stream.c - rill_broadcast_into_stream: a broadcast receiver
+ * as a stream. A receiver that lagged behind (lag mode) gives the error
+ * item RILL_ELAGGED, then goes on from the oldest item kept; the number
+ * missed is kept here for rill_broadcast_stream_missed, since an error
+ * item is only a code. Batch path: rill_broadcast_poll_recv_many.
+ */
+#include "stream_int.h"
+
+typedef struct broadcast_stream {
+    rill_stream_t base;
+    rill_broadcast_rx_t *rx; /* NULL once the stream ended */
+    uint64_t missed;         /* at the latest RILL_ELAGGED */
+} broadcast_stream_t;
+
+static int broadcast_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
+                                    size_t max, size_t *n)
+{
+    broadcast_stream_t *bs = (broadcast_stream_t *)s;
+    if (!bs->rx)
+        return RILL_DONE;
+    uint64_t missed = 0;
+    int r = rill_broadcast_poll_recv_many(bs->rx, cx, out, max, s->item_size, n,
+                                          &missed);
+    if (r == RILL_ELAGGED)
+        bs->missed = missed;
+    if (r == RILL_DONE) {
+        rill_broadcast_rx_release(bs->rx);
+        bs->rx = NULL;
+    }
+    return r;
+}
+
+static void broadcast_drop(rill_stream_t *s)
+{
+    rill_broadcast_rx_release(((broadcast_stream_t *)s)->rx);
+    rill__free(s);
+}
+
+static const rill_stream_vtable_t broadcast_vtable = {
+    rill__poll_next_by_many, broadcast_poll_next_many, broadcast_drop};
+
+int rill_broadcast_into_stream(rill_broadcast_rx_t *rx, size_t item_size,
+                               rill_stream_t **out)
+{
+    if (!rx || !out || item_size == 0)
+        return RILL_MISUSE("rill_broadcast_into_stream",
+                           "NULL receiver or out, or item_size 0");
+    broadcast_stream_t *bs = rill__stream_new(sizeof *bs, &broadcast_vtable,
+                                              item_size);
+    if (!bs)
+        return RILL_ENOMEM;
+    bs->rx = rx;
+    *out = &bs->base;
+    return 0;
+}
+
+uint64_t rill_broadcast_stream_missed(const rill_stream_t *s)
+{
+    if (!s || s->vtable != &broadcast_vtable)
+        return 0;
+    return ((const broadcast_stream_t *)s)->missed;
+}
