@@ -451,7 +451,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--workloads", default="", help="e.g. 5 or 1,5,W7 (default: all)")
     ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--budget", type=float, default=660.0,
+    ap.add_argument("--budget", type=float, default=600.0,
                     help="seconds of measuring after which no new round starts (>= 3 rounds)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per cell run")
     ap.add_argument("--out", default=None,

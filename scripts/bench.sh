@@ -6,7 +6,7 @@
 #   scripts/bench.sh        every workload W1..W10
 #   scripts/bench.sh 5      W5 only
 # Environment: ROUNDS (default 9, at least 3), BUDGET (seconds of measuring
-# after which no new round starts, default 660), TIMEOUT (seconds per cell,
+# after which no new round starts, default 600), TIMEOUT (seconds per cell,
 # default 60). Everything built goes under build/bench; nothing touches the
 # network (the Rust crates come from Debian's /usr/share/cargo/registry).
 set -euo pipefail
@@ -38,7 +38,7 @@ echo "bench: Go peer -> $build/bench/bin/go-peer"
    /usr/bin/go build -o "$build/bench/bin/go-peer" .)
 
 echo "bench: built in $(( $(date +%s) - start )) s; running"
-args=(--build "$build" --rounds "${ROUNDS:-9}" --budget "${BUDGET:-660}" --timeout "${TIMEOUT:-60}")
+args=(--build "$build" --rounds "${ROUNDS:-9}" --budget "${BUDGET:-600}" --timeout "${TIMEOUT:-60}")
 [ -n "$W" ] && args+=(--workloads "$W")
 # Debian's python3, which has python3-matplotlib (an earlier python3 on PATH may not).
 exec /usr/bin/python3 bench/run.py "${args[@]}"
