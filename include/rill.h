@@ -2,8 +2,9 @@
 /*
  * rill.h - umbrella header. Include this one file to get the whole library:
  * core (status codes, wakers, futures, streams vtables), rt (runtime, tasks,
- * timers, blocking pool), sync (channels, select) and stream (sources,
- * combinators, consumers). Each header below also compiles on its own.
+ * timers, blocking pool), the channels (mpsc, oneshot, watch, broadcast,
+ * select), bytes and stream (sources, combinators, consumers). Each header
+ * below also compiles on its own.
  */
 #ifndef RILL_H
 #define RILL_H
@@ -13,13 +14,13 @@
 #define RILL_VERSION_PATCH 0
 #define RILL_VERSION_STRING "0.1.0"
 
-#include "rill/core.h"
-#include "rill/rt.h"
-#if __has_include("rill/sync.h")
-#include "rill/sync.h"
-#endif
-#if __has_include("rill/stream.h")
-#include "rill/stream.h"
-#endif
+#include "rill/core.h"      /* status codes, wakers, futures, streams */
+#include "rill/rt.h"        /* runtime, tasks, timers, blocking pool */
+#include "rill/sync.h"      /* mpsc channels, permits, select */
+#include "rill/oneshot.h"   /* one value, once */
+#include "rill/watch.h"     /* the latest value, with versions */
+#include "rill/broadcast.h" /* every receiver sees every item */
+#include "rill/bytes.h"     /* shared immutable bytes, rill_arc */
+#include "rill/stream.h"    /* sources, combinators, consumers */
 
 #endif /* RILL_H */
