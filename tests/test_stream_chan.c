@@ -116,6 +116,36 @@ static void test_receiver_drop(void **state)
     assert_int_equal(rill_send(tx, &late), RILL_ECLOSED);
     obj_free(late);
     rill_sender_release(tx);
+
+    /* rill_next on a bare receiver stream reads ahead (up to 64 here):
+     * read-ahead items come next, in order, through rill_next and
+     * rill_next_many, and dropping the stream destroys the rest. */
+    atomic_store(&drops, 0);
+    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(obj_t *), 1024, &o), 0);
+    for (int i = 0; i < 100; i++) {
+        obj_t *ob = obj_new(i);
+        assert_int_equal(rill_send(tx, &ob), 0);
+    }
+    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
+    assert_int_equal(rill_next(s, &got), 0);
+    assert_int_equal(got->v, 0);
+    obj_free(got);
+    assert_int_equal(rill_sender_len(tx), 100 - 64); /* 63 read ahead */
+    obj_t *many[10];
+    size_t n;
+    assert_int_equal(rill_next_many(s, many, 10, &n), 0);
+    assert_int_equal(n, 10);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(many[i]->v, 1 + (int)i);
+        obj_free(many[i]);
+    }
+    assert_int_equal(rill_next(s, &got), 0);
+    assert_int_equal(got->v, 11);
+    obj_free(got);
+    rill_stream_free(s);
+    assert_int_equal(atomic_load(&drops), 100 - 12);
+    assert_int_equal(atomic_load(&live_objs), 0);
+    rill_sender_release(tx);
 }
 
 /* ---- forward ---- */

@@ -326,8 +326,13 @@ RILL_API int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
  * unbounded) as a stream, the way to drain a channel with combinators
  * (tokio-stream's ReceiverStream). Items are the channel's; so is the item
  * destructor. Batch path: rill_poll_recv_many, one synchronisation per
- * batch. The stream ends when every sender is released and the buffer is
- * drained. Dropping it releases the receiver: sends then fail with
+ * batch. Read-ahead: a poll for one item takes up to min(64, capacity / 8,
+ * 4096 / item_size) items that are already in the channel (never waits
+ * for more) and gives them on the next polls without touching the channel
+ * again; so senders may find that many more free slots than the capacity
+ * while the stream holds them (rendezvous channels and capacities below
+ * 16 read no ahead). The stream ends when every sender is released and
+ * the buffer is drained. Dropping it releases the receiver: sends then fail with
  * RILL_ECLOSED and buffered items go to the channel's destructor.
  * Returns: 0; RILL_EINVAL (NULL or released rx, NULL out); RILL_ENOMEM
  *   (rx is then still the caller's).

@@ -37,6 +37,12 @@ static inline void rill__stream_release(rill_stream_t **up)
     *up = NULL;
 }
 
+/* rill_next's fast path (receiver.c): true when s is a receiver stream
+ * that had a read-ahead item for out and the caller's coop budget allowed
+ * giving it without a poll. */
+bool rill__is_receiver_stream(const rill_stream_t *s);
+bool rill__receiver_stream_take(rill_stream_t *s, void *out);
+
 /* poll_next for streams whose real work is in poll_next_many: a batch of
  * one. */
 int rill__poll_next_by_many(rill_stream_t *s, rill_cx_t *cx, void *out);

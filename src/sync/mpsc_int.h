@@ -177,29 +177,6 @@ void rill__ub_drain(rill__chan_t *ch);
 uint64_t rill__ub_count(uint64_t p);
 void rill__ub_fini(rill__chan_t *ch);
 
-/*
- * Copy one item. The common small sizes get a copy of constant size, which
- * the compiler turns into a move or two instead of a call to memcpy (a
- * measurable part of the hot path for 8-byte items).
- */
-static inline void rill__item_copy(void *dst, const void *src, size_t n)
-{
-    switch (n) {
-    case 4:
-        memcpy(dst, src, 4);
-        break;
-    case 8:
-        memcpy(dst, src, 8);
-        break;
-    case 16:
-        memcpy(dst, src, 16);
-        break;
-    default:
-        memcpy(dst, src, n);
-        break;
-    }
-}
-
 /* ---- shared by the kinds (chan.c) ---- */
 
 /* The end test: closed or no senders, and nothing left before tail. */
