@@ -164,8 +164,10 @@ RILL_API int rill_oneshot_close(rill_oneshot_rx_t *rx);
  * rill_oneshot_rx_release - close and release the receiver; a value not
  * taken is given to the channel's item_dtor (or dropped). NULL is
  * accepted.
- * Returns: 0; RILL_EALREADY if rx was already released; RILL_EINVAL if it
- *   is another kind of handle (both reported as misuse, nothing touched).
+ * Returns: 0; RILL_EALREADY if rx was already released while the sender
+ *   still lives; RILL_EINVAL if it is not a live receiver (both reported
+ *   as misuse, nothing touched). Once both handles are released the
+ *   channel is freed: using either handle then is a use after free.
  * Ownership: consumes rx.
  */
 RILL_API int rill_oneshot_rx_release(rill_oneshot_rx_t *rx);
@@ -210,8 +212,9 @@ RILL_API void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
 /*
  * rill_oneshot_tx_release - release the sender. If no value was sent the
  * receiver gets RILL_DONE. NULL is accepted.
- * Returns: 0; RILL_EALREADY if tx was already released; RILL_EINVAL for
- *   another kind of handle.
+ * Returns: 0; RILL_EALREADY if tx was already released while the receiver
+ *   still lives; RILL_EINVAL if it is not a live sender (as for
+ *   rill_oneshot_rx_release).
  * Ownership: consumes tx.
  */
 RILL_API int rill_oneshot_tx_release(rill_oneshot_tx_t *tx);

@@ -145,18 +145,23 @@ int rill__waiter_cancel(rill__lock_t *l, rill__waiter_t *w)
     return s == RILL__WAITER_WOKEN ? RILL_PENDING : s;
 }
 
-int rill__handle_kill(_Atomic uint32_t *state, const char *api)
+int rill__handle_kill_as(_Atomic uint32_t *state, uint32_t live,
+                        const char *api)
 {
     /* acq_rel: one of two racing releases wins; the winner's later
-     * teardown is ordered after the handle's earlier uses. */
-    uint32_t old = rill__xchg(state, RILL__HANDLE_DEAD, RILL_ACQ_REL);
-    if (old == RILL__HANDLE_LIVE)
+     * teardown is ordered after the handle's earlier uses. A failed CAS
+     * leaves the word as it was (another kind's handle stays intact). */
+    uint32_t old = live;
+    if (rill__cas(state, &old, RILL__HANDLE_DEAD, RILL_ACQ_REL, RILL_RELAXED))
         return 0;
     if (old == RILL__HANDLE_DEAD) {
         (void)RILL_MISUSE(api, "handle released twice");
         return RILL_EALREADY;
     }
-    (void)RILL_MISUSE(api, "not a live handle");
-    rill__store(state, old, RILL_RELAXED);
-    return RILL_EINVAL;
+    return RILL_MISUSE(api, "not a live handle of this kind");
+}
+
+int rill__handle_kill(_Atomic uint32_t *state, const char *api)
+{
+    return rill__handle_kill_as(state, RILL__HANDLE_LIVE, api);
 }

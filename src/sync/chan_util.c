@@ -150,8 +150,8 @@ bool rill__handle_take(const void *h, unsigned kind)
 int rill__handle_release(const void *h, unsigned kind, const char *api)
 {
     static const char *const names[] = {"",
-                                        "oneshot sender",
-                                        "oneshot receiver",
+                                        "",
+                                        "",
                                         "watch sender",
                                         "watch receiver",
                                         "broadcast sender",

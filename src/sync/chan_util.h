@@ -26,9 +26,7 @@
 /* ---- handle registry ---- */
 
 enum rill__handle_kind {
-    RILL__H_ONESHOT_TX = 1,
-    RILL__H_ONESHOT_RX,
-    RILL__H_WATCH_TX,
+    RILL__H_WATCH_TX = 3,
     RILL__H_WATCH_RX,
     RILL__H_BCAST_TX,
     RILL__H_BCAST_RX,

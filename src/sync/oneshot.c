@@ -20,6 +20,7 @@
 
 #include "chan_util.h"
 #include "notify.h"
+#include "sync_int.h"
 #include "rt/rt.h"
 
 enum {
@@ -32,10 +33,23 @@ enum {
                              untaken (given to item_dtor) */
 };
 
+/*
+ * The handles live inside the channel object. Their state word
+ * (OS_TX_LIVE or OS_RX_LIVE, then RILL__HANDLE_DEAD) catches a second release while the
+ * channel lives, as the mpsc handles do, without the global handle
+ * registry: a oneshot per request is the common pattern, and a registry
+ * insert and removal per oneshot cost about a fifth of W8's time. Once
+ * both handles are released the object is gone, as after free().
+ */
+#define OS_TX_LIVE 0x5854534fu /* "OSTX" */
+#define OS_RX_LIVE 0x5852534fu /* "OSRX" */
+
 struct rill_oneshot_tx {
+    _Atomic uint32_t state;            /* OS_TX_LIVE / RILL__HANDLE_DEAD */
     rill__notify_waiter_t poll_waiter; /* rill_oneshot_poll_closed's */
 };
 struct rill_oneshot_rx {
+    _Atomic uint32_t state;            /* OS_RX_LIVE / RILL__HANDLE_DEAD */
     rill__notify_waiter_t poll_waiter; /* rill_oneshot_poll_recv's */
 };
 
@@ -91,18 +105,11 @@ int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
     c->dtor_ud = opts ? opts->dtor_ud : NULL;
     rill__notify_waiter_init(&c->tx.poll_waiter);
     rill__notify_waiter_init(&c->rx.poll_waiter);
-    if (rill__handle_add(&c->tx, RILL__H_ONESHOT_TX))
-        goto free_chan;
-    if (rill__handle_add(&c->rx, RILL__H_ONESHOT_RX))
-        goto drop_tx;
+    rill__store(&c->tx.state, OS_TX_LIVE, RILL_RELAXED);
+    rill__store(&c->rx.state, OS_RX_LIVE, RILL_RELAXED);
     *tx = &c->tx;
     *rx = &c->rx;
     return 0;
-drop_tx:
-    rill__handle_take(&c->tx, RILL__H_ONESHOT_TX);
-free_chan:
-    rill__free(c);
-    return RILL_ENOMEM;
 }
 
 int rill_oneshot_new(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
@@ -289,8 +296,8 @@ int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
 {
     if (!rx)
         return 0;
-    int r =
-        rill__handle_release(rx, RILL__H_ONESHOT_RX, "rill_oneshot_rx_release");
+    int r = rill__handle_kill_as(&rx->state, OS_RX_LIVE,
+                                 "rill_oneshot_rx_release");
     if (r)
         return r;
     oneshot_t *c = OS_OF_RX(rx);
@@ -396,8 +403,8 @@ int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
 {
     if (!tx)
         return 0;
-    int r =
-        rill__handle_release(tx, RILL__H_ONESHOT_TX, "rill_oneshot_tx_release");
+    int r = rill__handle_kill_as(&tx->state, OS_TX_LIVE,
+                                 "rill_oneshot_tx_release");
     if (r)
         return r;
     oneshot_t *c = OS_OF_TX(tx);

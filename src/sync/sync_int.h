@@ -331,5 +331,10 @@ static inline bool rill__handle_live(const _Atomic uint32_t *state)
  * `api`) for a handle that was already released.
  */
 int rill__handle_kill(_Atomic uint32_t *state, const char *api);
+/* The same for handles whose live word is `live` (a kind of its own, so
+ * one kind's handle is not taken for another's). RILL_EINVAL for a word
+ * that is neither `live` nor DEAD. */
+int rill__handle_kill_as(_Atomic uint32_t *state, uint32_t live,
+                         const char *api);
 
 #endif /* RILL_SYNC_INT_H */
