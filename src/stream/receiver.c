@@ -20,17 +20,17 @@
  * for; rendezvous and tiny channels read no ahead at all (room 1).
  */
 enum {
-    AHEAD_ITEMS = 64,     /* at most this many items read ahead */
-    AHEAD_BYTES = 4096,   /* and at most this many bytes */
-    AHEAD_CAP_SHARE = 8   /* and at most 1/8 of a bounded capacity */
+    AHEAD_ITEMS = 64,   /* at most this many items read ahead */
+    AHEAD_BYTES = 4096, /* and at most this many bytes */
+    AHEAD_CAP_SHARE = 8 /* and at most 1/8 of a bounded capacity */
 };
 
 typedef struct receiver_stream {
     rill_stream_t base;
     rill_receiver_t *rx;
-    size_t room;       /* items `ahead` holds; 1 = no read-ahead */
-    size_t head, len;  /* ahead[head .. head + len) are not yet given */
-    char *ahead;       /* room * item_size bytes, NULL when room is 1 */
+    size_t room;      /* items `ahead` holds; 1 = no read-ahead */
+    size_t head, len; /* ahead[head .. head + len) are not yet given */
+    char *ahead;      /* room * item_size bytes, NULL when room is 1 */
 } receiver_stream_t;
 
 static size_t ahead_room(size_t capacity, size_t item_size)
@@ -76,8 +76,8 @@ static int receiver_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
         return 0;
     }
     size_t n;
-    int r = rill_poll_recv_many(rs->rx, cx, rs->ahead, rs->room, &n,
-                                s->item_size);
+    int r =
+        rill_poll_recv_many(rs->rx, cx, rs->ahead, rs->room, &n, s->item_size);
     if (r == 0) {
         rs->head = 0;
         rs->len = n;

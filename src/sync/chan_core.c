@@ -65,8 +65,7 @@ void rill__wakelist_flush(rill__wakelist_t *wl)
     wl->n = 0;
 }
 
-bool rill__waiter_park(rill__list_t *q, rill__waiter_t *w,
-                       const rill_cx_t *cx)
+bool rill__waiter_park(rill__list_t *q, rill__waiter_t *w, const rill_cx_t *cx)
 {
     bool fresh = !rill__waiter_linked(w);
     if (fresh) {
@@ -87,8 +86,8 @@ int rill__waiter_take(rill__waiter_t *w, _Atomic uintptr_t *self, bool hold)
         return RILL__TAKE_OK;
     if (w->claim == self)
         return RILL__TAKE_SKIP;
-    bool won = hold ? rill__claim_hold(w->claim)
-                    : rill__claim_final(w->claim, w->tag);
+    bool won =
+        hold ? rill__claim_hold(w->claim) : rill__claim_final(w->claim, w->tag);
     return won ? RILL__TAKE_OK : RILL__TAKE_GONE;
 }
 
@@ -146,7 +145,7 @@ int rill__waiter_cancel(rill__lock_t *l, rill__waiter_t *w)
 }
 
 int rill__handle_kill_as(_Atomic uint32_t *state, uint32_t live,
-                        const char *api)
+                         const char *api)
 {
     /* acq_rel: one of two racing releases wins; the winner's later
      * teardown is ordered after the handle's earlier uses. A failed CAS

@@ -58,3 +58,55 @@ void rill__notify_wake_all(rill__notify_t *n)
             return;
     }
 }
+
+bool rill__wslot_register(rill__wslot_t *ws, const void *owner,
+                          const rill_cx_t *cx)
+{
+    rill__lock(&ws->lock);
+    bool fresh = !rill__load(&ws->armed, RILL_RELAXED) || ws->owner != owner;
+    rill_waker_t old = RILL_WAKER_NONE;
+    if (!rill__load(&ws->armed, RILL_RELAXED) ||
+        !rill_waker_will_wake(&ws->waker, cx->waker)) {
+        old = ws->waker;
+        ws->waker = rill_waker_clone(cx->waker);
+    }
+    ws->owner = owner;
+    /* seq_cst: the waiter's half of the Dekker pattern; the caller's
+     * re-check comes after it in the total order. */
+    rill__store(&ws->armed, 1, RILL_SEQ_CST);
+    rill__unlock(&ws->lock);
+    rill_waker_release(&old); /* never a waker call under the lock */
+    return fresh;
+}
+
+void rill__wslot_withdraw(rill__wslot_t *ws, const void *owner)
+{
+    /* relaxed: only the owner registers, so a slot it sees unarmed stays
+     * so for it; a notifier that disarmed it already took the waker. */
+    if (!rill__load(&ws->armed, RILL_RELAXED))
+        return;
+    rill_waker_t old = RILL_WAKER_NONE;
+    rill__lock(&ws->lock);
+    if (rill__load(&ws->armed, RILL_RELAXED) && ws->owner == owner) {
+        old = ws->waker;
+        ws->waker = RILL_WAKER_NONE;
+        ws->owner = NULL;
+        rill__store(&ws->armed, 0, RILL_RELAXED);
+    }
+    rill__unlock(&ws->lock);
+    rill_waker_release(&old);
+}
+
+void rill__wslot_fire(rill__wslot_t *ws)
+{
+    rill_waker_t w = RILL_WAKER_NONE;
+    rill__lock(&ws->lock);
+    if (rill__load(&ws->armed, RILL_RELAXED)) {
+        w = ws->waker;
+        ws->waker = RILL_WAKER_NONE;
+        ws->owner = NULL;
+        rill__store(&ws->armed, 0, RILL_RELAXED);
+    }
+    rill__unlock(&ws->lock);
+    rill_waker_wake(&w); /* consumes w */
+}

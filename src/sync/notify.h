@@ -99,6 +99,53 @@ static inline void rill__notify_wake_if_waiting(rill__notify_t *n)
 }
 
 /*
+ * A waker slot: the notify protocol for a side with at most one waiting
+ * party (a oneshot's receiver, its sender's closed-wait): one waker and
+ * the identity of whoever registered it, instead of a list and a waiter
+ * node per party. 32 bytes. The same Dekker pattern: the waiter registers
+ * (armed = 1, seq_cst) and then re-checks its condition with a seq_cst
+ * load; the notifier publishes its change with a seq_cst RMW and then
+ * loads `armed` (rill__wslot_wake).
+ */
+typedef struct rill__wslot {
+    rill__lock_t lock;      /* guards owner and waker */
+    _Atomic uint32_t armed; /* 1 while a waker is registered */
+    const void *owner;      /* who registered it (an op, a handle) */
+    rill_waker_t waker;
+} rill__wslot_t;
+
+static inline void rill__wslot_init(rill__wslot_t *ws)
+{
+    rill__store(&ws->lock.word, 0, RILL_RELAXED); /* not yet shared */
+    rill__store(&ws->armed, 0, RILL_RELAXED);
+    ws->owner = NULL;
+    ws->waker = RILL_WAKER_NONE;
+}
+
+/*
+ * Register cx's waker for owner (replacing whatever was registered). The
+ * caller then re-checks its condition with a seq_cst load. Returns true if
+ * the slot was not armed for this owner before (one more wait).
+ */
+bool rill__wslot_register(rill__wslot_t *ws, const void *owner,
+                          const rill_cx_t *cx);
+
+/* Withdraw owner's registration, if the slot still holds it. */
+void rill__wslot_withdraw(rill__wslot_t *ws, const void *owner);
+
+/* The slow part of rill__wslot_wake. */
+void rill__wslot_fire(rill__wslot_t *ws);
+
+/* After a seq_cst RMW that publishes the change: wake the registered
+ * waker, if any. One seq_cst load when there is none. */
+static inline void rill__wslot_wake(rill__wslot_t *ws)
+{
+    /* seq_cst: the notifier's half of the pattern (see above). */
+    if (rill__load(&ws->armed, RILL_SEQ_CST))
+        rill__wslot_fire(ws);
+}
+
+/*
  * The cooperative budget, tokio's way. Every poll honours a used-up budget:
  * with none left it wakes its waker and returns PENDING before doing
  * anything. Only the public poll functions (the stream layer's path)
