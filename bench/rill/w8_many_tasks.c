@@ -4,9 +4,10 @@
  * then send to every one and join them all. Total ms; the harness
  * measures the peak RSS.
  *
- * The tasks are rill's stackless tasks (rill_spawn_future: no stack, for
- * very many small tasks, as tokio's tasks are futures): each is a oneshot
- * receive that stores what it got in its slot of `got`.
+ * The tasks are rill's stackless tasks (rill_spawn_future_in: no stack,
+ * the future moved into the task's allocation, as tokio::spawn moves its
+ * future into the task): each is a oneshot receive that stores what it
+ * got in its slot of `got`.
  */
 #include "bench_rill.h"
 
@@ -25,8 +26,7 @@ static int waiter_poll(rill_future_t *f, rill_cx_t *cx)
 static void waiter_drop(rill_future_t *f)
 {
     waiter_t *w = (waiter_t *)f;
-    rill_oneshot_rx_release(w->rx);
-    free(w);
+    rill_oneshot_rx_release(w->rx); /* the memory goes with the task */
 }
 
 static const rill_future_vtable_t waiter_vtable = {waiter_poll, NULL,
@@ -43,15 +43,9 @@ static void *top(void *arg)
         exit(1);
     }
     for (uint64_t i = 0; i < BENCH_TASKS; i++) {
-        waiter_t *w = malloc(sizeof *w);
-        if (!w) {
-            fprintf(stderr, "w8: out of memory\n");
-            exit(1);
-        }
-        w->base.vtable = &waiter_vtable;
-        w->slot = &got[i];
-        BENCH_TRY(rill_oneshot_new(&tx[i], &w->rx, sizeof(uint64_t)));
-        BENCH_TRY(rill_spawn_future(NULL, &task[i], &w->base));
+        waiter_t w = {{&waiter_vtable}, NULL, &got[i]};
+        BENCH_TRY(rill_oneshot_new(&tx[i], &w.rx, sizeof(uint64_t)));
+        BENCH_TRY(rill_spawn_future_in(NULL, &task[i], &w.base, sizeof w));
     }
     for (uint64_t i = 0; i < BENCH_TASKS; i++) {
         BENCH_TRY(rill_oneshot_send(tx[i], &i));

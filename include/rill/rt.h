@@ -190,6 +190,30 @@ RILL_API int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
 RILL_API int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
                                rill_future_t *fut);
 
+/* The largest future rill_spawn_future_in copies. */
+#define RILL_SPAWN_FUTURE_IN_MAX 4096
+
+/*
+ * rill_spawn_future_in - as rill_spawn_future, but the future moves into
+ * the task's own allocation (tokio's spawn(future)): `size` bytes are
+ * copied from proto, a fully initialised future whose struct begins with
+ * rill_future_t. One allocation per task instead of two. The copy's drop
+ * must release what the future owns but must not free the future itself
+ * (its memory goes with the task).
+ * Returns: 0; RILL_EINVAL (NULL proto or vtable, size below
+ *   sizeof(rill_future_t) or above RILL_SPAWN_FUTURE_IN_MAX);
+ *   RILL_ESHUTDOWN; RILL_ENOMEM (nothing was taken from proto).
+ * Ownership: on success what proto owned belongs to the task; proto's own
+ *   memory stays the caller's (a stack variable is fine).
+ *
+ * Example:
+ *     typedef struct { rill_future_t base; rill_oneshot_rx_t *rx; } wait_t;
+ *     wait_t w = {{&wait_vtable}, rx};
+ *     rill_spawn_future_in(NULL, &task, &w.base, sizeof w);
+ */
+RILL_API int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
+                                  const rill_future_t *proto, size_t size);
+
 /*
  * rill_join - wait for the task to finish and release the handle.
  * Returns: for a stackful task 0 and its return value in *result (result

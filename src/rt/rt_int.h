@@ -131,6 +131,10 @@ struct rill_task {
 int rill__task_new(struct rill_runtime *rt, uint8_t kind,
                    const rill_spawn_opts_t *opts, bool has_handle,
                    struct rill_task **out);
+/* The same with `extra` bytes after the task (an embedded future). */
+int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
+                         const rill_spawn_opts_t *opts, bool has_handle,
+                         size_t extra, struct rill_task **out);
 void rill__task_ref_dec(struct rill_task *t);
 /* Publish the outcome, wake the joiner, unregister from the live list. */
 void rill__task_complete(struct rill_task *t, int status, void *result);

@@ -126,9 +126,8 @@ static void tk_wake(const void *d)
     rill__task_wake_by_ref((struct rill_task *)d);
     rill__task_ref_dec((struct rill_task *)d);
 }
-static const rill_waker_vtable_t task_waker_vtable = {tk_clone, tk_wake,
-                                                      tk_wake_by_ref,
-                                                      tk_release};
+static const rill_waker_vtable_t task_waker_vtable = {
+    tk_clone, tk_wake, tk_wake_by_ref, tk_release};
 static rill_waker_t tk_clone(const void *d)
 {
     task_ref_inc((struct rill_task *)d);
@@ -170,7 +169,14 @@ int rill__task_new(struct rill_runtime *rt, uint8_t kind,
                    const rill_spawn_opts_t *opts, bool has_handle,
                    struct rill_task **out)
 {
-    struct rill_task *t = rill__calloc(1, RILL__TASK_SIZE(kind));
+    return rill__task_new_sized(rt, kind, opts, has_handle, 0, out);
+}
+
+int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
+                         const rill_spawn_opts_t *opts, bool has_handle,
+                         size_t extra, struct rill_task **out)
+{
+    struct rill_task *t = rill__calloc(1, RILL__TASK_SIZE(kind) + extra);
     if (!t)
         return RILL_ENOMEM;
     t->rt = rt;
@@ -274,11 +280,13 @@ int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
                                          "or use rill_spawn_on");
     if (!fn)
         return RILL_MISUSE("rill_spawn", "NULL task function");
-    size_t ss = opts && opts->stack_size ? opts->stack_size
-                                         : rt->cfg.stack_size;
+    size_t ss =
+        opts && opts->stack_size ? opts->stack_size : rt->cfg.stack_size;
     if (ss < 16 * 1024 || ss > 64 * 1024 * 1024)
-        return RILL_MISUSE("rill_spawn", "stack size %zu out of range "
-                                         "[16 KiB, 64 MiB]", ss);
+        return RILL_MISUSE("rill_spawn",
+                           "stack size %zu out of range "
+                           "[16 KiB, 64 MiB]",
+                           ss);
     struct rill_task *t;
     int rc = rill__task_new(rt, TASK_STACKFUL, opts, task != NULL, &t);
     if (rc)
@@ -318,6 +326,41 @@ int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
     if (rc)
         return rc;
     t->u.fu.fut = fut;
+    return spawn_common(rt, t, task);
+}
+
+/* Where an embedded future starts in a task block: after the task, at
+ * max_align_t alignment. */
+static size_t embed_offset(void)
+{
+    size_t a = _Alignof(max_align_t);
+    return (RILL__TASK_SIZE(TASK_FUTURE) + a - 1) / a * a;
+}
+
+int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
+                         const rill_future_t *proto, size_t size)
+{
+    static const char api[] = "rill_spawn_future_in";
+    if (task)
+        *task = NULL;
+    if (!rt)
+        rt = rill__current_runtime();
+    if (!rt)
+        return RILL_MISUSE(api, "no runtime");
+    if (!proto || !proto->vtable || !proto->vtable->poll)
+        return RILL_MISUSE(api, "NULL future or vtable");
+    if (size < sizeof *proto || size > RILL_SPAWN_FUTURE_IN_MAX)
+        return RILL_MISUSE(api, "size %zu (must be %zu..%zu)", size,
+                           sizeof *proto, (size_t)RILL_SPAWN_FUTURE_IN_MAX);
+    size_t off = embed_offset();
+    struct rill_task *t;
+    int rc =
+        rill__task_new_sized(rt, TASK_FUTURE, NULL, task != NULL,
+                             off - RILL__TASK_SIZE(TASK_FUTURE) + size, &t);
+    if (rc)
+        return rc;
+    t->u.fu.fut = (rill_future_t *)(void *)((char *)t + off);
+    memcpy(t->u.fu.fut, proto, size);
     return spawn_common(rt, t, task);
 }
 
@@ -408,8 +451,8 @@ int rill_join(rill_task_t *task, void **result)
         return rc;
     join_op_t op = {{&join_vtable}, task, result};
     rc = rill_await(&op.base);
-    if (rc == RILL_ECANCELED && !(rill__load(&task->state, RILL_ACQUIRE) &
-                                  TS_COMPLETE))
+    if (rc == RILL_ECANCELED &&
+        !(rill__load(&task->state, RILL_ACQUIRE) & TS_COMPLETE))
         return rc; /* the joiner was cancelled: the handle stays valid */
     handle_drop(task);
     return rc;
@@ -458,9 +501,8 @@ const char *rill_task_name(const rill_task_t *task)
 
 bool rill_task_is_finished(const rill_task_t *task)
 {
-    return task &&
-           (rill__load(&((rill_task_t *)task)->state, RILL_ACQUIRE) &
-            TS_COMPLETE);
+    return task && (rill__load(&((rill_task_t *)task)->state, RILL_ACQUIRE) &
+                    TS_COMPLETE);
 }
 
 /* ---- awaiting inside a stackful task ---- */
