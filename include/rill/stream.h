@@ -367,7 +367,9 @@ RILL_API int rill_watch_into_stream(rill_watch_rx_t *rx, size_t item_size,
  * item sent after it subscribed. In lag mode a receiver that fell
  * capacity items behind gives the error item RILL_ELAGGED, then goes on
  * from the oldest item kept; rill_broadcast_stream_missed tells how many
- * it missed. Batch path: rill_broadcast_poll_recv_many. item_size as for
+ * it missed. Batch path: rill_broadcast_poll_recv_many; one item at a
+ * time reads ahead as rill_receiver_into_stream does (items read ahead
+ * count as received: they can no longer be lost to lag). item_size as for
  * rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
  */

@@ -4,18 +4,19 @@
  * as a stream. A receiver that lagged behind (lag mode) gives the error
  * item RILL_ELAGGED, then goes on from the oldest item kept; the number
  * missed is kept here for rill_broadcast_stream_missed, since an error
- * item is only a code. Batch path: rill_broadcast_poll_recv_many.
+ * item is only a code. Batch path: rill_broadcast_poll_recv_many; one
+ * item at a time reads ahead (ahead.c).
  */
 #include "stream_int.h"
 
 typedef struct broadcast_stream {
-    rill_stream_t base;
-    rill_broadcast_rx_t *rx; /* NULL once the stream ended */
-    uint64_t missed;         /* at the latest RILL_ELAGGED */
+    rill__ahead_stream_t ahead; /* reads ahead (ahead.c) */
+    rill_broadcast_rx_t *rx;    /* NULL once the stream ended */
+    uint64_t missed;            /* at the latest RILL_ELAGGED */
 } broadcast_stream_t;
 
-static int broadcast_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
-                                    size_t max, size_t *n)
+static int broadcast_pull(rill_stream_t *s, rill_cx_t *cx, void *out,
+                          size_t max, size_t *n)
 {
     broadcast_stream_t *bs = (broadcast_stream_t *)s;
     if (!bs->rx)
@@ -34,12 +35,14 @@ static int broadcast_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
 
 static void broadcast_drop(rill_stream_t *s)
 {
-    rill_broadcast_rx_release(((broadcast_stream_t *)s)->rx);
+    broadcast_stream_t *bs = (broadcast_stream_t *)s;
+    rill__ahead_fini(&bs->ahead);
+    rill_broadcast_rx_release(bs->rx);
     rill__free(s);
 }
 
 static const rill_stream_vtable_t broadcast_vtable = {
-    rill__poll_next_by_many, broadcast_poll_next_many, broadcast_drop};
+    rill__ahead_poll_next, rill__ahead_poll_next_many, broadcast_drop};
 
 int rill_broadcast_into_stream(rill_broadcast_rx_t *rx, size_t item_size,
                                rill_stream_t **out)
@@ -47,12 +50,20 @@ int rill_broadcast_into_stream(rill_broadcast_rx_t *rx, size_t item_size,
     if (!rx || !out || item_size == 0)
         return RILL_MISUSE("rill_broadcast_into_stream",
                            "NULL receiver or out, or item_size 0");
-    broadcast_stream_t *bs = rill__stream_new(sizeof *bs, &broadcast_vtable,
-                                              item_size);
+    broadcast_stream_t *bs =
+        rill__stream_new(sizeof *bs, &broadcast_vtable, item_size);
     if (!bs)
         return RILL_ENOMEM;
+    rill_channel_stats_t st;
+    size_t room = rill_broadcast_stats(NULL, rx, &st) == 0
+                      ? rill__ahead_room(st.capacity, item_size)
+                      : 1;
+    if (rill__ahead_init(&bs->ahead, broadcast_pull, room)) {
+        rill__free(bs);
+        return RILL_ENOMEM;
+    }
     bs->rx = rx;
-    *out = &bs->base;
+    *out = &bs->ahead.base;
     return 0;
 }
 

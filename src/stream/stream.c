@@ -100,8 +100,9 @@ static int check_next(const char *api, rill_stream_t *s, void *out,
     if (!s || !out)
         return RILL_MISUSE(api, "NULL stream or out");
     if (item_size != s->item_size)
-        return RILL_MISUSE(api, "item size %zu, but the stream's items are %zu "
-                                "bytes",
+        return RILL_MISUSE(api,
+                           "item size %zu, but the stream's items are %zu "
+                           "bytes",
                            item_size, s->item_size);
     return 0;
 }
@@ -112,9 +113,9 @@ int rill_next_sized(rill_stream_t *s, void *out, size_t out_size)
     if (r)
         return r;
     /* A read-ahead item is given without building and awaiting a future:
-     * this is what makes a receiver stream cost about what a bare receive
-     * costs (see receiver.c). */
-    if (rill__is_receiver_stream(s) && rill__receiver_stream_take(s, out))
+     * this is what makes a channel stream cost about what a bare receive
+     * costs (see ahead.c). */
+    if (rill__is_ahead_stream(s) && rill__ahead_take(s, out))
         return 0;
     rill_next_op_t op;
     rill_next_op(&op, s, out);

@@ -37,11 +37,41 @@ static inline void rill__stream_release(rill_stream_t **up)
     *up = NULL;
 }
 
-/* rill_next's fast path (receiver.c): true when s is a receiver stream
- * that had a read-ahead item for out and the caller's coop budget allowed
- * giving it without a poll. */
-bool rill__is_receiver_stream(const rill_stream_t *s);
-bool rill__receiver_stream_take(rill_stream_t *s, void *out);
+/* ---- read-ahead for the channel streams (ahead.c) ---- */
+
+/* A source's batch receive, as poll_next_many. */
+typedef int (*rill__pull_fn)(rill_stream_t *s, rill_cx_t *cx, void *out,
+                             size_t max, size_t *n);
+
+/* The head of a stream that reads ahead; its vtable's poll_next and
+ * poll_next_many are rill__ahead_poll_next(_many), which is how rill_next
+ * recognises it. */
+typedef struct rill__ahead_stream {
+    rill_stream_t base;
+    rill__pull_fn pull; /* the channel's batch receive */
+    size_t room;        /* items buf holds; 1 = no read-ahead */
+    size_t head, len;   /* buf[head .. head + len) are not yet given */
+    char *buf;          /* room * item_size bytes; NULL when room is 1 */
+} rill__ahead_stream_t;
+
+/* How many items to read ahead from a channel of `capacity`. */
+size_t rill__ahead_room(size_t capacity, size_t item_size);
+/* Set up (base already initialised); RILL_ENOMEM. */
+int rill__ahead_init(rill__ahead_stream_t *as, rill__pull_fn pull, size_t room);
+int rill__ahead_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out);
+int rill__ahead_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
+                               size_t max, size_t *n);
+/* Destroy the items not given yet (the stream's item destructor) and free
+ * the buffer. */
+void rill__ahead_fini(rill__ahead_stream_t *as);
+/* rill_next's fast path: true when s reads ahead, had an item for out, and
+ * the caller's coop budget allowed giving it without a poll. */
+bool rill__ahead_take(rill_stream_t *s, void *out);
+
+static inline bool rill__is_ahead_stream(const rill_stream_t *s)
+{
+    return s->vtable->poll_next == rill__ahead_poll_next;
+}
 
 /* poll_next for streams whose real work is in poll_next_many: a batch of
  * one. */
@@ -120,7 +150,7 @@ typedef void (*rill__fn_t)(void);
 
 struct rill__xform {
     rill_stream_t base;
-    rill_stream_t *up;         /* NULL once upstream ended or was dropped */
+    rill_stream_t *up; /* NULL once upstream ended or was dropped */
     rill__step_fn step;
     rill__fn_t fn;             /* the user's callback (may be NULL) */
     void *ud;                  /* its user data */
@@ -137,11 +167,11 @@ struct rill__xform {
 
 /* How a transform is made (one static const per combinator). */
 typedef struct rill__xform_kind {
-    const char *api;    /* the public call, for misuse reports */
+    const char *api; /* the public call, for misuse reports */
     rill__step_fn step;
-    bool same_type;     /* output items are the input items: same size,
-                           same destructor */
-    bool needs_fn;      /* fn must not be NULL */
+    bool same_type; /* output items are the input items: same size,
+                       same destructor */
+    bool needs_fn;  /* fn must not be NULL */
 } rill__xform_kind_t;
 
 /*
@@ -206,9 +236,9 @@ typedef struct rill__chunk_pool rill__chunk_pool_t;
 typedef struct rill__chunker {
     rill_stream_t *up; /* NULL once upstream ended */
     rill__chunk_pool_t *pool;
-    char *buf;         /* the chunk being filled; NULL until needed */
-    size_t len, cap;   /* items in buf; items per chunk */
-    size_t in_size;    /* upstream's item size */
+    char *buf;       /* the chunk being filled; NULL until needed */
+    size_t len, cap; /* items in buf; items per chunk */
+    size_t in_size;  /* upstream's item size */
 } rill__chunker_t;
 
 /* Set c up over up with cap items per chunk; the chunk stream whose head
