@@ -35,8 +35,13 @@ static _Atomic uint64_t next_task_id = 1;
  * across a call, so every access goes through these functions, which are
  * never inlined and so re-read the thread pointer on each call.
  */
-static _Thread_local rill__worker_t *tls_worker;
-static _Thread_local struct rill_task *tls_task;
+/* initial-exec: a %fs-relative load instead of a __tls_get_addr call in
+ * the PIC objects (the channel fast paths read tls_task on every
+ * operation). Two pointers of static TLS; glibc's surplus also covers a
+ * dlopen'd librill. */
+#define RILL__TLS_IE __attribute__((tls_model("initial-exec")))
+static _Thread_local rill__worker_t *tls_worker RILL__TLS_IE;
+static _Thread_local struct rill_task *tls_task RILL__TLS_IE;
 
 __attribute__((noinline)) rill__worker_t *rill__tls_worker(void)
 {

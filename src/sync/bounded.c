@@ -100,12 +100,13 @@ static size_t reserve(rill__chan_t *ch, size_t k, uint64_t *first, int *err)
         if (s == t) {
             size_t got = 1;
             uint64_t end = next_pos(ch, t);
-            while (got < k &&
-                   rill__load(stamp_of(slot_of(ch, end)), RILL_ACQUIRE) == end) {
+            while (got < k && rill__load(stamp_of(slot_of(ch, end)),
+                                         RILL_ACQUIRE) == end) {
                 got++;
                 end = next_pos(ch, end);
             }
-            if (rill__cas_weak(&ch->tail, &t, end, RILL_RELAXED, RILL_RELAXED)) {
+            if (rill__cas_weak(&ch->tail, &t, end, RILL_RELAXED,
+                               RILL_RELAXED)) {
                 *first = t;
                 return got;
             }
@@ -152,6 +153,33 @@ static void publish(rill__chan_t *ch, uint64_t p, const char *items, size_t n)
     }
     if (RILL_UNLIKELY(rill__load(&ch->rx_waiting, RILL_SEQ_CST)))
         rill__chan_wake_rx(ch);
+}
+
+int rill__bnd_send1(rill__chan_t *ch, const void *item)
+{
+    /* reserve() and publish() for one item, without their loops over k
+     * items: the try path of every single-item send. Orders as there. */
+    uint64_t t = rill__load(&ch->tail, RILL_RELAXED);
+    for (;;) {
+        if (RILL_UNLIKELY(t & ch->mark))
+            return RILL_ECLOSED;
+        char *s = slot_of(ch, t);
+        uint64_t st = rill__load(stamp_of(s), RILL_ACQUIRE);
+        if (RILL_LIKELY(st == t)) {
+            if (rill__cas_weak(&ch->tail, &t, next_pos(ch, t), RILL_RELAXED,
+                               RILL_RELAXED)) {
+                rill__item_copy(item_of(s), item, ch->item_size);
+                rill__xchg(stamp_of(s), t + 1, RILL_SEQ_CST);
+                if (RILL_UNLIKELY(rill__load(&ch->rx_waiting, RILL_SEQ_CST)))
+                    rill__chan_wake_rx(ch);
+                return 0;
+            }
+        } else if ((int64_t)(st - t) < 0) {
+            return RILL_EFULL;
+        } else {
+            t = rill__load(&ch->tail, RILL_RELAXED);
+        }
+    }
 }
 
 /* Lock held: a waiter completed by its own operation (not woken). */
@@ -236,7 +264,8 @@ static void handoff(rill__chan_t *ch, char *s, uint64_t h)
      * move tail away from np; the CAS below settles that race. */
     uint64_t t = rill__load(&ch->tail, RILL_RELAXED);
     while (t == np && !rill__list_empty(&ch->txq)) {
-        rill__waiter_t *w = RILL_CONTAINER_OF(ch->txq.next, rill__waiter_t, link);
+        rill__waiter_t *w =
+            RILL_CONTAINER_OF(ch->txq.next, rill__waiter_t, link);
         if (rill__waiter_take(w, NULL, true) != RILL__TAKE_OK) {
             rill__waiter_drop(w);
             continue;

@@ -106,7 +106,8 @@ static void chan_end(rill__chan_t *ch, bool fail_senders)
     rill__wakelist_init(&wl);
     rill__lock(&ch->lock);
     while (fail_senders && !rill__list_empty(&ch->txq)) {
-        rill__waiter_t *w = RILL_CONTAINER_OF(ch->txq.next, rill__waiter_t, link);
+        rill__waiter_t *w =
+            RILL_CONTAINER_OF(ch->txq.next, rill__waiter_t, link);
         if (rill__waiter_take(w, NULL, false) == RILL__TAKE_OK)
             rill__waiter_finish(w, RILL_ECLOSED, &wl);
         else
@@ -173,9 +174,8 @@ static size_t round_up(size_t n, size_t a)
     return (n + a - 1) / a * a;
 }
 
-int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx,
-                     size_t item_size, size_t capacity,
-                     const rill_channel_opts_t *opts)
+int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx, size_t item_size,
+                     size_t capacity, const rill_channel_opts_t *opts)
 {
     static const char api[] = "rill_channel_new";
     if (!tx || !rx)
@@ -187,7 +187,7 @@ int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx,
     if (item_size > SIZE_MAX / 64)
         return RILL_MISUSE(api, "item_size %zu is too large", item_size);
 
-    uint8_t kind = capacity == 0               ? RILL__RENDEZVOUS
+    uint8_t kind = capacity == 0                ? RILL__RENDEZVOUS
                    : capacity == RILL_UNBOUNDED ? RILL__UNBOUNDED
                                                 : RILL__BOUNDED;
     size_t stride = round_up(sizeof(uint64_t) + item_size, sizeof(uint64_t));
@@ -195,8 +195,7 @@ int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx,
     if (kind == RILL__BOUNDED) {
         if ((uint64_t)capacity >= MAX_CAPACITY ||
             !rill__mul_ok(capacity, stride, &extra))
-            return RILL_MISUSE(api,
-                               "capacity %zu of %zu-byte items overflows",
+            return RILL_MISUSE(api, "capacity %zu of %zu-byte items overflows",
                                capacity, item_size);
     } else if (kind == RILL__RENDEZVOUS) {
         extra = item_size;
@@ -375,8 +374,7 @@ static int size_mismatch(const char *api, size_t given, size_t ch_size)
 
 /* The channel behind a live sender, after checking the item size. */
 static inline int tx_check(const rill_sender_t *tx, size_t item_size,
-                           const void *p, const char *api,
-                           rill__chan_t **out)
+                           const void *p, const char *api, rill__chan_t **out)
 {
     if (RILL_UNLIKELY(!tx || !rill__handle_live(&tx->state)))
         return RILL_MISUSE(api, tx ? "released sender" : "NULL sender");
@@ -390,8 +388,7 @@ static inline int tx_check(const rill_sender_t *tx, size_t item_size,
 }
 
 static inline int rx_check(const rill_receiver_t *rx, size_t item_size,
-                           const void *p, const char *api,
-                           rill__chan_t **out)
+                           const void *p, const char *api, rill__chan_t **out)
 {
     if (RILL_UNLIKELY(!rx || !rill__handle_live(&rx->state)))
         return RILL_MISUSE(api, rx ? "released receiver" : "NULL receiver");
@@ -424,8 +421,7 @@ static inline int kind_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
 
 /* The kind's receive (w NULL: the try form). */
 static inline int kind_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
-                            rill_cx_t *cx, void *out, size_t max,
-                            size_t *done)
+                            rill_cx_t *cx, void *out, size_t max, size_t *done)
 {
     switch (ch->kind) {
     case RILL__BOUNDED:
@@ -437,8 +433,7 @@ static inline int kind_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
     }
 }
 
-static int send_now(rill__chan_t *ch, const void *items, size_t n,
-                    size_t *done)
+static int send_now(rill__chan_t *ch, const void *items, size_t n, size_t *done)
 {
     return kind_send(ch, NULL, NULL, items, n, done);
 }
@@ -455,7 +450,11 @@ static int try_send_api(rill_sender_t *tx, const void *item, size_t item_size,
     rill__chan_t *ch = NULL;
     size_t done;
     int r = tx_check(tx, item_size, item, api, &ch);
-    return r ? r : send_now(ch, item, 1, &done);
+    if (RILL_UNLIKELY(r))
+        return r;
+    if (RILL_LIKELY(ch->kind == RILL__BOUNDED))
+        return rill__bnd_send1(ch, item);
+    return send_now(ch, item, 1, &done);
 }
 
 int rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
@@ -585,8 +584,8 @@ static int recv_poll(rill_future_t *f, rill_cx_t *cx)
     if (budget_out(cx))
         return RILL_PENDING;
     size_t done = 0;
-    int r = kind_recv(op->ch, &op->w, &op->registered, cx, op->w.buf,
-                      op->w.max, &done);
+    int r = kind_recv(op->ch, &op->w, &op->registered, cx, op->w.buf, op->w.max,
+                      &done);
     return op_finish(op, r, done);
 }
 
@@ -666,9 +665,8 @@ void rill_send_op(rill_send_op_t *op, rill_sender_t *tx, const void *item,
                  "rill_send_op");
 }
 
-void rill_send_many_op(rill_send_op_t *op, rill_sender_t *tx,
-                       const void *items, size_t n, size_t *sent,
-                       size_t item_size)
+void rill_send_many_op(rill_send_op_t *op, rill_sender_t *tx, const void *items,
+                       size_t n, size_t *sent, size_t item_size)
 {
     send_op_init((rill__op_t *)(void *)op, tx, items, n, sent, item_size,
                  "rill_send_many_op");
@@ -773,8 +771,8 @@ int rill_send_many_sized(rill_sender_t *tx, const void *items, size_t n,
     return rill_await(&op.base);
 }
 
-int rill_send_many_timeout_sized(rill_sender_t *tx, const void *items,
-                                 size_t n, size_t *sent, size_t item_size,
+int rill_send_many_timeout_sized(rill_sender_t *tx, const void *items, size_t n,
+                                 size_t *sent, size_t item_size,
                                  rill_duration_t timeout)
 {
     rill_send_op_t op;
@@ -804,8 +802,8 @@ int rill_recv_timeout_sized(rill_receiver_t *rx, void *out, size_t item_size,
     return rill_await_timeout(&op.base, timeout);
 }
 
-int rill_recv_many_sized(rill_receiver_t *rx, void *out, size_t max,
-                         size_t *n, size_t item_size)
+int rill_recv_many_sized(rill_receiver_t *rx, void *out, size_t max, size_t *n,
+                         size_t item_size)
 {
     rill_recv_op_t op;
     rill_recv_many_op(&op, rx, out, max, n, item_size);
@@ -962,11 +960,10 @@ static uint64_t sent_count(const rill__chan_t *ch)
  * and those it discarded (released with items inside). */
 static uint64_t recv_count(const rill__chan_t *ch)
 {
-    uint64_t passed =
-        ch->kind == RILL__RENDEZVOUS
-            ? rill__load(&ch->rdv_sent, RILL_RELAXED)
-            : pos_count(ch, rill__load(&ch->head, RILL_RELAXED)) -
-                  rill__load(&ch->rx_skipped, RILL_RELAXED);
+    uint64_t passed = ch->kind == RILL__RENDEZVOUS
+                          ? rill__load(&ch->rdv_sent, RILL_RELAXED)
+                          : pos_count(ch, rill__load(&ch->head, RILL_RELAXED)) -
+                                rill__load(&ch->rx_skipped, RILL_RELAXED);
     return passed - rill__load(&ch->discarded, RILL_RELAXED);
 }
 

@@ -146,6 +146,8 @@ typedef struct rill__permit {
  * Returns 0 (*done >= 1 items in out), RILL_EEMPTY (try only), RILL_DONE,
  * or RILL_PENDING.
  */
+/* The non-waiting send of one item: 0, RILL_EFULL or RILL_ECLOSED. */
+int rill__bnd_send1(rill__chan_t *ch, const void *item);
 int rill__bnd_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
                    const char *items, size_t n, size_t *done, void **slot);
 int rill__bnd_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
