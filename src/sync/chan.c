@@ -454,6 +454,8 @@ static int try_send_api(rill_sender_t *tx, const void *item, size_t item_size,
         return r;
     if (RILL_LIKELY(ch->kind == RILL__BOUNDED))
         return rill__bnd_send1(ch, item);
+    if (ch->kind == RILL__UNBOUNDED)
+        return rill__ub_send1(ch, item);
     return send_now(ch, item, 1, &done);
 }
 

@@ -46,9 +46,9 @@ typedef struct rill__ublock {
 } rill__ublock_t;
 
 struct rill_sender {
-    _Atomic uint32_t state;     /* RILL__HANDLE_LIVE / _DEAD */
-    rill__chan_t *ch;           /* immutable */
-    struct rill_sender *next;   /* on ch->dead once released; ch->lock */
+    _Atomic uint32_t state;   /* RILL__HANDLE_LIVE / _DEAD */
+    rill__chan_t *ch;         /* immutable */
+    struct rill_sender *next; /* on ch->dead once released; ch->lock */
 };
 
 struct rill_receiver {
@@ -67,7 +67,7 @@ struct rill__chan {
     /* ---- immutable after creation ---- */
     uint8_t kind;
     size_t item_size;
-    size_t cap;       /* as given; RILL_UNBOUNDED for unbounded */
+    size_t cap; /* as given; RILL_UNBOUNDED for unbounded */
     /* bounded ring (see bounded.c for the position encoding) */
     size_t stride;    /* bytes per slot: 8 (stamp) + item, rounded up */
     uint64_t mark;    /* the closed bit in tail, the skip bit in a stamp */
@@ -86,7 +86,7 @@ struct rill__chan {
     /* ---- the receiver ---- */
     RILL_ALIGN_CL _Atomic uint64_t head; /* written by the receiver only */
     rill__ublock_t *head_block;
-    uint32_t sample; /* receives until the next high-water sample */
+    uint32_t sample;  /* receives until the next high-water sample */
     size_t trim_debt; /* unbounded: bytes of blocks freed since a trim */
 
     /* ---- "the other side waits" flags (1 while its queue is non-empty;
@@ -96,15 +96,15 @@ struct rill__chan {
 
     /* ---- slow path ---- */
     RILL_ALIGN_CL rill__lock_t lock;
-    rill__list_t txq;        /* lock: waiting senders/reservers, FIFO */
-    rill__list_t rxq;        /* lock: waiting receive operations */
-    _Atomic uint32_t closed; /* set once by close (receiver side) */
+    rill__list_t txq;         /* lock: waiting senders/reservers, FIFO */
+    rill__list_t rxq;         /* lock: waiting receive operations */
+    _Atomic uint32_t closed;  /* set once by close (receiver side) */
     _Atomic uint32_t senders; /* live sender handles */
     _Atomic uint32_t refs;    /* senders + receiver alive + permits */
     _Atomic uint64_t waits_full, waits_empty, hwm, discarded;
-    _Atomic uint64_t skipped;     /* released permits (positions skipped) */
-    _Atomic uint64_t rx_skipped;  /* of those, passed by the receiver */
-    _Atomic uint64_t rdv_sent;    /* rendezvous: hand-offs (lock) */
+    _Atomic uint64_t skipped;    /* released permits (positions skipped) */
+    _Atomic uint64_t rx_skipped; /* of those, passed by the receiver */
+    _Atomic uint64_t rdv_sent;   /* rendezvous: hand-offs (lock) */
     _Atomic(rill__ublock_t *) block_cache; /* unbounded: one spare block */
     struct rill_sender *dead; /* lock: released clones, freed with ch */
     struct rill_receiver rx;
@@ -117,7 +117,7 @@ struct rill__chan {
  */
 typedef struct rill__op {
     rill_future_t base;
-    rill__waiter_t w;      /* buf/max: the items / out buffer */
+    rill__waiter_t w; /* buf/max: the items / out buffer */
     rill__chan_t *ch;
     size_t *count_out;     /* _many ops: where the count goes */
     rill_permit_t *permit; /* reserve ops */
@@ -168,10 +168,12 @@ int rill__rdv_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
                    rill_cx_t *cx, char *out, size_t max, size_t *done);
 
 int rill__ub_init(rill__chan_t *ch);
+/* The send of one item: 0, RILL_ECLOSED or RILL_ENOMEM. */
+int rill__ub_send1(rill__chan_t *ch, const void *item);
 int rill__ub_send(rill__chan_t *ch, const char *items, size_t n, size_t *done,
                   void **slot);
-int rill__ub_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
-                  rill_cx_t *cx, char *out, size_t max, size_t *done);
+int rill__ub_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg, rill_cx_t *cx,
+                  char *out, size_t max, size_t *done);
 void rill__ub_permit_publish(rill__chan_t *ch, rill__permit_t *p,
                              const void *item);
 void rill__ub_drain(rill__chan_t *ch);

@@ -89,8 +89,12 @@ static void backoff(unsigned *spins)
         sched_yield(); /* the installer was preempted */
 }
 
-int rill__ub_send(rill__chan_t *ch, const char *items, size_t n, size_t *done,
-                  void **slot)
+/* Inlined into both entry points below, so the single-item send is
+ * compiled with n == 1 and no permit (the loops and branches fold away). */
+static inline __attribute__((always_inline)) int ub_send(rill__chan_t *ch,
+                                                         const char *items,
+                                                         size_t n, size_t *done,
+                                                         void **slot)
 {
     rill__ublock_t *spare = NULL;
     unsigned spins = 0;
@@ -165,6 +169,18 @@ int rill__ub_send(rill__chan_t *ch, const char *items, size_t n, size_t *done,
     if (spare)
         block_put(ch, spare);
     return r;
+}
+
+int rill__ub_send(rill__chan_t *ch, const char *items, size_t n, size_t *done,
+                  void **slot)
+{
+    return ub_send(ch, items, n, done, slot);
+}
+
+int rill__ub_send1(rill__chan_t *ch, const void *item)
+{
+    size_t done;
+    return ub_send(ch, item, 1, &done, NULL);
 }
 
 /*
@@ -245,11 +261,11 @@ static size_t pop_items(rill__chan_t *ch, char *out, size_t max)
     return pop(ch, out, max, false);
 }
 
-int rill__ub_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
-                  rill_cx_t *cx, char *out, size_t max, size_t *done)
+int rill__ub_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg, rill_cx_t *cx,
+                  char *out, size_t max, size_t *done)
 {
-    return rill__buffered_recv(ch, w, reg, cx, out, max, done, pop_items,
-                               ended, ready_or_ended);
+    return rill__buffered_recv(ch, w, reg, cx, out, max, done, pop_items, ended,
+                               ready_or_ended);
 }
 
 void rill__ub_permit_publish(rill__chan_t *ch, rill__permit_t *p,
