@@ -149,17 +149,30 @@ void rill__task_wake_by_ref(struct rill_task *t)
     uint64_t s = rill__load(&t->state, RILL_ACQUIRE);
     uint64_t n;
     do {
-        if (s & (TS_COMPLETE | TS_NOTIFIED))
+        if (s & TS_COMPLETE)
             return;
-        n = s | TS_NOTIFIED;
-        if (!(s & TS_RUNNING))
+        /*
+         * Already notified: the run that notification leads to must see
+         * what our caller wrote before waking (a select's claim word, an
+         * item). A plain load that sees NOTIFIED gives no such order: our
+         * caller's store could still sit in this core's store buffer while
+         * the worker clears NOTIFIED (its RMW) and polls, finds nothing,
+         * and parks the task with nobody left to wake it. So we still
+         * write: the same value, with release, in the state's
+         * modification order. If it lands before the worker's clearing
+         * RMW, that RMW reads it and acquires our writes; if after, the
+         * CAS fails and we see NOTIFIED clear and notify anew.
+         */
+        n = (s & TS_NOTIFIED) ? s : s | TS_NOTIFIED;
+        if (!(s & (TS_RUNNING | TS_NOTIFIED)))
             n += TS_REF_ONE; /* the run queue's reference */
         /* acq_rel: release publishes what the waker's caller wrote (an
          * item in a channel) to the worker that acquires this state when
          * it starts the run; acquire orders us after the last run. */
     } while (!rill__cas_weak(&t->state, &s, n, RILL_ACQ_REL, RILL_ACQUIRE));
-    if (s & TS_RUNNING)
-        return; /* the worker running it re-queues it */
+    if (s & (TS_RUNNING | TS_NOTIFIED))
+        return; /* queued already, or the worker running it re-queues it */
+
     rill__worker_t *w = rill__tls_worker();
     if (w)
         rill__fetch_add(&w->wakeups, 1, RILL_RELAXED);
