@@ -152,11 +152,8 @@ int rill__handle_kill(_Atomic uint32_t *state, const char *api)
     uint32_t old = rill__xchg(state, RILL__HANDLE_DEAD, RILL_ACQ_REL);
     if (old == RILL__HANDLE_LIVE)
         return 0;
-    if (old == RILL__HANDLE_DEAD) {
-        (void)RILL_MISUSE(api, "handle released twice");
-        return RILL_EALREADY;
-    }
-    (void)RILL_MISUSE(api, "not a live handle");
+    if (old == RILL__HANDLE_DEAD)
+        return RILL_MISUSE_AS(RILL_EALREADY, api, "handle released twice");
     rill__store(state, old, RILL_RELAXED);
-    return RILL_EINVAL;
+    return RILL_MISUSE(api, "not a live handle");
 }
