@@ -334,7 +334,8 @@ RILL_API int rill_sleep_until(rill_instant_t deadline);
  * growable set of plain threads, so it may block without stalling
  * workers. rt NULL means the current runtime. The handle is joined like a
  * task (rill_join gives fn's return value) from tasks and threads alike.
- * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM; RILL_ESYS if no
+ *   pool thread is alive and none could be started.
  * Cancel: rill_task_cancel on a job that has not started yet stops it
  *   from starting (join then returns RILL_ECANCELED); a running job is not
  *   interrupted.
