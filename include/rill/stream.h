@@ -775,7 +775,9 @@ RILL_API int rill_stream_try_fold(rill_stream_t *s, void *acc, rill_each_fn fn);
 /*
  * rill_stream_count - count the items to the end; error items are not
  * counted. Uses the batch path.
- * Returns: 0 with the count in *n; RILL_ECANCELED; RILL_EINVAL.
+ * Returns: 0 with the count in *n; RILL_ENOMEM (an error item RILL_ENOMEM
+ *   stops it instead of being skipped: a combinator short of memory would
+ *   give it again at each poll); RILL_ECANCELED; RILL_EINVAL.
  * Ownership: consumes s; the items counted are released (destructor).
  */
 RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
@@ -783,8 +785,10 @@ RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
 /*
  * rill_stream_collect - every item, in order, into a growable array given
  * as *out (free it with rill_chunk_free). Error items are skipped (use
- * try_collect to stop at one). Uses the batch path.
- * Returns: 0; RILL_ENOMEM (the items collected so far are released);
+ * try_collect to stop at one), except RILL_ENOMEM, which stops it as in
+ * rill_stream_count. Uses the batch path.
+ * Returns: 0; RILL_ENOMEM (the array could not grow, or an error item
+ *   RILL_ENOMEM; the items collected so far are released);
  *   RILL_ECANCELED; RILL_EINVAL. On an error *out is empty.
  * Ownership: consumes s; the caller owns *out and its items.
  */
@@ -796,8 +800,9 @@ RILL_API int rill_stream_collect(rill_stream_t *s, rill_chunk_t *out);
  * receiver holds the source back (backpressure end to end). Stops at the
  * first error item.
  * Returns: 0 at the end of s; the first error item; RILL_ECLOSED if the
- *   receiver went away (the items not sent are released with s's item
- *   destructor); RILL_ECANCELED; RILL_EINVAL.
+ *   receiver went away, RILL_ENOMEM if an unbounded channel could not grow
+ *   (the items not sent are released with s's item destructor);
+ *   RILL_ECANCELED; RILL_EINVAL.
  * Ownership: consumes s and tx (the sender is released at the end, so the
  *   receiver ends once every other sender is gone too).
  * Waits: for items, and for room in the channel.
