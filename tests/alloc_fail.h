@@ -154,6 +154,30 @@ static inline void sweep(const char *name, void (*scenario)(void))
     sweep_ex(name, NULL, scenario, NULL);
 }
 
+/* A one-worker runtime on the virtual clock, for the sweeps that run
+ * tasks; NULL if making it was refused (RILL_ENOMEM after a refusal). */
+static inline rill_runtime_t *af_new_rt(rill_runtime_t **rt)
+{
+    rill_runtime_config_t c;
+    rill_runtime_config_init(&c);
+    c.workers = 1;
+    c.virtual_clock = true;
+    c.blocking_threads = 1;
+    c.blocking_idle = RILL_SEC(3600); /* the pool thread outlives a run */
+    c.stack_overflow_handler = false;
+    *rt = NULL;
+    int r = rill_runtime_new(rt, &c);
+    assert_true(r == 0 || (r == RILL_ENOMEM && af_hit()));
+    return *rt;
+}
+
+/* The last test of a sweep binary: how many runs it made in all. */
+static inline void af_test_total(void **state)
+{
+    (void)state;
+    print_message("%ld sweep runs in all\n", af_total_runs);
+}
+
 /* Install the hook; run before anything else of rill. */
 static inline void af_install(void)
 {

@@ -221,21 +221,6 @@ out:;
 
 /* ---- runtime and tasks ---- */
 
-static rill_runtime_t *new_rt(rill_runtime_t **rt)
-{
-    rill_runtime_config_t c;
-    rill_runtime_config_init(&c);
-    c.workers = 1;
-    c.virtual_clock = true;
-    c.blocking_threads = 1;
-    c.blocking_idle = RILL_SEC(3600); /* the pool thread outlives a sweep */
-    c.stack_overflow_handler = false;
-    *rt = NULL;
-    int r = rill_runtime_new(rt, &c);
-    assert_true(r == 0 || (r == RILL_ENOMEM && af_hit()));
-    return *rt;
-}
-
 static void *give(void *arg)
 {
     return arg;
@@ -245,7 +230,7 @@ static void *give(void *arg)
 static void sc_runtime(void)
 {
     rill_runtime_t *rt;
-    if (!new_rt(&rt))
+    if (!af_new_rt(&rt))
         return;
     void *res = NULL;
     MAY_FAIL(rill_block_on(rt, give, &res, &res), out);
@@ -258,7 +243,7 @@ out:
 static rill_runtime_t *task_rt;
 static void rt_setup(void)
 {
-    assert_non_null(new_rt(&task_rt));
+    assert_non_null(af_new_rt(&task_rt));
 }
 static void rt_teardown(void)
 {
@@ -433,19 +418,13 @@ static void test_bytes(void **state)
     sweep("bytes + arc", sc_bytes);
 }
 
-static void test_total(void **state)
-{
-    (void)state;
-    print_message("%ld sweep runs in all\n", af_total_runs);
-}
-
 int main(void)
 {
     af_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_channels), cmocka_unit_test(test_runtime),
         cmocka_unit_test(test_spawn),    cmocka_unit_test(test_bytes),
-        cmocka_unit_test(test_total),
+        cmocka_unit_test(af_test_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

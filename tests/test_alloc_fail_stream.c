@@ -513,13 +513,7 @@ static void *warm_stacks(void *arg)
  */
 static void rt_setup(void)
 {
-    rill_runtime_config_t c;
-    rill_runtime_config_init(&c);
-    c.workers = 1;
-    c.virtual_clock = true;
-    c.blocking_threads = 1;
-    c.stack_overflow_handler = false;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    assert_non_null(af_new_rt(&rt));
     void *line = NULL;
     assert_int_equal(rill_block_on(rt, warm_stacks, NULL, &line), 0);
     assert_null(line);
@@ -640,12 +634,6 @@ static void test_task_pools(void **state)
     sweep_ex("map_async / fec / blocking", rt_setup, sc_pools, rt_teardown);
 }
 
-static void test_total(void **state)
-{
-    (void)state;
-    print_message("%ld sweep runs in all\n", af_total_runs);
-}
-
 int main(void)
 {
     af_install();
@@ -653,7 +641,7 @@ int main(void)
         cmocka_unit_test(test_sources),   cmocka_unit_test(test_unary),
         cmocka_unit_test(test_binary),    cmocka_unit_test(test_pipelines),
         cmocka_unit_test(test_consumers), cmocka_unit_test(test_task_pools),
-        cmocka_unit_test(test_total),
+        cmocka_unit_test(af_test_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
