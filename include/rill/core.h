@@ -190,14 +190,16 @@ RILL_API void rill_waker_release(rill_waker_t *w);
 
 /*
  * rill_waker_will_wake - true if both wakers wake the same target, so a
- * stored waker need not be replaced by a fresh clone.
+ * stored waker need not be replaced by a fresh clone. False if either is
+ * NULL.
  */
 RILL_API bool rill_waker_will_wake(const rill_waker_t *a, const rill_waker_t *b);
 
 /*
  * rill_waker_set - make *slot a waker for the same target as *w, reusing
  * the stored one when it already wakes that target (the common case of a
- * task polled again). The caller serialises access to *slot.
+ * task polled again). The caller serialises access to *slot. w NULL
+ * empties the slot; a NULL slot is reported as misuse and ignored.
  */
 RILL_API void rill_waker_set(rill_waker_t *slot, const rill_waker_t *w);
 
