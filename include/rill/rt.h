@@ -104,16 +104,19 @@ RILL_API int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
 
 /*
  * rill_runtime_shutdown - stop accepting tasks, cancel every task still
- * alive and wait until all of them have returned. Idempotent.
+ * alive and wait until all of them have returned. Idempotent. NULL is
+ * accepted.
  * Waits: for every task to finish unwinding.
- * Threads: any plain thread, not a task of rt.
+ * Threads: any plain thread, not a task of rt (from a task of rt it would
+ *   wait for itself: it is reported as misuse and does nothing).
  */
 RILL_API void rill_runtime_shutdown(rill_runtime_t *rt);
 
 /*
  * rill_runtime_free - shut down (as rill_runtime_shutdown), join the
  * worker and blocking threads and free everything. NULL is accepted.
- * Threads: any plain thread, not a task of rt.
+ * Threads: any plain thread, not a task of rt (reported as misuse and
+ *   ignored there, as for rill_runtime_shutdown).
  */
 RILL_API void rill_runtime_free(rill_runtime_t *rt);
 
@@ -195,7 +198,9 @@ RILL_API int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
  * Returns: for a stackful task 0 and its return value in *result (result
  *   may be NULL), or RILL_ECANCELED if it was cancelled before it ever
  *   ran; for a stackless future its final status. RILL_EINVAL for NULL;
- *   RILL_EALREADY if the handle was already joined or detached.
+ *   RILL_EALREADY (reported as misuse) if the handle was detached while
+ *   the task still runs. A handle consumed by a join, or detached from a
+ *   finished task, is gone: using it again is undefined, as with free.
  *   RILL_ECANCELED if the joining task itself is cancelled while waiting
  *   (the handle is then still owned by the caller and may be joined again
  *   or detached).
@@ -206,7 +211,8 @@ RILL_API int rill_join(rill_task_t *task, void **result);
 
 /*
  * rill_task_detach - give up the handle; the task runs on unobserved.
- * Returns: 0; RILL_EINVAL for NULL; RILL_EALREADY.
+ * Returns: 0; RILL_EINVAL for NULL; RILL_EALREADY (reported as misuse) for
+ *   a second detach while the task still runs (see rill_join).
  */
 RILL_API int rill_task_detach(rill_task_t *task);
 
