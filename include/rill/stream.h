@@ -209,7 +209,8 @@ static inline int rill_stream_poll_next(rill_stream_t *s, rill_cx_t *cx,
 /*
  * rill_stream_poll_next_many - poll for up to max items at once: the
  * stream's batch path, or one poll_next when it has none.
- * Returns: as poll_next; on 0, *n (1..max) items are in out.
+ * Returns: as poll_next; on 0, *n (1..max) items are in out. RILL_EINVAL
+ *   for a NULL argument or max 0.
  */
 RILL_API int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx,
                                         void *out, size_t max, size_t *n);
@@ -232,12 +233,15 @@ typedef struct rill_next_op {
     size_t *n;
 } rill_next_op_t;
 
-/* rill_next_op - initialise a future that takes one item of s into out. */
+/* rill_next_op - initialise a future that takes one item of s into out.
+ * Never fails: bad arguments (NULL s or out) are reported here and make
+ * its first poll return RILL_EINVAL; a NULL op is reported and ignored. */
 RILL_API void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out);
 
 /*
  * rill_next_many_op - initialise a future that takes between 1 and max
  * items of s into out (an array of max items) and stores the count in *n.
+ * Bad arguments (NULL, max 0) as for rill_next_op.
  */
 RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s,
                                 void *out, size_t max, size_t *n);
@@ -275,8 +279,8 @@ RILL_API int rill_next_many_sized(rill_stream_t *s, void *out,
  * rill_stream_iter - a stream of n items copied from the array `items`,
  * then RILL_DONE. Always ready: it spends the task's cooperative budget,
  * so a task draining it still yields now and then.
- * Returns: 0; RILL_EINVAL (NULL out, item_size 0, items NULL with n > 0);
- *   RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL (NULL out, item_size 0, items NULL with n > 0,
+ *   n * item_size overflows); RILL_ENOMEM.
  * Ownership: the stream owns its copy of the items; those not yet taken
  *   when it is dropped are released with its item destructor.
  */
@@ -544,7 +548,8 @@ RILL_API int rill_stream_enumerate(rill_stream_t **s, size_t out_size,
 /*
  * rill_stream_chain - the items of *s, then those of next (same item
  * size). *s is dropped as soon as it ends.
- * Returns: 0; RILL_EINVAL (NULL, or different item sizes); RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL (NULL, different item sizes, or next is *s
+ *   itself); RILL_ENOMEM.
  * Ownership: on success the new stream owns both; on failure neither is
  *   taken.
  */
@@ -557,7 +562,7 @@ RILL_API int rill_stream_chain(rill_stream_t **s, rill_stream_t *next);
  * either ends (a half-made pair is released). An error item of either side
  * passes at once; the pair being made waits for the next item.
  * Returns, Ownership: as rill_stream_chain (RILL_EINVAL also when the
- *   layout does not fit).
+ *   layout does not fit, or other is *s itself).
  */
 RILL_API int rill_stream_zip(rill_stream_t **s, rill_stream_t *other,
                              size_t out_size, size_t other_offset);
@@ -612,7 +617,9 @@ RILL_API int rill_stream_merge(rill_stream_t **s, rill_stream_t *other);
  * Returns: 0; RILL_EINVAL (NULL, n 0, a NULL stream, different item
  *   sizes); RILL_ENOMEM.
  * Ownership: on success *out owns every stream of the array (the array
- *   itself stays the caller's); on failure none is taken.
+ *   itself stays the caller's); on failure none is taken. Each stream must
+ *   be in the array once (a stream given twice is not detected: it would
+ *   be dropped twice).
  */
 RILL_API int rill_stream_select_all(rill_stream_t **out,
                                     rill_stream_t *const *streams, size_t n);
