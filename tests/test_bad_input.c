@@ -212,6 +212,8 @@ static void test_tasks(void **state)
     rill_future_t novt = {NULL};
     BAD(RILL_EINVAL, rill_await_timeout(&novt, RILL_MS(1)));
     QUIET(rill_sleep_op_cancel(NULL));
+    REPORTS(rill_sleep_op(NULL, 0));
+    REPORTS(rill_sleep_op_reset(NULL, 0));
     BAD(0, rill_sleep(-1));
     /* Misuse inside a task. */
     void *line = NULL;

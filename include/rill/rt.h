@@ -307,7 +307,8 @@ typedef struct rill_sleep_op {
     void *private_[12]; /* private: timer-wheel entry, waker, runtime */
 } rill_sleep_op_t;
 
-/* rill_sleep_op - initialise a timer future for `deadline`. */
+/* rill_sleep_op - initialise a timer future for `deadline`. A NULL op is
+ * reported as misuse and ignored (as by rill_sleep_op_reset). */
 RILL_API void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline);
 
 /*
@@ -318,7 +319,7 @@ RILL_API void rill_sleep_op_reset(rill_sleep_op_t *op, rill_instant_t deadline);
 
 /*
  * rill_sleep_op_cancel - withdraw an armed timer that will not be awaited
- * again. Safe to call on a fired or never-polled timer.
+ * again. Safe to call on a fired or never-polled timer, and with NULL.
  */
 RILL_API void rill_sleep_op_cancel(rill_sleep_op_t *op);
 
