@@ -85,8 +85,8 @@ static inline size_t rill_bytes_len(const rill_bytes_t *b)
 /*
  * rill_bytes_new - a buffer holding a copy of data[0..len) (one
  * allocation for the count and the bytes). len 0 gives the empty value.
- * Returns: 0; RILL_EINVAL (NULL b, or NULL data with len > 0);
- *   RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL (NULL b, NULL data with len > 0, or a len so
+ *   large that the buffer's size overflows); RILL_ENOMEM.
  * Ownership: the caller owns one reference in *b.
  * Threads: any.
  */
@@ -150,7 +150,8 @@ typedef void (*rill_arc_dtor_fn)(void *obj);
  * rill_arc_new - a zeroed object of `size` bytes with a reference count
  * of 1, aligned for any type. out is the address of your pointer (a
  * T **, passed as void *).
- * Returns: 0; RILL_EINVAL (NULL out, size 0); RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL (NULL out, size 0, a size that overflows with
+ *   the count's header); RILL_ENOMEM.
  * Ownership: the caller owns one reference. dtor (may be NULL) runs once,
  *   when the last reference is released, before the memory is freed.
  */
@@ -175,7 +176,7 @@ RILL_API void rill_arc_release(void *obj);
 RILL_API size_t rill_arc_refs(const void *obj);
 
 /* An item destructor for channels and streams of arc pointers (items are
- * T *, so item is a T **). */
+ * T *, so item is a T **). NULL is accepted. */
 RILL_API void rill_arc_item_dtor(void *item, void *ud);
 
 #ifdef __cplusplus

@@ -84,6 +84,36 @@ RILL_API const char *rill_strerror(int status);
  */
 RILL_API const char *rill_err_name(int status);
 
+/*
+ * Misuse reports. A call that rejects its arguments (a NULL handle, a zero
+ * or overflowing size, a handle released twice, a wrong item size) returns
+ * its documented error (RILL_EINVAL, or RILL_EALREADY for a second
+ * release) and reports it: in debug builds (NDEBUG not defined) as one
+ * line on stderr naming the call,
+ *
+ *     rill: rill_send: NULL item pointer (RILL_EINVAL) [src/sync/chan.c:387]
+ *
+ * and silently in release builds. Setting the environment variable
+ * RILL_QUIET (to anything but "" or "0") silences the debug line too.
+ */
+
+/*
+ * A misuse hook: api is the public call ("rill_send"), status the error it
+ * returns, message what was wrong. All three are valid during the call
+ * only. It runs on the thread that made the call and must not call rill.
+ */
+typedef void (*rill_misuse_fn)(void *ud, const char *api, int status,
+                               const char *message);
+
+/*
+ * rill_set_misuse_hook - send misuse reports to fn instead of stderr, in
+ * release builds too (fn NULL restores the default: stderr in debug builds
+ * unless RILL_QUIET is set, nothing in release builds). For tests that
+ * check the report, and for programs that log misuse their own way.
+ * Threads: not concurrently with other rill calls (as rill_set_allocator).
+ */
+RILL_API void rill_set_misuse_hook(rill_misuse_fn fn, void *ud);
+
 /* ------------------------------------------------------------------------ */
 /* Time                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -160,14 +190,16 @@ RILL_API void rill_waker_release(rill_waker_t *w);
 
 /*
  * rill_waker_will_wake - true if both wakers wake the same target, so a
- * stored waker need not be replaced by a fresh clone.
+ * stored waker need not be replaced by a fresh clone. False if either is
+ * NULL.
  */
 RILL_API bool rill_waker_will_wake(const rill_waker_t *a, const rill_waker_t *b);
 
 /*
  * rill_waker_set - make *slot a waker for the same target as *w, reusing
  * the stored one when it already wakes that target (the common case of a
- * task polled again). The caller serialises access to *slot.
+ * task polled again). The caller serialises access to *slot. w NULL
+ * empties the slot; a NULL slot is reported as misuse and ignored.
  */
 RILL_API void rill_waker_set(rill_waker_t *slot, const rill_waker_t *w);
 

@@ -70,7 +70,8 @@ RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
  * rill_oneshot_send_sized - store the value and wake the receiver.
  * Returns: 0; RILL_ECLOSED if the receiver was closed or released (the
  *   value was not stored; the caller still owns what it points to);
- *   RILL_EALREADY if a value was sent before; RILL_EINVAL for NULL
+ *   RILL_EALREADY if a value was sent before (reported as misuse, as
+ *   a second release is); RILL_EINVAL for NULL
  *   arguments or a size that is not the channel's item size.
  * Ownership: the bytes are copied; tx stays the caller's to release.
  * Waits: never.

@@ -104,16 +104,19 @@ RILL_API int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
 
 /*
  * rill_runtime_shutdown - stop accepting tasks, cancel every task still
- * alive and wait until all of them have returned. Idempotent.
+ * alive and wait until all of them have returned. Idempotent. NULL is
+ * accepted.
  * Waits: for every task to finish unwinding.
- * Threads: any plain thread, not a task of rt.
+ * Threads: any plain thread, not a task of rt (from a task of rt it would
+ *   wait for itself: it is reported as misuse and does nothing).
  */
 RILL_API void rill_runtime_shutdown(rill_runtime_t *rt);
 
 /*
  * rill_runtime_free - shut down (as rill_runtime_shutdown), join the
  * worker and blocking threads and free everything. NULL is accepted.
- * Threads: any plain thread, not a task of rt.
+ * Threads: any plain thread, not a task of rt (reported as misuse and
+ *   ignored there, as for rill_runtime_shutdown).
  */
 RILL_API void rill_runtime_free(rill_runtime_t *rt);
 
@@ -219,7 +222,9 @@ RILL_API int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
  * Returns: for a stackful task 0 and its return value in *result (result
  *   may be NULL), or RILL_ECANCELED if it was cancelled before it ever
  *   ran; for a stackless future its final status. RILL_EINVAL for NULL;
- *   RILL_EALREADY if the handle was already joined or detached.
+ *   RILL_EALREADY (reported as misuse) if the handle was detached while
+ *   the task still runs. A handle consumed by a join, or detached from a
+ *   finished task, is gone: using it again is undefined, as with free.
  *   RILL_ECANCELED if the joining task itself is cancelled while waiting
  *   (the handle is then still owned by the caller and may be joined again
  *   or detached).
@@ -230,7 +235,8 @@ RILL_API int rill_join(rill_task_t *task, void **result);
 
 /*
  * rill_task_detach - give up the handle; the task runs on unobserved.
- * Returns: 0; RILL_EINVAL for NULL; RILL_EALREADY.
+ * Returns: 0; RILL_EINVAL for NULL; RILL_EALREADY (reported as misuse) for
+ *   a second detach while the task still runs (see rill_join).
  */
 RILL_API int rill_task_detach(rill_task_t *task);
 
@@ -325,7 +331,8 @@ typedef struct rill_sleep_op {
     void *private_[12]; /* private: timer-wheel entry, waker, runtime */
 } rill_sleep_op_t;
 
-/* rill_sleep_op - initialise a timer future for `deadline`. */
+/* rill_sleep_op - initialise a timer future for `deadline`. A NULL op is
+ * reported as misuse and ignored (as by rill_sleep_op_reset). */
 RILL_API void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline);
 
 /*
@@ -336,7 +343,7 @@ RILL_API void rill_sleep_op_reset(rill_sleep_op_t *op, rill_instant_t deadline);
 
 /*
  * rill_sleep_op_cancel - withdraw an armed timer that will not be awaited
- * again. Safe to call on a fired or never-polled timer.
+ * again. Safe to call on a fired or never-polled timer, and with NULL.
  */
 RILL_API void rill_sleep_op_cancel(rill_sleep_op_t *op);
 
@@ -358,7 +365,8 @@ RILL_API int rill_sleep_until(rill_instant_t deadline);
  * growable set of plain threads, so it may block without stalling
  * workers. rt NULL means the current runtime. The handle is joined like a
  * task (rill_join gives fn's return value) from tasks and threads alike.
- * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM; RILL_ESYS if no
+ *   pool thread is alive and none could be started.
  * Cancel: rill_task_cancel on a job that has not started yet stops it
  *   from starting (join then returns RILL_ECANCELED); a running job is not
  *   interrupted.

@@ -209,7 +209,8 @@ static inline int rill_stream_poll_next(rill_stream_t *s, rill_cx_t *cx,
 /*
  * rill_stream_poll_next_many - poll for up to max items at once: the
  * stream's batch path, or one poll_next when it has none.
- * Returns: as poll_next; on 0, *n (1..max) items are in out.
+ * Returns: as poll_next; on 0, *n (1..max) items are in out. RILL_EINVAL
+ *   for a NULL argument or max 0.
  */
 RILL_API int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx,
                                         void *out, size_t max, size_t *n);
@@ -232,12 +233,15 @@ typedef struct rill_next_op {
     size_t *n;
 } rill_next_op_t;
 
-/* rill_next_op - initialise a future that takes one item of s into out. */
+/* rill_next_op - initialise a future that takes one item of s into out.
+ * Never fails: bad arguments (NULL s or out) are reported here and make
+ * its first poll return RILL_EINVAL; a NULL op is reported and ignored. */
 RILL_API void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out);
 
 /*
  * rill_next_many_op - initialise a future that takes between 1 and max
  * items of s into out (an array of max items) and stores the count in *n.
+ * Bad arguments (NULL, max 0) as for rill_next_op.
  */
 RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s,
                                 void *out, size_t max, size_t *n);
@@ -275,8 +279,8 @@ RILL_API int rill_next_many_sized(rill_stream_t *s, void *out,
  * rill_stream_iter - a stream of n items copied from the array `items`,
  * then RILL_DONE. Always ready: it spends the task's cooperative budget,
  * so a task draining it still yields now and then.
- * Returns: 0; RILL_EINVAL (NULL out, item_size 0, items NULL with n > 0);
- *   RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL (NULL out, item_size 0, items NULL with n > 0,
+ *   n * item_size overflows); RILL_ENOMEM.
  * Ownership: the stream owns its copy of the items; those not yet taken
  *   when it is dropped are released with its item destructor.
  */
@@ -551,7 +555,8 @@ RILL_API int rill_stream_enumerate(rill_stream_t **s, size_t out_size,
 /*
  * rill_stream_chain - the items of *s, then those of next (same item
  * size). *s is dropped as soon as it ends.
- * Returns: 0; RILL_EINVAL (NULL, or different item sizes); RILL_ENOMEM.
+ * Returns: 0; RILL_EINVAL (NULL, different item sizes, or next is *s
+ *   itself); RILL_ENOMEM.
  * Ownership: on success the new stream owns both; on failure neither is
  *   taken.
  */
@@ -564,7 +569,7 @@ RILL_API int rill_stream_chain(rill_stream_t **s, rill_stream_t *next);
  * either ends (a half-made pair is released). An error item of either side
  * passes at once; the pair being made waits for the next item.
  * Returns, Ownership: as rill_stream_chain (RILL_EINVAL also when the
- *   layout does not fit).
+ *   layout does not fit, or other is *s itself).
  */
 RILL_API int rill_stream_zip(rill_stream_t **s, rill_stream_t *other,
                              size_t out_size, size_t other_offset);
@@ -619,7 +624,9 @@ RILL_API int rill_stream_merge(rill_stream_t **s, rill_stream_t *other);
  * Returns: 0; RILL_EINVAL (NULL, n 0, a NULL stream, different item
  *   sizes); RILL_ENOMEM.
  * Ownership: on success *out owns every stream of the array (the array
- *   itself stays the caller's); on failure none is taken.
+ *   itself stays the caller's); on failure none is taken. Each stream must
+ *   be in the array once (a stream given twice is not detected: it would
+ *   be dropped twice).
  */
 RILL_API int rill_stream_select_all(rill_stream_t **out,
                                     rill_stream_t *const *streams, size_t n);
@@ -782,7 +789,9 @@ RILL_API int rill_stream_try_fold(rill_stream_t *s, void *acc, rill_each_fn fn);
 /*
  * rill_stream_count - count the items to the end; error items are not
  * counted. Uses the batch path.
- * Returns: 0 with the count in *n; RILL_ECANCELED; RILL_EINVAL.
+ * Returns: 0 with the count in *n; RILL_ENOMEM (an error item RILL_ENOMEM
+ *   stops it instead of being skipped: a combinator short of memory would
+ *   give it again at each poll); RILL_ECANCELED; RILL_EINVAL.
  * Ownership: consumes s; the items counted are released (destructor).
  */
 RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
@@ -790,8 +799,10 @@ RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
 /*
  * rill_stream_collect - every item, in order, into a growable array given
  * as *out (free it with rill_chunk_free). Error items are skipped (use
- * try_collect to stop at one). Uses the batch path.
- * Returns: 0; RILL_ENOMEM (the items collected so far are released);
+ * try_collect to stop at one), except RILL_ENOMEM, which stops it as in
+ * rill_stream_count. Uses the batch path.
+ * Returns: 0; RILL_ENOMEM (the array could not grow, or an error item
+ *   RILL_ENOMEM; the items collected so far are released);
  *   RILL_ECANCELED; RILL_EINVAL. On an error *out is empty.
  * Ownership: consumes s; the caller owns *out and its items.
  */
@@ -803,8 +814,9 @@ RILL_API int rill_stream_collect(rill_stream_t *s, rill_chunk_t *out);
  * receiver holds the source back (backpressure end to end). Stops at the
  * first error item.
  * Returns: 0 at the end of s; the first error item; RILL_ECLOSED if the
- *   receiver went away (the items not sent are released with s's item
- *   destructor); RILL_ECANCELED; RILL_EINVAL.
+ *   receiver went away, RILL_ENOMEM if an unbounded channel could not grow
+ *   (the items not sent are released with s's item destructor);
+ *   RILL_ECANCELED; RILL_EINVAL.
  * Ownership: consumes s and tx (the sender is released at the end, so the
  *   receiver ends once every other sender is gone too).
  * Waits: for items, and for room in the channel.

@@ -5,8 +5,9 @@
  *
  * - Allocation through the user's allocator (rill__malloc & co), and
  *   the item copy every layer uses (rill__item_copy).
- * - Misuse reporting: RILL_MISUSE returns RILL_EINVAL and, in debug builds,
- *   prints the API call, file and line (SQLite's MISUSE_BKPT).
+ * - Misuse reporting: RILL_MISUSE returns RILL_EINVAL and reports the API
+ *   call (stderr in debug builds, or the user's hook) (SQLite's
+ *   MISUSE_BKPT).
  * - Assertions: RILL_ASSERT (debug only, internal invariants),
  *   RILL_ALWAYS / RILL_NEVER (defensive checks kept in release).
  * - Intrusive doubly linked lists.
@@ -60,11 +61,21 @@ static inline void rill__item_copy(void *dst, const void *src, size_t n)
 }
 
 /* ---- misuse and assertions ---- */
-int rill__misuse(const char *api, const char *file, int line, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
+int rill__misuse(int status, const char *api, const char *file, int line,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Report misuse of a public call and evaluate to RILL_EINVAL. */
-#define RILL_MISUSE(api, ...) rill__misuse((api), __FILE__, __LINE__, __VA_ARGS__)
+/*
+ * Report misuse of a public call and evaluate to RILL_EINVAL. The one way
+ * argument checks reject a call: api names the public function, the rest
+ * is a printf message saying what was wrong ("NULL item pointer"). See
+ * rill_set_misuse_hook in rill/core.h for where the report goes.
+ */
+#define RILL_MISUSE(api, ...)                                                  \
+    rill__misuse(RILL_EINVAL, (api), __FILE__, __LINE__, __VA_ARGS__)
+/* As RILL_MISUSE, evaluating to `status` (RILL_EALREADY for a handle
+ * released twice). */
+#define RILL_MISUSE_AS(status, api, ...)                                       \
+    rill__misuse((status), (api), __FILE__, __LINE__, __VA_ARGS__)
 
 void rill__panic(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));

@@ -39,12 +39,18 @@ void rill_waker_release(rill_waker_t *w)
 
 bool rill_waker_will_wake(const rill_waker_t *a, const rill_waker_t *b)
 {
-    return a->vtable == b->vtable && a->data == b->data;
+    /* NULL is no waker at all: it wakes nothing, like nothing else. */
+    return a && b && a->vtable == b->vtable && a->data == b->data;
 }
 
 void rill_waker_set(rill_waker_t *slot, const rill_waker_t *w)
 {
-    if (rill_waker_will_wake(slot, w))
+    if (!slot) {
+        (void)RILL_MISUSE("rill_waker_set", "NULL slot");
+        return;
+    }
+    /* w NULL stores the empty waker (the clone of NULL). */
+    if (w && rill_waker_will_wake(slot, w))
         return;
     rill_waker_t old = *slot;
     *slot = rill_waker_clone(w);

@@ -203,7 +203,7 @@ static int spawn_locked(rill__blocking_pool_t *p)
 {
     worker_t *w = rill__malloc(sizeof *w);
     if (w == NULL)
-        return RILL_ESYS;
+        return RILL_ENOMEM; /* the caller's documented error, not ESYS */
     w->pool = p;
     if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
         rill__free(w);
@@ -215,6 +215,7 @@ static int spawn_locked(rill__blocking_pool_t *p)
 
 int rill__blocking_submit(rill__blocking_pool_t *p, rill__blocking_job_t *job)
 {
+    int rc;
     if (p == NULL || job == NULL || job->run == NULL)
         return RILL_MISUSE("rill__blocking_submit", "pool %p, job %p",
                            (void *)p, (void *)job);
@@ -233,14 +234,15 @@ int rill__blocking_submit(rill__blocking_pool_t *p, rill__blocking_job_t *job)
     if (p->idle > p->notified) {
         p->notified++;
         pthread_cond_signal(&p->work);
-    } else if (p->threads < p->max_threads && spawn_locked(p) != 0 &&
+    } else if (p->threads < p->max_threads && (rc = spawn_locked(p)) != 0 &&
                p->threads == 0) {
         /* No thread will ever see the job: take it back. It is the only
-         * one queued (queue non-empty implies threads > 0). */
+         * one queued (queue non-empty implies threads > 0). Report why:
+         * RILL_ENOMEM for the thread's record, RILL_ESYS for the thread. */
         RILL_ASSERT(p->head == job && p->tail == job);
         p->head = p->tail = NULL;
         pthread_mutex_unlock(&p->mu);
-        return RILL_ESYS;
+        return rc;
     }
     /* A failed start with threads alive is fine: they will take the job. */
     pthread_mutex_unlock(&p->mu);

@@ -53,8 +53,8 @@ int rill__blocking_pool_new(rill__blocking_pool_t **out, unsigned max_threads,
  * thread is started for it (while holding the pool lock, so growth is
  * exact); otherwise it waits in FIFO order for a thread to finish its job.
  * Returns: 0 (run will be called); RILL_ESHUTDOWN once shutdown began;
- *   RILL_ESYS if no thread exists and none could be started (memory or
- *   pthread_create); RILL_EINVAL for a NULL pool, job or run. On an error
+ *   RILL_ENOMEM / RILL_ESYS if no thread exists and none could be started
+ *   (no memory for its record / pthread_create failed); RILL_EINVAL for a NULL pool, job or run. On an error
  *   run is never called.
  * Ownership: the pool links the job until run is called or cancel takes
  *   it back; its memory must stay valid until then.

@@ -154,9 +154,20 @@ int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
     return rill_join(t, result);
 }
 
+/* On one of rt's workers (in a task of rt, or a future it polls) shutdown
+ * and free would wait for the caller itself: refuse instead of hanging. */
+static bool on_own_worker(rill_runtime_t *rt, const char *api)
+{
+    if (rill__current_runtime() != rt)
+        return false;
+    (void)RILL_MISUSE(api, "called from a task of the runtime: it would "
+                           "wait for itself (call it from a plain thread)");
+    return true;
+}
+
 void rill_runtime_shutdown(rill_runtime_t *rt)
 {
-    if (!rt)
+    if (!rt || on_own_worker(rt, "rill_runtime_shutdown"))
         return;
     rill__store(&rt->shutting_down, true, RILL_SEQ_CST);
     /* Cancel every live task. Cancelling wakes it, which may schedule it;
@@ -190,7 +201,7 @@ void rill_runtime_shutdown(rill_runtime_t *rt)
 
 void rill_runtime_free(rill_runtime_t *rt)
 {
-    if (!rt)
+    if (!rt || on_own_worker(rt, "rill_runtime_free"))
         return;
     rill_runtime_shutdown(rt);
     stop_workers(rt, rt->nworkers);

@@ -458,7 +458,8 @@ static int handle_check(const char *api, struct rill_task *t)
         return RILL_MISUSE(api, "NULL task handle");
     uint64_t s = rill__load(&t->state, RILL_ACQUIRE);
     if ((s & TS_JOINED) || !(s & TS_JOIN_INTEREST))
-        return RILL_EALREADY;
+        return RILL_MISUSE_AS(RILL_EALREADY, api,
+                              "task handle already joined or detached");
     return 0;
 }
 

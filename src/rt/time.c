@@ -223,6 +223,10 @@ static const rill_future_vtable_t sleep_vtable = {sleep_poll, sleep_cancel,
 
 void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline)
 {
+    if (!op) {
+        (void)RILL_MISUSE("rill_sleep_op", "NULL op");
+        return;
+    }
     memset(op, 0, sizeof *op);
     op->base.vtable = &sleep_vtable;
     op->deadline = deadline;
@@ -254,6 +258,10 @@ void rill_sleep_op_cancel(rill_sleep_op_t *op)
 
 void rill_sleep_op_reset(rill_sleep_op_t *op, rill_instant_t deadline)
 {
+    if (!op) {
+        (void)RILL_MISUSE("rill_sleep_op_reset", "NULL op");
+        return;
+    }
     rill_sleep_op_cancel(op);
     sleep_impl_t *s = impl_of(op);
     s->state = SLEEP_IDLE;

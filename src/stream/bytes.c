@@ -52,8 +52,8 @@ int rill_bytes_new(rill_bytes_t *b, const void *data, size_t len)
     *b = RILL_BYTES_EMPTY;
     if (len == 0)
         return 0;
-    if (len > SIZE_MAX - sizeof(bytes_shared_t))
-        return RILL_ENOMEM;
+    if (len > SIZE_MAX - sizeof(bytes_shared_t)) /* no buffer is so long */
+        return RILL_MISUSE("rill_bytes_new", "length %zu overflows", len);
     bytes_shared_t *sh = rill__malloc(sizeof *sh + len);
     if (!sh)
         return RILL_ENOMEM;
@@ -155,8 +155,8 @@ int rill_arc_new(void *out, size_t size, rill_arc_dtor_fn dtor)
 {
     if (!out || size == 0)
         return RILL_MISUSE("rill_arc_new", "NULL out or size 0");
-    if (size > SIZE_MAX - sizeof(arc_head_t))
-        return RILL_ENOMEM;
+    if (size > SIZE_MAX - sizeof(arc_head_t)) /* a size, not a lack of memory */
+        return RILL_MISUSE("rill_arc_new", "size %zu overflows", size);
     arc_head_t *h = rill__calloc(1, sizeof *h + size);
     if (!h)
         return RILL_ENOMEM;
@@ -196,6 +196,8 @@ void rill_arc_item_dtor(void *item, void *ud)
 {
     RILL_UNUSED(ud);
     void *obj;
+    if (!item) /* as rill_bytes_item_dtor: no item, nothing to release */
+        return;
     memcpy(&obj, item, sizeof obj);
     rill_arc_release(obj);
 }

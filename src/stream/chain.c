@@ -44,8 +44,9 @@ static const rill_stream_vtable_t chain_vtable = {
 int rill_stream_chain(rill_stream_t **s, rill_stream_t *next)
 {
     RILL__CHECK_STREAM("rill_stream_chain", s);
-    if (!next)
-        return RILL_MISUSE("rill_stream_chain", "NULL next stream");
+    if (!next || next == *s) /* itself: it would be dropped twice */
+        return RILL_MISUSE("rill_stream_chain", "%s",
+                           next ? "chained to itself" : "NULL next stream");
     if (next->item_size != (*s)->item_size)
         return RILL_MISUSE("rill_stream_chain",
                            "item sizes differ: %zu then %zu bytes",

@@ -102,7 +102,10 @@ int rill_stream_try_fold(rill_stream_t *s, void *acc, rill_each_fn fn)
 typedef int (*sink_fn)(void *ctx, rill_stream_t *s, void *items, size_t n);
 
 /* Drain s in batches into sink. Error items are skipped, or with
- * stop_on_error returned. Does not free s. */
+ * stop_on_error returned; RILL_ENOMEM always stops it: a combinator that
+ * could not allocate gives it as an error item each time it is polled,
+ * so skipping it would spin for as long as memory stays short. Does not
+ * free s. */
 static int drain(rill_stream_t *s, bool stop_on_error, sink_fn sink, void *ctx)
 {
     item_buf_t stack;
@@ -119,7 +122,7 @@ static int drain(rill_stream_t *s, bool stop_on_error, sink_fn sink, void *ctx)
             break;
         }
         if (r < 0) {
-            if (stop_on_error || cancelled(r))
+            if (stop_on_error || cancelled(r) || r == RILL_ENOMEM)
                 break;
             continue;
         }

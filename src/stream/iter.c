@@ -58,8 +58,10 @@ static int iter_new(const char *api, rill_stream_t **out, const void *items,
     size_t bytes;
     if (!out || item_size == 0 || (!items && n > 0))
         return RILL_MISUSE(api, "NULL out or items, or item_size 0");
+    /* A size no array can have is a wrong argument, not a lack of memory. */
     if (!rill__mul_ok(n, item_size, &bytes) || bytes > SIZE_MAX - sizeof(iter_t))
-        return RILL_ENOMEM;
+        return RILL_MISUSE(api, "%zu items of %zu bytes overflow", n,
+                           item_size);
     iter_t *it = rill__stream_new(sizeof *it + bytes, &iter_vtable, item_size);
     if (!it)
         return RILL_ENOMEM;

@@ -9,6 +9,8 @@
 int rill_stream_merge(rill_stream_t **s, rill_stream_t *other)
 {
     RILL__CHECK_STREAM("rill_stream_merge", s);
+    if (other == *s) /* itself: it would be dropped twice */
+        return RILL_MISUSE("rill_stream_merge", "merged with itself");
     rill_stream_t *both[2] = {*s, other};
     return rill__select_all_new("rill_stream_merge", s, both, 2);
 }

@@ -53,7 +53,9 @@ void rill_stream_free(rill_stream_t *s)
 int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
                                size_t max, size_t *n)
 {
-    RILL_ASSERT(max > 0);
+    if (RILL_UNLIKELY(!s || !cx || !out || !n || max == 0))
+        return RILL_MISUSE("rill_stream_poll_next_many",
+                           "NULL stream, cx, out or n, or max 0");
     if (s->vtable->poll_next_many)
         return s->vtable->poll_next_many(s, cx, out, max, n);
     /* No batch path: one item. Looping here would be wrong: an error item
@@ -83,15 +85,43 @@ static int next_poll(rill_future_t *f, rill_cx_t *cx)
  * upstream only makes one spurious wakeup. */
 static const rill_future_vtable_t next_vtable = {next_poll, NULL, NULL};
 
+/* An op made with bad arguments (reported when it was made): its first
+ * poll completes with RILL_EINVAL. */
+static int bad_next_poll(rill_future_t *f, rill_cx_t *cx)
+{
+    RILL_UNUSED(f);
+    RILL_UNUSED(cx);
+    return RILL_EINVAL;
+}
+
+static const rill_future_vtable_t bad_next_vtable = {bad_next_poll, NULL, NULL};
+
 void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out)
 {
+    if (!op) {
+        (void)RILL_MISUSE("rill_next_op", "NULL op");
+        return;
+    }
     *op = (rill_next_op_t){{&next_vtable}, s, out, 0, NULL};
+    if (!s || !out) {
+        (void)RILL_MISUSE("rill_next_op", "NULL stream or out");
+        op->base.vtable = &bad_next_vtable;
+    }
 }
 
 void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s, void *out,
                        size_t max, size_t *n)
 {
+    if (!op) {
+        (void)RILL_MISUSE("rill_next_many_op", "NULL op");
+        return;
+    }
     *op = (rill_next_op_t){{&next_vtable}, s, out, max, n};
+    if (!s || !out || !n || max == 0) {
+        (void)RILL_MISUSE("rill_next_many_op",
+                          "NULL stream, out or n, or max 0");
+        op->base.vtable = &bad_next_vtable;
+    }
 }
 
 static int check_next(const char *api, rill_stream_t *s, void *out,

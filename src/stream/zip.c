@@ -62,8 +62,9 @@ int rill_stream_zip(rill_stream_t **s, rill_stream_t *other, size_t out_size,
                     size_t other_offset)
 {
     RILL__CHECK_STREAM("rill_stream_zip", s);
-    if (!other)
-        return RILL_MISUSE("rill_stream_zip", "NULL other stream");
+    if (!other || other == *s) /* itself: it would be dropped twice */
+        return RILL_MISUSE("rill_stream_zip", "%s",
+                           other ? "zipped with itself" : "NULL other stream");
     size_t a_size = (*s)->item_size, b_size = other->item_size;
     if (other_offset < a_size || other_offset > out_size ||
         b_size > out_size - other_offset)

@@ -153,10 +153,8 @@ int rill__handle_kill_as(_Atomic uint32_t *state, uint32_t live,
     uint32_t old = live;
     if (rill__cas(state, &old, RILL__HANDLE_DEAD, RILL_ACQ_REL, RILL_RELAXED))
         return 0;
-    if (old == RILL__HANDLE_DEAD) {
-        (void)RILL_MISUSE(api, "handle released twice");
-        return RILL_EALREADY;
-    }
+    if (old == RILL__HANDLE_DEAD)
+        return RILL_MISUSE_AS(RILL_EALREADY, api, "handle released twice");
     return RILL_MISUSE(api, "not a live handle of this kind");
 }
 

@@ -160,8 +160,8 @@ int rill__handle_release(const void *h, unsigned kind, const char *api)
     if (RILL_LIKELY(found == 1))
         return 0;
     if (found == 0) {
-        (void)RILL_MISUSE(api, "%s %p released twice", names[kind], h);
-        return RILL_EALREADY;
+        return RILL_MISUSE_AS(RILL_EALREADY, api, "%s %p released twice",
+                              names[kind], h);
     }
     return RILL_MISUSE(api, "%p is not a %s", h, names[kind]);
 }

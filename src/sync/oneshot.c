@@ -146,7 +146,8 @@ int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
     /* relaxed: OS_SENT is set only by this handle's owner (us). */
     uint32_t s = rill__load(&c->state, RILL_RELAXED);
     if (s & OS_SENT)
-        return RILL_EALREADY;
+        return RILL_MISUSE_AS(RILL_EALREADY, "rill_oneshot_send",
+                              "a value was sent before");
     rill__fetch_or(&c->state, OS_SENT, RILL_RELAXED); /* as above */
     if (s & OS_RX_CLOSED)
         return RILL_ECLOSED;
