@@ -161,7 +161,9 @@ typedef struct rill_spawn_opts {
  * rill_spawn - start fn(arg) as a stackful task on the current runtime.
  * task: receives the join handle; pass NULL to detach at once.
  * Returns: 0; RILL_EINVAL (fn NULL, or not called from a task: use
- *   rill_spawn_on); RILL_ESHUTDOWN; RILL_ENOMEM.
+ *   rill_spawn_on); RILL_ESHUTDOWN; RILL_ENOMEM (no memory for the task,
+ *   or its stack could not be mapped: the stack is mapped here, so a
+ *   spawned task always runs).
  * Ownership: the caller owns *task until rill_join or rill_task_detach.
  * Threads: any task.
  */

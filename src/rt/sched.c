@@ -134,18 +134,14 @@ static void run_stackful(rill__worker_t *w, struct rill_task *t, uint64_t s)
     struct rill_runtime *rt = w->rt;
     if (!t->started) {
         if (s & TS_CANCELLED) {
+            rill__stack_put(rt->stacks, t->u.sf.stack); /* never used */
+            t->u.sf.stack = NULL;
             finish(t, RILL_ECANCELED, NULL);
             return;
         }
-        int rc = rill__stack_get(rt->stacks, t->u.sf.stack_size,
-                                 &t->u.sf.stack);
-        if (rc) {
-            finish(t, rc, NULL);
-            return;
-        }
         rill__stack_set_owner(t->u.sf.stack, t->id, t->name);
-        rill__fiber_init(&t->u.sf.fiber, t->u.sf.stack->lo,
-                         t->u.sf.stack->size, task_entry, t);
+        rill__fiber_init(&t->u.sf.fiber, t->u.sf.stack->lo, t->u.sf.stack->size,
+                         task_entry, t);
         t->started = true;
     }
     t->u.sf.worker = w;
@@ -394,8 +390,7 @@ static bool worker_park(rill__worker_t *w)
     rill__fence(RILL_SEQ_CST);
 
     bool lone;
-    if (work_visible(rt, w, &lone) ||
-        rill__load(&rt->stopping, RILL_ACQUIRE)) {
+    if (work_visible(rt, w, &lone) || rill__load(&rt->stopping, RILL_ACQUIRE)) {
         sleepers_remove(rt, w);
         rill__store(&w->sleep_word, 0, RILL_RELAXED);
         return false;
@@ -413,10 +408,9 @@ static bool worker_park(rill__worker_t *w)
     }
     rill_instant_t until = RILL_FOREVER;
     int no_owner = 0;
-    bool timer_owner =
-        !rt->cfg.virtual_clock &&
-        rill__cas(&rt->timer_owner, &no_owner, (int)w->index + 1,
-                  RILL_ACQ_REL, RILL_RELAXED);
+    bool timer_owner = !rt->cfg.virtual_clock &&
+                       rill__cas(&rt->timer_owner, &no_owner, (int)w->index + 1,
+                                 RILL_ACQ_REL, RILL_RELAXED);
     if (timer_owner) {
         until = rill__load(&rt->next_deadline, RILL_ACQUIRE);
         rill__store(&rt->timer_sleep_until, until, RILL_SEQ_CST);

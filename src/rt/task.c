@@ -305,13 +305,24 @@ int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
                            "stack size %zu out of range "
                            "[16 KiB, 64 MiB]",
                            ss);
-    struct rill_task *t;
-    int rc = rill__task_new(rt, TASK_STACKFUL, opts, task != NULL, &t);
+    /* The stack is mapped here, not at the first run: a spawn that cannot
+     * have a stack (out of memory, vm.max_map_count reached) fails with
+     * RILL_ENOMEM in the caller's hands, instead of a task that ends
+     * without running while whoever waits for its work waits forever. */
+    rill__stack_t *stack;
+    int rc = rill__stack_get(rt->stacks, ss, &stack);
     if (rc)
         return rc;
+    struct rill_task *t;
+    rc = rill__task_new(rt, TASK_STACKFUL, opts, task != NULL, &t);
+    if (rc) {
+        rill__stack_put(rt->stacks, stack);
+        return rc;
+    }
     t->u.sf.fn = fn;
     t->u.sf.arg = arg;
     t->u.sf.stack_size = ss;
+    t->u.sf.stack = stack;
     return spawn_common(rt, t, task);
 }
 
