@@ -7,8 +7,10 @@
  *   - woken by a task running on a worker of the same runtime: into that
  *     worker's LIFO slot, so a message passed to another task is handled
  *     next, on the same core, while it is still in cache; the task the
- *     slot held moves to the local queue (and idle workers are told);
- *   - yielding: to the back of the local queue;
+ *     slot held moves to the local queue (idle workers are not told: they
+ *     look again every 1 ms while a peer is busy);
+ *   - spawned, or yielding: to the back of the local queue, and an idle
+ *     worker is told (new work should spread);
  *   - from anywhere else: to the inject queue, and an idle worker is woken.
  *
  * Idle protocol (no lost wakeups):
@@ -72,12 +74,17 @@ void rill__task_schedule(struct rill_task *t, bool yield)
             rill__notify_work(rt);
             return;
         }
+        /* A woken task displaces the slot's task into the local queue
+         * without waking an idle worker: the tasks here are passing
+         * messages to each other, and waking a worker only to have it
+         * steal one of them splits the conversation across cores (every
+         * hand-off then a cross-core wake: W2, W8, W10 ran 1.5..2x slower
+         * that way). An idle worker still finds the queue: it re-checks
+         * every PEER_CHECK while another worker is busy (worker_park). */
         struct rill_task *prev = w->lifo;
         w->lifo = t;
-        if (prev) {
+        if (prev)
             rill__localq_push(&w->q, prev, rt);
-            rill__notify_work(rt);
-        }
         return;
     }
     t->next = NULL;
@@ -397,12 +404,18 @@ static bool worker_park(rill__worker_t *w)
     }
     if (rt->cfg.virtual_clock) {
         /* The last worker to go idle moves virtual time, unless a
-         * blocking job (which may still send something) is running. */
+         * blocking job (which may still send something) is running. It
+         * leaves the sleepers first: the tasks the move wakes land in its
+         * own LIFO slot and queue, which other workers do not count, so
+         * while it still counted as asleep another worker waking up
+         * (every LONE_TASK_CHECK while a peer is busy) could find itself
+         * "last" too and move time again before those tasks ran. */
         if (sleeping == rt->nworkers &&
             rill__load(&rt->blocking_active, RILL_ACQUIRE) == 0 &&
-            rill__virtual_advance(rt)) {
+            rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER) {
             sleepers_remove(rt, w);
             rill__store(&w->sleep_word, 0, RILL_RELAXED);
+            (void)rill__virtual_advance(rt);
             return false;
         }
     }
@@ -423,7 +436,10 @@ static bool worker_park(rill__worker_t *w)
         }
     }
     bool lone_check = false;
-    if (lone) {
+    if (lone || sleeping < rt->nworkers) {
+        /* A lone task to watch, or a busy peer whose queue may fill
+         * without a wake for us (woken tasks go to the waker's own
+         * worker): look again in a while. */
         rill_instant_t check = rill__mono_now() + LONE_TASK_CHECK;
         if (check < until) {
             until = check;

@@ -282,7 +282,9 @@ static int spawn_common(struct rill_runtime *rt, struct rill_task *t,
 {
     if (handle)
         *handle = t;
-    rill__task_schedule(t, false);
+    /* The local queue's back and a wake for an idle worker (the yield
+     * path), not the LIFO slot: a new task is new work to spread. */
+    rill__task_schedule(t, true);
     return 0;
 }
 
