@@ -5,11 +5,13 @@
 #   make demo       build and run the flagship example
 #   make bench      benchmarks, rill beside its peers (W=5 runs one workload)
 #   make install    install to PREFIX (default /usr/local)
+#   make fuzz       run each libFuzzer harness FUZZ_SECONDS (300) s, grow the corpus
+#   make soak       the long mixed workload for SOAK_SECONDS (600) s
 PREFIX ?= /usr/local
 BUILD  ?= build/release
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps test demo bench install clean format
+.PHONY: all deps test demo bench install clean format fuzz soak
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -29,11 +31,18 @@ bench:
 	@scripts/deps.sh bench
 	@scripts/bench.sh $(W)
 
+fuzz:
+	@scripts/deps.sh test
+	@scripts/fuzz.sh
+
+soak: all
+	@$(BUILD)/rill_soak
+
 install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
-	@clang-format -i include/rill.h include/rill/*.h src/*/*.[ch] tests/*.[ch] examples/*.c
+	@clang-format -i include/rill.h include/rill/*.h src/*/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] tests/soak/*.c examples/*.c
 
 clean:
 	rm -rf build

@@ -8,13 +8,15 @@
 #   install   cmake --install, then an out-of-tree consumer built with
 #             pkg-config and with find_package(rill)
 #   aarch64   cross-build with gcc-aarch64-linux-gnu; examples run under qemu-user
+#   fuzz      clang libFuzzer harnesses (tests/fuzz): replay the corpus through
+#             each, then fuzz each for FUZZ_SECONDS (default 30) s
 # Ends with one line "N passed, N failed" (N = CTest entries and checks) and
 # exits non-zero on any failure. CONFIGS="release tsan" runs a subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
-configs=${CONFIGS:-"release asan tsan clang install aarch64"}
+configs=${CONFIGS:-"release asan tsan clang install aarch64 fuzz"}
 passed=0 failed=0
 failures=()
 
@@ -75,6 +77,14 @@ for c in $configs; do
              check consumer-find-package scripts/consumer.sh cmake "$root/build/prefix" ;;
     aarch64) note "aarch64 cross-build (+ qemu-user)"
              check aarch64-cross scripts/cross-aarch64.sh ;;
+    fuzz)    note "fuzz: corpus replay + ${FUZZ_SECONDS:-30} s per harness"
+             FUZZ_MODE=check scripts/fuzz.sh 2>&1 | tee build/fuzz.log
+             while read -r line; do
+               case $line in
+                 ok:*) passed=$((passed + 1)) ;;
+                 FAIL:*) failed=$((failed + 1)); failures+=("${line#FAIL: }") ;;
+               esac
+             done < <(grep -E '^(ok|FAIL): ' build/fuzz.log) ;;
     *) echo "unknown config $c"; failed=$((failed + 1)) ;;
   esac
 done

@@ -350,11 +350,11 @@ RILL_API int rill_poll_recv_many(rill_receiver_t *rx, rill_cx_t *cx,
  * rill_permit_release (gives the slot back). Caller storage; a permit
  * keeps its channel alive until used or released.
  *
- * Bounded channels: the permit holds the next position of the ring, so the
+ * Bounded and unbounded channels: the permit holds the next position of
+ * the queue (so that rill_permit_send can neither fail nor wait), and the
  * receiver takes the items sent after it only once the permit is used or
- * released: keep permits short-lived. Unbounded: a permit holds no
- * position and never waits. Rendezvous channels have no slots:
- * RILL_ENOTSUP.
+ * released: keep permits short-lived. An unbounded reserve never waits.
+ * Rendezvous channels have no slots: RILL_ENOTSUP.
  */
 typedef struct rill_permit {
     void *private_[4];
