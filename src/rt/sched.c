@@ -367,6 +367,30 @@ static void sleepers_remove(struct rill_runtime *rt, rill__worker_t *w)
     pthread_mutex_unlock(&rt->idle_lock);
 }
 
+/*
+ * Virtual clock: leave the sleepers if every worker is one of them, under
+ * the lock that counts them, so exactly one worker decides to move time.
+ * (`sleeping` as counted when w registered is not enough: a peer that
+ * woke to look again and registered anew counts itself last too.)
+ */
+static bool leave_if_last(struct rill_runtime *rt, rill__worker_t *w)
+{
+    bool last = false;
+    pthread_mutex_lock(&rt->idle_lock);
+    if (rt->nsleepers == rt->nworkers) {
+        for (unsigned i = 0; i < rt->nsleepers; i++) {
+            if (rt->sleepers[i] == w->index) {
+                rt->sleepers[i] = rt->sleepers[--rt->nsleepers];
+                rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
+                last = true;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&rt->idle_lock);
+    return last;
+}
+
 static void fire_due_timers(struct rill_runtime *rt)
 {
     if (rt->cfg.virtual_clock)
@@ -412,8 +436,8 @@ static bool worker_park(rill__worker_t *w)
          * "last" too and move time again before those tasks ran. */
         if (sleeping == rt->nworkers &&
             rill__load(&rt->blocking_active, RILL_ACQUIRE) == 0 &&
-            rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER) {
-            sleepers_remove(rt, w);
+            rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER &&
+            leave_if_last(rt, w)) {
             rill__store(&w->sleep_word, 0, RILL_RELAXED);
             (void)rill__virtual_advance(rt);
             return false;
