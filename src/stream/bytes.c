@@ -41,8 +41,8 @@ typedef struct bytes_shared {
     _Atomic size_t refs;
     void (*free_fn)(void *ud, void *data); /* NULL: inline or static */
     void *ud;
-    void *data;                            /* the caller's buffer */
-    unsigned char inline_data[];           /* for rill_bytes_new */
+    void *data;                  /* the caller's buffer */
+    unsigned char inline_data[]; /* for rill_bytes_new */
 } bytes_shared_t;
 
 int rill_bytes_new(rill_bytes_t *b, const void *data, size_t len)

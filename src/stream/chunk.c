@@ -31,7 +31,7 @@ struct rill__chunk_pool {
     chunk_buf_t *local;              /* owner stream only */
     size_t bytes;                    /* per buffer */
     size_t item_size;
-    rill__item_drop_t drop;          /* the items' destructor */
+    rill__item_drop_t drop; /* the items' destructor */
 };
 
 static chunk_buf_t *buf_of(void *data)
@@ -136,8 +136,8 @@ int rill__chunker_fill(rill__chunker_t *c, rill_cx_t *cx)
         if (!c->up)
             return RILL_DONE;
         size_t k = 0;
-        int r = rill_stream_poll_next_many(c->up, cx, c->buf + c->len * c->in_size,
-                                           c->cap - c->len, &k);
+        int r = rill_stream_poll_next_many(
+            c->up, cx, c->buf + c->len * c->in_size, c->cap - c->len, &k);
         if (r != 0) {
             if (r == RILL_DONE)
                 rill__stream_release(&c->up);

@@ -40,8 +40,8 @@ static int chunks_new(const char *api, rill_stream_t **s, size_t n, bool ready)
     RILL__CHECK_STREAM(api, s);
     if (n == 0)
         return RILL_MISUSE(api, "chunk size 0");
-    chunks_t *ch = rill__stream_new(sizeof *ch, &chunks_vtable,
-                                    sizeof(rill_chunk_t));
+    chunks_t *ch =
+        rill__stream_new(sizeof *ch, &chunks_vtable, sizeof(rill_chunk_t));
     if (!ch)
         return RILL_ENOMEM;
     if (rill__chunker_init(&ch->c, &ch->base, *s, n)) {

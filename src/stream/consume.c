@@ -221,8 +221,8 @@ static int forward_sink(void *ctx, rill_stream_t *s, void *items, size_t n)
     size_t size = s->item_size, done = 0;
     while (done < n) {
         size_t sent = 0;
-        int r = rill_send_many_sized(ctx, (char *)items + done * size,
-                                     n - done, &sent, size);
+        int r = rill_send_many_sized(ctx, (char *)items + done * size, n - done,
+                                     &sent, size);
         if (r) {
             rill__item_drop_t d = rill__item_drop_of(s);
             rill__items_drop(&d, (char *)items + done * size, n - done, size);

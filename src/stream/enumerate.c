@@ -19,8 +19,8 @@ static int enumerate_step(rill__xform_t *x, void *in, void *out)
     return RILL__XF_OUT;
 }
 
-static const rill__xform_kind_t enumerate_kind = {
-    "rill_stream_enumerate", enumerate_step, false, false};
+static const rill__xform_kind_t enumerate_kind = {"rill_stream_enumerate",
+                                                  enumerate_step, false, false};
 
 int rill_stream_enumerate(rill_stream_t **s, size_t out_size,
                           size_t item_offset)

@@ -65,8 +65,8 @@ int rill_stream_interval(rill_stream_t **out, rill_duration_t period,
     if (!out || period <= 0 || (unsigned)policy > RILL_TICK_SKIP)
         return RILL_MISUSE("rill_stream_interval",
                            "NULL out, period <= 0 or unknown policy");
-    interval_t *iv = rill__stream_new(sizeof *iv, &interval_vtable,
-                                      sizeof(rill_instant_t));
+    interval_t *iv =
+        rill__stream_new(sizeof *iv, &interval_vtable, sizeof(rill_instant_t));
     if (!iv)
         return RILL_ENOMEM;
     rill_sleep_op(&iv->timer, RILL_FOREVER); /* so drop may cancel it */

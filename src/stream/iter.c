@@ -11,8 +11,8 @@
 
 typedef struct iter {
     rill_stream_t base;
-    size_t pos, n;      /* items[pos..n) not yet given */
-    bool repeat;        /* give items[0] forever */
+    size_t pos, n;       /* items[pos..n) not yet given */
+    bool repeat;         /* give items[0] forever */
     max_align_t items[]; /* n * item_size bytes */
 } iter_t;
 
@@ -59,7 +59,8 @@ static int iter_new(const char *api, rill_stream_t **out, const void *items,
     if (!out || item_size == 0 || (!items && n > 0))
         return RILL_MISUSE(api, "NULL out or items, or item_size 0");
     /* A size no array can have is a wrong argument, not a lack of memory. */
-    if (!rill__mul_ok(n, item_size, &bytes) || bytes > SIZE_MAX - sizeof(iter_t))
+    if (!rill__mul_ok(n, item_size, &bytes) ||
+        bytes > SIZE_MAX - sizeof(iter_t))
         return RILL_MISUSE(api, "%zu items of %zu bytes overflow", n,
                            item_size);
     iter_t *it = rill__stream_new(sizeof *it + bytes, &iter_vtable, item_size);
@@ -86,12 +87,10 @@ int rill_stream_empty(rill_stream_t **out, size_t item_size)
 
 int rill_stream_once(rill_stream_t **out, const void *item, size_t item_size)
 {
-    return iter_new("rill_stream_once", out, item, 1, item_size,
-                    false);
+    return iter_new("rill_stream_once", out, item, 1, item_size, false);
 }
 
 int rill_stream_repeat(rill_stream_t **out, const void *item, size_t item_size)
 {
-    return iter_new("rill_stream_repeat", out, item, 1, item_size,
-                    true);
+    return iter_new("rill_stream_repeat", out, item, 1, item_size, true);
 }

@@ -11,8 +11,8 @@ static int map_step(rill__xform_t *x, void *in, void *out)
     return r < 0 ? r : RILL__XF_OUT;
 }
 
-static const rill__xform_kind_t map_kind = {"rill_stream_map", map_step,
-                                            false, true};
+static const rill__xform_kind_t map_kind = {"rill_stream_map", map_step, false,
+                                            true};
 
 int rill_stream_map(rill_stream_t **s, rill_map_fn fn, void *ud,
                     size_t out_size)

@@ -64,9 +64,9 @@ struct map_async {
     rill__list_t done;     /* under mu */
     bool shutdown;         /* under mu */
     /* The consumer's: */
-    job_t **jobs;       /* njobs made; capacity cap */
+    job_t **jobs; /* njobs made; capacity cap */
     size_t njobs, cap;
-    job_t **free_jobs;  /* unordered: a stack of FREE jobs */
+    job_t **free_jobs; /* unordered: a stack of FREE jobs */
     size_t nfree;
     uint64_t next_in, next_out; /* ordered: sequence numbers */
     size_t in_flight;           /* jobs not FREE */
@@ -144,8 +144,8 @@ static job_t *free_job(map_async_t *ma, int *err)
         job_t **jobs = rill__realloc(ma->jobs, cap * sizeof *jobs);
         if (jobs)
             ma->jobs = jobs;
-        job_t **fj = jobs ? rill__realloc(ma->free_jobs, cap * sizeof *fj)
-                          : NULL;
+        job_t **fj =
+            jobs ? rill__realloc(ma->free_jobs, cap * sizeof *fj) : NULL;
         if (!fj) {
             *err = RILL_ENOMEM;
             return NULL;
@@ -290,12 +290,11 @@ static void map_async_drop(rill_stream_t *s)
     rill__free(ma);
 }
 
-static const rill_stream_vtable_t map_async_vtable = {map_async_poll_next,
-                                                      NULL, map_async_drop};
+static const rill_stream_vtable_t map_async_vtable = {map_async_poll_next, NULL,
+                                                      map_async_drop};
 
 int rill__map_async_new(const char *api, rill_stream_t **s, size_t limit,
-                        bool ordered, rill_map_fn fn, void *ud,
-                        size_t out_size)
+                        bool ordered, rill_map_fn fn, void *ud, size_t out_size)
 {
     RILL__CHECK_STREAM(api, s);
     if (!fn || out_size == 0 || (ordered && limit == 0))
@@ -327,8 +326,7 @@ int rill_stream_map_async(rill_stream_t **s, size_t limit, rill_order_t order,
                           rill_map_fn fn, void *ud, size_t out_size)
 {
     if (limit == 0 || (order != RILL_ORDERED && order != RILL_UNORDERED))
-        return RILL_MISUSE("rill_stream_map_async",
-                           "limit 0 or unknown order");
+        return RILL_MISUSE("rill_stream_map_async", "limit 0 or unknown order");
     return rill__map_async_new("rill_stream_map_async", s, limit,
                                order == RILL_ORDERED, fn, ud, out_size);
 }

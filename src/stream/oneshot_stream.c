@@ -39,8 +39,8 @@ int rill_oneshot_into_stream(rill_oneshot_rx_t *rx, size_t item_size,
     if (!rx || !out || item_size == 0)
         return RILL_MISUSE("rill_oneshot_into_stream",
                            "NULL receiver or out, or item_size 0");
-    oneshot_stream_t *os = rill__stream_new(sizeof *os, &oneshot_vtable,
-                                            item_size);
+    oneshot_stream_t *os =
+        rill__stream_new(sizeof *os, &oneshot_vtable, item_size);
     if (!os)
         return RILL_ENOMEM;
     os->rx = rx;

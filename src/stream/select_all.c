@@ -45,17 +45,17 @@ typedef struct sel_shared sel_shared_t;
 
 typedef struct sel_node {
     sel_shared_t *sh;
-    struct sel_node *next;    /* link on the ready stack */
-    _Atomic uint32_t queued;  /* see the file comment */
+    struct sel_node *next;   /* link on the ready stack */
+    _Atomic uint32_t queued; /* see the file comment */
     uint32_t index;
 } sel_node_t;
 
 struct sel_shared {
-    _Atomic uint32_t refs;            /* the stream + one per waker clone */
-    _Atomic(sel_node_t *) ready;      /* pushed by wakers, taken by the
-                                         poller all at once (no ABA) */
-    pthread_mutex_t mu;               /* guards consumer */
-    rill_waker_t consumer;            /* the waker of whoever polls us */
+    _Atomic uint32_t refs;       /* the stream + one per waker clone */
+    _Atomic(sel_node_t *) ready; /* pushed by wakers, taken by the
+                                    poller all at once (no ABA) */
+    pthread_mutex_t mu;          /* guards consumer */
+    rill_waker_t consumer;       /* the waker of whoever polls us */
     sel_node_t nodes[];
 };
 
@@ -65,11 +65,11 @@ enum { TURN_ITEMS = 32, TURN_BYTES = 4096 };
 typedef struct select_all {
     rill_stream_t base;
     sel_shared_t *sh;
-    char *ahead;         /* the rest of a turn: ahead[apos..alen) */
+    char *ahead;             /* the rest of a turn: ahead[apos..alen) */
     size_t acap, apos, alen; /* acap items; 1: no read-ahead buffer */
-    rill_stream_t **subs; /* subs[i] NULL once it ended */
-    size_t n, live;       /* substreams, and those not ended */
-    uint32_t *fifo;       /* ring of node indices to poll, capacity n */
+    rill_stream_t **subs;    /* subs[i] NULL once it ended */
+    size_t n, live;          /* substreams, and those not ended */
+    uint32_t *fifo;          /* ring of node indices to poll, capacity n */
     size_t head, len;
 } select_all_t;
 
@@ -174,7 +174,8 @@ static int poll_inputs(select_all_t *sa, rill_cx_t *cx, void *out, size_t max,
             rill__store(&node->queued, 0, RILL_RELEASE);
             rill_waker_t w = {&node_waker_vtable, node};
             rill_cx_t sub_cx = {&w, cx->budget, cx->select};
-            int r = rill_stream_poll_next_many(sa->subs[i], &sub_cx, out, max, n);
+            int r =
+                rill_stream_poll_next_many(sa->subs[i], &sub_cx, out, max, n);
             cx->budget = sub_cx.budget;
             if (r == RILL_PENDING)
                 continue;
@@ -208,8 +209,8 @@ static int poll_inputs(select_all_t *sa, rill_cx_t *cx, void *out, size_t max,
     }
 }
 
-static int select_all_poll_next_many(rill_stream_t *s, rill_cx_t *cx,
-                                     void *out, size_t max, size_t *n)
+static int select_all_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
+                                     size_t max, size_t *n)
 {
     select_all_t *sa = (select_all_t *)s;
     size_t size = s->item_size;
@@ -234,8 +235,8 @@ static void select_all_drop(rill_stream_t *s)
 {
     select_all_t *sa = (select_all_t *)s;
     rill__item_drop_t d = rill__item_drop_of(s);
-    rill__items_drop(&d, sa->ahead + sa->apos * s->item_size, sa->alen - sa->apos,
-                     s->item_size);
+    rill__items_drop(&d, sa->ahead + sa->apos * s->item_size,
+                     sa->alen - sa->apos, s->item_size);
     rill__free(sa->ahead);
     for (size_t i = 0; i < sa->n; i++)
         rill_stream_free(sa->subs[i]);
@@ -260,12 +261,13 @@ int rill__select_all_new(const char *api, rill_stream_t **out,
         if (!streams[i])
             return RILL_MISUSE(api, "stream %zu is NULL", i);
         if (streams[i]->item_size != streams[0]->item_size)
-            return RILL_MISUSE(api, "stream %zu has %zu-byte items, stream 0 "
-                                    "%zu-byte items",
+            return RILL_MISUSE(api,
+                               "stream %zu has %zu-byte items, stream 0 "
+                               "%zu-byte items",
                                i, streams[i]->item_size, streams[0]->item_size);
     }
-    select_all_t *sa = rill__stream_new(sizeof *sa, &select_all_vtable,
-                                        streams[0]->item_size);
+    select_all_t *sa =
+        rill__stream_new(sizeof *sa, &select_all_vtable, streams[0]->item_size);
     sel_shared_t *sh = NULL;
     if (!sa)
         return RILL_ENOMEM;

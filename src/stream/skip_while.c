@@ -17,8 +17,8 @@ static int skip_while_step(rill__xform_t *x, void *in, void *out)
     return RILL__XF_OUT;
 }
 
-static const rill__xform_kind_t skip_while_kind = {
-    "rill_stream_skip_while", skip_while_step, true, true};
+static const rill__xform_kind_t skip_while_kind = {"rill_stream_skip_while",
+                                                   skip_while_step, true, true};
 
 int rill_stream_skip_while(rill_stream_t **s, rill_pred_fn fn, void *ud)
 {

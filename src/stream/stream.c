@@ -145,7 +145,7 @@ int rill_next_sized(rill_stream_t *s, void *out, size_t out_size)
     /* A read-ahead item is given without building and awaiting a future:
      * this is what makes a channel stream cost about what a bare receive
      * costs (see ahead.c). */
-    if (rill__is_ahead_stream(s) && rill__ahead_take(s, out))
+    if (rill__ahead_take(s, out))
         return 0;
     rill_next_op_t op;
     rill_next_op(&op, s, out);

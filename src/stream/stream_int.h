@@ -64,13 +64,20 @@ int rill__ahead_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
 /* Destroy the items not given yet (the stream's item destructor) and free
  * the buffer. */
 void rill__ahead_fini(rill__ahead_stream_t *as);
-/* rill_next's fast path: true when s reads ahead, had an item for out, and
- * the caller's coop budget allowed giving it without a poll. */
-bool rill__ahead_take(rill_stream_t *s, void *out);
-
-static inline bool rill__is_ahead_stream(const rill_stream_t *s)
+/* rill_next's fast path: true when s reads ahead and had an item for out
+ * (given without a poll; the batch that filled the buffer spent the
+ * budget). */
+static inline bool rill__ahead_take(rill_stream_t *s, void *out)
 {
-    return s->vtable->poll_next == rill__ahead_poll_next;
+    if (s->vtable->poll_next != rill__ahead_poll_next)
+        return false;
+    rill__ahead_stream_t *as = (rill__ahead_stream_t *)s;
+    if (!as->len)
+        return false;
+    rill__item_copy(out, as->buf + as->head * s->item_size, s->item_size);
+    as->head++;
+    as->len--;
+    return true;
 }
 
 /* poll_next for streams whose real work is in poll_next_many: a batch of

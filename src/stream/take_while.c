@@ -16,8 +16,8 @@ static int take_while_step(rill__xform_t *x, void *in, void *out)
     return RILL__XF_END;
 }
 
-static const rill__xform_kind_t take_while_kind = {
-    "rill_stream_take_while", take_while_step, true, true};
+static const rill__xform_kind_t take_while_kind = {"rill_stream_take_while",
+                                                   take_while_step, true, true};
 
 int rill_stream_take_while(rill_stream_t **s, rill_pred_fn fn, void *ud)
 {
