@@ -81,7 +81,21 @@ static int next_poll(rill_future_t *f, rill_cx_t *cx)
 
 /* Polling a stream leaves nothing to withdraw: a waker left registered
  * upstream only makes one spurious wakeup. */
-static const rill_future_vtable_t next_vtable = {next_poll, NULL, NULL};
+static int next_describe(const rill_future_t *f, rill_instant_t now, char *buf,
+                         size_t len)
+{
+    const rill_next_op_t *op = (const rill_next_op_t *)f;
+    union {
+        int (*fn)(rill_stream_t *, rill_cx_t *, void *);
+        void *p;
+    } u = {op->stream->vtable->poll_next};
+    (void)now;
+    return snprintf(buf, len, "next%s on stream %p (poll_next %p)",
+                    op->max ? "_many" : "", (void *)op->stream, u.p);
+}
+
+static const rill_future_vtable_t next_vtable = {next_poll, NULL, NULL,
+                                                 next_describe};
 
 void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out)
 {
