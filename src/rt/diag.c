@@ -13,9 +13,11 @@
  * way before it is dropped. The await fast path touches none of this.
  *
  * Deadlock detection. The last worker to go idle, when the runtime has
- * live tasks, no armed timer and no blocking job (rill__deadlock_arm),
- * sleeps for a grace period instead of forever; if nothing woke it
- * (rill__deadlock_check), it checks, all at one moment, that:
+ * live tasks, no armed timer and no blocking job, and every plain thread
+ * that rill knows (has a parker) is parked with no deadline
+ * (rill__deadlock_arm), sleeps for a grace period instead of forever; if
+ * nothing woke it (rill__deadlock_check), it checks, all at one moment,
+ * that:
  *   1. nothing ran: the activity count (polls, wakes, spawns, timers
  *      fired, summed over workers) is the one seen when it went to
  *      sleep, and every worker is still idle with empty queues;
@@ -36,6 +38,16 @@
  * check fail. A negative check doubles the grace period (1 ms up to
  * 1 s) until something runs again; a reported state is not reported
  * again.
+ *
+ * Kicks. When a known plain thread is awake as the last worker goes
+ * idle (a producer thread between two sends: the common case), there is
+ * no deadlock now, and a timed sleep would cost every such park about a
+ * microsecond more (arming a kernel timer in a VM). So the worker parks
+ * for good and leaves its index in dl_kick; a plain thread that parks
+ * with no deadline while some runtime wants a kick (one global load on
+ * its slow park path) wakes that worker, which parks again and arms.
+ * The flag is set before the worker reads the parkers and read after
+ * the thread's parking CAS, both seq_cst: one of them sees the other.
  *
  * SIGQUIT. Runtimes created with sigquit_dump register here; the first
  * installs a handler that only writes a byte to a non-blocking pipe, and
@@ -405,7 +417,36 @@ static long accounted_threads(struct rill_runtime *rt)
            (long)rill__load(&service_threads, RILL_SEQ_CST) + SANITIZER_THREADS;
 }
 
-rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, uint64_t *snap)
+/* Runtimes that parked a worker waiting for a kick (their dl_kick != 0),
+ * and the list to find them, under all_lock. */
+_Atomic uint32_t rill__dl_kicks_wanted;
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static rill__list_t all_runtimes = {&all_runtimes, &all_runtimes};
+
+static void kick_clear(struct rill_runtime *rt)
+{
+    if (rill__xchg(&rt->dl_kick, 0, RILL_SEQ_CST))
+        rill__fetch_sub(&rill__dl_kicks_wanted, 1, RILL_SEQ_CST);
+}
+
+void rill__deadlock_kick(void)
+{
+    pthread_mutex_lock(&all_lock);
+    for (rill__list_t *l = all_runtimes.next; l != &all_runtimes;
+         l = l->next) {
+        struct rill_runtime *rt =
+            RILL_CONTAINER_OF(l, struct rill_runtime, all_link);
+        uint32_t k = rill__xchg(&rt->dl_kick, 0, RILL_SEQ_CST);
+        if (k) {
+            rill__fetch_sub(&rill__dl_kicks_wanted, 1, RILL_SEQ_CST);
+            rill__wake_worker(rt, k - 1); /* it parks again, and checks */
+        }
+    }
+    pthread_mutex_unlock(&all_lock);
+}
+
+rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, unsigned self,
+                                   uint64_t *snap)
 {
     if (rt->cfg.deadlock == RILL_DEADLOCK_OFF)
         return RILL_FOREVER;
@@ -415,6 +456,20 @@ rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, uint64_t *snap)
         rill__load(&rt->blocking_active, RILL_RELAXED) != 0 ||
         rill__load(&rt->shutting_down, RILL_RELAXED))
         return RILL_FOREVER;
+    /*
+     * A plain thread that rill knows is awake (a producer thread between
+     * two sends, the usual case when a runtime goes idle): no deadlock
+     * now, and no timed sleep either (a timed futex wait costs about a
+     * microsecond more here, on every park). Ask that thread to kick us
+     * when it parks for good. Flag first, then look (seq_cst, against
+     * the thread's park then flag read in park.c): one of us sees the
+     * other.
+     */
+    if (rill__xchg(&rt->dl_kick, self + 1, RILL_SEQ_CST) == 0)
+        rill__fetch_add(&rill__dl_kicks_wanted, 1, RILL_SEQ_CST);
+    if (!rill__parkers_all_forever())
+        return RILL_FOREVER;
+    kick_clear(rt);
     uint64_t a = activity(rt);
     *snap = a;
     if (rill__load(&rt->dl_reported, RILL_RELAXED) == a + 1)
@@ -597,7 +652,11 @@ void rill__diag_init(struct rill_runtime *rt)
     rill__store(&rt->dl_grace, DL_GRACE_MIN, RILL_RELAXED);
     rill__store(&rt->dl_seen, 0, RILL_RELAXED);
     rill__store(&rt->dl_reported, 0, RILL_RELAXED);
+    rill__store(&rt->dl_kick, 0, RILL_RELAXED);
     rt->t0 = rill__rt_now(rt);
+    pthread_mutex_lock(&all_lock);
+    rill__list_push_back(&all_runtimes, &rt->all_link);
+    pthread_mutex_unlock(&all_lock);
     if (!rt->cfg.sigquit_dump)
         return;
     pthread_mutex_lock(&sq_lock);
@@ -610,6 +669,10 @@ void rill__diag_init(struct rill_runtime *rt)
 
 void rill__diag_fini(struct rill_runtime *rt)
 {
+    pthread_mutex_lock(&all_lock);
+    rill__list_remove(&rt->all_link);
+    kick_clear(rt);
+    pthread_mutex_unlock(&all_lock);
     if (rill__list_linked(&rt->sigquit_link)) {
         pthread_mutex_lock(&sq_lock);
         rill__list_remove(&rt->sigquit_link);

@@ -69,11 +69,18 @@ static void parker_park(rill__parker_t *p, rill_instant_t deadline)
      * the state with seq_cst, see what this thread did before parking
      * (waking a task, say; diag.c). Free on x86, where every CAS is a
      * full barrier. */
-    if (!rill__cas(&p->state, &s, parked, RILL_ACQ_REL, RILL_ACQUIRE)) {
+    if (!rill__cas(&p->state, &s, parked, RILL_SEQ_CST, RILL_ACQUIRE)) {
         /* Raced with an unpark between the two CAS: s == NOTIFIED. */
         rill__store(&p->state, PARK_EMPTY, RILL_RELAXED);
         return;
     }
+    /* seq_cst (with the CAS above): a worker that skipped its deadlock
+     * check because this thread was awake either saw this park or set
+     * the flag we read here (Dekker; diag.c), so a deadlock that this
+     * park completes is still checked. */
+    if (parked == PARK_FOREVER &&
+        rill__load(&rill__dl_kicks_wanted, RILL_SEQ_CST))
+        rill__deadlock_kick();
     for (;;) {
         rill__futex_wait(&p->state, parked, deadline);
         s = PARK_NOTIFIED;
@@ -134,6 +141,20 @@ static void parker_key_dtor(void *v)
     rill__list_remove(&p->link);
     pthread_mutex_unlock(&registry_lock);
     parker_release(p);
+}
+
+bool rill__parkers_all_forever(void)
+{
+    bool all = true;
+    pthread_mutex_lock(&registry_lock);
+    for (rill__list_t *l = registry.next; all && l != &registry;
+         l = l->next) {
+        rill__parker_t *p = RILL_CONTAINER_OF(l, rill__parker_t, link);
+        /* seq_cst: see parker_park's kick. */
+        all = rill__load(&p->state, RILL_SEQ_CST) == PARK_FOREVER;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return all;
 }
 
 unsigned rill__threads_parked_forever(void)

@@ -288,6 +288,9 @@ struct rill_runtime {
     _Atomic uint64_t dl_seen;     /* activity at the last check */
     _Atomic uint64_t dl_reported; /* activity when last reported + 1 */
     _Atomic uint64_t deadlocks;   /* deadlocks reported */
+    _Atomic uint32_t dl_kick;     /* worker index + 1 that parked waiting
+                                     for a plain thread to park, or 0 */
+    rill__list_t all_link;        /* in diag.c's list of runtimes */
     rill__list_t sigquit_link;    /* in diag.c's registry; its lock */
     rill_instant_t t0;            /* the runtime's clock at creation */
 };
@@ -329,12 +332,22 @@ void rill__task_diag_clear_future(struct rill_task *t);
 void rill__diag_init(struct rill_runtime *rt);
 void rill__diag_fini(struct rill_runtime *rt);
 /*
- * The worker about to park is the last one awake: if the runtime looks
- * deadlocked (tasks alive, no timer, no blocking job), returns how long
- * to sleep before checking (rill__deadlock_check), and the activity
- * count to compare then in *snap; else RILL_FOREVER.
+ * Worker `self`, about to park, is the last one awake: if the runtime
+ * looks deadlocked (tasks alive, no timer, no blocking job, every plain
+ * thread rill knows parked for good), returns how long to sleep before
+ * checking (rill__deadlock_check), and the activity count to compare
+ * then in *snap; else RILL_FOREVER (and if only a plain thread was
+ * awake, that thread kicks `self` when it parks for good).
  */
-rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, uint64_t *snap);
+rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, unsigned self,
+                                   uint64_t *snap);
+/* Runtimes wait for a kick (see above): any nonzero, read on a plain
+ * thread's slow park path only. */
+extern _Atomic uint32_t rill__dl_kicks_wanted;
+/* A plain thread parked for good: kick the runtimes that wait for it. */
+void rill__deadlock_kick(void);
+/* Every plain thread with a parker is parked with no deadline (park.c). */
+bool rill__parkers_all_forever(void);
 /* Tests only: called after each check with its verdict (set it before
  * the runtime starts). */
 extern void (*rill__deadlock_check_hook)(struct rill_runtime *rt,

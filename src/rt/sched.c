@@ -445,7 +445,7 @@ static bool worker_park(rill__worker_t *w)
     bool dl_check = false;
     uint64_t dl_snap = 0;
     if (sleeping == rt->nworkers && !lone) {
-        rill_duration_t wait = rill__deadlock_arm(rt, &dl_snap);
+        rill_duration_t wait = rill__deadlock_arm(rt, w->index, &dl_snap);
         if (wait != RILL_FOREVER) {
             rill_instant_t at = rill__mono_now() + wait;
             if (at < until) {
