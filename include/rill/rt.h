@@ -160,9 +160,9 @@ typedef struct rill_runtime_stats {
     uint64_t wakeups;       /* wakes that scheduled a task */
     uint64_t timers_fired;  /* timers that expired */
     uint64_t blocking_jobs; /* jobs run on the blocking pool */
-    uint64_t deadlocks;     /* deadlocks reported */
     unsigned workers;
     unsigned blocking_threads; /* blocking-pool threads alive now */
+    uint64_t deadlocks;        /* deadlocks reported */
 } rill_runtime_stats_t;
 
 /*
@@ -180,14 +180,16 @@ RILL_API int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out);
  * rill_runtime_dump - write every live task of rt to out (NULL = stderr),
  * one line each, after a summary line:
  *
- *   rill runtime 0x5581...: 2 workers (2 idle), 3 tasks alive, virtual
+ *   rill runtime 0x5581...: 2 workers (2 idle), 4 tasks alive, virtual
  *     clock at +1.000 s, 1 timer armed (next +5.000 ms), 0 blocking jobs
- *     running (0 pool threads), 1 thread parked in rill_await
- *   task 1 'main' waiting: join task 2 'ping' (waiting)
- *   task 2 'ping' waiting: recv on channel 'pong' (bounded, len 0/4,
- *     sent 3, received 3, high-water 1, waits full 0, waits empty 4)
- *   task 4 waiting: sleep until +5.000 ms
- *   task 5 running
+ *     (0 pool threads), 1 thread parked in rill_await
+ *     task 1 'block_on' waiting: join task 2 'ping' (waiting)
+ *     task 2 'ping' waiting: recv on bounded channel 'pong' (len 0/4,
+ *       sent 3, received 3, high-water 1, waits full 0, waits empty 4)
+ *     task 4 waiting: sleep until +5.000 ms
+ *     task 5 running
+ *
+ * (each line is one line; wrapped here).
  *
  * A task's state is running, runnable, waiting or done (a blocking job:
  * queued or running); a waiting task shows what it awaits, described by

@@ -533,7 +533,10 @@ void rill__deadlock_check(struct rill_runtime *rt, uint64_t snap)
     if (rill__xchg(&rt->dl_checking, true, RILL_ACQUIRE))
         return;
     bool dead = false;
-    if (runtime_still(rt) && activity(rt) == snap) {
+    /* Another worker may have armed on the same still state and reported
+     * it while this one slept: once is enough. */
+    if (rill__load(&rt->dl_reported, RILL_RELAXED) != snap + 1 &&
+        runtime_still(rt) && activity(rt) == snap) {
         long n1 = process_threads();
         long known = accounted_threads(rt);
         long n2 = process_threads();
