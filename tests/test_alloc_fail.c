@@ -267,7 +267,7 @@ static void fut_drop(rill_future_t *f)
     atomic_fetch_add(((fut_t *)f)->dropped, 1);
     free(f);
 }
-static const rill_future_vtable_t fut_vt = {fut_poll, NULL, fut_drop};
+static const rill_future_vtable_t fut_vt = {fut_poll, NULL, fut_drop, NULL};
 
 /*
  * Checks inside a task: cmocka's asserts must run on the test's thread,

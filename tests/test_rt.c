@@ -100,7 +100,8 @@ static int flag_cancel(rill_future_t *f)
     pthread_mutex_unlock(&ff->lock);
     return d ? 0 : RILL_PENDING;
 }
-static const rill_future_vtable_t flag_vt = {flag_poll, flag_cancel, NULL};
+static const rill_future_vtable_t flag_vt = {flag_poll, flag_cancel, NULL,
+                                             NULL};
 
 static void flag_init(flag_fut_t *f)
 {
@@ -294,7 +295,8 @@ static void count_drop(rill_future_t *f)
     atomic_fetch_add(c->dropped, 1);
     free(c);
 }
-static const rill_future_vtable_t count_vt = {count_poll, NULL, count_drop};
+static const rill_future_vtable_t count_vt = {count_poll, NULL, count_drop,
+                                              NULL};
 
 /* Futures moved into their tasks (rill_spawn_future_in) beside futures
  * given by pointer: the drop releases, the task's
@@ -316,7 +318,7 @@ static int embedded_poll(rill_future_t *f, rill_cx_t *cx)
     return count_poll(f, cx);
 }
 static const rill_future_vtable_t embedded_vt = {embedded_poll, NULL,
-                                                 embedded_drop};
+                                                 embedded_drop, NULL};
 
 static void test_stackless_futures(void **state)
 {
@@ -364,7 +366,7 @@ static int ready_poll(rill_future_t *f, rill_cx_t *cx)
     (void)cx;
     return 0;
 }
-static const rill_future_vtable_t ready_vt = {ready_poll, NULL, NULL};
+static const rill_future_vtable_t ready_vt = {ready_poll, NULL, NULL, NULL};
 
 static void *hot_task(void *arg)
 {

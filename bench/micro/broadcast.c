@@ -70,7 +70,7 @@ static int sink_poll(rill_future_t *f, rill_cx_t *cx)
     }
 }
 
-static const rill_future_vtable_t sink_vt = {sink_poll, NULL, NULL};
+static const rill_future_vtable_t sink_vt = {sink_poll, NULL, NULL, NULL};
 
 typedef struct {
     int mode, batch, stackful;

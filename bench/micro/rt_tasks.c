@@ -71,7 +71,8 @@ static void ready_drop(rill_future_t *f)
 {
     (void)f;
 }
-static const rill_future_vtable_t ready_vt = {ready_poll, NULL, ready_drop};
+static const rill_future_vtable_t ready_vt = {ready_poll, NULL, ready_drop,
+                                              NULL};
 
 enum { SPAWN_N = 200000 };
 
@@ -129,7 +130,7 @@ static int flag_poll(rill_future_t *fu, rill_cx_t *cx)
     unlock(f);
     return RILL_PENDING;
 }
-static const rill_future_vtable_t flag_vt = {flag_poll, NULL, NULL};
+static const rill_future_vtable_t flag_vt = {flag_poll, NULL, NULL, NULL};
 static void flag_raise(flag_t *f)
 {
     lock(f);
@@ -220,7 +221,7 @@ static int parked_cancel(rill_future_t *f)
     rill_waker_release(&((parked_fut_t *)f)->waker);
     return RILL_PENDING;
 }
-static const rill_future_vtable_t parked_vt = {parked_poll, parked_cancel,
+static const rill_future_vtable_t parked_vt = {parked_poll, parked_cancel, NULL,
                                                NULL};
 
 static double bench_rss(bool future)

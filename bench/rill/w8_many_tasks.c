@@ -30,7 +30,7 @@ static void waiter_drop(rill_future_t *f)
 }
 
 static const rill_future_vtable_t waiter_vtable = {waiter_poll, NULL,
-                                                   waiter_drop};
+                                                   waiter_drop, NULL};
 
 static void *top(void *arg)
 {

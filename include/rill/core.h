@@ -277,6 +277,21 @@ typedef struct rill_future_vtable {
      * rill_spawn_future). May be NULL.
      */
     void (*drop)(rill_future_t *f);
+    /*
+     * Optional (NULL = "unknown future"; last member, so initialisers
+     * that stop at drop stay valid): write a one-line description of
+     * what the future waits for into buf (at most len bytes including
+     * the terminating NUL, truncated as snprintf does), for task dumps
+     * and deadlock reports (rill_runtime_dump). `now` is the current
+     * instant on the clock of the runtime that runs the future, for
+     * describing deadlines relative to it. Returns what snprintf
+     * returns. It may be called from another thread while the future
+     * waits, and concurrently with its poll: read only fields that do
+     * not change after the first poll, or atomics; never block, never
+     * call back into rill except rill_future_describe.
+     */
+    int (*describe)(const rill_future_t *f, rill_instant_t now, char *buf,
+                    size_t len);
 } rill_future_vtable_t;
 
 /*
@@ -302,6 +317,16 @@ static inline int rill_future_cancel(rill_future_t *f)
 {
     return f->vtable->cancel ? f->vtable->cancel(f) : RILL_PENDING;
 }
+
+/*
+ * rill_future_describe - describe f into buf as its vtable's describe
+ * does; a future without one is "future <poll function address>
+ * (no describe)". Never fails: buf (len > 0) always ends up a string.
+ * Returns: as snprintf.
+ * Threads: see the vtable's describe.
+ */
+RILL_API int rill_future_describe(const rill_future_t *f, rill_instant_t now,
+                                  char *buf, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Streams                                                                   */

@@ -38,12 +38,27 @@
 
 #include "core.h"
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct rill_runtime rill_runtime_t;
 typedef struct rill_task rill_task_t;
+
+/*
+ * What a runtime does when it finds itself deadlocked (see "Deadlock
+ * report" below): RILL_DEADLOCK_DEFAULT (0) is RILL_DEADLOCK_FAIL.
+ */
+typedef enum rill_deadlock_mode {
+    RILL_DEADLOCK_DEFAULT = 0,
+    RILL_DEADLOCK_OFF,    /* never check */
+    RILL_DEADLOCK_REPORT, /* write the report; block_on keeps waiting */
+    RILL_DEADLOCK_FAIL,   /* report, then every rill_block_on waiting for
+                             this runtime returns RILL_EDEADLK */
+    RILL_DEADLOCK_ABORT   /* report, then abort() (a core dump to debug) */
+} rill_deadlock_mode_t;
 
 /* A stackful task's body. Its return value is what rill_join gives. */
 typedef void *(*rill_task_fn)(void *arg);
@@ -72,6 +87,15 @@ typedef struct rill_runtime_config {
     /* Installs a SIGSEGV handler (on an alternate stack) that names the
      * task whose stack overflowed into its guard page. Default true. */
     bool stack_overflow_handler;
+    /* Deadlock detection and what to do on one. Default FAIL. */
+    rill_deadlock_mode_t deadlock;
+    /* true: SIGQUIT (Ctrl-\) writes rill_runtime_dump of this runtime to
+     * diag_out. The handler only writes a byte to a pipe; a thread that
+     * rill starts once per process does the dump. Default false (the
+     * signal keeps its previous action: usually a core dump). */
+    bool sigquit_dump;
+    /* Where deadlock reports and SIGQUIT dumps go. NULL = stderr. */
+    FILE *diag_out;
 } rill_runtime_config_t;
 
 /*
@@ -95,7 +119,10 @@ RILL_API int rill_runtime_new(rill_runtime_t **rt,
  * Returns: 0 and the task's return value in *result (if result is not
  *   NULL); RILL_EINVAL if rt or fn is NULL or if called from inside a rill
  *   task (that would block a worker: spawn and join instead);
- *   RILL_ESHUTDOWN after rill_runtime_shutdown; RILL_ENOMEM.
+ *   RILL_ESHUTDOWN after rill_runtime_shutdown; RILL_ENOMEM;
+ *   RILL_EDEADLK when the runtime reported a deadlock (config.deadlock
+ *   FAIL, the default; see "Deadlock report"): the task is detached and
+ *   still stuck, rill_runtime_free cancels it.
  * Waits: until the task returns.
  * Threads: any plain thread; several threads may block_on concurrently.
  */
@@ -138,6 +165,7 @@ typedef struct rill_runtime_stats {
     uint64_t blocking_jobs; /* jobs run on the blocking pool */
     unsigned workers;
     unsigned blocking_threads; /* blocking-pool threads alive now */
+    uint64_t deadlocks;        /* deadlocks reported */
 } rill_runtime_stats_t;
 
 /*
@@ -146,6 +174,83 @@ typedef struct rill_runtime_stats {
  * Returns: 0; RILL_EINVAL for NULL arguments.
  */
 RILL_API int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics: task dump, deadlock report                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * rill_runtime_dump - write every live task of rt to out (NULL = stderr),
+ * one line each, after a summary line:
+ *
+ *   rill runtime 0x5581...: 2 workers (2 idle), 4 tasks alive, virtual
+ *     clock at +1.000 s, 1 timer armed (next +5.000 ms), 0 blocking jobs
+ *     (0 pool threads), 1 thread parked in rill_await
+ *     task 1 'block_on' waiting: join task 2 'ping' (waiting)
+ *     task 2 'ping' waiting: recv on bounded channel 'pong' (len 0/4,
+ *       sent 3, received 3, high-water 1, waits full 0, waits empty 4)
+ *     task 4 waiting: sleep until +5.000 ms
+ *     task 5 running
+ *
+ * (each line is one line; wrapped here).
+ *
+ * A task's state is running, runnable, waiting or done (a blocking job:
+ * queued or running); a waiting task shows what it awaits, described by
+ * the future's describe (every rill operation has one: channel send /
+ * recv / reserve with the channel's name and counters, oneshot, watch
+ * and broadcast operations, sleep, join, select with its cases; a user
+ * future without one shows "future <poll address> (no describe)") and
+ * the await's deadline if it has one. Tasks are listed by id.
+ * Returns: 0; RILL_EINVAL for a NULL rt; RILL_ENOMEM.
+ * Threads: any thread or task, while tasks run: it takes each task's
+ *   small diagnostics lock only to describe the future that task awaits
+ *   (never on the tasks' fast paths). The lines are collected first and
+ *   written after every runtime lock is released, so a slow `out` does
+ *   not stall the runtime.
+ */
+RILL_API int rill_runtime_dump(rill_runtime_t *rt, FILE *out);
+
+/* A line of a dump (without its newline); ud as given. */
+typedef void (*rill_dump_line_fn)(const char *line, void *ud);
+
+/*
+ * rill_runtime_dump_lines - as rill_runtime_dump, giving each line to fn
+ * (for a logger that is not a FILE). Same returns and threads.
+ */
+RILL_API int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn,
+                                     void *ud);
+
+/*
+ * Deadlock report (Go's "all goroutines are asleep"). A runtime is
+ * reported deadlocked when, all at one moment:
+ *   - it has live tasks, none running or runnable (every worker idle,
+ *     every run queue empty),
+ *   - no timer is armed in it and no blocking job is queued or running,
+ *   - and every thread of the process is accounted for as unable to act:
+ *     a worker or blocking-pool thread of this runtime (idle), rill's
+ *     SIGQUIT thread, or a plain thread parked in rill_await /
+ *     rill_block_on / rill_join... with no deadline. Any other thread
+ *     (one computing, sleeping, or blocked outside rill, say in read(2)
+ *     or pthread_cond_wait, or a worker of another runtime) may still
+ *     send on a channel, release a handle or wake a future, so while one
+ *     exists nothing is reported.
+ * The threads are counted from /proc/self (no /proc: never reported).
+ * The check runs only after the last worker has been idle for a moment
+ * (1 ms, growing to 1 s while the runtime stays idle), never on a busy
+ * path, and is repeated before reporting, so a report is never made
+ * from a moment that was not still.
+ * Not seen: wakes from signal handlers or from other processes, and
+ * threads that do not exist yet (a POSIX timer's SIGEV_THREAD); a
+ * program that relies on those sets deadlock = RILL_DEADLOCK_OFF.
+ * The report (to config.diag_out) is a "deadlock" line and the dump;
+ * then config.deadlock decides: FAIL (default: a call that can never
+ * finish should fail like any other C call, and the report says why;
+ * abort() would take the decision away from a library's user) makes
+ * every rill_block_on waiting for this runtime return RILL_EDEADLK (its
+ * root task is detached; rill_runtime_free cancels the stuck tasks),
+ * REPORT only writes, ABORT aborts. A state is reported once.
+ * See docs/diagnostics.md.
+ */
 
 /* ------------------------------------------------------------------------ */
 /* Tasks                                                                     */

@@ -23,11 +23,15 @@
 #include <pthread.h>
 #include <sched.h>
 
-enum { PARK_EMPTY = 0, PARK_PARKED = 1, PARK_NOTIFIED = 2 };
+/* PARK_FOREVER is PARKED with no deadline. The deadlock detector
+ * (diag.c) counts the parkers in that state through the registry below,
+ * so parking and unparking cost nothing extra for it. */
+enum { PARK_EMPTY = 0, PARK_PARKED = 1, PARK_NOTIFIED = 2, PARK_FOREVER = 3 };
 
 struct rill__parker {
     _Atomic uint32_t state; /* PARK_*; written by unpark (any thread) and
                                by the owning thread in park */
+    rill__list_t link;      /* in `registry` while its thread lives */
     _Atomic uint32_t refs;  /* the thread's own + one per waker clone */
     rill_instant_t hint;    /* owner thread only: earliest timer deadline
                                registered during the current poll */
@@ -46,7 +50,8 @@ void rill__parker_unpark(rill__parker_t *p)
     /* release: what the waker's caller wrote before waking (an item in a
      * channel) is visible to the thread after park returns (acquire
      * below). */
-    if (rill__xchg(&p->state, PARK_NOTIFIED, RILL_RELEASE) == PARK_PARKED)
+    uint32_t was = rill__xchg(&p->state, PARK_NOTIFIED, RILL_RELEASE);
+    if (was == PARK_PARKED || was == PARK_FOREVER)
         rill__futex_wake(&p->state, 1);
 }
 
@@ -58,14 +63,26 @@ static void parker_park(rill__parker_t *p, rill_instant_t deadline)
      * acquire pairs with the release in unpark. */
     if (rill__cas(&p->state, &s, PARK_EMPTY, RILL_ACQUIRE, RILL_RELAXED))
         return;
+    uint32_t parked = deadline == RILL_FOREVER ? PARK_FOREVER : PARK_PARKED;
     s = PARK_EMPTY;
-    if (!rill__cas(&p->state, &s, PARK_PARKED, RILL_ACQUIRE, RILL_ACQUIRE)) {
+    /* acq_rel: the release half lets the deadlock detector, which reads
+     * the state with seq_cst, see what this thread did before parking
+     * (waking a task, say; diag.c). Free on x86, where every CAS is a
+     * full barrier. */
+    if (!rill__cas(&p->state, &s, parked, RILL_SEQ_CST, RILL_ACQUIRE)) {
         /* Raced with an unpark between the two CAS: s == NOTIFIED. */
         rill__store(&p->state, PARK_EMPTY, RILL_RELAXED);
         return;
     }
+    /* seq_cst (with the CAS above): a worker that skipped its deadlock
+     * check because this thread was awake either saw this park or set
+     * the flag we read here (Dekker; diag.c), so a deadlock that this
+     * park completes is still checked. */
+    if (parked == PARK_FOREVER &&
+        rill__load(&rill__dl_kicks_wanted, RILL_SEQ_CST))
+        rill__deadlock_kick();
     for (;;) {
-        rill__futex_wait(&p->state, PARK_PARKED, deadline);
+        rill__futex_wait(&p->state, parked, deadline);
         s = PARK_NOTIFIED;
         if (rill__cas(&p->state, &s, PARK_EMPTY, RILL_ACQUIRE, RILL_RELAXED))
             return;
@@ -113,9 +130,46 @@ static rill_waker_t tw_clone(const void *d)
 static pthread_key_t parker_key;
 static pthread_once_t parker_once = PTHREAD_ONCE_INIT;
 
-static void parker_key_dtor(void *p)
+/* Every live thread's parker, for the deadlock detector. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static rill__list_t registry = {&registry, &registry}; /* registry_lock */
+
+static void parker_key_dtor(void *v)
 {
+    rill__parker_t *p = v;
+    pthread_mutex_lock(&registry_lock);
+    rill__list_remove(&p->link);
+    pthread_mutex_unlock(&registry_lock);
     parker_release(p);
+}
+
+bool rill__parkers_all_forever(void)
+{
+    bool all = true;
+    pthread_mutex_lock(&registry_lock);
+    for (rill__list_t *l = registry.next; all && l != &registry;
+         l = l->next) {
+        rill__parker_t *p = RILL_CONTAINER_OF(l, rill__parker_t, link);
+        /* seq_cst: see parker_park's kick. */
+        all = rill__load(&p->state, RILL_SEQ_CST) == PARK_FOREVER;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return all;
+}
+
+unsigned rill__threads_parked_forever(void)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (rill__list_t *l = registry.next; l != &registry; l = l->next) {
+        rill__parker_t *p = RILL_CONTAINER_OF(l, rill__parker_t, link);
+        /* seq_cst: pairs with the parking CAS (acq_rel) and the unpark
+         * xchg (release), in the detector's single order (diag.c). */
+        if (rill__load(&p->state, RILL_SEQ_CST) == PARK_FOREVER)
+            n++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
 }
 static void parker_key_init(void)
 {
@@ -135,6 +189,9 @@ rill__parker_t *rill__thread_parker(void)
     rill__store(&p->refs, 1, RILL_RELAXED);
     p->hint = RILL_FOREVER;
     pthread_setspecific(parker_key, p);
+    pthread_mutex_lock(&registry_lock);
+    rill__list_push_back(&registry, &p->link);
+    pthread_mutex_unlock(&registry_lock);
     return p;
 }
 

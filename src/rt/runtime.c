@@ -24,6 +24,7 @@ void rill_runtime_config_init(rill_runtime_config_t *cfg)
         return;
     memset(cfg, 0, sizeof *cfg);
     cfg->stack_overflow_handler = true;
+    cfg->deadlock = RILL_DEADLOCK_FAIL;
 }
 
 static int config_resolve(rill_runtime_config_t *c)
@@ -49,11 +50,17 @@ static int config_resolve(rill_runtime_config_t *c)
         c->blocking_idle = DEFAULT_BLOCKING_IDLE;
     if (c->coop_budget == 0)
         c->coop_budget = DEFAULT_BUDGET;
+    if (c->deadlock == RILL_DEADLOCK_DEFAULT)
+        c->deadlock = RILL_DEADLOCK_FAIL;
+    if ((unsigned)c->deadlock > RILL_DEADLOCK_ABORT)
+        return RILL_MISUSE("rill_runtime_new", "deadlock mode %d unknown",
+                           (int)c->deadlock);
     return 0;
 }
 
 static void runtime_destroy(struct rill_runtime *rt)
 {
+    rill__diag_fini(rt);
     rill__blocking_pool_free(rt->blocking);
     rill__stack_pool_free(rt->stacks);
     for (unsigned i = 0; i < RILL_LIVE_SHARDS; i++)
@@ -102,6 +109,7 @@ int rill_runtime_new(rill_runtime_t **out, const rill_runtime_config_t *cfg)
         rill__list_init(&rt->live[i].list);
     }
     rill__timers_init(rt);
+    rill__diag_init(rt);
     rt->workers = rill__calloc(c.workers, sizeof *rt->workers);
     rt->sleepers = rill__calloc(c.workers, sizeof *rt->sleepers);
     if (!rt->workers || !rt->sleepers) {
@@ -148,10 +156,11 @@ int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
                            "called from inside a rill task or worker: it "
                            "would block a worker (spawn and join instead)");
     rill_task_t *t;
-    int rc = rill_spawn_on(rt, &t, fn, arg);
+    rill_spawn_opts_t o = {.name = "block_on"};
+    int rc = rill_spawn_ex(rt, &t, &o, fn, arg);
     if (rc)
         return rc;
-    return rill_join(t, result);
+    return rill__block_on_wait(rt, t, result);
 }
 
 /* On one of rt's workers (in a task of rt, or a future it polls) shutdown
@@ -230,6 +239,7 @@ int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out)
     out->blocking_jobs = bs.jobs_run;
     out->blocking_threads = bs.threads;
     out->workers = rt->nworkers;
+    out->deadlocks = rill__load(&rt->deadlocks, RILL_RELAXED);
     return 0;
 }
 
@@ -250,6 +260,10 @@ static void blocking_run(rill__blocking_job_t *job, bool cancelled)
     struct rill_task *t =
         RILL_CONTAINER_OF(job, struct rill_task, u.bl.job);
     struct rill_runtime *rt = t->rt;
+    /* RUNNING marks a started job for the dump (nothing else looks at
+     * the bit of a blocking task; completion clears it). */
+    if (!cancelled)
+        rill__fetch_or(&t->state, TS_RUNNING, RILL_RELAXED);
     if (cancelled || (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED))
         rill__task_complete(t, RILL_ECANCELED, NULL);
     else

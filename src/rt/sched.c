@@ -184,6 +184,9 @@ static void run_future(rill__worker_t *w, struct rill_task *t, uint64_t s)
             return;
         }
     }
+    /* The dump may be describing the future: wait for it, and hide the
+     * future from later dumps, before it goes. */
+    rill__task_diag_clear_future(t);
     if (f->vtable->drop)
         f->vtable->drop(f);
     finish(t, r, NULL);
@@ -470,6 +473,21 @@ static bool worker_park(rill__worker_t *w)
             lone_check = true;
         }
     }
+    /* The last worker to go idle, with tasks alive and no timer: maybe
+     * a deadlock. Sleep only a while, then check (diag.c); nothing of
+     * this runs while any worker is busy. */
+    bool dl_check = false;
+    uint64_t dl_snap = 0;
+    if (sleeping == rt->nworkers && !lone) {
+        rill_duration_t wait = rill__deadlock_arm(rt, w->index, &dl_snap);
+        if (wait != RILL_FOREVER) {
+            rill_instant_t at = rill__mono_now() + wait;
+            if (at < until) {
+                until = at;
+                dl_check = true;
+            }
+        }
+    }
     rill__fetch_add(&w->parks, 1, RILL_RELAXED);
     bool timed_out = false;
     while (rill__load(&w->sleep_word, RILL_ACQUIRE) == 1) {
@@ -483,6 +501,10 @@ static bool worker_park(rill__worker_t *w)
         rill__store(&rt->timer_sleep_until, RILL_FOREVER, RILL_RELAXED);
         rill__store(&rt->timer_owner, 0, RILL_RELEASE);
     }
+    /* Still registered as a sleeper: the check sees every worker idle
+     * only if nobody woke one meanwhile. */
+    if (dl_check && timed_out)
+        rill__deadlock_check(rt, dl_snap);
     sleepers_remove(rt, w);
     rill__store(&w->sleep_word, 0, RILL_RELAXED);
     fire_due_timers(rt);

@@ -22,6 +22,8 @@
  */
 #include "rt_int.h"
 
+#include "core/describe.h"
+
 #include <sched.h>
 #include <string.h>
 
@@ -397,11 +399,7 @@ int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
 
 /* ---- join ---- */
 
-typedef struct join_op {
-    rill_future_t base;
-    struct rill_task *t;
-    void **result;
-} join_op_t;
+typedef rill__join_op_t join_op_t;
 
 static int join_output(join_op_t *op)
 {
@@ -411,7 +409,7 @@ static int join_output(join_op_t *op)
     return t->status;
 }
 
-static int join_poll(rill_future_t *f, rill_cx_t *cx)
+int rill__join_poll(rill_future_t *f, rill_cx_t *cx)
 {
     join_op_t *op = (join_op_t *)f;
     struct rill_task *t = op->t;
@@ -447,7 +445,35 @@ static int join_poll(rill_future_t *f, rill_cx_t *cx)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t join_vtable = {join_poll, NULL, NULL};
+/* Reads the joined task's immutable id, name and kind, and its state
+ * word (atomic): safe while the join waits (the handle keeps it alive). */
+static int join_describe(const rill_future_t *f, rill_instant_t now, char *buf,
+                         size_t len)
+{
+    const join_op_t *op = (const join_op_t *)f;
+    struct rill_task *t = op->t;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    uint64_t s = rill__load(&t->state, RILL_RELAXED); /* a snapshot */
+    rill__buf_printf(&b, "join %s %llu",
+                     t->kind == TASK_BLOCKING ? "blocking job" : "task",
+                     (unsigned long long)t->id);
+    if (t->name)
+        rill__buf_printf(&b, " '%s'", t->name);
+    rill__buf_printf(&b, " (%s)", rill__task_state_name(t, s));
+    RILL_UNUSED(now);
+    return rill__buf_result(&b);
+}
+
+static const rill_future_vtable_t join_vtable = {rill__join_poll, NULL, NULL,
+                                                 join_describe};
+
+void rill__join_op_init(join_op_t *op, struct rill_task *t, void **result)
+{
+    op->base.vtable = &join_vtable;
+    op->t = t;
+    op->result = result;
+}
 
 /* Consume the handle: clear interest, drop a registered join waker. */
 static void handle_drop(struct rill_task *t)
@@ -554,6 +580,50 @@ static void task_yield_now(struct rill_task *t)
     task_suspend(t);
 }
 
+/* The diagnostics lock (see dlock in rt_int.h): a byte spin lock, held
+ * for a few instructions by the task and for one describe by the dump. */
+void rill__task_dlock(struct rill_task *t)
+{
+    /* acquire: pairs with the release in rill__task_dunlock. */
+    while (rill__xchg(&t->dlock, 1, RILL_ACQUIRE))
+        while (rill__load(&t->dlock, RILL_RELAXED))
+            rill__cpu_relax();
+}
+
+void rill__task_dunlock(struct rill_task *t)
+{
+    rill__store(&t->dlock, 0, RILL_RELEASE);
+}
+
+void rill__task_diag_set(struct rill_task *t, rill_future_t *f,
+                         rill_instant_t deadline)
+{
+    rill__task_dlock(t);
+    t->u.sf.awaited = f;
+    t->u.sf.await_deadline = deadline;
+    rill__task_dunlock(t);
+}
+
+void rill__task_diag_clear_future(struct rill_task *t)
+{
+    rill__task_dlock(t);
+    t->u.fu.fut = NULL;
+    rill__task_dunlock(t);
+}
+
+const char *rill__task_state_name(const struct rill_task *t, uint64_t s)
+{
+    if (s & TS_COMPLETE)
+        return "done";
+    if (t->kind == TASK_BLOCKING)
+        return (s & TS_RUNNING) ? "running" : "queued";
+    if (s & TS_RUNNING)
+        return "running";
+    if (s & TS_NOTIFIED)
+        return "runnable";
+    return "waiting";
+}
+
 /* The slow path of rill__task_await: the first poll was PENDING. */
 static int await_slow(struct rill_task *t, rill_future_t *f,
                       rill_instant_t deadline, rill_cx_t *cx)
@@ -561,6 +631,7 @@ static int await_slow(struct rill_task *t, rill_future_t *f,
     rill_sleep_op_t timer;
     bool timer_armed = false;
     int r;
+    rill__task_diag_set(t, f, deadline);
     for (;;) {
         if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED) {
             r = rill_future_cancel(f);
@@ -593,6 +664,7 @@ static int await_slow(struct rill_task *t, rill_future_t *f,
         if (r != RILL_PENDING)
             break;
     }
+    rill__task_diag_set(t, NULL, RILL_FOREVER);
     if (timer_armed)
         rill_sleep_op_cancel(&timer);
     return r;

@@ -21,6 +21,8 @@
  */
 #include "rt_int.h"
 
+#include "core/describe.h"
+
 #include <string.h>
 
 enum { SLEEP_IDLE = 0, SLEEP_ARMED, SLEEP_FIRED };
@@ -218,8 +220,25 @@ static int sleep_cancel(rill_future_t *f)
     return impl_of(op)->state == SLEEP_FIRED ? 0 : RILL_PENDING;
 }
 
+/* Reads only the deadline, which the owner sets before awaiting and
+ * changes (rill_sleep_op_reset) only while nobody awaits the op. */
+static int sleep_describe(const rill_future_t *f, rill_instant_t now, char *buf,
+                          size_t len)
+{
+    const rill_sleep_op_t *op = (const rill_sleep_op_t *)f;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    if (op->deadline == RILL_FOREVER) {
+        rill__buf_printf(&b, "sleep forever");
+    } else {
+        rill__buf_printf(&b, "sleep until ");
+        rill__buf_duration(&b, op->deadline - now);
+    }
+    return rill__buf_result(&b);
+}
+
 static const rill_future_vtable_t sleep_vtable = {sleep_poll, sleep_cancel,
-                                                  NULL};
+                                                  NULL, sleep_describe};
 
 void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline)
 {

@@ -98,7 +98,7 @@ static int work_poll(rill_future_t *f, rill_cx_t *cx)
     return r;
 }
 
-static const rill_future_vtable_t work_vtable = {work_poll, NULL, NULL};
+static const rill_future_vtable_t work_vtable = {work_poll, NULL, NULL, NULL};
 
 static void *worker(void *arg)
 {

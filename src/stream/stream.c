@@ -83,7 +83,21 @@ static int next_poll(rill_future_t *f, rill_cx_t *cx)
 
 /* Polling a stream leaves nothing to withdraw: a waker left registered
  * upstream only makes one spurious wakeup. */
-static const rill_future_vtable_t next_vtable = {next_poll, NULL, NULL};
+static int next_describe(const rill_future_t *f, rill_instant_t now, char *buf,
+                         size_t len)
+{
+    const rill_next_op_t *op = (const rill_next_op_t *)f;
+    union {
+        int (*fn)(rill_stream_t *, rill_cx_t *, void *);
+        void *p;
+    } u = {op->stream->vtable->poll_next};
+    (void)now;
+    return snprintf(buf, len, "next%s on stream %p (poll_next %p)",
+                    op->max ? "_many" : "", (void *)op->stream, u.p);
+}
+
+static const rill_future_vtable_t next_vtable = {next_poll, NULL, NULL,
+                                                 next_describe};
 
 /* An op made with bad arguments (reported when it was made): its first
  * poll completes with RILL_EINVAL. */
@@ -94,7 +108,8 @@ static int bad_next_poll(rill_future_t *f, rill_cx_t *cx)
     return RILL_EINVAL;
 }
 
-static const rill_future_vtable_t bad_next_vtable = {bad_next_poll, NULL, NULL};
+static const rill_future_vtable_t bad_next_vtable = {bad_next_poll, NULL, NULL,
+                                                     NULL};
 
 void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out)
 {

@@ -46,6 +46,7 @@
 #include "rill/broadcast.h"
 
 #include "chan_util.h"
+#include "describe.h"
 #include "notify.h"
 #include "rt/rt.h"
 
@@ -545,8 +546,8 @@ static int send_op_cancel(rill_future_t *f)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t send_op_vtable = {send_op_poll,
-                                                    send_op_cancel, NULL};
+static const rill_future_vtable_t send_op_vtable = {
+    send_op_poll, send_op_cancel, NULL, rill__broadcast_send_describe};
 
 void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
                             rill_broadcast_tx_t *tx, const void *item,
@@ -836,8 +837,8 @@ static int recv_op_cancel(rill_future_t *f)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t recv_op_vtable = {recv_op_poll,
-                                                    recv_op_cancel, NULL};
+static const rill_future_vtable_t recv_op_vtable = {
+    recv_op_poll, recv_op_cancel, NULL, rill__broadcast_recv_describe};
 
 void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
                             rill_broadcast_rx_t *rx, void *out, size_t size)

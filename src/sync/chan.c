@@ -14,6 +14,7 @@
  * sender can take a position after anyone saw `closed`; then `closed` is
  * set, and waiting senders fail with RILL_ECLOSED under the lock.
  */
+#include "describe.h"
 #include "mpsc_int.h"
 #include "rt/rt.h"
 
@@ -610,8 +611,64 @@ static int op_cancel(rill_future_t *f)
     return s == RILL_PENDING ? s : op_result(op, s, op->w.done);
 }
 
-static const rill_future_vtable_t send_vtable = {send_poll, op_cancel, NULL};
-static const rill_future_vtable_t recv_vtable = {recv_poll, op_cancel, NULL};
+/* Forward: fill_stats is with the inspection calls below. */
+static void fill_stats(const rill__chan_t *ch, rill_channel_stats_t *st);
+
+static const char *kind_name(const rill__chan_t *ch)
+{
+    return ch->kind == RILL__BOUNDED      ? "bounded"
+           : ch->kind == RILL__RENDEZVOUS ? "rendezvous"
+                                          : "unbounded";
+}
+
+/*
+ * The describe of the three ops: reads what op_init set (before the op
+ * was awaited, so ordered by the task's dump lock) and the channel's
+ * name and atomic counters; the channel lives while the op may wait.
+ */
+static int op_describe(const rill__op_t *op, const char *what, char *buf,
+                       size_t len)
+{
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    if (op->early || !op->ch) {
+        rill__buf_printf(&b, "%s (invalid arguments)", what);
+        return rill__buf_result(&b);
+    }
+    rill_channel_stats_t st;
+    fill_stats(op->ch, &st);
+    char opname[32];
+    snprintf(opname, sizeof opname, "%s%s", what, op->w.max > 1 ? "_many" : "");
+    rill__describe_channel(&b, opname, kind_name(op->ch), &st);
+    return rill__buf_result(&b);
+}
+
+static int send_describe(const rill_future_t *f, rill_instant_t now, char *buf,
+                         size_t len)
+{
+    (void)now;
+    return op_describe((const rill__op_t *)(const void *)f, "send", buf, len);
+}
+
+static int recv_describe(const rill_future_t *f, rill_instant_t now, char *buf,
+                         size_t len)
+{
+    (void)now;
+    return op_describe((const rill__op_t *)(const void *)f, "recv", buf, len);
+}
+
+static int reserve_describe(const rill_future_t *f, rill_instant_t now,
+                            char *buf, size_t len)
+{
+    (void)now;
+    return op_describe((const rill__op_t *)(const void *)f, "reserve", buf,
+                       len);
+}
+
+static const rill_future_vtable_t send_vtable = {send_poll, op_cancel, NULL,
+                                                 send_describe};
+static const rill_future_vtable_t recv_vtable = {recv_poll, op_cancel, NULL,
+                                                 recv_describe};
 
 static int reserve_poll(rill_future_t *f, rill_cx_t *cx)
 {
@@ -632,7 +689,7 @@ static int reserve_poll(rill_future_t *f, rill_cx_t *cx)
 }
 
 static const rill_future_vtable_t reserve_vtable = {reserve_poll, op_cancel,
-                                                    NULL};
+                                                    NULL, reserve_describe};
 
 static void op_init(rill__op_t *op, const rill_future_vtable_t *vt, void *buf,
                     size_t max)

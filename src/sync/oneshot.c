@@ -19,6 +19,7 @@
 #include "rill/oneshot.h"
 
 #include "chan_util.h"
+#include "describe.h"
 #include "notify.h"
 #include "sync_int.h"
 #include "rt/rt.h"
@@ -243,8 +244,8 @@ static int recv_op_cancel(rill_future_t *f)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t recv_op_vtable = {recv_op_poll,
-                                                    recv_op_cancel, NULL};
+static const rill_future_vtable_t recv_op_vtable = {
+    recv_op_poll, recv_op_cancel, NULL, rill__oneshot_recv_describe};
 
 void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
                           void *out, size_t size)
@@ -377,8 +378,8 @@ static int closed_op_cancel(rill_future_t *f)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t closed_op_vtable = {closed_op_poll,
-                                                      closed_op_cancel, NULL};
+static const rill_future_vtable_t closed_op_vtable = {
+    closed_op_poll, closed_op_cancel, NULL, rill__oneshot_closed_describe};
 
 void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op, rill_oneshot_tx_t *tx)
 {

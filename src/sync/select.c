@@ -28,6 +28,7 @@
  * then, or not.
  */
 #include "rill/sync.h"
+#include "core/describe.h"
 #include "sync_int.h"
 
 #include <sched.h>
@@ -165,8 +166,27 @@ static int select_cancel(rill_future_t *f)
     }
 }
 
+/* "select of n: [0] <case 0>; [1] <case 1>; ...". The cases array and
+ * n are set before the select is awaited and never change; each case
+ * describes itself under the same rules. */
+static int select_describe(const rill_future_t *f, rill_instant_t now,
+                           char *buf, size_t len)
+{
+    const select_fut_t *s = (const select_fut_t *)(const void *)f;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill__buf_printf(&b, "select of %zu%s:", s->n,
+                     s->biased ? " (biased)" : "");
+    for (size_t i = 0; i < s->n; i++) {
+        char one[384];
+        rill_future_describe(s->cases[i], now, one, sizeof one);
+        rill__buf_printf(&b, "%s [%zu] %s", i ? ";" : "", i, one);
+    }
+    return rill__buf_result(&b);
+}
+
 static const rill_future_vtable_t select_vtable = {select_poll, select_cancel,
-                                                   NULL};
+                                                   NULL, select_describe};
 
 int rill_select(rill_future_t *const *cases, size_t n, unsigned flags,
                 rill_instant_t deadline, int *status)

@@ -18,6 +18,7 @@
 #include "rill/watch.h"
 
 #include "chan_util.h"
+#include "describe.h"
 #include "notify.h"
 #include "rt/rt.h"
 
@@ -290,8 +291,8 @@ static int changed_op_cancel(rill_future_t *f)
     return RILL_PENDING;
 }
 
-static const rill_future_vtable_t changed_op_vtable = {changed_op_poll,
-                                                       changed_op_cancel, NULL};
+static const rill_future_vtable_t changed_op_vtable = {
+    changed_op_poll, changed_op_cancel, NULL, rill__watch_changed_describe};
 
 void rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
 {
