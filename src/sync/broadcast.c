@@ -398,8 +398,18 @@ static int bp_try_send(rill_broadcast_tx_t *tx, const void *item,
          * contents are ordered by its sequence word, its reuse by bp_room's
          * loads. On failure t gets the current tail. */
         bool single = rill__load(&c->tx_count, RILL_ACQUIRE) == 1;
-        if (single)
+        if (single) {
+            /* t may predate the last claim of a sender released since
+             * (we were two when we loaded it): storing t + 2 would take
+             * that item's number again and lose it. After the acquire
+             * above that claim is visible: look again. */
+            uint64_t now = rill__load(&c->tail, RILL_RELAXED);
+            if (now != t) {
+                t = now;
+                continue;
+            }
             rill__store(&c->tail, t + 2, RILL_RELAXED);
+        }
         if (single ||
             rill__cas_weak(&c->tail, &t, t + 2, RILL_RELAXED, RILL_RELAXED)) {
             bslot_t *s = slot_of(c, n);
