@@ -139,6 +139,16 @@ static void *park(void *arg)
     return NULL;
 }
 
+/* A blocking job of rt that shuts rt down would wait for itself: two
+ * reports, nothing done. (The job's writes reach the task through join.) */
+static void *free_from_blocking_job(void *arg)
+{
+    (void)arg;
+    rill_runtime_shutdown(rt);
+    rill_runtime_free(rt);
+    return (void *)(intptr_t)reports;
+}
+
 static void *misuse_in_task(void *arg)
 {
     (void)arg;
@@ -152,6 +162,14 @@ static void *misuse_in_task(void *arg)
     rill_runtime_free(rt);
     if (reports != 1)
         return (void *)(intptr_t)__LINE__;
+    /* The same from a blocking job of rt. */
+    reports = 0;
+    rill_task_t *job = NULL;
+    void *job_reports = NULL;
+    if (rill_spawn_blocking(NULL, &job, free_from_blocking_job, NULL) != 0 ||
+        rill_join(job, &job_reports) != 0 || (intptr_t)job_reports != 2)
+        return (void *)(intptr_t)__LINE__;
+    reports = 0;
     /* Spawn options out of range. */
     rill_task_t *t = NULL;
     rill_spawn_opts_t o = {.stack_size = 1};

@@ -134,16 +134,17 @@ RILL_API int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
  * alive and wait until all of them have returned. Idempotent. NULL is
  * accepted.
  * Waits: for every task to finish unwinding.
- * Threads: any plain thread, not a task of rt (from a task of rt it would
- *   wait for itself: it is reported as misuse and does nothing).
+ * Threads: any plain thread, not a task or a blocking job of rt (from
+ *   there it would wait for itself: it is reported as misuse and does
+ *   nothing).
  */
 RILL_API void rill_runtime_shutdown(rill_runtime_t *rt);
 
 /*
  * rill_runtime_free - shut down (as rill_runtime_shutdown), join the
  * worker and blocking threads and free everything. NULL is accepted.
- * Threads: any plain thread, not a task of rt (reported as misuse and
- *   ignored there, as for rill_runtime_shutdown).
+ * Threads: any plain thread, not a task or a blocking job of rt
+ *   (reported as misuse and ignored there, as for rill_runtime_shutdown).
  */
 RILL_API void rill_runtime_free(rill_runtime_t *rt);
 

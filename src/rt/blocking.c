@@ -271,6 +271,11 @@ bool rill__blocking_cancel(rill__blocking_pool_t *p, rill__blocking_job_t *job)
     return found;
 }
 
+bool rill__blocking_in_pool(const rill__blocking_pool_t *p)
+{
+    return p && current_pool == p;
+}
+
 void rill__blocking_pool_shutdown(rill__blocking_pool_t *p)
 {
     rill__blocking_job_t *jobs, *next;

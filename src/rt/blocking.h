@@ -54,11 +54,11 @@ int rill__blocking_pool_new(rill__blocking_pool_t **out, unsigned max_threads,
  * exact); otherwise it waits in FIFO order for a thread to finish its job.
  * Returns: 0 (run will be called); RILL_ESHUTDOWN once shutdown began;
  *   RILL_ENOMEM / RILL_ESYS if no thread exists and none could be started
- *   (no memory for its record / pthread_create failed); RILL_EINVAL for a NULL pool, job or run. On an error
- *   run is never called.
- * Ownership: the pool links the job until run is called or cancel takes
- *   it back; its memory must stay valid until then.
- * Threads: any, including pool threads (a job may submit jobs).
+ *   (no memory for its record / pthread_create failed); RILL_EINVAL for a NULL
+ * pool, job or run. On an error run is never called. Ownership: the pool links
+ * the job until run is called or cancel takes it back; its memory must stay
+ * valid until then. Threads: any, including pool threads (a job may submit
+ * jobs).
  */
 int rill__blocking_submit(rill__blocking_pool_t *p, rill__blocking_job_t *job);
 
@@ -70,6 +70,9 @@ int rill__blocking_submit(rill__blocking_pool_t *p, rill__blocking_job_t *job);
  * Threads: any.
  */
 bool rill__blocking_cancel(rill__blocking_pool_t *p, rill__blocking_job_t *job);
+
+/* True when the calling thread is one of p's threads (running a job). */
+bool rill__blocking_in_pool(const rill__blocking_pool_t *p);
 
 /*
  * rill__blocking_pool_shutdown - stop the pool: later submits fail with

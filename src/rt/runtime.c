@@ -146,8 +146,7 @@ int rill_runtime_new(rill_runtime_t **out, const rill_runtime_config_t *cfg)
     return 0;
 }
 
-int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
-                  void **result)
+int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg, void **result)
 {
     if (!rt || !fn)
         return RILL_MISUSE("rill_block_on", "NULL runtime or function");
@@ -167,6 +166,12 @@ int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
  * and free would wait for the caller itself: refuse instead of hanging. */
 static bool on_own_worker(rill_runtime_t *rt, const char *api)
 {
+    if (rill__blocking_in_pool(rt->blocking)) {
+        (void)RILL_MISUSE(api, "called from a blocking job of the runtime: "
+                               "it would wait for itself (call it from a "
+                               "plain thread)");
+        return true;
+    }
     if (rill__current_runtime() != rt)
         return false;
     (void)RILL_MISUSE(api, "called from a task of the runtime: it would "
@@ -257,8 +262,7 @@ void rill__blocking_job_done(struct rill_runtime *rt)
 
 static void blocking_run(rill__blocking_job_t *job, bool cancelled)
 {
-    struct rill_task *t =
-        RILL_CONTAINER_OF(job, struct rill_task, u.bl.job);
+    struct rill_task *t = RILL_CONTAINER_OF(job, struct rill_task, u.bl.job);
     struct rill_runtime *rt = t->rt;
     /* RUNNING marks a started job for the dump (nothing else looks at
      * the bit of a blocking task; completion clears it). */
@@ -272,8 +276,8 @@ static void blocking_run(rill__blocking_job_t *job, bool cancelled)
     rill__task_ref_dec(t); /* the job's reference */
 }
 
-int rill_spawn_blocking(rill_runtime_t *rt, rill_task_t **task,
-                        rill_task_fn fn, void *arg)
+int rill_spawn_blocking(rill_runtime_t *rt, rill_task_t **task, rill_task_fn fn,
+                        void *arg)
 {
     if (task)
         *task = NULL;
