@@ -148,6 +148,68 @@ static void test_dump_channels(void **state)
     rill_runtime_free(rt);
 }
 
+/* ---- a stream pipeline: the combinators down to the channel ---- */
+
+static int add_one(void *ud, void *in, void *out)
+{
+    (void)ud;
+    *(int *)out = *(int *)in + 1;
+    return 0;
+}
+
+static bool keep_all(void *ud, const void *item)
+{
+    (void)ud;
+    (void)item;
+    return true;
+}
+
+static void *next_one(void *arg)
+{
+    int v;
+    assert_int_equal(rill_next((rill_stream_t *)arg, &v), 0);
+    return (void *)(intptr_t)v;
+}
+
+static void *stream_main(void *arg)
+{
+    (void)arg;
+    rill_sender_t *tx;
+    rill_receiver_t *rx;
+    rill_stream_t *s;
+    rill_channel_opts_t o = {.name = "readings"};
+    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 64, &o), 0);
+    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
+    assert_int_equal(rill_stream_filter(&s, keep_all, NULL), 0);
+    assert_int_equal(rill_stream_map(&s, add_one, NULL, sizeof(int)), 0);
+    rill_task_t *c = spawn_named("consumer", next_one, s);
+    settle();
+    char *d = dump_now();
+    char want[512];
+    snprintf(want, sizeof want,
+             "task %llu 'consumer' waiting: next on map <- filter <- "
+             "receiver stream on bounded channel 'readings' (len 0/64",
+             (unsigned long long)rill_task_id(c));
+    expect_in(d, want);
+    free(d);
+    int v = 41;
+    assert_int_equal(rill_send(tx, &v), 0);
+    void *res;
+    assert_int_equal(rill_join(c, &res), 0);
+    assert_int_equal((int)(intptr_t)res, 42);
+    rill_sender_release(tx);
+    rill_stream_free(s);
+    return NULL;
+}
+
+static void test_dump_stream(void **state)
+{
+    (void)state;
+    rill_runtime_t *rt = test_new_rt(2, true);
+    assert_int_equal(rill_block_on(rt, stream_main, NULL, NULL), 0);
+    rill_runtime_free(rt);
+}
+
 /* ---- sleep, join, select ---- */
 
 static void *sleeper(void *arg)
@@ -560,6 +622,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump_channels),
+        cmocka_unit_test(test_dump_stream),
         cmocka_unit_test(test_dump_sleep_join_select),
         cmocka_unit_test(test_dump_jobs_futures_watch),
         cmocka_unit_test(test_dump_while_running),

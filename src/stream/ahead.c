@@ -38,6 +38,7 @@ size_t rill__ahead_room(size_t capacity, size_t item_size)
 int rill__ahead_init(rill__ahead_stream_t *as, rill__pull_fn pull, size_t room)
 {
     as->pull = pull;
+    as->describe = NULL;
     as->room = room;
     as->head = as->len = 0;
     as->buf = NULL;

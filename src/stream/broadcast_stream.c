@@ -8,6 +8,7 @@
  * item at a time reads ahead (ahead.c).
  */
 #include "stream_int.h"
+#include "sync/describe.h"
 
 typedef struct broadcast_stream {
     rill__ahead_stream_t ahead; /* reads ahead (ahead.c) */
@@ -31,6 +32,17 @@ static int broadcast_pull(rill_stream_t *s, rill_cx_t *cx, void *out,
         bs->rx = NULL;
     }
     return r;
+}
+
+static void broadcast_describe(const rill_stream_t *s, rill__buf_t *b)
+{
+    const broadcast_stream_t *bs = (const broadcast_stream_t *)s;
+    rill_channel_stats_t st;
+    if (!bs->rx || rill_broadcast_stats(NULL, bs->rx, &st) != 0) {
+        rill__buf_printf(b, "broadcast stream (ended)");
+        return;
+    }
+    rill__describe_channel(b, "broadcast stream", "broadcast", &st);
 }
 
 static void broadcast_drop(rill_stream_t *s)
@@ -62,6 +74,7 @@ int rill_broadcast_into_stream(rill_broadcast_rx_t *rx, size_t item_size,
         rill__free(bs);
         return RILL_ENOMEM;
     }
+    bs->ahead.describe = broadcast_describe;
     bs->rx = rx;
     *out = &bs->ahead.base;
     return 0;

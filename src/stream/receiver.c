@@ -8,6 +8,7 @@
  * stream's items get the channel's destructor.
  */
 #include "stream_int.h"
+#include "sync/describe.h"
 #include "sync/sync.h"
 
 typedef struct receiver_stream {
@@ -20,6 +21,19 @@ static int receiver_pull(rill_stream_t *s, rill_cx_t *cx, void *out, size_t max,
 {
     return rill_poll_recv_many(((receiver_stream_t *)s)->rx, cx, out, max, n,
                                s->item_size);
+}
+
+static void receiver_describe(const rill_stream_t *s, rill__buf_t *b)
+{
+    rill_channel_stats_t st;
+    if (rill_receiver_stats(((const receiver_stream_t *)s)->rx, &st) != 0) {
+        rill__buf_printf(b, "receiver stream");
+        return;
+    }
+    const char *kind = st.capacity == 0                ? "rendezvous"
+                       : st.capacity == RILL_UNBOUNDED ? "unbounded"
+                                                       : "bounded";
+    rill__describe_channel(b, "receiver stream", kind, &st);
 }
 
 static void receiver_drop(rill_stream_t *s)
@@ -48,6 +62,7 @@ int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out)
         rill__free(rs);
         return RILL_ENOMEM;
     }
+    rs->ahead.describe = receiver_describe;
     rill__receiver_item_dtor(rx, &rs->ahead.base.item_dtor,
                              &rs->ahead.base.item_dtor_ud);
     rs->rx = rx;

@@ -17,6 +17,7 @@
 #define RILL_STREAM_INT_H
 
 #include "core/core.h"
+#include "core/describe.h"
 #include "rill/stream.h"
 
 #include <string.h>
@@ -49,9 +50,11 @@ typedef int (*rill__pull_fn)(rill_stream_t *s, rill_cx_t *cx, void *out,
 typedef struct rill__ahead_stream {
     rill_stream_t base;
     rill__pull_fn pull; /* the channel's batch receive */
-    size_t room;        /* items buf holds; 1 = no read-ahead */
-    size_t head, len;   /* buf[head .. head + len) are not yet given */
-    char *buf;          /* room * item_size bytes; NULL when room is 1 */
+    /* Describes the channel for task dumps (rill__stream_describe). */
+    void (*describe)(const rill_stream_t *s, rill__buf_t *b);
+    size_t room;      /* items buf holds; 1 = no read-ahead */
+    size_t head, len; /* buf[head .. head + len) are not yet given */
+    char *buf;        /* room * item_size bytes; NULL when room is 1 */
 } rill__ahead_stream_t;
 
 /* How many items to read ahead from a channel of `capacity`. */
@@ -79,6 +82,15 @@ static inline bool rill__ahead_take(rill_stream_t *s, void *out)
     as->len--;
     return true;
 }
+
+/* ---- task dumps ---- */
+
+/* Describe stream s for a task dump: the combinators rill knows, down to
+ * their source ("map <- filter <- receiver stream: bounded channel 'jobs'
+ * ..."); other streams by address and poll function. */
+void rill__stream_describe(const rill_stream_t *s, rill__buf_t *b);
+/* The transform engine's part: true if s is one of its combinators. */
+bool rill__xform_describe(const rill_stream_t *s, rill__buf_t *b);
 
 /* poll_next for streams whose real work is in poll_next_many: a batch of
  * one. */
@@ -158,6 +170,7 @@ typedef void (*rill__fn_t)(void);
 struct rill__xform {
     rill_stream_t base;
     rill_stream_t *up; /* NULL once upstream ended or was dropped */
+    const char *api;   /* the combinator's public call (for task dumps) */
     rill__step_fn step;
     rill__fn_t fn;             /* the user's callback (may be NULL) */
     void *ud;                  /* its user data */

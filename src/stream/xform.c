@@ -114,6 +114,7 @@ int rill__xform_wrap(const rill__xform_kind_t *k, rill_stream_t **s,
         return RILL_ENOMEM;
     }
     x->up = up;
+    x->api = k->api;
     x->step = k->step;
     x->fn = fn;
     x->ud = ud;
@@ -124,4 +125,20 @@ int rill__xform_wrap(const rill__xform_kind_t *k, rill_stream_t **s,
         rill__stream_inherit_drop(&x->base, up);
     *s = &x->base;
     return 0;
+}
+
+bool rill__xform_describe(const rill_stream_t *s, rill__buf_t *b)
+{
+    if (s->vtable != &xform_vtable)
+        return false;
+    const rill__xform_t *x = (const rill__xform_t *)s;
+    const char *name = x->api;
+    if (strncmp(name, "rill_stream_", 12) == 0)
+        name += 12;
+    rill__buf_printf(b, "%s <- ", name);
+    if (x->up)
+        rill__stream_describe(x->up, b);
+    else
+        rill__buf_printf(b, "(upstream ended)");
+    return true;
 }
