@@ -356,17 +356,25 @@ static bool work_visible(struct rill_runtime *rt, rill__worker_t *self,
     return false;
 }
 
-/* Remove w from the sleeper stack if it is still there. */
-static void sleepers_remove(struct rill_runtime *rt, rill__worker_t *w)
+/* idle_lock held: take w off the sleeper stack; false if it was not on it
+ * (a notifier took it off already). */
+static bool sleepers_take_locked(struct rill_runtime *rt, rill__worker_t *w)
 {
-    pthread_mutex_lock(&rt->idle_lock);
     for (unsigned i = 0; i < rt->nsleepers; i++) {
         if (rt->sleepers[i] == w->index) {
             rt->sleepers[i] = rt->sleepers[--rt->nsleepers];
             rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
-            break;
+            return true;
         }
     }
+    return false;
+}
+
+/* Remove w from the sleeper stack if it is still there. */
+static void sleepers_remove(struct rill_runtime *rt, rill__worker_t *w)
+{
+    pthread_mutex_lock(&rt->idle_lock);
+    (void)sleepers_take_locked(rt, w);
     pthread_mutex_unlock(&rt->idle_lock);
 }
 
@@ -378,18 +386,8 @@ static void sleepers_remove(struct rill_runtime *rt, rill__worker_t *w)
  */
 static bool leave_if_last(struct rill_runtime *rt, rill__worker_t *w)
 {
-    bool last = false;
     pthread_mutex_lock(&rt->idle_lock);
-    if (rt->nsleepers == rt->nworkers) {
-        for (unsigned i = 0; i < rt->nsleepers; i++) {
-            if (rt->sleepers[i] == w->index) {
-                rt->sleepers[i] = rt->sleepers[--rt->nsleepers];
-                rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
-                last = true;
-                break;
-            }
-        }
-    }
+    bool last = rt->nsleepers == rt->nworkers && sleepers_take_locked(rt, w);
     pthread_mutex_unlock(&rt->idle_lock);
     return last;
 }

@@ -83,8 +83,10 @@ char *rill__bnd_slot(const rill__chan_t *ch, uint64_t p)
 /*
  * Take up to k consecutive free positions. Returns how many (>= 1) with
  * the first in *first, or 0 with *err = RILL_EFULL or RILL_ECLOSED.
+ * Always inlined, so rill__bnd_send1 gets a copy compiled with k == 1.
  */
-static size_t reserve(rill__chan_t *ch, size_t k, uint64_t *first, int *err)
+static inline __attribute__((always_inline)) size_t
+reserve(rill__chan_t *ch, size_t k, uint64_t *first, int *err)
 {
     /* relaxed: tail only arbitrates between producers; the items travel
      * through the stamps (release/acquire below). */
@@ -136,8 +138,10 @@ static void write_items(rill__chan_t *ch, uint64_t p, const char *items,
     }
 }
 
-/* Publish n items from position p and wake the receiver if it waits. */
-static void publish(rill__chan_t *ch, uint64_t p, const char *items, size_t n)
+/* Publish n items from position p and wake the receiver if it waits.
+ * Always inlined, as reserve. */
+static inline __attribute__((always_inline)) void
+publish(rill__chan_t *ch, uint64_t p, const char *items, size_t n)
 {
     if (n == 1) {
         char *s = slot_of(ch, p);
@@ -157,29 +161,14 @@ static void publish(rill__chan_t *ch, uint64_t p, const char *items, size_t n)
 
 int rill__bnd_send1(rill__chan_t *ch, const void *item)
 {
-    /* reserve() and publish() for one item, without their loops over k
-     * items: the try path of every single-item send. Orders as there. */
-    uint64_t t = rill__load(&ch->tail, RILL_RELAXED);
-    for (;;) {
-        if (RILL_UNLIKELY(t & ch->mark))
-            return RILL_ECLOSED;
-        char *s = slot_of(ch, t);
-        uint64_t st = rill__load(stamp_of(s), RILL_ACQUIRE);
-        if (RILL_LIKELY(st == t)) {
-            if (rill__cas_weak(&ch->tail, &t, next_pos(ch, t), RILL_RELAXED,
-                               RILL_RELAXED)) {
-                rill__item_copy(item_of(s), item, ch->item_size);
-                rill__xchg(stamp_of(s), t + 1, RILL_SEQ_CST);
-                if (RILL_UNLIKELY(rill__load(&ch->rx_waiting, RILL_SEQ_CST)))
-                    rill__chan_wake_rx(ch);
-                return 0;
-            }
-        } else if ((int64_t)(st - t) < 0) {
-            return RILL_EFULL;
-        } else {
-            t = rill__load(&ch->tail, RILL_RELAXED);
-        }
-    }
+    /* reserve() and publish() with k == n == 1: their loops over k items
+     * fold away (the try path of every single-item send). */
+    uint64_t first;
+    int err;
+    if (!reserve(ch, 1, &first, &err))
+        return err;
+    publish(ch, first, item, 1);
+    return 0;
 }
 
 /* Lock held: a waiter completed by its own operation (not woken). */
