@@ -343,25 +343,6 @@ int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg)
     return rill_spawn_ex(NULL, task, NULL, fn, arg);
 }
 
-int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
-                      rill_future_t *fut)
-{
-    if (task)
-        *task = NULL;
-    if (!rt)
-        rt = rill__current_runtime();
-    if (!rt)
-        return RILL_MISUSE("rill_spawn_future", "no runtime");
-    if (!fut || !fut->vtable || !fut->vtable->poll)
-        return RILL_MISUSE("rill_spawn_future", "NULL future or vtable");
-    struct rill_task *t;
-    int rc = rill__task_new(rt, TASK_FUTURE, NULL, task != NULL, &t);
-    if (rc)
-        return rc;
-    t->u.fu.fut = fut;
-    return spawn_common(rt, t, task);
-}
-
 /* Where an embedded future starts in a task block: after the task, at
  * max_align_t alignment. */
 static size_t embed_offset(void)
@@ -370,31 +351,51 @@ static size_t embed_offset(void)
     return (RILL__TASK_SIZE(TASK_FUTURE) + a - 1) / a * a;
 }
 
-int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
-                         const rill_future_t *proto, size_t size)
+/* Both stackless spawns: fut by pointer, or (embed) its `size` bytes
+ * copied into the task's allocation; fut is then only read. */
+static int spawn_future(const char *api, rill_runtime_t *rt, rill_task_t **task,
+                        rill_future_t *fut, bool embed, size_t size)
 {
-    static const char api[] = "rill_spawn_future_in";
     if (task)
         *task = NULL;
     if (!rt)
         rt = rill__current_runtime();
     if (!rt)
         return RILL_MISUSE(api, "no runtime");
-    if (!proto || !proto->vtable || !proto->vtable->poll)
+    if (!fut || !fut->vtable || !fut->vtable->poll)
         return RILL_MISUSE(api, "NULL future or vtable");
-    if (size < sizeof *proto || size > RILL_SPAWN_FUTURE_IN_MAX)
-        return RILL_MISUSE(api, "size %zu (must be %zu..%zu)", size,
-                           sizeof *proto, (size_t)RILL_SPAWN_FUTURE_IN_MAX);
-    size_t off = embed_offset();
+    size_t extra = 0, off = embed_offset();
+    if (embed) {
+        if (size < sizeof *fut || size > RILL_SPAWN_FUTURE_IN_MAX)
+            return RILL_MISUSE(api, "size %zu (must be %zu..%zu)", size,
+                               sizeof *fut, (size_t)RILL_SPAWN_FUTURE_IN_MAX);
+        extra = off - RILL__TASK_SIZE(TASK_FUTURE) + size;
+    }
     struct rill_task *t;
     int rc =
-        rill__task_new_sized(rt, TASK_FUTURE, NULL, task != NULL,
-                             off - RILL__TASK_SIZE(TASK_FUTURE) + size, &t);
+        rill__task_new_sized(rt, TASK_FUTURE, NULL, task != NULL, extra, &t);
     if (rc)
         return rc;
-    t->u.fu.fut = (rill_future_t *)(void *)((char *)t + off);
-    memcpy(t->u.fu.fut, proto, size);
+    if (embed) {
+        t->u.fu.fut = (rill_future_t *)(void *)((char *)t + off);
+        memcpy(t->u.fu.fut, fut, size);
+    } else {
+        t->u.fu.fut = fut;
+    }
     return spawn_common(rt, t, task);
+}
+
+int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
+                      rill_future_t *fut)
+{
+    return spawn_future("rill_spawn_future", rt, task, fut, false, 0);
+}
+
+int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
+                         const rill_future_t *proto, size_t size)
+{
+    return spawn_future("rill_spawn_future_in", rt, task,
+                        (rill_future_t *)(uintptr_t)proto, true, size);
 }
 
 /* ---- join ---- */
