@@ -22,5 +22,8 @@
 #include "rill/broadcast.h" /* every receiver sees every item */
 #include "rill/bytes.h"     /* shared immutable bytes, rill_arc */
 #include "rill/stream.h"    /* sources, combinators, consumers */
+#include "rill/http.h"      /* HTTP/1.1 request parsing */
+#include "rill/sse.h"       /* Server-Sent Events encoding */
+#include "rill/ws.h"        /* WebSocket handshake and framing */
 
 #endif /* RILL_H */

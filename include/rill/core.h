@@ -61,7 +61,8 @@ extern "C" {
     X(EALREADY, -11, "already done (joined, detached or released)")            \
     X(ENOTSUP, -12, "not supported here")                                      \
     X(EAGAIN, -13, "resource temporarily unavailable")                         \
-    X(ESYS, -14, "system call failed")
+    X(ESYS, -14, "system call failed")                                         \
+    X(EPROTO, -15, "protocol error: the peer sent bad or oversized data")
 
 enum {
 #define RILL__ERR_ENUM(name, value, msg) RILL_##name = (value),
