@@ -37,6 +37,8 @@ static size_t each_line(const unsigned char *d, size_t n,
                         void *ctx)
 {
     size_t lines = 0, start = 0;
+    if (!d) /* empty bytes have no pointer */
+        d = (const unsigned char *)"";
     for (size_t i = 0; i < n; i++) {
         if (d[i] != '\n' && d[i] != '\r')
             continue;
