@@ -120,7 +120,7 @@ static void test_browser_reads_back(void **state)
 static void test_refused(void **state)
 {
     (void)state;
-    rill_bytes_t out = B("x");
+    rill_bytes_t keep = B("x"), out = keep; /* overwritten on error */
     rill_sse_event_t ev = {0};
     ev.id = B("a\nb");
     assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
@@ -145,6 +145,7 @@ static void test_refused(void **state)
     assert_int_equal(rill_sse_encode_comment(&out, NULL, 0), 0);
     assert_memory_equal(out.ptr, ":\n", 2);
     rill_bytes_release(&out);
+    rill_bytes_release(&keep);
 }
 
 /* One encoding, many readers: every client gets a reference to the same

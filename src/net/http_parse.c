@@ -70,6 +70,34 @@ static void window(scan_t *s, size_t start, size_t max)
     s->end = s->len < s->limit ? s->len : s->limit;
 }
 
+/* The first position from p (before end) whose byte may not be in a
+ * request target (VCHAR: 0x21..0x7E): whole words of good bytes are
+ * skipped eight at a time, the rest is left to the byte loop. */
+static size_t skip_target(const unsigned char *b, size_t p, size_t end)
+{
+    for (; p + 8 <= end; p += 8) {
+        uint64_t x;
+        memcpy(&x, b + p, 8);
+        if (rill__has_below(x, 0x21) | rill__has_byte(x, 0x7f) |
+            (x & rill__rep8(0x80)))
+            break;
+    }
+    return p;
+}
+
+/* The same for field values (SP, VCHAR and obs-text; HTAB is left to the
+ * byte loop). */
+static size_t skip_value(const unsigned char *b, size_t p, size_t end)
+{
+    for (; p + 8 <= end; p += 8) {
+        uint64_t x;
+        memcpy(&x, b + p, 8);
+        if (rill__has_below(x, 0x20) | rill__has_byte(x, 0x7f))
+            break;
+    }
+    return p;
+}
+
 /* Advance p while cond (over b[p]) holds; out of bytes returns more(). */
 #define SCAN_WHILE(cond)                                                       \
     for (;; p++) {                                                             \
@@ -154,13 +182,34 @@ static void split_target(rill_http_request_t *req)
         req->query = (rill_http_str_t){t + end + 1, n - end - 1};
 }
 
+/* The fields the framing depends on, told apart by name length first. */
+enum { F_OTHER, F_LENGTH, F_TE, F_HOST, F_CONNECTION, F_UPGRADE, F_EXPECT };
+
+static int field_kind(const char *n, size_t nl)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } by_len[18] = {[4] = {"host", F_HOST},
+                    [6] = {"expect", F_EXPECT},
+                    [7] = {"upgrade", F_UPGRADE},
+                    [10] = {"connection", F_CONNECTION},
+                    [14] = {"content-length", F_LENGTH},
+                    [17] = {"transfer-encoding", F_TE}};
+    if (nl >= 18 || !by_len[nl].name ||
+        !rill__http_eq_nocase(n, nl, by_len[nl].name))
+        return F_OTHER;
+    return by_len[nl].kind;
+}
+
 /* Read one header field that the framing depends on. */
 static int note_field(rill_http_request_t *req, seen_t *seen,
                       const rill_http_header_t *h)
 {
-    const char *n = h->name.ptr, *v = h->value.ptr;
-    size_t nl = h->name.len, vl = h->value.len;
-    if (rill__http_eq_nocase(n, nl, "content-length")) {
+    const char *v = h->value.ptr;
+    size_t vl = h->value.len;
+    switch (field_kind(h->name.ptr, h->name.len)) {
+    case F_LENGTH: {
         if (vl == 0)
             return fail(req, 400, "empty Content-Length");
         uint64_t x = 0;
@@ -176,24 +225,33 @@ static int note_field(rill_http_request_t *req, seen_t *seen,
             return fail(req, 400, "conflicting Content-Length fields");
         seen->has_length = true;
         req->content_length = x;
-    } else if (rill__http_eq_nocase(n, nl, "transfer-encoding")) {
+        break;
+    }
+    case F_TE:
         if (seen->has_te)
             return fail(req, 400, "repeated Transfer-Encoding");
         seen->has_te = true;
         if (!rill__http_eq_nocase(v, vl, "chunked"))
             return fail(req, 501, "unsupported transfer coding");
         req->chunked = true;
-    } else if (rill__http_eq_nocase(n, nl, "host")) {
+        break;
+    case F_HOST:
         if (++seen->hosts > 1)
             return fail(req, 400, "repeated Host");
-    } else if (rill__http_eq_nocase(n, nl, "connection")) {
+        break;
+    case F_CONNECTION:
         seen->conn_close |= rill__http_list_has(v, vl, "close");
         seen->conn_keep_alive |= rill__http_list_has(v, vl, "keep-alive");
         seen->conn_upgrade |= rill__http_list_has(v, vl, "upgrade");
-    } else if (rill__http_eq_nocase(n, nl, "upgrade")) {
+        break;
+    case F_UPGRADE:
         seen->has_upgrade |= vl > 0;
-    } else if (rill__http_eq_nocase(n, nl, "expect")) {
+        break;
+    case F_EXPECT:
         req->expect_continue |= rill__http_eq_nocase(v, vl, "100-continue");
+        break;
+    default:
+        break;
     }
     return 0;
 }
@@ -235,6 +293,7 @@ int rill_http_parse_request(rill_http_request_t *req, const void *buf,
     req->method_name = (rill_http_str_t){(const char *)b + m0, p - m0};
     req->method = method_of(req->method_name.ptr, req->method_name.len);
     size_t t0 = ++p;
+    p = skip_target(b, p, s.end);
     SCAN_WHILE(b[p] > 0x20 && b[p] < 0x7f);
     if (p == t0 || b[p] != ' ')
         return fail(req, 400, "malformed request target");
@@ -287,17 +346,19 @@ int rill_http_parse_request(rill_http_request_t *req, const void *buf,
             return fail(req, 400, "malformed header field name");
         size_t n1 = p++;
         SCAN_WHILE(b[p] == ' ' || b[p] == '\t');
-        size_t v0 = p, v1 = p;
+        size_t v0 = p;
         for (;; p++) {
+            p = skip_value(b, p, s.end);
             NEED(p);
             unsigned char c = b[p];
             if (c == '\r')
                 break;
             if ((c < 0x20 && c != '\t') || c == 0x7f)
                 return fail(req, 400, "control character in header value");
-            if (c != ' ' && c != '\t')
-                v1 = p + 1;
         }
+        size_t v1 = p; /* the value ends before trailing whitespace */
+        while (v1 > v0 && (b[v1 - 1] == ' ' || b[v1 - 1] == '\t'))
+            v1--;
         NEED(p + 1);
         if (b[p + 1] != '\n')
             return fail(req, 400, "CR without LF");

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- SHA-1 (FIPS 180-4), one-shot over two pieces ---- */
 
@@ -59,10 +60,49 @@ static inline bool rill__utf8_complete(const rill__utf8_t *s)
 /* True when p[0..n) is complete valid UTF-8. */
 bool rill__utf8_valid(const void *p, size_t n);
 
+/* ---- eight bytes at a time (SWAR) ----
+ * Is there, in the eight bytes of x, a byte < n (n <= 128; bytes >= 0x80
+ * never count), or a byte equal to c? Nonzero if so. A word that says
+ * yes may be a false alarm past the first such byte (borrows), never a
+ * miss: callers use them to skip words, then look byte by byte. */
+static inline uint64_t rill__rep8(unsigned char c)
+{
+    return 0x0101010101010101ull * c;
+}
+static inline uint64_t rill__has_below(uint64_t x, unsigned char n)
+{
+    return (x - rill__rep8(n)) & ~x & rill__rep8(0x80);
+}
+static inline uint64_t rill__has_byte(uint64_t x, unsigned char c)
+{
+    uint64_t y = x ^ rill__rep8(c);
+    return (y - rill__rep8(1)) & ~y & rill__rep8(0x80);
+}
+
+/* The first CR or LF in d[i..n), or n. */
+static inline size_t rill__next_break(const unsigned char *d, size_t i,
+                                      size_t n)
+{
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, d + i, 8);
+        if (rill__has_byte(x, '\n') | rill__has_byte(x, '\r'))
+            break;
+    }
+    while (i < n && d[i] != '\n' && d[i] != '\r')
+        i++;
+    return i;
+}
+
 /* ---- HTTP text ---- */
 
-/* tchar of RFC 9110 5.6.2: the characters of methods and field names. */
-bool rill__http_is_tchar(unsigned char c);
+/* tchar of RFC 9110 5.6.2: the characters of methods and field names
+ * ("!#$%&'*+-.^_`|~", digits, letters): 1 in this table. */
+extern const uint8_t rill__http_tchar[256];
+static inline bool rill__http_is_tchar(unsigned char c)
+{
+    return rill__http_tchar[c];
+}
 
 /* ASCII-case-insensitive equality of s[0..len) and the C string lit. */
 bool rill__http_eq_nocase(const char *s, size_t len, const char *lit);

@@ -14,6 +14,7 @@
  * trailing LF.
  */
 #include "core/core.h"
+#include "net/net_int.h"
 #include "rill/sse.h"
 #include "stream/stream.h"
 
@@ -22,36 +23,26 @@
 
 static bool has_break(const rill_bytes_t *b, bool nul_too)
 {
-    for (size_t i = 0; i < b->len; i++) {
-        unsigned char c = b->ptr[i];
-        if (c == '\n' || c == '\r' || (nul_too && c == 0))
-            return true;
-    }
-    return false;
+    return rill__next_break(b->ptr, 0, b->len) < b->len ||
+           (nul_too && b->len && memchr(b->ptr, 0, b->len));
 }
 
 /* Calls line(ctx, start, len) for each line of d (at least one). */
-static size_t each_line(const unsigned char *d, size_t n,
-                        void (*line)(void *ctx, const unsigned char *p,
-                                     size_t len),
-                        void *ctx)
+static void each_line(const unsigned char *d, size_t n,
+                      void (*line)(void *ctx, const unsigned char *p,
+                                   size_t len),
+                      void *ctx)
 {
-    size_t lines = 0, start = 0;
+    size_t start = 0;
     if (!d) /* empty bytes have no pointer */
         d = (const unsigned char *)"";
-    for (size_t i = 0; i < n; i++) {
-        if (d[i] != '\n' && d[i] != '\r')
-            continue;
-        if (line)
-            line(ctx, d + start, i - start);
-        lines++;
+    for (size_t i; (i = rill__next_break(d, start, n)) < n;) {
+        line(ctx, d + start, i - start);
         if (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n')
             i++;
         start = i + 1;
     }
-    if (line)
-        line(ctx, d + start, n - start);
-    return lines + 1;
+    line(ctx, d + start, n - start);
 }
 
 /* The length of the decimal form of v. */
@@ -81,11 +72,17 @@ size_t rill_sse_encoded_len(const rill_sse_event_t *ev)
     if (ev->event.len)
         n += sizeof EVENT - 1 + ev->event.len + 1;
     /* Each line of data costs its prefix and an LF; the line breaks
-     * themselves (1 or 2 bytes each) are not copied. */
-    size_t lines = each_line(ev->data.ptr, ev->data.len, NULL, NULL);
-    size_t breaks = 0;
-    for (size_t i = 0; i < ev->data.len; i++)
-        breaks += ev->data.ptr[i] == '\n' || ev->data.ptr[i] == '\r';
+     * themselves (1 or 2 bytes each: every CR and LF) are not copied. */
+    size_t lines = 1, breaks = 0, dn = ev->data.len;
+    const unsigned char *d = ev->data.ptr;
+    for (size_t i = 0; (i = rill__next_break(d, i, dn)) < dn; i++) {
+        breaks++;
+        if (d[i] == '\r' && i + 1 < dn && d[i + 1] == '\n') {
+            breaks++;
+            i++;
+        }
+        lines++;
+    }
     n += lines * (sizeof DATA - 1 + 1) + ev->data.len - breaks;
     return n;
 }
@@ -105,7 +102,8 @@ static void put(writer_t *w, const void *s, size_t n)
 static void put_data_line(void *ctx, const unsigned char *p, size_t n)
 {
     writer_t *w = ctx;
-    put(w, DATA, sizeof DATA - 1);
+    memcpy(w->p, DATA, sizeof DATA - 1);
+    w->p += sizeof DATA - 1;
     put(w, p, n);
     *w->p++ = '\n';
 }

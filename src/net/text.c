@@ -62,14 +62,15 @@ bool rill__utf8_valid(const void *p, size_t n)
     return rill__utf8_feed(&s, p, n) && rill__utf8_complete(&s);
 }
 
-bool rill__http_is_tchar(unsigned char c)
-{
-    /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-     * "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA, as a 128-bit map. */
-    static const uint32_t map[4] = {0x00000000, 0x03ff6cfa, 0xc7fffffe,
-                                    0x57ffffff};
-    return c < 128 && (map[c >> 5] >> (c & 31) & 1);
-}
+const uint8_t rill__http_tchar[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1,
+    0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+    /* 0x80..0xFF: none */
+};
 
 static unsigned char lower(unsigned char c)
 {

@@ -361,6 +361,27 @@ static int emit_control(rill_ws_decoder_t *d, rill_ws_message_t *msg)
     return 0;
 }
 
+/* A whole unfragmented data frame's payload p[0..n) is here: unmask it
+ * into a new buffer that becomes the message. */
+static int whole_frame(rill_ws_decoder_t *d, const uint8_t *p, size_t n,
+                       rill_ws_message_t *msg)
+{
+    unsigned char *dst;
+    int rc = rill__bytes_alloc(&msg->data, n, &dst);
+    if (rc != 0)
+        return rc;
+    unmask(d, dst, p, n);
+    if (d->op_ == RILL_WS_TEXT && !rill__utf8_valid(dst, n)) {
+        rill_bytes_release(&msg->data);
+        return fail(d, RILL_WS_CLOSE_INVALID_DATA);
+    }
+    msg->opcode = (rill_ws_opcode_t)d->op_;
+    d->left_ = 0;
+    d->msg_op_ = 0;
+    d->state_ = ST_HEADER;
+    return 0;
+}
+
 int rill_ws_decode(rill_ws_decoder_t *d, const void *buf, size_t len,
                    size_t *used, rill_ws_message_t *msg)
 {
@@ -402,6 +423,22 @@ int rill_ws_decode(rill_ws_decoder_t *d, const void *buf, size_t len,
         size_t n = len - p;
         if ((uint64_t)n > d->left_)
             n = (size_t)d->left_;
+        /* buf_len_ == 0: none of this frame's payload was taken yet. */
+        if (!is_control(d->op_) && d->fin_ && d->op_ != RILL_WS_CONTINUATION &&
+            d->buf_len_ == 0 && n == d->left_ && n > 0) {
+            /* The common case: a whole message in one frame, all here.
+             * Unmask it straight into the bytes handed out (one
+             * allocation, no message buffer). */
+            rc = whole_frame(d, b + p, n, msg);
+            if (rc == RILL_EPROTO)
+                continue;
+            if (rc != 0) {
+                *used = p;
+                return rc;
+            }
+            *used = p + n;
+            return 0;
+        }
         if (is_control(d->op_)) {
             unmask(d, d->ctl_ + d->ctl_len_, b + p, n);
             d->ctl_len_ = (uint8_t)(d->ctl_len_ + n);

@@ -34,8 +34,8 @@ enum { MAXH = 12 };
 
 static bool inside(rill_http_str_t s, const uint8_t *b, size_t n)
 {
-    return s.len == 0 ||
-           ((const uint8_t *)s.ptr >= b && (const uint8_t *)s.ptr + s.len <= b + n);
+    return s.len == 0 || ((const uint8_t *)s.ptr >= b &&
+                          (const uint8_t *)s.ptr + s.len <= b + n);
 }
 
 static bool str_eq(rill_http_str_t a, rill_http_str_t b)
@@ -122,8 +122,8 @@ static bool known_difference(const rill_http_request_t *req)
         const rill_http_header_t *h = &req->headers[i];
         /* Content-Length twice with one value: RFC 9112 6.3 lets us take
          * it as one; http-parser refuses any repeat. */
-        if (h->name.len == 14 && !strncasecmp(h->name.ptr, "content-length", 14) &&
-            ++lengths > 1)
+        if (h->name.len == 14 &&
+            !strncasecmp(h->name.ptr, "content-length", 14) && ++lengths > 1)
             return true;
         if (h->value.ptr[h->value.len] == '\r')
             continue;
@@ -214,8 +214,7 @@ static void check_request(const uint8_t *b, size_t n,
 
 static bool known_status(int s)
 {
-    return s == 400 || s == 413 || s == 414 || s == 431 || s == 501 ||
-           s == 505;
+    return s == 400 || s == 413 || s == 414 || s == 431 || s == 501 || s == 505;
 }
 
 /* Parse one request at b[0..n); returns its answer. */
@@ -305,8 +304,8 @@ static void run_raw(fz_in_t *in)
         if (req.chunked) {
             next += skip_chunked(b + next, n - next, cfg.max_body);
         } else {
-            FZ_CHECK(req.content_length <= (cfg.max_body ? cfg.max_body
-                                                         : 1 << 20));
+            FZ_CHECK(req.content_length <=
+                     (cfg.max_body ? cfg.max_body : 1 << 20));
             next += req.content_length;
         }
         if (next > n)
@@ -321,7 +320,7 @@ static void run_raw(fz_in_t *in)
 typedef struct model {
     char buf[2048];
     size_t len;
-    int status;      /* the first rule broken, 0 if none */
+    int status; /* the first rule broken, 0 if none */
     int version;
     unsigned hosts, nfields;
     bool has_cl, has_te, chunked, conn_close, conn_ka, conn_up, has_up;
@@ -346,12 +345,13 @@ static void broke(model_t *m, int status)
         m->status = status;
 }
 
-static const char *const METHODS[] = {"GET",   "HEAD",    "POST", "PUT",
+static const char *const METHODS[] = {"GET",    "HEAD",    "POST",  "PUT",
                                       "DELETE", "OPTIONS", "PATCH", "TRACE",
-                                      "FOO",   "M-SEARCH"};
+                                      "FOO",    "M-SEARCH"};
 static const char *const CONNECTIONS[] = {
-    "close", "keep-alive", "Upgrade", "foo, close", "keep-alive, upgrade",
-    "  Keep-Alive  ", "x,,y"};
+    "close",      "keep-alive",          "Upgrade",
+    "foo, close", "keep-alive, upgrade", "  Keep-Alive  ",
+    "x,,y"};
 
 /* One header field from the palette. */
 static void field(model_t *m, fz_in_t *in, size_t maxh)
@@ -381,7 +381,8 @@ static void field(model_t *m, fz_in_t *in, size_t maxh)
     }
     case 2:
         name = "Transfer-Encoding";
-        snprintf(value, sizeof value, "%s", fz_u8(in) & 1 ? "chunked" : "Chunked");
+        snprintf(value, sizeof value, "%s",
+                 fz_u8(in) & 1 ? "chunked" : "Chunked");
         if (m->has_te)
             broke(m, 400);
         m->has_te = m->chunked = true;
@@ -477,8 +478,8 @@ static void run_structured(fz_in_t *in)
             if (c > body_len - at)
                 c = body_len - at;
             char line[32];
-            snprintf(line, sizeof line, fz_u8(in) & 1 ? "%zx\r\n" : "%zX;e=1\r\n",
-                     c);
+            snprintf(line, sizeof line,
+                     fz_u8(in) & 1 ? "%zx\r\n" : "%zX;e=1\r\n", c);
             adds(&m, line);
             add(&m, body + at, c);
             adds(&m, "\r\n");
@@ -492,8 +493,8 @@ static void run_structured(fz_in_t *in)
     adds(&m, "GET /next HTTP/1.1\r\nHost: n\r\n\r\n");
 
     if (getenv("FUZZ_SHOW")) /* to see what an artifact builds */
-        fprintf(stderr, "request (status %d):\n%.*s\n", m.status,
-                (int)m.len, m.buf);
+        fprintf(stderr, "request (status %d):\n%.*s\n", m.status, (int)m.len,
+                m.buf);
     rill_http_parse_config_t cfg = {.max_body = max_body};
     rill_http_request_t req;
     rill_http_header_t h[MAXH];
@@ -515,8 +516,7 @@ static void run_structured(fz_in_t *in)
     FZ_EQ(req.header_count, nf);
     FZ_EQ(req.chunked, m.chunked);
     FZ_EQ(req.content_length, m.cl);
-    FZ_EQ(req.keep_alive,
-          !m.conn_close && (m.version == 11 || m.conn_ka));
+    FZ_EQ(req.keep_alive, !m.conn_close && (m.version == 11 || m.conn_ka));
     FZ_EQ(req.upgrade, m.conn_up && m.has_up);
 #ifdef FUZZ_HTTP_PARSER
     oracle(b, m.len, &req);
@@ -558,7 +558,8 @@ static void run_structured(fz_in_t *in)
         off += req.content_length;
     }
     FZ_EQ(off, next);
-    FZ_EQ(rill_http_parse_request(&req, b + off, m.len - off, h, MAXH, &cfg), 0);
+    FZ_EQ(rill_http_parse_request(&req, b + off, m.len - off, h, MAXH, &cfg),
+          0);
     FZ_CHECK(req.path.len == 5 && memcmp(req.path.ptr, "/next", 5) == 0);
 }
 

@@ -30,9 +30,11 @@ static void on_event(void *ud, const wu_sse_event_t *ev)
     FZ_CHECK(w->got < w->n);
     int i = w->got++;
     FZ_EQ(ev->data.len, w->data_len[i]);
-    FZ_CHECK(ev->data.len == 0 || !memcmp(ev->data.p, w->data[i], ev->data.len));
+    FZ_CHECK(ev->data.len == 0 ||
+             !memcmp(ev->data.p, w->data[i], ev->data.len));
     FZ_EQ(ev->type.len, w->type_len[i]);
-    FZ_CHECK(ev->type.len == 0 || !memcmp(ev->type.p, w->type[i], ev->type.len));
+    FZ_CHECK(ev->type.len == 0 ||
+             !memcmp(ev->type.p, w->type[i], ev->type.len));
     FZ_EQ(ev->last_id.len, w->id_len[i]);
     FZ_CHECK(ev->last_id.len == 0 ||
              !memcmp(ev->last_id.p, w->id[i], ev->last_id.len));
@@ -78,8 +80,8 @@ static void body(fz_in_t *in)
             /* One comment line per line of text. */
             comments++;
             for (size_t i = 0; i < n; i++)
-                if (text[i] == '\n' || (text[i] == '\r' &&
-                                        !(i + 1 < n && text[i + 1] == '\n')))
+                if (text[i] == '\n' ||
+                    (text[i] == '\r' && !(i + 1 < n && text[i + 1] == '\n')))
                     comments++;
             continue;
         }

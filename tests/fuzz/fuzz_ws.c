@@ -45,9 +45,8 @@ static void result_free(result_t *r)
 }
 
 /* Decode b[0..n) in pieces: sizes[i % nsizes] each (0 = all at once). */
-static void run(const uint8_t *b, size_t n, const uint8_t *sizes,
-                size_t nsizes, const rill_ws_decoder_config_t *cfg,
-                result_t *r)
+static void run(const uint8_t *b, size_t n, const uint8_t *sizes, size_t nsizes,
+                const rill_ws_decoder_config_t *cfg, result_t *r)
 {
     rill_ws_decoder_t d;
     FZ_EQ(rill_ws_decoder_init(&d, cfg), 0);
@@ -95,8 +94,11 @@ static bool utf8_ok(const uint8_t *p, size_t n)
     size_t i = 0;
     while (i < n) {
         uint8_t c = p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                                  : (c >> 3) == 30 ? 4 : 0;
+        size_t len = c < 0x80         ? 1
+                     : (c >> 5) == 6  ? 2
+                     : (c >> 4) == 14 ? 3
+                     : (c >> 3) == 30 ? 4
+                                      : 0;
         if (len == 0 || i + len > n)
             return false;
         uint32_t cp = len == 1 ? c : c & (0x7F >> len);
@@ -124,9 +126,10 @@ typedef struct conv {
     uint64_t max_frame, max_message;
 } conv_t;
 
-static const uint8_t KEYS[4][4] = {
-    {0, 0, 0, 0}, {0x37, 0xfa, 0x21, 0x3d}, {0xff, 0xff, 0xff, 0xff},
-    {1, 2, 3, 4}};
+static const uint8_t KEYS[4][4] = {{0, 0, 0, 0},
+                                   {0x37, 0xfa, 0x21, 0x3d},
+                                   {0xff, 0xff, 0xff, 0xff},
+                                   {1, 2, 3, 4}};
 
 static void expect(conv_t *c, rill_ws_opcode_t op, const void *p, size_t n,
                    unsigned code)
@@ -151,8 +154,7 @@ static void broken(conv_t *c, unsigned code)
         return;                                                                \
     } while (0)
 
-static void frame(conv_t *c, fz_in_t *in, uint8_t b0, const void *p,
-                  uint64_t n)
+static void frame(conv_t *c, fz_in_t *in, uint8_t b0, const void *p, uint64_t n)
 {
     wu_frame(&c->wire, b0, p, n, KEYS[fz_pick(in, 4)], false);
 }
@@ -166,9 +168,14 @@ static size_t payload(fz_in_t *in, uint8_t *out, size_t n, bool text)
             out[i] = (uint8_t)fz_u8(in);
         return n;
     }
-    static const char *const chars[] = {"a", "Z", " ", "\xc3\xa9",
-                                        "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-                                        "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+    static const char *const chars[] = {"a",
+                                        "Z",
+                                        " ",
+                                        "\xc3\xa9",
+                                        "\xe2\x82\xac",
+                                        "\xf0\x9f\x98\x80",
+                                        "\xed\x9f\xbf",
+                                        "\xf4\x8f\xbf\xbf"};
     size_t len = 0;
     while (len < n) {
         const char *ch = chars[fz_pick(in, 8)];
@@ -180,7 +187,7 @@ static size_t payload(fz_in_t *in, uint8_t *out, size_t n, bool text)
     }
     unsigned spoil = fz_u8(in);
     if (len > 0 && spoil >= 0xF0) /* a bad byte somewhere */
-        out[spoil % len] = (uint8_t)"\x80\xc0\xff\xed\xf5"[spoil % 5];
+        out[spoil % len] = (uint8_t) "\x80\xc0\xff\xed\xf5"[spoil % 5];
     return len;
 }
 
@@ -206,7 +213,8 @@ static void data_message(conv_t *c, fz_in_t *in)
     bool limited = c->max_frame < 1 << 20 || c->max_message < 1 << 20;
     size_t frags = bad_text && limited ? 1 : 1 + fz_pick(in, 4), at = 0;
     for (size_t f = 0; f < frags; f++) {
-        size_t len = f + 1 == frags ? n - at : fz_pick(in, (unsigned)(n - at) + 1);
+        size_t len =
+            f + 1 == frags ? n - at : fz_pick(in, (unsigned)(n - at) + 1);
         uint8_t b0 = (uint8_t)((f + 1 == frags ? 0x80 : 0) |
                                (f == 0 ? (text ? 1 : 2) : 0));
         frame(c, in, b0, p + at, len);
@@ -282,8 +290,7 @@ static void bad_frame(conv_t *c, fz_in_t *in)
         frame(c, in, (uint8_t)(fz_u8(in) & 0x80), "x", 1);
         BROKEN(c, 1002);
     case 5: /* a 64-bit length with the top bit set */
-        wu_frame(&c->wire, 0x82, NULL, (1ull << 63) | fz_u8(in), KEYS[1],
-                 true);
+        wu_frame(&c->wire, 0x82, NULL, (1ull << 63) | fz_u8(in), KEYS[1], true);
         BROKEN(c, 1002);
     default: /* a new message inside a fragmented one */
         frame(c, in, 0x01, "a", 1);
@@ -338,8 +345,9 @@ static void run_structured(fz_in_t *in)
         rill_ws_message_t *m = &c.want[i];
         rill_bytes_t f;
         if (m->opcode == RILL_WS_CLOSE)
-            FZ_EQ(rill_ws_encode_close(&f, m->close_code == 1005 ? 0 : m->close_code,
-                                       (const char *)m->data.ptr, m->data.len),
+            FZ_EQ(rill_ws_encode_close(
+                      &f, m->close_code == 1005 ? 0 : m->close_code,
+                      (const char *)m->data.ptr, m->data.len),
                   0);
         else
             FZ_EQ(rill_ws_encode(&f, m->opcode, m->data.ptr, m->data.len), 0);
