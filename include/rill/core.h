@@ -61,7 +61,9 @@ extern "C" {
     X(EALREADY, -11, "already done (joined, detached or released)")            \
     X(ENOTSUP, -12, "not supported here")                                      \
     X(EAGAIN, -13, "resource temporarily unavailable")                         \
-    X(ESYS, -14, "system call failed")
+    X(ESYS, -14, "system call failed")                                         \
+    X(EMSGSIZE, -15, "message longer than the limit")                         \
+    X(EPROTO, -16, "malformed or truncated data")
 
 enum {
 #define RILL__ERR_ENUM(name, value, msg) RILL_##name = (value),
