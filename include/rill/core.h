@@ -62,7 +62,8 @@ extern "C" {
     X(ENOTSUP, -12, "not supported here")                                      \
     X(EAGAIN, -13, "resource temporarily unavailable")                         \
     X(ESYS, -14, "system call failed")                                         \
-    X(EPROTO, -15, "protocol error: the peer sent bad or oversized data")
+    X(EMSGSIZE, -15, "message longer than the limit")                         \
+    X(EPROTO, -16, "malformed or truncated data")
 
 enum {
 #define RILL__ERR_ENUM(name, value, msg) RILL_##name = (value),
