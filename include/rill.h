@@ -22,6 +22,7 @@
 #include "rill/broadcast.h" /* every receiver sees every item */
 #include "rill/bytes.h"     /* shared immutable bytes, rill_arc */
 #include "rill/stream.h"    /* sources, combinators, consumers */
+#include "rill/io.h"        /* fds on the reactor, TCP and Unix sockets */
 #include "rill/codec.h"     /* byte streams split into lines and frames */
 #include "rill/http.h"      /* HTTP/1.1 request parsing */
 #include "rill/sse.h"       /* Server-Sent Events encoding */

@@ -52,7 +52,7 @@ extern "C" {
     X(ENOMEM, -2, "out of memory")                                             \
     X(EFULL, -3, "channel full")                                               \
     X(EEMPTY, -4, "channel empty")                                             \
-    X(ECLOSED, -5, "channel closed")                                           \
+    X(ECLOSED, -5, "channel or handle closed")                                           \
     X(ETIMEDOUT, -6, "timed out")                                              \
     X(ECANCELED, -7, "operation canceled")                                     \
     X(ELAGGED, -8, "receiver lagged behind and missed items")                  \
@@ -63,7 +63,12 @@ extern "C" {
     X(EAGAIN, -13, "resource temporarily unavailable")                         \
     X(ESYS, -14, "system call failed")                                         \
     X(EMSGSIZE, -15, "message longer than the limit")                         \
-    X(EPROTO, -16, "malformed or truncated data")
+    X(EPROTO, -16, "malformed or truncated data")                              \
+    X(ECONNREFUSED, -17, "connection refused")                                 \
+    X(ECONNRESET, -18, "connection reset by peer")                             \
+    X(EPIPE, -19, "the peer closed its end (broken pipe)")                     \
+    X(EADDRINUSE, -20, "address already in use")                               \
+    X(EMFILE, -21, "too many open files")
 
 enum {
 #define RILL__ERR_ENUM(name, value, msg) RILL_##name = (value),

@@ -371,6 +371,7 @@ static bool runtime_still(struct rill_runtime *rt)
         rill__load(&rt->inject_len, RILL_SEQ_CST) != 0 ||
         rill__load(&rt->next_deadline, RILL_SEQ_CST) != RILL_FOREVER ||
         rill__load(&rt->blocking_active, RILL_SEQ_CST) != 0 ||
+        rill__reactor_waiters(rt->reactor) != 0 || /* a peer can wake */
         rill__load(&rt->shutting_down, RILL_SEQ_CST))
         return false;
     for (unsigned i = 0; i < rt->nworkers; i++)
@@ -454,6 +455,7 @@ rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, unsigned self,
     if (rill__load(&rt->alive, RILL_RELAXED) == 0 ||
         rill__load(&rt->next_deadline, RILL_RELAXED) != RILL_FOREVER ||
         rill__load(&rt->blocking_active, RILL_RELAXED) != 0 ||
+        rill__reactor_waiters(rt->reactor) != 0 ||
         rill__load(&rt->shutting_down, RILL_RELAXED))
         return RILL_FOREVER;
     /*

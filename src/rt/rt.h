@@ -26,6 +26,10 @@ struct rill_runtime *rill__current_runtime(void);
  */
 bool rill__coop_spend(void);
 
+/* The I/O reactor (registrations, readiness) for the io layer: see
+ * reactor.h. */
+#include "reactor.h"
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t rill__mono_now(void);
 

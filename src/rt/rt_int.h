@@ -21,6 +21,7 @@
 #include "rt.h"
 
 #include "blocking.h"
+#include "reactor.h"
 #include "stack.h"
 #include "switch.h"
 #include "timer_wheel.h"
@@ -272,6 +273,10 @@ struct rill_runtime {
     _Atomic int timer_owner;           /* worker index + 1 that sleeps on
                                           the next deadline, 0 = none */
     _Atomic uint64_t timers_fired;
+
+    /* I/O: the epoll reactor (reactor_epoll.c); made with the runtime,
+     * freed after the workers stopped. */
+    rill__reactor_t *reactor;
 
     /* Pools. */
     rill__stack_pool_t *stacks;

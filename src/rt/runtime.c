@@ -61,6 +61,7 @@ static int config_resolve(rill_runtime_config_t *c)
 static void runtime_destroy(struct rill_runtime *rt)
 {
     rill__diag_fini(rt);
+    rill__reactor_free(rt->reactor);
     rill__blocking_pool_free(rt->blocking);
     rill__stack_pool_free(rt->stacks);
     for (unsigned i = 0; i < RILL_LIVE_SHARDS; i++)
@@ -117,6 +118,8 @@ int rill_runtime_new(rill_runtime_t **out, const rill_runtime_config_t *cfg)
         return RILL_ENOMEM;
     }
     rc = rill__stack_pool_new(&rt->stacks, c.stack_size);
+    if (!rc)
+        rc = rill__reactor_new(rt, &rt->reactor);
     if (!rc)
         rc = rill__blocking_pool_new(&rt->blocking, c.blocking_threads,
                                      c.blocking_idle);

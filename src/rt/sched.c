@@ -59,9 +59,13 @@ void rill__notify_work(struct rill_runtime *rt)
 void rill__wake_worker(struct rill_runtime *rt, unsigned index)
 {
     rill__worker_t *w = &rt->workers[index];
-    /* release: pairs with the acquire exchange after the futex wait. */
-    if (rill__xchg(&w->sleep_word, 0, RILL_RELEASE) == 1)
+    /* release: pairs with the acquire load of the sleep word in
+     * worker_park's wait loop. seq_cst: then reading the reactor's poller
+     * word, against the poller's store-then-load (reactor_epoll.c). */
+    if (rill__xchg(&w->sleep_word, 0, RILL_SEQ_CST) == 1) {
+        rill__reactor_unpark(rt->reactor, index);
         rill__futex_wake(&w->sleep_word, 1);
+    }
 }
 
 void rill__task_schedule(struct rill_task *t, bool yield)
@@ -440,7 +444,11 @@ static bool worker_park(rill__worker_t *w)
             rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER &&
             leave_if_last(rt, w)) {
             rill__store(&w->sleep_word, 0, RILL_RELAXED);
-            (void)rill__virtual_advance(rt);
+            /* Sockets first (tokio's paused clock does the same): what
+             * the kernel has ready now runs before time moves; what has
+             * not arrived yet does not hold the clock (docs/io.md). */
+            if (rill__reactor_poll_now(rt->reactor, w) == 0)
+                (void)rill__virtual_advance(rt);
             return false;
         }
     }
@@ -488,8 +496,15 @@ static bool worker_park(rill__worker_t *w)
     }
     rill__fetch_add(&w->parks, 1, RILL_RELAXED);
     bool timed_out = false;
+    size_t io_woke = 0;
     while (rill__load(&w->sleep_word, RILL_ACQUIRE) == 1) {
-        rill__futex_wait(&w->sleep_word, 1, until);
+        /* With fds registered, one sleeping worker waits in epoll
+         * instead of on its futex (reactor_epoll.c). */
+        if (!rill__reactor_park(rt->reactor, w, &w->sleep_word, until,
+                                &io_woke))
+            rill__futex_wait(&w->sleep_word, 1, until);
+        if (io_woke)
+            break; /* it woke tasks, into this worker's queues */
         if (until != RILL_FOREVER && rill__mono_now() >= until) {
             timed_out = true;
             break;
@@ -505,6 +520,10 @@ static bool worker_park(rill__worker_t *w)
         rill__deadlock_check(rt, dl_snap);
     sleepers_remove(rt, w);
     rill__store(&w->sleep_word, 0, RILL_RELAXED);
+    /* Several connections became ready at once: let an idle peer share
+     * them (they went to this worker's queue). */
+    if (io_woke > 1)
+        rill__notify_work(rt);
     fire_due_timers(rt);
     return lone_check && timed_out;
 }
@@ -545,8 +564,14 @@ void *rill__worker_main(void *arg)
             continue;
         }
         run_task(w, t);
-        if (w->tick % MAINTENANCE_INTERVAL == 0)
+        if (w->tick % MAINTENANCE_INTERVAL == 0) {
             fire_due_timers(rt);
+            /* A busy worker looks at the sockets every
+             * MAINTENANCE_INTERVAL tasks (one epoll_wait with timeout 0,
+             * skipped when another worker polls or no fd is registered),
+             * so a hot task cannot starve I/O (docs/io.md). */
+            rill__reactor_poll_now(rt->reactor, w);
+        }
     }
     if (rt->cfg.stack_overflow_handler)
         rill__stack_thread_fini();
