@@ -34,6 +34,8 @@
 #define RILL_HTTP_H
 
 #include "core.h"
+#include "io.h"
+#include "rt.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -101,6 +103,9 @@ typedef struct rill_http_request {
     bool keep_alive;         /* the connection stays open after this */
     bool upgrade;            /* Connection: upgrade and an Upgrade field */
     bool expect_continue;    /* Expect: 100-continue */
+    /* The body, when the server read it for a handler (the parser leaves
+     * it empty). */
+    rill_http_str_t body;
     /* When the parser returns RILL_EPROTO: the status to answer (400,
      * 413, 414, 431, 501 or 505) and a static phrase saying why. */
     int status;
@@ -188,6 +193,170 @@ RILL_API void rill_http_chunked_init(rill_http_chunked_t *c, uint64_t max_body);
 RILL_API int rill_http_chunked_decode(rill_http_chunked_t *c, const void *buf,
                                       size_t len, size_t *used,
                                       rill_http_str_t *data);
+
+/* ------------------------------------------------------------------------ */
+/* The server                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An HTTP/1.1 server on rill sockets: one task per connection, routes by
+ * method and exact path, keep-alive and pipelined requests, bodies read
+ * for the handler, the limits above (400/413/414/431/501/505 with
+ * Connection: close), 404 for an unknown path, 405 (with Allow) for a
+ * known path and another method, an idle timeout between requests and a
+ * header timeout per request (slowloris), and a graceful shutdown.
+ *
+ *     static int hello(void *ud, rill_http_conn_t *c,
+ *                      const rill_http_request_t *req) {
+ *         return rill_http_respond(c, 200, "text/plain", "hi\n", 3);
+ *     }
+ *     ...
+ *     rill_http_server_t *srv;
+ *     rill_http_server_new(&srv, "127.0.0.1:8080", NULL);
+ *     rill_http_route(srv, RILL_HTTP_GET, "/hello", hello, NULL);
+ *     rill_http_server_run(srv);          // until rill_http_server_shutdown
+ *     rill_http_server_free(srv);
+ *
+ * Handlers run in the connection's task (a stackful task: they may wait).
+ * A handler answers with one response (rill_http_respond, or a chunked one)
+ * or takes the connection over (rill_sse_serve, rill_ws_accept).
+ */
+typedef struct rill_http_server rill_http_server_t;
+typedef struct rill_http_conn rill_http_conn_t;
+
+/*
+ * A route's handler. req (and its strings) is valid during the call; its
+ * body is in req->body. Return 0 to keep the connection for the next
+ * request (if the response allows), anything else to close it.
+ */
+typedef int (*rill_http_handler_fn)(void *ud, rill_http_conn_t *c,
+                                    const rill_http_request_t *req);
+
+/* Zero fields take the defaults; NULL means all defaults. */
+typedef struct rill_http_server_config {
+    rill_runtime_t *runtime;         /* NULL: the calling task's */
+    rill_http_parse_config_t limits; /* request line, header and body */
+    size_t max_headers;              /* header fields per request; 0 = 64 */
+    /* A request's head must arrive within this from its first byte, or the
+     * connection is closed (408). 0 = 10 s. */
+    rill_duration_t header_timeout;
+    /* A kept-alive connection may wait this long for its next request.
+     * 0 = 60 s. */
+    rill_duration_t idle_timeout;
+    size_t stack_size; /* of the connection tasks; 0 = the runtime's */
+} rill_http_server_config_t;
+
+/*
+ * rill_http_server_new - a server listening on addr ("127.0.0.1:0",
+ * "[::1]:8080", "unix:/path"; see rill/io.h).
+ * Returns: 0; RILL_EINVAL; the errors of rill_listen; RILL_ENOMEM.
+ * Ownership: the caller owns *s (rill_http_server_free).
+ * Threads: any task, or a thread with cfg->runtime.
+ */
+RILL_API int rill_http_server_new(rill_http_server_t **s, const char *addr,
+                                  const rill_http_server_config_t *cfg);
+
+/* rill_http_server_port - the TCP port it listens on (0 for Unix). */
+RILL_API int rill_http_server_port(const rill_http_server_t *s);
+
+/*
+ * rill_http_route - call fn(ud, conn, req) for requests with this method
+ * and exactly this path (the query does not count). A GET route also
+ * answers HEAD (the body is left out).
+ * Returns: 0; RILL_EINVAL (NULL, a path not starting with '/', a route
+ *   already there, called after rill_http_server_run started); RILL_ENOMEM.
+ * Ownership: path is copied.
+ */
+RILL_API int rill_http_route(rill_http_server_t *s, rill_http_method_t method,
+                             const char *path, rill_http_handler_fn fn,
+                             void *ud);
+
+/*
+ * rill_http_route_static - GET (and HEAD) path answers 200 with these
+ * bytes and this Content-Type (both copied).
+ * Returns: as rill_http_route.
+ */
+RILL_API int rill_http_route_static(rill_http_server_t *s, const char *path,
+                                    const char *content_type, const void *body,
+                                    size_t len);
+
+/*
+ * rill_http_server_run - accept and serve connections until
+ * rill_http_server_shutdown, then wait until every connection has ended.
+ * Returns: 0 after a shutdown; an error of rill_accept that is not
+ *   transient (RILL_EMFILE is: the server waits and goes on).
+ * Waits: until shut down and drained. Threads: one task at a time.
+ */
+RILL_API int rill_http_server_run(rill_http_server_t *s);
+
+/*
+ * rill_http_server_shutdown - stop accepting; connections waiting for a
+ * request are closed; a request being answered is finished, then its
+ * connection closed; SSE responses end after what they were writing;
+ * WebSocket connections are closed with 1001 (going away). run returns
+ * once all have ended. Idempotent.
+ * Threads: any task or thread.
+ */
+RILL_API void rill_http_server_shutdown(rill_http_server_t *s);
+
+/*
+ * rill_http_server_free - free a server whose run has returned (or never
+ * started). NULL is accepted.
+ */
+RILL_API void rill_http_server_free(rill_http_server_t *s);
+
+/* A response. Zero / NULL fields are left out. */
+typedef struct rill_http_response {
+    int status;
+    const char *content_type;
+    /* More header lines, each ending in CRLF ("Allow: GET\r\n"). */
+    const char *headers;
+    const void *body;
+    size_t body_len;
+} rill_http_response_t;
+
+/*
+ * rill_http_send_response - answer the current request (Content-Length,
+ * Connection and the fields given; no body for HEAD, 1xx, 204, 304).
+ * Returns: 0; RILL_EINVAL (a second response); the errors of
+ *   rill_io_write_all (the connection is then closed).
+ * Waits: until written. Threads: the connection's task.
+ */
+RILL_API int rill_http_send_response(rill_http_conn_t *c,
+                                     const rill_http_response_t *r);
+
+/* rill_http_respond - rill_http_send_response with status, type, body. */
+RILL_API int rill_http_respond(rill_http_conn_t *c, int status,
+                               const char *content_type, const void *body,
+                               size_t len);
+
+/*
+ * rill_http_respond_chunked - start a response whose body follows in
+ * chunks (Transfer-Encoding: chunked; for an HTTP/1.0 client the body
+ * ends when the connection closes). rill_http_write_chunk sends each
+ * piece; a chunk of length 0 ends the body.
+ * Returns: 0; RILL_EINVAL (a second response; a chunk without a chunked
+ *   response, or after its end); write errors.
+ * Waits: until written. Threads: the connection's task.
+ */
+RILL_API int rill_http_respond_chunked(rill_http_conn_t *c, int status,
+                                       const char *content_type);
+RILL_API int rill_http_write_chunk(rill_http_conn_t *c, const void *data,
+                                   size_t len);
+
+/*
+ * rill_http_conn_io - the connection's socket, for a handler that takes
+ * the connection over (the server still frees it when the handler
+ * returns).
+ */
+RILL_API rill_io_t *rill_http_conn_io(rill_http_conn_t *c);
+
+/*
+ * rill_http_conn_stopping - whether the server is shutting down; a handler
+ * that serves a long stream ends when it turns true (rill_sse_serve and
+ * WebSocket connections do this themselves).
+ */
+RILL_API bool rill_http_conn_stopping(const rill_http_conn_t *c);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 
 #include "bytes.h"
 #include "core.h"
+#include "rt.h"
+#include "stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,6 +82,100 @@ RILL_API void rill_sse_event_release(rill_sse_event_t *ev);
 
 /* An item destructor for channels and streams of rill_sse_event_t. */
 RILL_API void rill_sse_event_item_dtor(void *item, void *ud);
+
+/* ------------------------------------------------------------------------ */
+/* Serving events                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A source of events with a replay ring: publish events into it (from any
+ * task or thread), serve it to any number of clients. Each event is
+ * encoded once when published; each client holds only a cursor into the
+ * ring, so a waiting client costs no queue. A client that comes back with
+ * Last-Event-ID resumes right after that event if the ring still holds it;
+ * a client whose Last-Event-ID is no longer in the ring, or that falls
+ * further behind than the ring holds, first gets an in-band event
+ *
+ *     event: rill-gap
+ *     data: {"missed":N}           (N: events it lost, -1 if unknown)
+ *
+ * so the page knows it missed data, then continues with the oldest event
+ * the ring still holds. Reference counted.
+ */
+typedef struct rill_sse_source rill_sse_source_t;
+
+/*
+ * rill_sse_source_new - a source keeping the last `replay` events (0 =
+ * 1024) for resuming clients.
+ * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
+ * Ownership: the caller owns one reference (rill_sse_source_release).
+ */
+RILL_API int rill_sse_source_new(rill_sse_source_t **src, size_t replay);
+RILL_API rill_sse_source_t *rill_sse_source_clone(rill_sse_source_t *src);
+RILL_API void rill_sse_source_release(rill_sse_source_t *src);
+
+/*
+ * rill_sse_source_publish - encode ev once, append it to the ring (the
+ * oldest event drops out when it is full) and wake the clients.
+ * Returns: 0; RILL_EINVAL (as rill_sse_encode; a closed source);
+ *   RILL_ENOMEM.
+ * Ownership: ev is unchanged (its bytes are copied / shared).
+ * Waits: never. Threads: any.
+ */
+RILL_API int rill_sse_source_publish(rill_sse_source_t *src,
+                                     const rill_sse_event_t *ev);
+
+/*
+ * rill_sse_source_close - no more events: clients get what is in the ring
+ * for them, then their responses end.
+ * Threads: any.
+ */
+RILL_API void rill_sse_source_close(rill_sse_source_t *src);
+
+/* rill_sse_source_seq - events published so far. */
+RILL_API uint64_t rill_sse_source_seq(rill_sse_source_t *src);
+
+typedef struct rill_http_conn rill_http_conn_t;
+typedef struct rill_http_request rill_http_request_t;
+
+/* Zero fields take the defaults; NULL means all defaults. */
+typedef struct rill_sse_config {
+    /* A comment line (":\n") after this long without an event, so
+     * proxies and the browser keep the connection. 0 = 15 s; < 0 none. */
+    rill_duration_t keepalive;
+    /* > 0: a "retry:" line first (the browser's reconnection delay). */
+    int64_t retry_ms;
+} rill_sse_config_t;
+
+/*
+ * rill_sse_serve_source - answer req (from an HTTP handler) with a
+ * text/event-stream response fed by src, from the event after the
+ * request's Last-Event-ID (or from now), until the source is closed and
+ * drained, the client goes away, or the server shuts down.
+ * Returns: 0 (the source ended or the server shut down); RILL_EPIPE /
+ *   RILL_ECONNRESET / RILL_DONE (the client went away); other errors of the
+ *   socket; RILL_EINVAL.
+ * Ownership: the connection is taken over; it closes after the call.
+ * Waits: as long as it serves. Threads: the connection's task.
+ */
+RILL_API int rill_sse_serve_source(rill_http_conn_t *c,
+                                   const rill_http_request_t *req,
+                                   rill_sse_source_t *src,
+                                   const rill_sse_config_t *cfg);
+
+/*
+ * rill_sse_serve - answer req with a text/event-stream response fed by
+ * the stream `events` (items rill_sse_event_t, give it the item
+ * destructor rill_sse_event_item_dtor), each event encoded for this
+ * client, until the stream ends (RILL_DONE: the response ends), an error
+ * item (returned), the client goes away or the server shuts down.
+ * Returns: as rill_sse_serve_source, or the stream's error item.
+ * Ownership: consumes events (freed before the call returns).
+ * Waits, Threads: as rill_sse_serve_source.
+ */
+RILL_API int rill_sse_serve(rill_http_conn_t *c, const rill_http_request_t *req,
+                            rill_stream_t *events,
+                            const rill_sse_config_t *cfg);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,8 @@
 #include "bytes.h"
 #include "core.h"
 #include "http.h"
+#include "stream.h"
+#include "sync.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -251,6 +253,129 @@ RILL_API unsigned rill_ws_decoder_close_code(const rill_ws_decoder_t *d);
 
 /* An item destructor for channels and streams of rill_ws_message_t. */
 RILL_API void rill_ws_message_item_dtor(void *item, void *ud);
+
+/* ------------------------------------------------------------------------ */
+/* Connections                                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A WebSocket connection on an HTTP server's connection, after the
+ * handshake. Incoming: rill_ws_recv (or the stream rill_ws_incoming) gives
+ * text and binary messages; pings are answered, pongs noted, a close is
+ * answered, and the call returns RILL_DONE. Outgoing: rill_ws_send and
+ * rill_ws_send_frame queue frames (bounded: a slow client makes senders
+ * wait) that a writer task writes, batched into one writev; the same
+ * task pings the client every ping_interval and closes the connection
+ * when no pong came within pong_timeout. The server's shutdown closes it
+ * with 1001.
+ *
+ *     static int chat(void *ud, rill_http_conn_t *c,
+ *                     const rill_http_request_t *req) {
+ *         rill_ws_conn_t *ws;
+ *         if (rill_ws_accept(&ws, c, req, NULL) != 0)
+ *             return -1;                       // refused (400 / 426)
+ *         rill_ws_message_t m;
+ *         while (rill_ws_recv(ws, &m) == 0) {  // echo
+ *             rill_ws_send(ws, m.opcode, m.data.ptr, m.data.len);
+ *             rill_bytes_release(&m.data);
+ *         }
+ *         rill_ws_conn_free(ws);
+ *         return -1;
+ *     }
+ */
+typedef struct rill_ws_conn rill_ws_conn_t;
+
+/* Zero fields take the defaults; NULL means all defaults. */
+typedef struct rill_ws_config {
+    rill_ws_handshake_config_t handshake; /* subprotocols */
+    uint64_t max_frame, max_message;      /* 0 = 1 MiB each (1009 past) */
+    rill_duration_t ping_interval;        /* 0 = 30 s; < 0 never */
+    rill_duration_t pong_timeout;         /* 0 = 10 s */
+    rill_duration_t close_timeout;        /* 0 = 5 s: wait for the reply */
+    size_t queue;                         /* outgoing frames; 0 = 256 */
+} rill_ws_config_t;
+
+/*
+ * rill_ws_accept - check req as a WebSocket handshake and switch
+ * protocols (101), taking the connection over.
+ * Returns: 0; RILL_EPROTO (not a valid handshake: answered with 400, or
+ *   426 for another version; the connection closes); RILL_ENOMEM; write
+ *   errors.
+ * Ownership: the caller owns *ws (rill_ws_conn_free before the handler
+ *   returns).
+ * Threads: the connection's task.
+ */
+RILL_API int rill_ws_accept(rill_ws_conn_t **ws, rill_http_conn_t *c,
+                            const rill_http_request_t *req,
+                            const rill_ws_config_t *cfg);
+
+/* rill_ws_protocol - the selected subprotocol, or NULL. */
+RILL_API const char *rill_ws_protocol(const rill_ws_conn_t *ws);
+
+/*
+ * rill_ws_recv - the next text or binary message.
+ * Returns: 0 (the caller owns msg->data); RILL_DONE (closed: by a close
+ *   frame either way, or the server's shutdown; rill_ws_close_code tells
+ *   the peer's code); RILL_EPROTO (the peer broke the protocol: closed
+ *   with 1002, 1007 or 1009); RILL_ETIMEDOUT (no pong in time, or no
+ *   reply to our close); socket errors (the peer went away without a
+ *   close frame).
+ * Waits: until a message or the end. Threads: one task at a time.
+ */
+RILL_API int rill_ws_recv(rill_ws_conn_t *ws, rill_ws_message_t *msg);
+
+/*
+ * rill_ws_incoming - the incoming messages as a stream of
+ * rill_ws_message_t (it ends as rill_ws_recv does; errors are error
+ * items). Borrowed: ws must outlive it; use either it or rill_ws_recv.
+ */
+RILL_API int rill_ws_incoming(rill_ws_conn_t *ws, rill_stream_t **out);
+
+/*
+ * rill_ws_send - encode and queue one message (TEXT, BINARY, PING, PONG).
+ * Returns: 0; RILL_EINVAL (as rill_ws_encode); RILL_ECLOSED (closing or
+ *   closed); RILL_ENOMEM.
+ * Waits: while the queue is full. Threads: any task or thread.
+ */
+RILL_API int rill_ws_send(rill_ws_conn_t *ws, rill_ws_opcode_t op,
+                          const void *data, size_t len);
+
+/*
+ * rill_ws_send_frame - queue an encoded frame (rill_ws_encode's output),
+ * shared: the connection takes its own reference.
+ * Returns, Waits, Threads: as rill_ws_send.
+ */
+RILL_API int rill_ws_send_frame(rill_ws_conn_t *ws, const rill_bytes_t *frame);
+
+/*
+ * rill_ws_outgoing - a sender of encoded frames (items rill_bytes_t) into
+ * the connection's queue, for rill_stream_forward and other tasks.
+ * Returns: 0; RILL_ECLOSED; RILL_ENOMEM.
+ * Ownership: the caller owns *tx (rill_sender_release).
+ */
+RILL_API int rill_ws_outgoing(rill_ws_conn_t *ws, rill_sender_t **tx);
+
+/*
+ * rill_ws_close - start the closing handshake: queue a close frame with
+ * code and reason (as rill_ws_encode_close); rill_ws_recv then returns
+ * RILL_DONE when the peer's close arrives, RILL_ETIMEDOUT after
+ * close_timeout. Idempotent.
+ * Returns: 0; RILL_EINVAL (code or reason refused).
+ */
+RILL_API int rill_ws_close(rill_ws_conn_t *ws, unsigned code,
+                           const char *reason);
+
+/* rill_ws_close_code - the code of the peer's close frame (1005 if it had
+ * none), 1006 if it sent none, 0 while open. */
+RILL_API unsigned rill_ws_close_code(const rill_ws_conn_t *ws);
+
+/*
+ * rill_ws_conn_free - end the connection: queued frames are written (the
+ * writer task is waited for), then everything is freed; the socket
+ * closes when the handler returns. NULL is accepted.
+ * Waits: for the writer task. Threads: the connection's task.
+ */
+RILL_API void rill_ws_conn_free(rill_ws_conn_t *ws);
 
 #ifdef __cplusplus
 }

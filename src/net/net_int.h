@@ -122,4 +122,23 @@ bool rill__http_list_has(const char *s, size_t len, const char *tok);
 bool rill__http_list_next(const char *s, size_t len, size_t *pos,
                           rill_http_str_t *elem);
 
+/* ---- what the server gives the handlers that take a connection over ---- */
+
+/* Ready (0) once the server is shutting down; RILL_PENDING (waker kept)
+ * before. */
+int rill__http_conn_poll_stop(rill_http_conn_t *c, rill_cx_t *cx);
+
+/* Take the connection over: no keep-alive after the handler; *rest, *n
+ * are the bytes read past the current request (they belong to the new
+ * owner now). */
+void rill__http_conn_take(rill_http_conn_t *c, const char **rest, size_t *n);
+
+/* writev until every byte of iov[0..n) went out (iov is changed). */
+int rill__writev_all(rill_io_t *io, struct iovec *iov, int n);
+
+/* Wait (rill_await) until poll(ud, cx) returns something other than
+ * RILL_PENDING, or the deadline (RILL_ETIMEDOUT). */
+int rill__await_poll(int (*poll)(void *ud, rill_cx_t *cx), void *ud,
+                     rill_instant_t deadline);
+
 #endif
