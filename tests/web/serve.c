@@ -81,7 +81,7 @@ static int stream(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
     rill_sse_event_t evs[3];
     memset(evs, 0, sizeof evs);
     for (int i = 0; i < 3; i++) {
-        char d[16];
+        char d[24];
         snprintf(d, sizeof d, "item %d", i);
         rill_bytes_new(&evs[i].data, d, strlen(d));
     }
