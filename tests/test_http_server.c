@@ -45,7 +45,8 @@ static int events(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
 static rill_instant_t ws_ended_at;
 static int ws_end_rc;
 
-static int ws_route(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
+static int ws_route(void *ud, rill_http_conn_t *c,
+                    const rill_http_request_t *req)
 {
     bool close_first = ud != NULL;
     rill_ws_config_t cfg = {.ping_interval = RILL_SEC(30),
@@ -66,6 +67,43 @@ static int ws_route(void *ud, rill_http_conn_t *c, const rill_http_request_t *re
     return -1;
 }
 
+/* Fill the queue of a client that never reads (try_send until full: a
+ * DROP policy's view), close, free: bounded by the close timeout twice
+ * (the reply that never comes, then the writer stuck in its write). */
+static int ws_flood(void *ud, rill_http_conn_t *c,
+                    const rill_http_request_t *req)
+{
+    (void)ud;
+    rill_ws_config_t cfg = {.close_timeout = RILL_SEC(5), .queue = 64};
+    rill_ws_conn_t *ws;
+    if (rill_ws_accept(&ws, c, req, &cfg) != 0)
+        return -1;
+    static char payload[65536];
+    rill_bytes_t frame;
+    assert_int_equal(
+        rill_ws_encode(&frame, RILL_WS_BINARY, payload, sizeof payload), 0);
+    rill_sender_t *tx;
+    assert_int_equal(rill_ws_outgoing(ws, &tx), 0);
+    int sent = 0;
+    for (;;) {
+        rill_bytes_t f = rill_bytes_clone(&frame);
+        if (rill_try_send(tx, &f) != 0) {
+            rill_bytes_release(&f);
+            break;
+        }
+        sent++;
+    }
+    rill_sender_release(tx);
+    rill_bytes_release(&frame);
+    assert_true(sent >= 64);
+    rill_ws_close(ws, 1013, "slow");
+    rill_ws_message_t m;
+    ws_end_rc = rill_ws_recv(ws, &m);
+    rill_ws_conn_free(ws);
+    ws_ended_at = rill_now();
+    return -1;
+}
+
 static rill_sse_source_t *source;
 
 static void start(fixture_t *f)
@@ -78,6 +116,7 @@ static void start(fixture_t *f)
     rill_http_route(f->srv, RILL_HTTP_GET, "/events", events, source);
     rill_http_route(f->srv, RILL_HTTP_GET, "/ws", ws_route, NULL);
     rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close", ws_route, (void *)1);
+    rill_http_route(f->srv, RILL_HTTP_GET, "/ws-flood", ws_flood, NULL);
     snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d",
              rill_http_server_port(f->srv));
     assert_int_equal(rill_spawn(&f->runner, run_server, f), 0);
@@ -115,8 +154,8 @@ static void *slowloris(void *arg)
     start(&f);
     rill_io_t *io = dial(&f);
     rill_instant_t t0 = rill_now();
-    assert_int_equal(rill_io_write_all(io, "GET /hello HTTP/1.1\r\nHo", 23, NULL),
-                     0);
+    assert_int_equal(
+        rill_io_write_all(io, "GET /hello HTTP/1.1\r\nHo", 23, NULL), 0);
     char buf[512];
     size_t n = read_all(io, buf, sizeof buf);
     rill_duration_t took = rill_now() - t0;
@@ -132,9 +171,10 @@ static void *slowloris(void *arg)
     assert_true(took >= RILL_SEC(20) && took < RILL_SEC(20) + RILL_MS(10));
     rill_io_free(io);
     io = dial(&f);
-    assert_int_equal(
-        rill_io_write_all(io, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n", 32, NULL),
-        0);
+    assert_int_equal(rill_io_write_all(io,
+                                       "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n",
+                                       32, NULL),
+                     0);
     t0 = rill_now();
     n = read_all(io, buf, sizeof buf);
     took = rill_now() - t0;
@@ -232,12 +272,26 @@ static void *ws_timeouts(void *arg)
     size_t got = 0;
     while (got < 8 && rill_io_read(io, buf + got, sizeof buf - got, &n) == 0)
         got += n;
-    assert_memory_equal(buf, "\x88\x06\x03\xe8" "done", 8);
+    assert_memory_equal(buf,
+                        "\x88\x06\x03\xe8"
+                        "done",
+                        8);
     while (!ws_ended_at)
         assert_int_equal(rill_sleep(RILL_MS(100)), 0);
     assert_int_equal(ws_end_rc, RILL_ETIMEDOUT);
     took = ws_ended_at - t0;
     assert_true(took >= RILL_SEC(5) && took < RILL_SEC(5) + RILL_MS(10));
+    rill_io_free(io);
+    /* A client that never reads while the server floods it. */
+    ws_ended_at = 0;
+    io = dial(&f);
+    ws_handshake(io, "/ws-flood");
+    t0 = rill_now();
+    while (!ws_ended_at)
+        assert_int_equal(rill_sleep(RILL_MS(100)), 0);
+    took = ws_ended_at - t0;
+    assert_int_equal(ws_end_rc, RILL_ETIMEDOUT);
+    assert_true(took >= RILL_SEC(10) && took < RILL_SEC(10) + RILL_MS(200));
     rill_io_free(io);
     stop(&f);
     return NULL;

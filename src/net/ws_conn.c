@@ -28,6 +28,7 @@
 #include "core/core.h"
 #include "net/net_int.h"
 #include "rill/io.h"
+#include "rill/oneshot.h"
 #include "rill/rt.h"
 #include "rill/stream.h"
 #include "rill/sync.h"
@@ -49,6 +50,8 @@ struct rill_ws_conn {
     rill_sender_t *tx;
     rill_receiver_t *rx; /* the writer's */
     rill_task_t *writer;
+    rill_oneshot_tx_t *writer_done_tx; /* the writer's, sent as it ends */
+    rill_oneshot_rx_t *writer_done_rx;
     _Atomic int64_t last_pong;
     _Atomic int close_sent;
     _Atomic int timed_out;
@@ -128,6 +131,8 @@ static void *writer_main(void *arg)
     /* Drop what is still queued (the connection is over). */
     rill_receiver_release(ws->rx);
     ws->rx = NULL;
+    char one = 1;
+    (void)rill_oneshot_send(ws->writer_done_tx, &one);
     return NULL;
 }
 
@@ -371,8 +376,15 @@ int rill_ws_accept(rill_ws_conn_t **out, rill_http_conn_t *c,
     rill_channel_opts_t opts = {"ws-out", rill_bytes_item_dtor, NULL};
     rc = rill_ws_decoder_init(&ws->dec, &dc);
     if (rc == 0)
+        rc = rill_oneshot_new(&ws->writer_done_tx, &ws->writer_done_rx, 1);
+    if (rc == 0) {
         rc = rill_channel_new(&ws->tx, &ws->rx, sizeof(rill_bytes_t),
                               ws->cfg.queue, &opts);
+        if (rc != 0) {
+            rill_oneshot_tx_release(ws->writer_done_tx);
+            rill_oneshot_rx_release(ws->writer_done_rx);
+        }
+    }
     if (rc != 0) {
         rill__free(ws);
         return rc;
@@ -383,10 +395,10 @@ int rill_ws_accept(rill_ws_conn_t **out, rill_http_conn_t *c,
     const char *rest;
     size_t rest_len;
     rill__http_conn_take(c, &rest, &rest_len);
-    if (rest_len > sizeof ws->buf)
-        rest_len = 0; /* frames sent before the 101: never legitimate */
-    memcpy(ws->buf, rest, rest_len);
-    ws->len = rest_len;
+    /* Bytes after the request: the client sent frames before it had our
+     * 101 (RFC 6455 4.1: it must wait). Answer the handshake, then close
+     * with 1002: rill_ws_recv returns RILL_EPROTO. */
+    bool early = rest_len > 0;
     char resp[256];
     size_t n = rill_ws_handshake_response(&hs, resp, sizeof resp);
     rc = n ? rill_io_write_all(ws->io, resp, n, NULL) : RILL_EINVAL;
@@ -396,9 +408,15 @@ int rill_ws_accept(rill_ws_conn_t **out, rill_http_conn_t *c,
     if (rc != 0) {
         rill_sender_release(ws->tx);
         rill_receiver_release(ws->rx);
+        rill_oneshot_tx_release(ws->writer_done_tx);
+        rill_oneshot_rx_release(ws->writer_done_rx);
         rill_ws_decoder_destroy(&ws->dec);
         rill__free(ws);
         return rc;
+    }
+    if (early) {
+        (void)queue_close(ws, RILL_WS_CLOSE_PROTOCOL_ERROR, NULL);
+        finish(ws, RILL_EPROTO);
     }
     *out = ws;
     return 0;
@@ -413,9 +431,17 @@ void rill_ws_conn_free(rill_ws_conn_t *ws)
     if (ws->timer_armed)
         rill_sleep_op_cancel(&ws->timer);
     /* The writer drains the queue, then ends (our sender was the last, or
-     * the user's outgoing senders are released too). */
+     * the user's outgoing senders are released too). A client that stopped
+     * reading could hold it in a write for ever: after close_timeout the
+     * socket is closed under it (its write returns RILL_ECLOSED). */
     rill_sender_release(ws->tx);
+    char one;
+    if (rill_oneshot_recv_timeout(ws->writer_done_rx, &one,
+                                  ws->cfg.close_timeout) != 0)
+        rill_io_close(ws->io);
     rill_join(ws->writer, NULL);
+    rill_oneshot_tx_release(ws->writer_done_tx);
+    rill_oneshot_rx_release(ws->writer_done_rx);
     rill_ws_decoder_destroy(&ws->dec);
     rill__free(ws);
 }

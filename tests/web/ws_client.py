@@ -67,6 +67,25 @@ def raw(frame_bytes):
     return struct.unpack(">H", data[2:4])[0]
 
 
+def early_frame():
+    """A frame sent with the handshake, before the 101: closed with 1002."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n" + masked(0x81, b"early"))
+    data = b""
+    while True:
+        c = s.recv(4096)
+        if not c:
+            break
+        data += c
+    s.close()
+    assert data.startswith(b"HTTP/1.1 101"), data
+    frame = data.split(b"\r\n\r\n", 1)[1]
+    assert frame[:4] == b"\x88\x02\x03\xea", frame
+    print("ok: ws frame before the handshake's answer: 101, then close 1002")
+
+
 def masked(b0, payload):
     key = b"\x01\x02\x03\x04"
     body = bytes(c ^ key[i % 4] for i, c in enumerate(payload))
@@ -105,5 +124,6 @@ if check == "echo":
     asyncio.run(echo())
     asyncio.run(server_close())
     bad_frames()
+    early_frame()
 elif check == "held":
     asyncio.run(held_open())
