@@ -24,5 +24,8 @@
 #include "rill/stream.h"    /* sources, combinators, consumers */
 #include "rill/io.h"        /* fds on the reactor, TCP and Unix sockets */
 #include "rill/codec.h"     /* byte streams split into lines and frames */
+#include "rill/http.h"      /* HTTP/1.1 request parsing */
+#include "rill/sse.h"       /* Server-Sent Events encoding */
+#include "rill/ws.h"        /* WebSocket handshake and framing */
 
 #endif /* RILL_H */

@@ -8,7 +8,8 @@ what=${1:-test}
 pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
 case "$what" in
   build) pkgs=(cmake make gcc pkg-config) ;;
-  test)  pkgs+=(libclang-rt-14-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
+  test)  pkgs+=(libclang-rt-14-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+               libhttp-parser-dev) ;;
   bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-futures-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;

@@ -19,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${FUZZ_MODE:-grow}
-all="bounded rendezvous unbounded oneshot watch broadcast select stream codec"
+all="bounded rendezvous unbounded oneshot watch broadcast select stream codec http sse ws"
 names=${*:-$all}
 dir=build/fuzz
 art=$dir/artifacts

@@ -18,6 +18,7 @@
 #include "core/atomic.h"
 #include "core/core.h"
 #include "rill/bytes.h"
+#include "stream/stream.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -42,27 +43,40 @@ typedef struct bytes_shared {
     void (*free_fn)(void *ud, void *data); /* NULL: inline or static */
     void *ud;
     void *data;                  /* the caller's buffer */
-    unsigned char inline_data[]; /* for rill_bytes_new */
+    unsigned char inline_data[]; /* rill_bytes_new, rill__bytes_alloc */
 } bytes_shared_t;
 
-int rill_bytes_new(rill_bytes_t *b, const void *data, size_t len)
+int rill__bytes_alloc(rill_bytes_t *b, size_t len, unsigned char **data)
 {
-    if (!b || (!data && len > 0))
-        return RILL_MISUSE("rill_bytes_new", "NULL bytes or data");
     *b = RILL_BYTES_EMPTY;
+    *data = NULL;
     if (len == 0)
         return 0;
-    if (len > SIZE_MAX - sizeof(bytes_shared_t)) /* no buffer is so long */
-        return RILL_MISUSE("rill_bytes_new", "length %zu overflows", len);
+    if (len > SIZE_MAX - sizeof(bytes_shared_t))
+        return RILL_ENOMEM; /* no buffer is so long */
     bytes_shared_t *sh = rill__malloc(sizeof *sh + len);
     if (!sh)
         return RILL_ENOMEM;
     rill__store(&sh->refs, 1, RILL_RELAXED); /* not shared yet */
     sh->free_fn = NULL;
     sh->ud = sh->data = NULL;
-    memcpy(sh->inline_data, data, len);
     *b = (rill_bytes_t){sh->inline_data, len, sh};
+    *data = sh->inline_data;
     return 0;
+}
+
+int rill_bytes_new(rill_bytes_t *b, const void *data, size_t len)
+{
+    if (!b || (!data && len > 0))
+        return RILL_MISUSE("rill_bytes_new", "NULL bytes or data");
+    *b = RILL_BYTES_EMPTY;
+    if (len > SIZE_MAX - sizeof(bytes_shared_t)) /* no buffer is so long */
+        return RILL_MISUSE("rill_bytes_new", "length %zu overflows", len);
+    unsigned char *p;
+    int rc = rill__bytes_alloc(b, len, &p);
+    if (rc == 0 && len > 0)
+        memcpy(p, data, len);
+    return rc;
 }
 
 int rill_bytes_from_buffer(rill_bytes_t *b, const void *data, size_t len,

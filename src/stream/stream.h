@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stream.h - what higher layers (net) may call of the stream layer beyond
+ * the public headers. rill__ names; not installed.
+ */
+#ifndef RILL_STREAM_STREAM_H
+#define RILL_STREAM_STREAM_H
+
+#include "rill/bytes.h"
+
+/*
+ * rill__bytes_alloc - a new buffer of len bytes (one allocation, as
+ * rill_bytes_new) whose contents the caller writes through *data before it
+ * shares the bytes: encoders build their output in place instead of
+ * copying it in. len 0 gives the empty value and *data NULL.
+ * Returns: 0; RILL_ENOMEM (*b is then the empty value).
+ * Ownership: the caller owns one reference in *b.
+ */
+int rill__bytes_alloc(rill_bytes_t *b, size_t len, unsigned char **data);
+
+#endif
