@@ -47,25 +47,32 @@ WORKLOADS = {
     8: ("many-tasks", ("le", 0.5), 1.0),
     9: ("for-each-concurrent", ("abs", 172.0), None),
     10: ("fan-in-select", ("ge", 3.0), None),
+    # Networking (issue "I/O"): N1 is 11, N4 is 14; clients in another process.
+    11: ("N1 tcp-ping-pong", ("le", 0.8), None),
+    14: ("N4 lines", ("ge", 1.5), None),
 }
-HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False}
+HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
+                    "MB/s": True}
 
 # Implementations in report order: (name, kind, workloads it implements).
 RUST_ASYNC = {1, 2, 3, 4, 5, 6, 10}
+NET = {11, 14}  # the Rust peer has no networking workloads yet
 IMPLS = [
     ("rill", "rill", set(WORKLOADS)),
-    ("tokio", "peer", set(WORKLOADS)),
+    ("tokio", "peer", set(WORKLOADS) - NET),
     ("flume", "peer", RUST_ASYNC),
     ("async-channel", "peer", RUST_ASYNC),
     ("async-broadcast", "peer", {7}),
     ("go", "peer", set(WORKLOADS)),
     ("ref: ring, publish per item", "ref", {1}),
     ("ref: ring, publish per 64", "ref", {1}),
+    ("ref: blocking processes", "ref", {11}),
 ]
 COLORS = {
     "rill": "#c0392b", "tokio": "#2c3e50", "flume": "#2980b9", "async-channel": "#27ae60",
     "async-broadcast": "#16a085", "go": "#8e44ad",
     "ref: ring, publish per item": "#bbbbbb", "ref: ring, publish per 64": "#888888",
+    "ref: blocking processes": "#aaaaaa",
 }
 PEER_PACKAGES = ["librust-tokio-dev", "librust-tokio-stream-dev", "librust-futures-dev",
                  "librust-flume-dev", "librust-async-channel-dev",
@@ -119,6 +126,8 @@ def make_cells(build, workloads):
                     missing = "not built"
             elif impl == "go":
                 argv, env = [go, "W%d" % w], {"GOMAXPROCS": "2"}
+            elif kind == "ref" and w == 11:
+                argv = [os.path.join(bindir, "tcp_pingpong")]
             elif kind == "ref":
                 argv = [ring, "1" if "item" in impl else "64"]
             else:
@@ -271,7 +280,14 @@ def write_markdown(path, cells, workloads, meta):
             ratio += ", RSS %.2f× tokio" % v["rss_ratio"]
         L.append("| W%d %s | %s | %s | %s | %s%s |"
                  % (w, name, rtxt, btxt, ratio, v["target"], mark(v["ok"])))
-    refs = [c for c in cells if c.kind == "ref" and c.usable]
+    ref11 = next((c for c in cells if c.w == 11 and c.kind == "ref" and c.usable), None)
+    rill11 = next((c for c in cells if c.w == 11 and c.kind == "rill" and c.usable), None)
+    if ref11:
+        L += ["", "Physical reference beside N1 (two processes doing blocking 1-byte "
+              "read/write on loopback TCP, no runtime): %s %s%s (target: within 1.2×)."
+              % (fmt(ref11.median()), ref11.unit(),
+                 ", rill at %.2f× of it" % (rill11.median() / ref11.median()) if rill11 else "")]
+    refs = [c for c in cells if c.kind == "ref" and c.usable and c.w == 1]
     if refs:
         rill1 = next((c for c in cells if c.w == 1 and c.kind == "rill" and c.usable), None)
         L += ["", "Physical reference beside W1 (a bare SPSC ring between two spinning "

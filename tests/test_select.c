@@ -70,6 +70,59 @@ static void test_exactly_one_of_ready(void **state)
     }
 }
 
+/* Fairness with cases that are never ready, at several positions: the
+ * ready ones must still win equally often (a random start with
+ * wrap-around gives a never-ready case's share to its neighbour: with
+ * ready cases at 1, 2 and 5 of 8 they won 3/8, 1/8 and 4/8). */
+static void test_fairness_with_never_ready_cases(void **state)
+{
+    (void)state;
+    enum { K = 8 };
+    static const char *layouts[] = {"-rr--r--", "r-----rr", "---r-r-r"};
+    int n = SCALE(60000, 10);
+    for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+        rill_sender_t *tx[K];
+        rill_receiver_t *rx[K];
+        int ready = 0;
+        for (int i = 0; i < K; i++) {
+            new_chan(&tx[i], &rx[i], 2);
+            if (layouts[l][i] == 'r') {
+                assert_int_equal(rill_try_send(tx[i], &i), 0);
+                ready++;
+            }
+        }
+        long wins[K] = {0};
+        for (int s = 0; s < n; s++) {
+            int out[K], st;
+            rill_recv_op_t ops[K];
+            rill_future_t *cases[K];
+            for (int i = 0; i < K; i++) {
+                rill_recv_op(&ops[i], rx[i], &out[i], sizeof(int));
+                cases[i] = &ops[i].base;
+            }
+            int w = rill_select(cases, K, RILL_SELECT_DEFAULT, RILL_FOREVER,
+                                &st);
+            assert_true(w >= 0 && w < K && layouts[l][w] == 'r');
+            wins[w]++;
+            assert_int_equal(rill_try_send(tx[w], &w), 0);
+        }
+        double expect = (double)n / ready, chi2 = 0;
+        for (int i = 0; i < K; i++)
+            if (layouts[l][i] == 'r')
+                chi2 += (wins[i] - expect) * (wins[i] - expect) / expect;
+        /* 2 degrees of freedom: P(chi2 > 27.63) = 1e-6 for a fair select;
+         * the old scheme gave chi2 in the thousands here. */
+        if (chi2 >= 27.63)
+            fail_msg("layout %s unfair: chi2 %.1f", layouts[l], chi2);
+        print_message("layout %s: chi2 %.2f over %d selects\n", layouts[l],
+                      chi2, n);
+        for (int i = 0; i < K; i++) {
+            rill_sender_release(tx[i]);
+            rill_receiver_release(rx[i]);
+        }
+    }
+}
+
 static void test_fairness_chi_square(void **state)
 {
     (void)state;
@@ -358,6 +411,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exactly_one_of_ready),
         cmocka_unit_test(test_fairness_chi_square),
+        cmocka_unit_test(test_fairness_with_never_ready_cases),
         cmocka_unit_test(test_many_cases_and_timer),
         cmocka_unit_test(test_select_not_with_itself),
         cmocka_unit_test(test_exactly_one_stress),

@@ -513,8 +513,9 @@ enum {
  * are withdrawn (their cancel reports they did nothing), no item moves
  * through them.
  *
- * Fair by default: each round polls the cases from a random start, so
- * among cases that are ready together each wins equally often. With
+ * Fair by default: each round tries the cases in a uniformly random
+ * order, so among cases that are ready together each wins equally often,
+ * wherever they sit and whatever the cases that are not ready. With
  * RILL_SELECT_BIASED the lowest ready index wins. deadline: an instant on
  * rill_now()'s clock, RILL_FOREVER for none.
  *

@@ -156,8 +156,10 @@ static unsigned blocking_running(struct rill_runtime *rt)
     return rill__load(&rt->blocking_active, RILL_RELAXED);
 }
 
+/* deadlocked: the header of a deadlock report, for which the check has
+ * just proved every worker idle. */
 static void describe_header(struct rill_runtime *rt, rill_instant_t now,
-                            rill__buf_t *b)
+                            bool deadlocked, rill__buf_t *b)
 {
     pthread_mutex_lock(&rt->timer_lock);
     size_t ntimers = rill__wheel_count(&rt->wheel);
@@ -165,8 +167,13 @@ static void describe_header(struct rill_runtime *rt, rill_instant_t now,
     pthread_mutex_unlock(&rt->timer_lock);
     rill__blocking_stats_t bs;
     rill__blocking_stats(rt->blocking, &bs);
-    /* relaxed: counters for display. */
-    unsigned idle = rill__load(&rt->nsleeping, RILL_RELAXED);
+    /* relaxed: counters for display. A deadlock report says what the
+     * check established: every worker idle. (The sleeper count itself
+     * dips while an idle worker wakes for its periodic look at its
+     * peers' queues and parks again; the report must not depend on
+     * whether the dump ran in that moment.) */
+    unsigned idle = deadlocked ? rt->nworkers
+                               : rill__load(&rt->nsleeping, RILL_RELAXED);
     uint64_t alive = rill__load(&rt->alive, RILL_RELAXED);
     unsigned parked = rill__threads_parked_forever();
     rill__buf_printf(b,
@@ -228,13 +235,13 @@ static void describe_task(struct rill_task *t, rill_instant_t now,
     }
 }
 
-static int dump_collect(struct rill_runtime *rt, dump_t *d)
+static int dump_collect(struct rill_runtime *rt, bool deadlocked, dump_t *d)
 {
     rill_instant_t now = rill__rt_now(rt);
     char line[DESC_MAX + 256];
     rill__buf_t b;
     rill__buf_init(&b, line, sizeof line);
-    describe_header(rt, now, &b);
+    describe_header(rt, now, deadlocked, &b);
     dump_add(d, 0, line);
     for (unsigned i = 0; i < RILL_LIVE_SHARDS; i++) {
         pthread_mutex_lock(&rt->live[i].lock);
@@ -251,14 +258,12 @@ static int dump_collect(struct rill_runtime *rt, dump_t *d)
     return d->oom ? RILL_ENOMEM : 0;
 }
 
-int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn, void *ud)
+static int dump_lines(rill_runtime_t *rt, bool deadlocked, rill_dump_line_fn fn,
+                      void *ud)
 {
-    if (!rt || !fn)
-        return RILL_MISUSE("rill_runtime_dump_lines", "NULL %s",
-                           rt ? "line function" : "runtime");
     dump_t d;
     memset(&d, 0, sizeof d);
-    int rc = dump_collect(rt, &d);
+    int rc = dump_collect(rt, deadlocked, &d);
     if (d.nlines > 1)
         qsort(d.lines + 1, d.nlines - 1, sizeof *d.lines, line_cmp);
     for (size_t i = 0; i < d.nlines; i++)
@@ -268,6 +273,14 @@ int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn, void *ud)
     rill__free(d.text);
     rill__free(d.lines);
     return rc;
+}
+
+int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn, void *ud)
+{
+    if (!rt || !fn)
+        return RILL_MISUSE("rill_runtime_dump_lines", "NULL %s",
+                           rt ? "line function" : "runtime");
+    return dump_lines(rt, false, fn, ud);
 }
 
 static void file_line(const char *line, void *ud)
@@ -491,7 +504,7 @@ static void report(struct rill_runtime *rt)
             "blocking job, every other thread parked in rill)\n",
             (unsigned long long)alive, alive == 1 ? "" : "s", (void *)rt,
             alive == 1 ? "is" : "are");
-    rill_runtime_dump(rt, out);
+    (void)dump_lines(rt, true, file_line, out);
     fflush(out);
     rill__fetch_add(&rt->deadlocks, 1, RILL_RELAXED);
     if (rt->cfg.deadlock == RILL_DEADLOCK_ABORT) {

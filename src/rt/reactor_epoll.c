@@ -369,11 +369,15 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
 
 void rill__ioreg_clear(rill__ioreg_t *reg, int interest, uint64_t tick)
 {
+    /* EAGAIN proves every bit that let this direction through stale,
+     * hang-ups too: a socket really hung up answers 0 or an error, never
+     * EAGAIN (an unconnected socket reports EPOLLHUP when it is
+     * registered, before its connect: that bit must not stick). */
     uint64_t bits = 0;
     if (interest & RILL__WANT_READ)
-        bits |= RILL__IO_READABLE;
+        bits |= RILL__IO_READABLE | RILL__IO_RDHUP | RILL__IO_HUP;
     if (interest & RILL__WANT_WRITE)
-        bits |= RILL__IO_WRITABLE;
+        bits |= RILL__IO_WRITABLE | RILL__IO_HUP;
     uint64_t cur = rill__load(&reg->ready, RILL_RELAXED);
     /* relaxed: clearing publishes nothing; the CAS only has to fail when
      * an event bumped the tick since `tick` was read. */
@@ -385,9 +389,7 @@ void rill__ioreg_clear(rill__ioreg_t *reg, int interest, uint64_t tick)
 
 void rill__ioreg_unwait(rill__ioreg_t *reg, rill__io_waiter_t *wt)
 {
-    if (!wt->linked) /* only its owner links it: no race on this read */
-        return;
-    pthread_mutex_lock(&reg->lock);
+    pthread_mutex_lock(&reg->lock); /* linked is the event's to clear too */
     unlink_locked(reg, wt);
     pthread_mutex_unlock(&reg->lock);
 }

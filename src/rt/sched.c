@@ -499,8 +499,13 @@ static bool worker_park(rill__worker_t *w)
     size_t io_woke = 0;
     while (rill__load(&w->sleep_word, RILL_ACQUIRE) == 1) {
         /* With fds registered, one sleeping worker waits in epoll
-         * instead of on its futex (reactor_epoll.c). */
-        if (!rill__reactor_park(rt->reactor, w, &w->sleep_word, until,
+         * instead of on its futex (reactor_epoll.c). With the virtual
+         * clock only the last worker to go idle does: it is the one that
+         * looks at the sockets before moving time, which it could not do
+         * while another worker sat in epoll. */
+        bool may_poll = !rt->cfg.virtual_clock || sleeping == rt->nworkers;
+        if (!may_poll ||
+            !rill__reactor_park(rt->reactor, w, &w->sleep_word, until,
                                 &io_woke))
             rill__futex_wait(&w->sleep_word, 1, until);
         if (io_woke)

@@ -43,6 +43,9 @@ typedef struct select_fut {
     bool biased;
     _Atomic uintptr_t claim;
     rill__select_ref_t *refs;
+    /* The order the cases are tried in; each round reshuffles it as it
+     * goes (see select_poll). A permutation of 0..n-1 at all times. */
+    uint16_t *order;
     size_t winner; /* valid once the future completed (0) */
     int status;
 } select_fut_t;
@@ -60,7 +63,8 @@ static size_t random_below(size_t n)
     x ^= x << 25;
     x ^= x >> 27;
     rng_state = x;
-    return (size_t)(((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
+    /* Multiply-shift instead of a division: the bias is below n / 2^32. */
+    return (size_t)((((x * 0x2545f4914f6cdd1dULL) >> 32) * (uint64_t)n) >> 32);
 }
 
 /* Withdraw every case but `keep` (SIZE_MAX: all). */
@@ -111,9 +115,22 @@ static int select_poll(rill_future_t *f, rill_cx_t *cx)
         if (!rill__cas(&s->claim, &v, RILL__CLAIM_HELD, RILL_ACQUIRE,
                        RILL_RELAXED))
             continue;
-        size_t start = s->biased ? 0 : random_below(s->n);
+        /* Fair: try the cases in a uniformly random order, drawn as we
+         * go (Fisher-Yates, stopping at the first ready case): step j
+         * picks uniformly among the cases not tried yet, so each ready
+         * case is the first one tried equally often, whatever the cases
+         * that are not ready and wherever they sit (a random start and
+         * wrap-around would hand a never-ready case's share to its
+         * neighbour). Costs one random number per case tried. */
         for (size_t j = 0; j < s->n; j++) {
-            size_t i = start + j < s->n ? start + j : start + j - s->n;
+            size_t i = j;
+            if (!s->biased) {
+                size_t k = j + random_below(s->n - j);
+                uint16_t t = s->order[k];
+                s->order[k] = s->order[j];
+                s->order[j] = t;
+                i = t;
+            }
             rill_cx_t ccx = *cx;
             ccx.select = &s->refs[i];
             int r = rill_future_poll(s->cases[i], &ccx);
@@ -202,18 +219,26 @@ int rill_select(rill_future_t *const *cases, size_t n, unsigned flags,
             return RILL_MISUSE(api, "case %zu is NULL or has no vtable", i);
 
     rill__select_ref_t stack_refs[STACK_CASES];
+    uint16_t stack_order[STACK_CASES];
     select_fut_t s;
     s.base.vtable = &select_vtable;
     s.cases = cases;
     s.n = n;
     s.biased = (flags & RILL_SELECT_BIASED) != 0;
     rill__store(&s.claim, RILL__CLAIM_OPEN, RILL_RELAXED); /* not shared */
-    s.refs = n <= STACK_CASES ? stack_refs : rill__malloc(n * sizeof *s.refs);
-    if (!s.refs)
-        return RILL_ENOMEM;
+    /* One buffer for both arrays when they do not fit on the stack. */
+    s.refs = stack_refs;
+    s.order = stack_order;
+    if (n > STACK_CASES) {
+        s.refs = rill__malloc(n * (sizeof *s.refs + sizeof *s.order));
+        if (!s.refs)
+            return RILL_ENOMEM;
+        s.order = (uint16_t *)(s.refs + n);
+    }
     for (size_t i = 0; i < n; i++) {
         s.refs[i].claim = &s.claim;
         s.refs[i].tag = RILL__CLAIM_TAG(i);
+        s.order[i] = (uint16_t)i;
     }
 
     int r;

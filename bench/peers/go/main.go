@@ -256,6 +256,10 @@ func w10() run {
 }
 
 func main() {
+	runtime.GOMAXPROCS(2)
+	if netMain(os.Args) {
+		return
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10>")
 		os.Exit(2)

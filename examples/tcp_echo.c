@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* tcp_echo.c - an echo server: the connections as a stream, served
+ * concurrently; three clients in the same program check their echoes. */
+#include <rill.h>
+#include <stdio.h>
+#include <string.h>
+
+static int echo(void *ud, int status, void *item)
+{
+    if (status < 0)
+        return 0; /* an accept error (out of fds): keep serving */
+    rill_io_t *conn = *(rill_io_t **)item;
+    char buf[4096];
+    size_t n;
+    while (rill_io_read(conn, buf, sizeof buf, &n) == 0) /* RILL_DONE: EOF */
+        if (rill_io_write_all(conn, buf, n, NULL) != 0)
+            break;
+    rill_io_free(conn);
+    return 0;
+}
+
+static void *serve(void *conns)
+{
+    rill_stream_for_each_concurrent(conns, 0, echo, NULL); /* 0: no limit */
+    return NULL;
+}
+
+static void *client(void *addr)
+{
+    rill_io_t *c;
+    if (rill_connect(&c, addr, NULL) != 0)
+        return NULL;
+    char msg[64], back[64];
+    int len = snprintf(msg, sizeof msg, "hello from task %llu",
+                       (unsigned long long)rill_task_id(rill_task_current()));
+    size_t got = 0, n;
+    int r = rill_io_write_all(c, msg, (size_t)len, NULL);
+    while (r == 0 && got < (size_t)len &&
+           (r = rill_io_read(c, back + got, (size_t)len - got, &n)) == 0)
+        got += n;
+    rill_io_free(c);
+    return r == 0 && memcmp(msg, back, (size_t)len) == 0 ? (void *)1 : NULL;
+}
+
+static void *main_task(void *unused)
+{
+    (void)unused;
+    rill_listener_t *l;
+    rill_stream_t *conns;
+    char addr[32];
+    if (rill_listen(&l, "127.0.0.1:0", NULL) != 0) /* port 0: any free */
+        return NULL;
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
+    printf("echo server on %s\n", addr);
+    if (rill_listener_into_stream(l, &conns) != 0) /* the stream owns l */
+        return NULL;
+    rill_task_t *server, *clients[3];
+    rill_spawn(&server, serve, conns);
+    for (int i = 0; i < 3; i++)
+        rill_spawn(&clients[i], client, addr);
+    for (int i = 0; i < 3; i++) {
+        void *ok;
+        rill_join(clients[i], &ok);
+        printf("client %d: %s\n", i, ok ? "echo ok" : "FAILED");
+    }
+    rill_listener_close(l); /* the connection stream ends */
+    rill_join(server, NULL);
+    printf("server closed\n");
+    return NULL;
+}
+
+int main(void)
+{
+    rill_runtime_t *rt;
+    rill_runtime_new(&rt, NULL);
+    rill_block_on(rt, main_task, NULL, NULL);
+    rill_runtime_free(rt);
+}

@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_io.c - the reactor and the I/O calls on real sockets (loopback TCP,
+ * Unix sockets, socketpairs): exact echo, tasks and plain threads sharing
+ * a socket, edge-triggered partial reads, deadlines racing readiness,
+ * cancel and close while waiting, the accept stream, the virtual clock
+ * with sockets, the deadlock detector with a socket waiter, the dump, bad
+ * input. Every test checks that no rill allocation is left behind.
+ */
+#include "count_alloc.h"
+#include "test_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <rill.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static rill_runtime_t *rt;
+static long allocs_before;
+
+static int setup(void **state)
+{
+    (void)state;
+    allocs_before = atomic_load(&count_alloc_live);
+    rt = test_new_rt(2, false);
+    return 0;
+}
+
+static int setup_virtual(void **state)
+{
+    (void)state;
+    allocs_before = atomic_load(&count_alloc_live);
+    rt = test_new_rt(2, true);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rill_runtime_free(rt);
+    rt = NULL;
+    assert_int_equal(atomic_load(&count_alloc_live), allocs_before);
+    return 0;
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+/* The first wait on a thread makes the thread's parker, which lives as
+ * long as the thread: make it before any test counts allocations. */
+static int group_setup(void **state)
+{
+    (void)state;
+    rill_runtime_t *r = test_new_rt(1, false);
+    int rc = rill_block_on(r, nothing, NULL, NULL);
+    rill_runtime_free(r);
+    return rc;
+}
+
+static void run(rill_task_fn fn, void *arg)
+{
+    void *ok = NULL;
+    assert_int_equal(rill_block_on(rt, fn, arg, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+}
+
+/* The byte at offset i of the test stream. */
+static unsigned char pattern(uint64_t i)
+{
+    return (unsigned char)(i * 2654435761u >> 13);
+}
+
+/* ---- echo ---- */
+
+typedef struct echo {
+    rill_listener_t *l;
+    uint64_t total;
+    char addr[108]; /* where the client connects */
+} echo_t;
+
+static void *echo_server(void *arg)
+{
+    echo_t *e = arg;
+    rill_io_t *c;
+    if (rill_accept(e->l, &c) != 0)
+        return NULL;
+    char buf[16384];
+    size_t n;
+    int r;
+    while ((r = rill_io_read(c, buf, sizeof buf, &n)) == 0)
+        if (rill_io_write_all(c, buf, n, NULL) != 0)
+            break;
+    rill_io_free(c);
+    return r == RILL_DONE ? (void *)1 : NULL;
+}
+
+typedef struct sender {
+    rill_io_t *c;
+    uint64_t total;
+} sender_t;
+
+static void *echo_sender(void *arg)
+{
+    sender_t *s = arg;
+    unsigned char buf[16384];
+    for (uint64_t off = 0; off < s->total;) {
+        size_t n = sizeof buf;
+        if (s->total - off < n)
+            n = (size_t)(s->total - off);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern(off + i);
+        if (rill_io_write_all(s->c, buf, n, NULL) != 0)
+            return NULL;
+        off += n;
+    }
+    return rill_io_shutdown_write(s->c) == 0 ? (void *)1 : NULL;
+}
+
+static void *echo_client(void *arg)
+{
+    echo_t *e = arg;
+    rill_io_t *c;
+    assert_int_equal(rill_connect(&c, e->addr, NULL), 0);
+    sender_t s = {c, e->total};
+    rill_task_t *t;
+    assert_int_equal(rill_spawn(&t, echo_sender, &s), 0);
+    unsigned char buf[16384];
+    uint64_t got = 0;
+    size_t n;
+    int r;
+    while ((r = rill_io_read(c, buf, sizeof buf, &n)) == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] != pattern(got + i))
+                fail_msg("byte %llu differs", (unsigned long long)(got + i));
+        got += n;
+    }
+    assert_int_equal(r, RILL_DONE);
+    assert_int_equal(got, e->total);
+    void *sent;
+    assert_int_equal(rill_join(t, &sent), 0);
+    assert_ptr_equal(sent, (void *)1);
+    rill_io_free(c);
+    return (void *)1;
+}
+
+static void *echo_main(void *arg)
+{
+    echo_t *e = arg;
+    rill_task_t *srv;
+    assert_int_equal(rill_spawn(&srv, echo_server, e), 0);
+    void *ok = echo_client(e);
+    void *srv_ok;
+    assert_int_equal(rill_join(srv, &srv_ok), 0);
+    assert_ptr_equal(srv_ok, (void *)1);
+    return ok;
+}
+
+/* The 1 GiB echo in release builds; 32 MiB under sanitizers. */
+static void test_tcp_echo_exact(void **state)
+{
+    (void)state;
+    echo_t e = {.total = RILL_TEST_SANITIZED ? 32u << 20 : (uint64_t)1 << 30};
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_listen(&e.l, "127.0.0.1:0", &cfg), 0);
+    assert_true(rill_listener_port(e.l) > 0);
+    snprintf(e.addr, sizeof e.addr, "127.0.0.1:%d", rill_listener_port(e.l));
+    run(echo_main, &e);
+    rill_listener_free(e.l);
+}
+
+static void test_unix_echo(void **state)
+{
+    (void)state;
+    echo_t e = {.total = 8 << 20};
+    char *path = e.addr;
+    snprintf(path, sizeof e.addr, "unix:/tmp/rill-test-%d.sock", (int)getpid());
+    unlink(path + 5);
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_listen(&e.l, path, &cfg), 0);
+    assert_int_equal(rill_listener_port(e.l), 0);
+    rill_listener_t *busy;
+    assert_int_equal(rill_listen(&busy, path, &cfg), RILL_EADDRINUSE);
+    run(echo_main, &e);
+    rill_listener_free(e.l);
+    unlink(path + 5);
+}
+
+/* ---- a task and a plain thread on one socketpair ---- */
+
+typedef struct pair {
+    rill_io_t *a, *b;
+    int rounds;
+} pair_t;
+
+static void *pair_task(void *arg)
+{
+    pair_t *p = arg;
+    for (int i = 0; i < p->rounds; i++) {
+        int v;
+        size_t n;
+        if (rill_io_read(p->a, &v, sizeof v, &n) != 0 || n != sizeof v ||
+            v != i)
+            return NULL;
+        v = -i;
+        if (rill_io_write_all(p->a, &v, sizeof v, NULL) != 0)
+            return NULL;
+    }
+    return (void *)1;
+}
+
+static void test_task_and_thread_share_socketpair(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pair_t p = {.rounds = SCALE(20000, 10)};
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
+    assert_int_equal(rill_io_new(&p.b, sv[1], &cfg), 0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, pair_task, &p), 0);
+    /* This plain thread waits on the same reactor (it parks). */
+    for (int i = 0; i < p.rounds; i++) {
+        int v = i;
+        assert_int_equal(rill_io_write_all(p.b, &v, sizeof v, NULL), 0);
+        size_t n;
+        assert_int_equal(rill_io_read(p.b, &v, sizeof v, &n), 0);
+        assert_int_equal(n, sizeof v);
+        assert_int_equal(v, -i);
+    }
+    void *ok;
+    assert_int_equal(rill_join(t, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    rill_io_free(p.a);
+    rill_io_free(p.b);
+}
+
+/* ---- edge-triggered partial reads ---- */
+
+static void *one_byte_reader(void *arg)
+{
+    pair_t *p = arg;
+    for (int i = 0; i < p->rounds; i++) {
+        unsigned char c;
+        size_t n;
+        if (rill_io_read(p->a, &c, 1, &n) != 0 || c != pattern((uint64_t)i))
+            return NULL;
+    }
+    unsigned char c;
+    size_t n;
+    return rill_io_read(p->a, &c, 1, &n) == RILL_DONE ? (void *)1 : NULL;
+}
+
+static void test_partial_reads_edge_triggered(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pair_t p = {.rounds = SCALE(1 << 20, 16)};
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, one_byte_reader, &p), 0);
+    unsigned char *buf = malloc((size_t)p.rounds);
+    for (int i = 0; i < p.rounds; i++)
+        buf[i] = pattern((uint64_t)i);
+    /* One big blocking write from this thread: the reader sees one edge
+     * per kernel buffer's worth and must drain it a byte at a time. */
+    for (size_t off = 0; off < (size_t)p.rounds;) {
+        ssize_t w = write(sv[1], buf + off, (size_t)p.rounds - off);
+        assert_true(w > 0);
+        off += (size_t)w;
+    }
+    close(sv[1]);
+    free(buf);
+    void *ok;
+    assert_int_equal(rill_join(t, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    rill_io_free(p.a);
+}
+
+/* ---- deadlines racing readiness: no byte lost ---- */
+
+typedef struct racer {
+    rill_io_t *io;
+    uint64_t total, got;
+    int timeouts;
+} racer_t;
+
+static void *deadline_reader(void *arg)
+{
+    racer_t *r = arg;
+    unsigned char buf[333];
+    for (;;) {
+        size_t n;
+        int s = rill_io_read_timeout(r->io, buf, sizeof buf, &n, RILL_US(50));
+        if (s == RILL_ETIMEDOUT) {
+            r->timeouts++;
+            continue;
+        }
+        if (s == RILL_DONE)
+            return r->got == r->total ? (void *)1 : NULL;
+        if (s != 0)
+            return NULL;
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] != pattern(r->got + i))
+                return NULL;
+        r->got += n;
+    }
+}
+
+static void test_deadline_races_readiness(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    racer_t r = {.total = SCALE(4u << 20, 8)};
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_io_new(&r.io, sv[0], &cfg), 0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, deadline_reader, &r), 0);
+    /* Small writes with pauses between bursts, so reads time out often. */
+    unsigned char buf[997];
+    for (uint64_t off = 0; off < r.total;) {
+        size_t n = sizeof buf;
+        if (r.total - off < n)
+            n = (size_t)(r.total - off);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern(off + i);
+        for (size_t done = 0; done < n;) {
+            ssize_t w = write(sv[1], buf + done, n - done);
+            assert_true(w > 0);
+            done += (size_t)w;
+        }
+        off += n;
+        if ((off / n) % 64 == 0)
+            sched_yield();
+    }
+    close(sv[1]);
+    void *ok;
+    assert_int_equal(rill_join(t, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    fprintf(stderr, "deadline race: %d timeouts, %llu bytes, none lost\n",
+                  r.timeouts, (unsigned long long)r.got);
+    rill_io_free(r.io);
+}
+
+/* ---- close, cancel, reset, half-close ---- */
+
+static void *blocked_reader(void *arg)
+{
+    rill_io_t *io = arg;
+    char c;
+    size_t n;
+    return (void *)(intptr_t)rill_io_read(io, &c, 1, &n);
+}
+
+/* Wait until task t waits in an I/O call (the dump shows it). */
+static void wait_until_waiting(rill_task_t *t, const char *what)
+{
+    while (!rill_task_is_finished(t)) {
+        char buf[8192] = "";
+        FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+        rill_runtime_dump(rt, f);
+        fclose(f);
+        if (strstr(buf, what))
+            return;
+        sched_yield();
+    }
+}
+
+static void test_close_wakes_waiter(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *io;
+    assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, blocked_reader, io), 0);
+    wait_until_waiting(t, "read on fd"); /* the dump names the fd */
+    rill_io_close(io);
+    void *r;
+    assert_int_equal(rill_join(t, &r), 0);
+    assert_int_equal((int)(intptr_t)r, RILL_ECLOSED);
+    char c;
+    size_t n;
+    assert_int_equal(rill_io_read(io, &c, 1, &n), RILL_ECLOSED);
+    rill_io_close(io); /* idempotent */
+    rill_io_free(io);
+    close(sv[1]);
+}
+
+static void test_cancel_blocked_read_and_accept(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *io;
+    assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, blocked_reader, io), 0);
+    wait_until_waiting(t, "read on fd");
+    rill_task_cancel(t);
+    void *r;
+    assert_int_equal(rill_join(t, &r), 0);
+    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    /* Nothing was taken: a byte written now is read whole. */
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    char c;
+    size_t n;
+    assert_int_equal(rill_io_read(io, &c, 1, &n), 0);
+    assert_int_equal(c, 'x');
+    rill_io_free(io);
+    close(sv[1]);
+}
+
+typedef struct reset {
+    rill_listener_t *l;
+    int status;
+    size_t written;
+} reset_t;
+
+static void *reset_writer(void *arg)
+{
+    reset_t *x = arg;
+    rill_io_t *c;
+    if (rill_accept(x->l, &c) != 0)
+        return NULL;
+    static char big[1 << 16];
+    for (int i = 0; i < 10000; i++) {
+        size_t w;
+        x->status = rill_io_write_all(c, big, sizeof big, &w);
+        x->written += w;
+        if (x->status)
+            break;
+    }
+    rill_io_free(c);
+    return (void *)1;
+}
+
+/* The peer resets mid-write (SO_LINGER 0): an error code, no SIGPIPE. */
+static void test_peer_reset_mid_write(void **state)
+{
+    (void)state;
+    reset_t x = {0};
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_listen(&x.l, "127.0.0.1:0", &cfg), 0);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, reset_writer, &x), 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)rill_listener_port(x.l)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char buf[4096];
+    assert_true(read(fd, buf, sizeof buf) > 0); /* it is writing */
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd); /* RST */
+    void *ok;
+    assert_int_equal(rill_join(t, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    assert_true(x.status == RILL_ECONNRESET || x.status == RILL_EPIPE);
+    rill_listener_free(x.l);
+}
+
+/* A pipe whose reader is gone: RILL_EPIPE, and the process lives. */
+static void test_pipe_without_reader_no_sigpipe(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    close(p[0]);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *io;
+    assert_int_equal(rill_io_new(&io, p[1], &cfg), 0);
+    size_t w;
+    assert_int_equal(rill_io_write_all(io, "abc", 3, &w), RILL_EPIPE);
+    assert_int_equal(w, 0);
+    rill_io_free(io);
+}
+
+static void test_half_close(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *a, *b;
+    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    assert_int_equal(rill_io_new(&b, sv[1], &cfg), 0);
+    assert_int_equal(rill_io_write_all(a, "question", 8, NULL), 0);
+    assert_int_equal(rill_io_shutdown_write(a), 0);
+    char buf[16];
+    size_t n;
+    assert_int_equal(rill_io_read(b, buf, sizeof buf, &n), 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(rill_io_read(b, buf, sizeof buf, &n), RILL_DONE);
+    /* b can still answer, a can still read. */
+    assert_int_equal(rill_io_write_all(b, "answer", 6, NULL), 0);
+    assert_int_equal(rill_io_read(a, buf, sizeof buf, &n), 0);
+    assert_int_equal(n, 6);
+    rill_io_free(a);
+    rill_io_free(b);
+}
+
+/* write_all with a timeout against a peer that does not read: it stops,
+ * and *written is exactly what the peer then reads. */
+static void test_write_all_timeout_reports_bytes(void **state)
+{
+    (void)state;
+    rill_io_free(NULL);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *a;
+    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    size_t len = 8 << 20;
+    unsigned char *buf = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = pattern(i);
+    size_t written;
+    assert_int_equal(rill_io_write_all_timeout(a, buf, len, &written,
+                                               RILL_MS(20)),
+                     RILL_ETIMEDOUT);
+    assert_true(written > 0 && written < len);
+    rill_io_free(a); /* closes sv[0]: the peer reads then EOF */
+    size_t got = 0;
+    unsigned char rb[65536];
+    ssize_t n;
+    while ((n = read(sv[1], rb, sizeof rb)) > 0) {
+        for (ssize_t i = 0; i < n; i++)
+            assert_int_equal(rb[i], pattern(got + (size_t)i));
+        got += (size_t)n;
+    }
+    assert_int_equal(got, written);
+    close(sv[1]);
+    free(buf);
+}
+
+/* ---- accept as a stream, served concurrently ---- */
+
+static int serve_one(void *ud, int status, void *item)
+{
+    (void)ud;
+    if (status < 0)
+        return 0; /* an accept error (EMFILE): the listener goes on */
+    rill_io_t *c = *(rill_io_t **)item;
+    char buf[256];
+    size_t n;
+    int r;
+    while ((r = rill_io_read(c, buf, sizeof buf, &n)) == 0)
+        if ((r = rill_io_write_all(c, buf, n, NULL)) != 0)
+            break;
+    rill_io_free(c);
+    return 0;
+}
+
+typedef struct clients {
+    int port, n, rounds;
+} clients_t;
+
+static void *client_task(void *arg)
+{
+    clients_t *c = arg;
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", c->port);
+    rill_io_t *io;
+    int r = rill_connect(&io, addr, NULL);
+    if (r != 0) {
+        fprintf(stderr, "connect: %s\n", rill_err_name(r));
+        return NULL;
+    }
+    for (int i = 0; i < c->rounds; i++) {
+        char msg[32], got[32];
+        int len = snprintf(msg, sizeof msg, "hello %d", i);
+        size_t n, have = 0;
+        if ((r = rill_io_write_all(io, msg, (size_t)len, NULL)) != 0)
+            break;
+        while (have < (size_t)len) {
+            if ((r = rill_io_read(io, got + have, (size_t)len - have, &n)) != 0)
+                break;
+            have += n;
+        }
+        if (r || memcmp(msg, got, (size_t)len) != 0) {
+            r = r ? r : RILL_EPROTO;
+            break;
+        }
+    }
+    rill_io_free(io);
+    if (r)
+        fprintf(stderr, "client: %s\n", rill_err_name(r));
+    return r ? NULL : (void *)1;
+}
+
+typedef struct server {
+    rill_stream_t *conns;
+} server_t;
+
+static void *server_task(void *arg)
+{
+    server_t *s = arg;
+    int r = rill_stream_for_each_concurrent(s->conns, 0, serve_one, NULL);
+    return r == 0 ? (void *)1 : NULL;
+}
+
+static void *accept_stream_main(void *arg)
+{
+    (void)arg;
+    rill_listener_t *l;
+    if (rill_listen(&l, "127.0.0.1:0", NULL) != 0)
+        return NULL;
+    clients_t c = {.port = rill_listener_port(l), .n = 50, .rounds = 20};
+    server_t s;
+    if (rill_listener_into_stream(l, &s.conns) != 0)
+        return NULL;
+    rill_task_t *srv;
+    if (rill_spawn(&srv, server_task, &s) != 0)
+        return NULL;
+    rill_task_t *t[50];
+    int failed = 0;
+    for (int i = 0; i < c.n; i++)
+        if (rill_spawn(&t[i], client_task, &c) != 0)
+            return NULL;
+    for (int i = 0; i < c.n; i++) {
+        void *ok = NULL;
+        if (rill_join(t[i], &ok) != 0 || ok != (void *)1)
+            failed++;
+    }
+    rill_listener_close(l); /* the accept stream ends; the server returns */
+    void *ok = NULL;
+    int r = rill_join(srv, &ok);
+    if (failed || r)
+        fprintf(stderr, "%d clients failed; server join %s\n", failed,
+                      rill_err_name(r));
+    return failed ? NULL : ok;
+}
+
+static void test_accept_stream_for_each_concurrent(void **state)
+{
+    (void)state;
+    run(accept_stream_main, NULL);
+}
+
+/* ---- the virtual clock with sockets ---- */
+
+static void *late_writer(void *arg)
+{
+    rill_io_t *io = arg;
+    rill_sleep(RILL_MS(500));
+    return rill_io_write_all(io, "late", 4, NULL) == 0 ? (void *)1 : NULL;
+}
+
+#define VCHECK(cond)                                                           \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);         \
+            return NULL;                                                       \
+        }                                                                      \
+    } while (0)
+
+static void *virtual_main(void *arg)
+{
+    (void)arg;
+    int sv[2];
+    VCHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    rill_io_t *a, *b;
+    VCHECK(rill_io_new(&a, sv[0], NULL) == 0);
+    VCHECK(rill_io_new(&b, sv[1], NULL) == 0);
+    /* Nobody writes: the timeout fires at once in virtual time, with the
+     * socket open (the clock does not wait for the peer). */
+    rill_instant_t t0 = rill_now();
+    char buf[8];
+    size_t n;
+    VCHECK(rill_io_read_timeout(a, buf, sizeof buf, &n, RILL_SEC(5)) ==
+           RILL_ETIMEDOUT);
+    VCHECK(rill_now() - t0 == RILL_SEC(5));
+    /* A task writes at +500 ms virtual: the read with a 1 s limit gets it
+     * at +500 ms, not a timeout: what the kernel has runs before time
+     * moves again. */
+    rill_task_t *w;
+    VCHECK(rill_spawn(&w, late_writer, b) == 0);
+    t0 = rill_now();
+    int r = rill_io_read_timeout(a, buf, sizeof buf, &n, RILL_SEC(1));
+    VCHECK(r == 0 && n == 4);
+    VCHECK(rill_now() - t0 == RILL_MS(500));
+    void *ok;
+    VCHECK(rill_join(w, &ok) == 0);
+    rill_io_free(a);
+    rill_io_free(b);
+    return ok;
+}
+
+static void test_virtual_clock_with_sockets(void **state)
+{
+    (void)state;
+    run(virtual_main, NULL);
+}
+
+/* ---- no deadlock reported while a task waits on a socket ---- */
+
+static void *wait_for_child(void *arg)
+{
+    rill_io_t *io = arg;
+    char buf[8];
+    size_t n;
+    int r = rill_io_read(io, buf, sizeof buf, &n);
+    return r == 0 && n == 5 && memcmp(buf, "child", 5) == 0 ? (void *)1 : NULL;
+}
+
+static void test_no_deadlock_while_waiting_on_socket(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* another process: the detector cannot see it */
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        _exit(write(sv[1], "child", 5) == 5 ? 0 : 1);
+    }
+    close(sv[1]);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *io;
+    assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
+    /* block_on fails with RILL_EDEADLK if a deadlock is reported. */
+    run(wait_for_child, io);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    rill_runtime_stats_t st2;
+    assert_int_equal(rill_runtime_stats(rt, &st2), 0);
+    assert_int_equal(st2.deadlocks, 0);
+    rill_io_free(io);
+}
+
+/* ---- many connections open at shutdown ---- */
+
+static atomic_int holding; /* hold_conn tasks that started */
+
+static void *hold_conn(void *arg)
+{
+    rill_io_t *c = arg;
+    atomic_fetch_add(&holding, 1);
+    char b;
+    size_t n;
+    int r = rill_io_read(c, &b, 1, &n); /* cancelled by the shutdown */
+    assert_true(r == RILL_ECANCELED || r == RILL_DONE);
+    rill_io_free(c);
+    return NULL;
+}
+
+static void *many_main(void *arg)
+{
+    rill_listener_t *l = arg;
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
+    for (int i = 0; i < 1000; i++) {
+        rill_io_t *c, *s;
+        if (rill_connect(&c, addr, NULL) != 0 || rill_accept(l, &s) != 0)
+            return NULL;
+        if (rill_spawn(NULL, hold_conn, c) != 0 ||
+            rill_spawn(NULL, hold_conn, s) != 0)
+            return NULL;
+    }
+    /* A task cancelled before it ever ran cannot free its connection:
+     * let all of them start (each then owns its handle). */
+    while (atomic_load(&holding) < 2000)
+        (void)rill_yield(); /* only fails when cancelled */
+    return (void *)1;
+}
+
+static void test_shutdown_with_1000_connections(void **state)
+{
+    (void)state;
+    rill_listener_t *l;
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    atomic_store(&holding, 0);
+    run(many_main, l);
+    rill_listener_free(l);
+    /* teardown frees the runtime: every task is cancelled, closes its
+     * connection; the allocation count must come back to the start. */
+}
+
+/* ---- bad input ---- */
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *io = NULL;
+    assert_int_equal(rill_io_new(&io, -1, &cfg), RILL_EINVAL);
+    assert_int_equal(rill_io_new(NULL, 0, &cfg), RILL_EINVAL);
+    int fd = dup(0);
+    close(fd);
+    assert_int_equal(rill_io_new(&io, fd, &cfg), RILL_EINVAL); /* closed */
+    assert_int_equal(rill_io_new(&io, 0, NULL), RILL_EINVAL);  /* no runtime */
+    char tmpl[] = "/tmp/rill-io-XXXXXX";
+    int file = mkstemp(tmpl);
+    unlink(tmpl);
+    assert_int_equal(rill_io_new(&io, file, &cfg), RILL_EINVAL); /* a file */
+    close(file);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_t *a, *again;
+    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    assert_int_equal(rill_io_new(&again, sv[0], &cfg), RILL_EINVAL); /* twice */
+    char buf[4];
+    size_t n;
+    assert_int_equal(rill_io_read(NULL, buf, 4, &n), RILL_EINVAL);
+    assert_int_equal(rill_io_read(a, NULL, 4, &n), RILL_EINVAL);
+    assert_int_equal(rill_io_read(a, buf, 0, &n), RILL_EINVAL);
+    assert_int_equal(rill_io_try_read(a, buf, 4, &n), RILL_EAGAIN);
+    assert_int_equal(rill_io_ready(a, 0), RILL_EINVAL);
+    assert_int_equal(rill_io_ready(a, RILL_IO_WRITE), 0);
+    rill_io_free(a);
+    close(sv[1]);
+
+    rill_listener_t *l;
+    const char *bad[] = {"", "127.0.0.1", "127.0.0.1:99999", "[::1]8080",
+                         "example.com:80", "unix:", "1.2.3.4:-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(rill_listen(&l, bad[i], &cfg), RILL_EINVAL);
+    assert_int_equal(rill_listen(&l, NULL, &cfg), RILL_EINVAL);
+    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
+    rill_listener_t *l2;
+    assert_int_equal(rill_listen(&l2, addr, &cfg), RILL_EADDRINUSE);
+    rill_listener_free(l); /* the port is now closed */
+    rill_io_t *c;
+    assert_int_equal(rill_connect(&c, addr, &cfg), RILL_ECONNREFUSED);
+    assert_int_equal(rill_connect(&c, "[::1]:0", &cfg) < 0, true);
+}
+
+/* Connect to a listener whose backlog is full and never accepted: the
+ * deadline ends it. */
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    rill_io_config_t cfg = {.runtime = rt, .backlog = 1};
+    rill_listener_t *l;
+    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
+    rill_io_t *c[8];
+    int ok = 0, timed_out = 0;
+    for (int i = 0; i < 8; i++) {
+        int r = rill_connect_timeout(&c[ok], addr, RILL_MS(100), &cfg);
+        if (r == 0)
+            ok++;
+        else if (r == RILL_ETIMEDOUT)
+            timed_out++;
+        else
+            fail_msg("connect: %s", rill_err_name(r));
+    }
+    assert_true(timed_out > 0);
+    for (int i = 0; i < ok; i++)
+        rill_io_free(c[i]);
+    rill_listener_free(l);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: none may */
+    rill_set_allocator(count_alloc_realloc, NULL);
+    if (getenv("TEST_FILTER"))
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tcp_echo_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unix_echo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_and_thread_share_socketpair,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_reads_edge_triggered,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_races_readiness, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_close_wakes_waiter, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_blocked_read_and_accept,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_reset_mid_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pipe_without_reader_no_sigpipe,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_all_timeout_reports_bytes,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accept_stream_for_each_concurrent,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_clock_with_sockets,
+                                        setup_virtual, teardown),
+        cmocka_unit_test_setup_teardown(test_no_deadlock_while_waiting_on_socket,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_with_1000_connections,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
