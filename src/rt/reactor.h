@@ -50,7 +50,11 @@ typedef struct rill__io_waiter {
     rill__list_t link;
     rill_waker_t waker;
     int interest; /* RILL__WANT_READ | RILL__WANT_WRITE */
-    bool linked;
+    /* On the list. Written under the registration's lock (by the owner,
+     * or by an event that takes the waiter off); the owner also reads it
+     * without the lock on its fast path (acquire, pairing with the
+     * release store of the event that cleared it). */
+    _Atomic bool linked;
 } rill__io_waiter_t;
 
 /* ---- the runtime's side ---- */

@@ -101,7 +101,8 @@ int rill__reactor_new(struct rill_runtime *rt, rill__reactor_t **out)
 #ifdef SYS_epoll_pwait2
     struct epoll_event none[1];
     struct timespec zero = {0, 0};
-    r->pwait2 = syscall(SYS_epoll_pwait2, r->epfd, none, 1, &zero, NULL, 0) >= 0;
+    r->pwait2 =
+        syscall(SYS_epoll_pwait2, r->epfd, none, 1, &zero, NULL, 0) >= 0;
 #endif
     *out = r;
     return 0;
@@ -247,9 +248,11 @@ static size_t take_waiters(rill__ioreg_t *reg, uint64_t bits, rill_waker_t *out,
             break;
         }
         rill__list_remove(&wt->link);
-        wt->linked = false;
         out[n++] = wt->waker;
         wt->waker = RILL_WAKER_NONE;
+        /* release: the owner that sees false (acquire, fast path) sees
+         * the node off the list and its waker taken. */
+        rill__store(&wt->linked, false, RILL_RELEASE);
         /* relaxed: a count; the lock and the wake order the rest. */
         rill__fetch_sub(&reg->r->waiters, 1, RILL_RELAXED);
     }
@@ -320,21 +323,22 @@ static int ready_for(uint64_t s, int interest)
 
 static void unlink_locked(rill__ioreg_t *reg, rill__io_waiter_t *wt)
 {
-    if (!wt->linked)
+    if (!rill__load(&wt->linked, RILL_RELAXED)) /* under the lock */
         return;
     rill__list_remove(&wt->link);
-    wt->linked = false;
+    rill__store(&wt->linked, false, RILL_RELAXED); /* under the lock */
     rill_waker_release(&wt->waker);
     rill__fetch_sub(&reg->r->waiters, 1, RILL_RELAXED); /* a count */
 }
 
 int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
-                           rill__io_waiter_t *wt, rill_cx_t *cx,
-                           uint64_t *tick)
+                           rill__io_waiter_t *wt, rill_cx_t *cx, uint64_t *tick)
 {
     /* acquire: pairs with set_ready's release. */
     uint64_t s = rill__load(&reg->ready, RILL_ACQUIRE);
-    if (!(s & RILL__IO_CLOSED) && ready_for(s, interest) && !wt->linked) {
+    /* acquire: see rill__io_waiter_t.linked. */
+    if (!(s & RILL__IO_CLOSED) && ready_for(s, interest) &&
+        !rill__load(&wt->linked, RILL_ACQUIRE)) {
         *tick = s;
         return 0;
     }
@@ -351,11 +355,11 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
         *tick = s;
         r = 0;
     } else {
-        if (!wt->linked) {
+        if (!rill__load(&wt->linked, RILL_RELAXED)) { /* under the lock */
             wt->interest = interest;
             wt->waker = RILL_WAKER_NONE;
             rill__list_push_back(&reg->waiters, &wt->link);
-            wt->linked = true;
+            rill__store(&wt->linked, true, RILL_RELAXED); /* under the lock */
             /* seq_cst: the deadlock detector must see this waiter before
              * the worker that polls goes idle (diag.c). */
             rill__fetch_add(&reg->r->waiters, 1, RILL_SEQ_CST);
@@ -424,7 +428,8 @@ static size_t dispatch(rill__reactor_t *r, const struct epoll_event *ev, int n)
         }
         rill__ioreg_t *reg = slot_at(r, (uint32_t)tag);
         /* acquire: pairs with the release in rill__ioreg_free. */
-        if (!reg || rill__load(&reg->gen, RILL_ACQUIRE) != (uint32_t)(tag >> 32))
+        if (!reg ||
+            rill__load(&reg->gen, RILL_ACQUIRE) != (uint32_t)(tag >> 32))
             continue; /* a registration that is gone */
         uint64_t bits = bits_of(ev[i].events);
         set_ready(reg, bits);
@@ -447,7 +452,8 @@ static int wait_events(rill__reactor_t *r, struct epoll_event *ev,
     }
 #ifdef SYS_epoll_pwait2
     if (r->pwait2) {
-        struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+        struct timespec ts = {(time_t)(ns / 1000000000),
+                              (long)(ns % 1000000000)};
         return (int)syscall(SYS_epoll_pwait2, r->epfd, ev, EVENTS_PER_POLL,
                             ns < 0 ? NULL : &ts, NULL, 0);
     }
