@@ -108,8 +108,12 @@ RILL_API RILL_NODISCARD int rill_io_new(rill_io_t **io, int fd,
                                         const rill_io_config_t *cfg);
 
 /*
- * rill_io_close - end the handle: calls waiting on it return RILL_ECLOSED,
- * later calls too; a socket is shut down in both directions. Idempotent.
+ * rill_io_close - end the handle: calls waiting on it return RILL_ECLOSED
+ * (a read already inside read(2) on another thread may see end of file
+ * instead), later calls too; a socket is shut down in both directions.
+ * Idempotent. It does not touch io after waking the waiters, so a woken
+ * owner may free io at once (closing a listener that an accept stream
+ * owns ends the stream, which frees the listener).
  * Ownership: the handle stays allocated until rill_io_free.
  * Threads: any, concurrently with calls on io.
  */

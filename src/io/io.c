@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -69,8 +70,8 @@ int rill__io_status(rill_io_t *io, int e)
 rill__reactor_t *rill__io_reactor_for(const char *api,
                                       const rill_io_config_t *cfg)
 {
-    struct rill_runtime *rt = cfg && cfg->runtime ? cfg->runtime
-                                                  : rill__current_runtime();
+    struct rill_runtime *rt =
+        cfg && cfg->runtime ? cfg->runtime : rill__current_runtime();
     if (!rt) {
         (void)RILL_MISUSE(api, "no runtime: call from a task or set "
                                "cfg.runtime");
@@ -90,12 +91,6 @@ int rill__io_init_embedded(rill_io_t *io, rill__reactor_t *r, int fd,
     socklen_t tl = sizeof type;
     io->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
     return rill__ioreg_new(r, fd, &io->reg);
-}
-
-void rill__io_fini_embedded(rill_io_t *io)
-{
-    rill__ioreg_free(io->reg);
-    close(io->fd);
 }
 
 int rill__io_make(rill__reactor_t *r, int fd, int family, rill_io_t **out)
@@ -139,14 +134,36 @@ int rill_io_new(rill_io_t **io, int fd, const rill_io_config_t *cfg)
 
 void rill_io_close(rill_io_t *io)
 {
-    if (!io || rill__xchg(&io->closed, true, RILL_ACQ_REL))
+    int open = 0;
+    if (!io ||
+        !rill__cas(&io->closed, &open, IO_CLOSING, RILL_ACQ_REL, RILL_RELAXED))
         return;
-    /* Wake every waiter (they see RILL_ECLOSED) and make system calls
-     * already running on other threads return: shutdown, not close, so
-     * the fd number stays ours until rill_io_free. */
-    rill__ioreg_close(io->reg);
+    /* Make system calls already running on other threads return:
+     * shutdown, not close, so the fd number stays ours until
+     * rill_io_free (which waits for this call to end). Then wake every
+     * waiter: they see RILL_ECLOSED. */
+    rill__ioreg_mark_closed(io->reg); /* what the shutdown wakes sees */
     if (io->is_socket)
         shutdown(io->fd, SHUT_RDWR);
+    rill__ioreg_close(io->reg);
+    /* release: the last access to io here; pairs with rill_io_free. */
+    rill__store(&io->closed, IO_CLOSED, RILL_RELEASE);
+}
+
+/* A woken owner may free io while rill_io_close (on another thread) is
+ * still finishing: wait for it. */
+static void wait_close_done(rill_io_t *io)
+{
+    /* acquire: pairs with the release store that ends rill_io_close. */
+    while (rill__load(&io->closed, RILL_ACQUIRE) == IO_CLOSING)
+        sched_yield();
+}
+
+void rill__io_fini_embedded(rill_io_t *io)
+{
+    wait_close_done(io);
+    rill__ioreg_free(io->reg);
+    close(io->fd);
 }
 
 void rill_io_free(rill_io_t *io)
@@ -305,8 +322,9 @@ static int op_future_cancel(rill_future_t *f)
 static const char *kind_name(int kind)
 {
     static const char *const names[] = {
-        [IO_READY] = "ready", [IO_READ] = "read",   [IO_READV] = "readv",
-        [IO_WRITE] = "write", [IO_WRITEV] = "writev", [IO_WRITE_ALL] = "write_all",
+        [IO_READY] = "ready",   [IO_READ] = "read",
+        [IO_READV] = "readv",   [IO_WRITE] = "write",
+        [IO_WRITEV] = "writev", [IO_WRITE_ALL] = "write_all",
         [IO_ACCEPT] = "accept", [IO_CONNECT] = "connect",
     };
     return names[kind];
@@ -324,8 +342,8 @@ static int op_future_describe(const rill_future_t *f, rill_instant_t now,
                           ? "readable or writable"
                       : op->interest & RILL_IO_READ ? "readable"
                                                     : "writable";
-    int n = snprintf(buf, len, "%s on fd %d (waits until %s", kind_name(op->kind),
-                     op->io->fd, dir);
+    int n = snprintf(buf, len, "%s on fd %d (waits until %s",
+                     kind_name(op->kind), op->io->fd, dir);
     if (n >= 0 && (size_t)n < len && local[0])
         n += snprintf(buf + n, len - (size_t)n, "; %s", local);
     if (n >= 0 && (size_t)n < len && peer[0])
@@ -361,8 +379,8 @@ int rill__io_op_poll(io_op_t *op, rill_cx_t *cx)
     rill_io_t *io = op->io;
     for (;;) {
         uint64_t tick;
-        int r = rill__ioreg_poll_ready(io->reg, op->interest, &op->wt, cx,
-                                       &tick);
+        int r =
+            rill__ioreg_poll_ready(io->reg, op->interest, &op->wt, cx, &tick);
         if (r)
             return r; /* RILL_PENDING or RILL_ECLOSED */
         if (op->kind == IO_READY)
@@ -379,8 +397,8 @@ int rill__io_op_poll(io_op_t *op, rill_cx_t *cx)
             rill__ioreg_clear(io->reg, op->interest, tick);
             continue;
         }
-        if (e == EINTR || (op->kind == IO_ACCEPT &&
-                           (e == ECONNABORTED || e == EPROTO)))
+        if (e == EINTR ||
+            (op->kind == IO_ACCEPT && (e == ECONNABORTED || e == EPROTO)))
             continue; /* a client that left before we took it */
         if (rill__load(&io->closed, RILL_ACQUIRE))
             return RILL_ECLOSED; /* shut down under us by rill_io_close */
@@ -393,7 +411,7 @@ int rill__io_op_poll(io_op_t *op, rill_cx_t *cx)
 #define CHECK_IO(api, io)                                                      \
     do {                                                                       \
         if (!(io))                                                             \
-            return RILL_MISUSE(api, "NULL handle");                           \
+            return RILL_MISUSE(api, "NULL handle");                            \
     } while (0)
 
 /* Await op with an optional timeout (RILL_FOREVER: none). */
@@ -425,7 +443,8 @@ static int ready(const char *api, rill_io_t *io, int interest,
 {
     CHECK_IO(api, io);
     if (!(interest & (RILL_IO_READ | RILL_IO_WRITE)))
-        return RILL_MISUSE(api, "interest %d: not RILL_IO_READ/WRITE", interest);
+        return RILL_MISUSE(api, "interest %d: not RILL_IO_READ/WRITE",
+                           interest);
     rill_io_op_t o;
     rill_io_ready_op(&o, io, interest & (RILL_IO_READ | RILL_IO_WRITE));
     return await_op((io_op_t *)&o, timeout);

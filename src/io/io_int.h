@@ -29,7 +29,10 @@ struct rill_io {
     bool is_socket; /* send/sendmsg with MSG_NOSIGNAL; shutdown on close */
     bool nodelay;   /* accepted sockets get TCP_NODELAY (listeners) */
     int family;     /* AF_INET, AF_INET6, AF_UNIX; 0 for other fds */
-    _Atomic bool closed;
+    /* 0 open, IO_CLOSING while rill_io_close runs, IO_CLOSED after: free
+     * waits for a close in progress, whose last access to io is the
+     * store of IO_CLOSED (release; free's acquire load pairs). */
+    _Atomic int closed;
     _Atomic int last_errno; /* relaxed: a value for logs only */
     rill__reactor_t *reactor;
 };
@@ -38,6 +41,8 @@ struct rill_listener {
     rill_io_t io;
     int port;
 };
+
+enum { IO_CLOSING = 1, IO_CLOSED = 2 };
 
 /* What an operation does once its direction is ready. */
 enum io_kind {

@@ -104,6 +104,9 @@ void rill__ioreg_free(rill__ioreg_t *reg);
 
 /* Every wait on reg ends with RILL_ECLOSED, now and later. */
 void rill__ioreg_close(rill__ioreg_t *reg);
+/* The first half of that: from now on polls see RILL_ECLOSED, but nobody
+ * is woken yet. */
+void rill__ioreg_mark_closed(rill__ioreg_t *reg);
 
 /*
  * Is reg ready for `interest`? Returns 0 when it is (*tick is the

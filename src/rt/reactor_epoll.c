@@ -289,6 +289,11 @@ static void set_ready(rill__ioreg_t *reg, uint64_t bits)
         ;
 }
 
+void rill__ioreg_mark_closed(rill__ioreg_t *reg)
+{
+    set_ready(reg, RILL__IO_CLOSED);
+}
+
 void rill__ioreg_close(rill__ioreg_t *reg)
 {
     set_ready(reg, RILL__IO_CLOSED);
