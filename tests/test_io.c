@@ -134,7 +134,7 @@ static void *echo_client(void *arg)
     assert_int_equal(rill_connect(&c, e->addr, NULL), 0);
     sender_t s = {c, e->total};
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, echo_sender, &s), 0);
+    assert_int_equal(rill_spawn(&t, echo_sender, &s, NULL), 0);
     unsigned char buf[16384];
     uint64_t got = 0;
     size_t n;
@@ -158,7 +158,7 @@ static void *echo_main(void *arg)
 {
     echo_t *e = arg;
     rill_task_t *srv;
-    assert_int_equal(rill_spawn(&srv, echo_server, e), 0);
+    assert_int_equal(rill_spawn(&srv, echo_server, e, NULL), 0);
     void *ok = echo_client(e);
     void *srv_ok;
     assert_int_equal(rill_join(srv, &srv_ok), 0);
@@ -229,7 +229,9 @@ static void test_task_and_thread_share_socketpair(void **state)
     assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
     assert_int_equal(rill_io_new(&p.b, sv[1], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, pair_task, &p), 0);
+    assert_int_equal(
+        rill_spawn(&t, pair_task, &p, &(rill_spawn_config_t){.runtime = rt}),
+        0);
     /* This plain thread waits on the same reactor (it parks). */
     for (int i = 0; i < p.rounds; i++) {
         int v = i;
@@ -271,7 +273,9 @@ static void test_partial_reads_edge_triggered(void **state)
     rill_io_config_t cfg = {.runtime = rt};
     assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, one_byte_reader, &p), 0);
+    assert_int_equal(rill_spawn(&t, one_byte_reader, &p,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     unsigned char *buf = malloc((size_t)p.rounds);
     for (int i = 0; i < p.rounds; i++)
         buf[i] = pattern((uint64_t)i);
@@ -329,7 +333,9 @@ static void test_deadline_races_readiness(void **state)
     rill_io_config_t cfg = {.runtime = rt};
     assert_int_equal(rill_io_new(&r.io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, deadline_reader, &r), 0);
+    assert_int_equal(rill_spawn(&t, deadline_reader, &r,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     /* Small writes with pauses between bursts, so reads time out often. */
     unsigned char buf[997];
     for (uint64_t off = 0; off < r.total;) {
@@ -389,7 +395,9 @@ static void test_close_wakes_waiter(void **state)
     rill_io_t *io;
     assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_reader, io), 0);
+    assert_int_equal(rill_spawn(&t, blocked_reader, io,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "read on fd"); /* the dump names the fd */
     rill_io_close(io);
     void *r;
@@ -412,7 +420,9 @@ static void test_cancel_blocked_read_and_accept(void **state)
     rill_io_t *io;
     assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_reader, io), 0);
+    assert_int_equal(rill_spawn(&t, blocked_reader, io,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "read on fd");
     rill_task_cancel(t);
     void *r;
@@ -460,7 +470,9 @@ static void test_peer_reset_mid_write(void **state)
     rill_io_config_t cfg = {.runtime = rt};
     assert_int_equal(rill_listen(&x.l, "127.0.0.1:0", &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, reset_writer, &x), 0);
+    assert_int_equal(
+        rill_spawn(&t, reset_writer, &x, &(rill_spawn_config_t){.runtime = rt}),
+        0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)rill_listener_port(x.l)),
@@ -629,12 +641,12 @@ static void *accept_stream_main(void *arg)
     if (rill_listener_into_stream(l, &s.conns) != 0)
         return NULL;
     rill_task_t *srv;
-    if (rill_spawn(&srv, server_task, &s) != 0)
+    if (rill_spawn(&srv, server_task, &s, NULL) != 0)
         return NULL;
     rill_task_t *t[50];
     int failed = 0;
     for (int i = 0; i < c.n; i++)
-        if (rill_spawn(&t[i], client_task, &c) != 0)
+        if (rill_spawn(&t[i], client_task, &c, NULL) != 0)
             return NULL;
     for (int i = 0; i < c.n; i++) {
         void *ok = NULL;
@@ -693,7 +705,7 @@ static void *virtual_main(void *arg)
      * at +500 ms, not a timeout: what the kernel has runs before time
      * moves again. */
     rill_task_t *w;
-    VCHECK(rill_spawn(&w, late_writer, b) == 0);
+    VCHECK(rill_spawn(&w, late_writer, b, NULL) == 0);
     t0 = rill_now();
     int r = rill_io_read_timeout(a, buf, sizeof buf, &n, RILL_SEC(1));
     VCHECK(r == 0 && n == 4);
@@ -774,8 +786,8 @@ static void *many_main(void *arg)
         rill_io_t *c, *s;
         if (rill_connect(&c, addr, NULL) != 0 || rill_accept(l, &s) != 0)
             return NULL;
-        if (rill_spawn(NULL, hold_conn, c) != 0 ||
-            rill_spawn(NULL, hold_conn, s) != 0)
+        if (rill_spawn(NULL, hold_conn, c, NULL) != 0 ||
+            rill_spawn(NULL, hold_conn, s, NULL) != 0)
             return NULL;
     }
     /* A task cancelled before it ever ran cannot free its connection:

@@ -38,7 +38,7 @@ int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn, void *ud)
     return 0;
 }
 
-void rill_stream_drop_item(const rill_stream_t *s, void *item)
+void rill_stream_discard_item(const rill_stream_t *s, void *item)
 {
     if (s && s->item_dtor && item)
         s->item_dtor(item, s->item_dtor_ud);

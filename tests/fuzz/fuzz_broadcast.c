@@ -25,9 +25,9 @@ static struct {
     int mode;
     uint64_t cap, tail, missed_total;
     uint64_t items[MAXITEMS];
-    rill_broadcast_tx_t *tx[MAXTX];
+    rill_broadcast_sender_t *tx[MAXTX];
     int ntx;
-    rill_broadcast_rx_t *rx[MAXRX];
+    rill_broadcast_receiver_t *rx[MAXRX];
     uint64_t pos[MAXRX];
     int nrx;
     bool closed;
@@ -175,14 +175,14 @@ static void release_rx(int i)
 {
     if (M.rop_live[i])
         rop_poll(i, true);
-    FZ_EQ(rill_broadcast_rx_release(M.rx[i]), 0);
+    FZ_EQ(rill_broadcast_receiver_release(M.rx[i]), 0);
     M.rx[i] = NULL;
     M.nrx--;
 }
 
 static void release_tx(int t)
 {
-    FZ_EQ(rill_broadcast_tx_release(M.tx[t]), 0);
+    FZ_EQ(rill_broadcast_sender_release(M.tx[t]), 0);
     M.tx[t] = NULL;
     if (--M.ntx == 0)
         M.closed = true;
@@ -243,7 +243,7 @@ static void step(fz_in_t *in)
         t = pick(in, (void *const *)M.tx, MAXTX);
         f = free_slot((void *const *)M.tx, MAXTX);
         if (t >= 0 && f >= 0) {
-            FZ_EQ(rill_broadcast_tx_clone(M.tx[t], &M.tx[f]), 0);
+            FZ_EQ(rill_broadcast_sender_clone(M.tx[t], &M.tx[f]), 0);
             M.ntx++;
         }
         break;
