@@ -191,9 +191,9 @@ static void test_broadcast(void **state)
     BAD(RILL_EINVAL,
         rill_broadcast_poll_recv_many(rx, &cx, arr, 4, sizeof v, NULL, NULL));
     rill_broadcast_recv_op_t ro;
-    rill_broadcast_recv_op(&ro, NULL, &v, sizeof v);
+    rill_broadcast_recv_op(&ro, NULL, &v, sizeof v, NULL);
     BAD(RILL_EINVAL, rill_await(&ro.base));
-    REPORTS(rill_broadcast_recv_op(NULL, rx, &v, sizeof v));
+    REPORTS(rill_broadcast_recv_op(NULL, rx, &v, sizeof v, NULL));
     rill_channel_stats_t st;
     BAD(RILL_EINVAL, rill_broadcast_stats(NULL, NULL, &st));
     BAD(RILL_EINVAL, rill_broadcast_stats(tx, NULL, NULL));

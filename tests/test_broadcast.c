@@ -202,7 +202,7 @@ static void test_misuse(void **state)
     assert_int_equal(rill_broadcast_subscribe(NULL, &rx), RILL_EINVAL);
     assert_int_equal(rill_broadcast_close(NULL), RILL_EINVAL);
     rill_broadcast_recv_op_t op;
-    rill_broadcast_recv_op(&op, rx, &d, sizeof d);
+    rill_broadcast_recv_op(&op, rx, &d, sizeof d, NULL);
     assert_int_equal(rill_await(&op.base), RILL_EINVAL);
     assert_int_equal(
         rill_broadcast_receiver_release((rill_broadcast_receiver_t *)tx),
@@ -230,7 +230,7 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_cx_t cx = RILL_CX_INIT(&w);
     int out = -1, v = 1, v2 = 2;
     rill_broadcast_recv_op_t r;
-    rill_broadcast_recv_op(&r, rx, &out, sizeof out);
+    rill_broadcast_recv_op(&r, rx, &out, sizeof out, NULL);
     /* Caught up: the first poll yields (woken at once, not parked), the
      * second parks. */
     assert_int_equal(rill_future_poll(&r.base, &cx), RILL_PENDING);
@@ -683,7 +683,7 @@ static void *select_main(void *arg)
     rill_broadcast_recv_op_t r1, r2;
     rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
     rill_watch_changed_op(&w, wrx);
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
     rill_future_t *cases[] = {&o.base, &w.base, &r1.base};
     rill_instant_t t0 = rill_now();
     CT_CHECK(rill_select(cases, 3, 0, rill_deadline(RILL_MS(20)), &st) ==
@@ -694,7 +694,7 @@ static void *select_main(void *arg)
     CT_CHECK(rill_broadcast_send(btx, &v) == 0);
     rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
     rill_watch_changed_op(&w, wrx);
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
     CT_CHECK(rill_select(cases, 3, 0, RILL_FOREVER, &st) == 2);
     CT_CHECK(st == 0 && bv == 5 && ov == 0);
     CT_CHECK(rill_watch_version(wrx) == 0);
@@ -704,7 +704,7 @@ static void *select_main(void *arg)
     rill_task_t *t;
     rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
     rill_watch_changed_op(&w, wrx);
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
     CT_CHECK(rill_spawn(&t, late_oneshot_send, otx, NULL) == 0);
     CT_CHECK(rill_select(cases, 3, 0, RILL_FOREVER, &st) == 0);
     CT_CHECK(st == 0 && ov == 5 && rill_now() - t0 == RILL_MS(21));
@@ -715,8 +715,8 @@ static void *select_main(void *arg)
     CT_CHECK(rill_broadcast_send(btx, &v) == 0);
     bv = 0;
     int bv2 = 0;
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
-    rill_broadcast_recv_op(&r2, b2, &bv2, sizeof bv2);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
+    rill_broadcast_recv_op(&r2, b2, &bv2, sizeof bv2, NULL);
     rill_future_t *two[] = {&r1.base, &r2.base};
     int i = rill_select(two, 2, 0, RILL_FOREVER, &st);
     CT_CHECK((i == 0 && bv == 5 && bv2 == 0) ||

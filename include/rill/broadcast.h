@@ -174,11 +174,7 @@ RILL_API int rill_broadcast_poll_send(rill_broadcast_sender_t *tx,
  * future completes or is withdrawn. */
 typedef struct rill_broadcast_send_op {
     rill_future_t base;
-    rill_broadcast_sender_t *tx;
-    const void *item;
-    size_t size;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_broadcast_send_op_t;
 
 /* rill_broadcast_send_op - initialise a send future. Never fails: bad
@@ -246,23 +242,25 @@ RILL_API int rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx,
                                            size_t size, size_t *n,
                                            uint64_t *missed);
 
-/* A receive as a future in caller storage. `missed` receives the count on
- * RILL_ELAGGED. */
+/* A receive as a future in caller storage (rill_await, select, poll). */
 typedef struct rill_broadcast_recv_op {
     rill_future_t base;
-    rill_broadcast_receiver_t *rx;
-    void *out;
-    size_t size;
-    uint64_t missed;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[18];
 } rill_broadcast_recv_op_t;
 
-/* rill_broadcast_recv_op - initialise a receive future. Never fails: bad
- * arguments make its first poll return RILL_EINVAL. */
+/*
+ * rill_broadcast_recv_op - initialise a receive future; it completes with
+ * the results of rill_broadcast_recv_sized, and on RILL_ELAGGED writes the
+ * count to *missed (missed may be NULL). Never fails: bad arguments make
+ * its first poll return RILL_EINVAL.
+ * Ownership: op, out and missed stay the caller's and must outlive the
+ *   future (until it completes or is withdrawn).
+ * Waits: never (awaiting it waits).
+ * Threads: the owner of rx.
+ */
 RILL_API void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
                                      rill_broadcast_receiver_t *rx, void *out,
-                                     size_t size);
+                                     size_t size, uint64_t *missed);
 
 /*
  * rill_broadcast_receiver_release - release a receiver (in backpressure mode it

@@ -132,11 +132,7 @@ RILL_API int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx, rill_cx_t *cx,
  */
 typedef struct rill_oneshot_recv_op {
     rill_future_t base;
-    rill_oneshot_receiver_t *rx;
-    void *out;
-    size_t size;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_oneshot_recv_op_t;
 
 /*
@@ -196,9 +192,7 @@ RILL_API int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx, rill_cx_t *cx);
 /* The closed-wait as a future in caller storage (as rill_oneshot_recv_op). */
 typedef struct rill_oneshot_closed_op {
     rill_future_t base;
-    rill_oneshot_sender_t *tx;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_oneshot_closed_op_t;
 
 /* rill_oneshot_closed_op - initialise a closed-wait future. Never fails:

@@ -448,8 +448,7 @@ RILL_API rill_instant_t rill_deadline(rill_duration_t d);
  */
 typedef struct rill_sleep_op {
     rill_future_t base;
-    rill_instant_t deadline;
-    void *private_[12]; /* private: timer-wheel entry, waker, runtime */
+    void *private_[13]; /* deadline, timer-wheel entry, waker, runtime */
 } rill_sleep_op_t;
 
 /* rill_sleep_op - initialise a timer future for `deadline`. A NULL op is

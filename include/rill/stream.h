@@ -227,10 +227,7 @@ RILL_API int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx,
  */
 typedef struct rill_next_op {
     rill_future_t base;
-    rill_stream_t *stream;
-    void *out;
-    size_t max; /* 0: one item (poll_next); else the batch form */
-    size_t *n;
+    void *private_[4];
 } rill_next_op_t;
 
 /* rill_next_op - initialise a future that takes one item of s into out.

@@ -144,9 +144,7 @@ RILL_API int rill_watch_poll_changed(rill_watch_receiver_t *rx, rill_cx_t *cx);
 /* changed as a future in caller storage (rill_await, select, poll). */
 typedef struct rill_watch_changed_op {
     rill_future_t base;
-    rill_watch_receiver_t *rx;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_watch_changed_op_t;
 
 /* rill_watch_changed_op - initialise a changed future. Never fails: a

@@ -47,7 +47,7 @@
 
 #include "chan_util.h"
 #include "describe.h"
-#include "notify.h"
+#include "kind_ops.h"
 #include "rt/rt.h"
 
 #define B_CLOSED ((uint64_t)1)
@@ -543,29 +543,28 @@ int rill_broadcast_poll_send(rill_broadcast_sender_t *tx, rill_cx_t *cx,
 
 static int send_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_broadcast_send_op_t *op = (rill_broadcast_send_op_t *)f;
-    if (op->err_)
-        return op->err_;
-    return b_poll_send(op->tx, cx, (rill__notify_waiter_t *)(void *)op->waiter_,
-                       op->item);
+    rill__broadcast_send_op_t *op = (rill__broadcast_send_op_t *)f;
+    if (op->err)
+        return op->err;
+    return b_poll_send(op->tx, cx, &op->waiter, op->item);
 }
 
 static int send_op_cancel(rill_future_t *f)
 {
-    rill_broadcast_send_op_t *op = (rill_broadcast_send_op_t *)f;
-    if (!op->err_)
-        rill__notify_remove(&op->tx->ch->tx_wait,
-                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__broadcast_send_op_t *op = (rill__broadcast_send_op_t *)f;
+    if (!op->err)
+        rill__notify_remove(&op->tx->ch->tx_wait, &op->waiter);
     return RILL_PENDING;
 }
 
 static const rill_future_vtable_t send_op_vtable = {
     send_op_poll, send_op_cancel, NULL, rill__broadcast_send_describe};
 
-void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
+void rill_broadcast_send_op(rill_broadcast_send_op_t *pub,
                             rill_broadcast_sender_t *tx, const void *item,
                             size_t size)
 {
+    rill__broadcast_send_op_t *op = (rill__broadcast_send_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_broadcast_send_op", "NULL op");
         return;
@@ -574,8 +573,8 @@ void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
     op->tx = tx;
     op->item = item;
     op->size = size;
-    op->err_ = b_check_send("rill_broadcast_send_op", tx, item, size);
-    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    op->err = b_check_send("rill_broadcast_send_op", tx, item, size);
+    rill__notify_waiter_init(&op->waiter);
 }
 
 /*
@@ -836,30 +835,33 @@ int rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
 
 static int recv_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_broadcast_recv_op_t *op = (rill_broadcast_recv_op_t *)f;
+    rill__broadcast_recv_op_t *op = (rill__broadcast_recv_op_t *)f;
     size_t n;
-    if (op->err_)
-        return op->err_;
-    return b_poll_recv(op->rx, cx, (rill__notify_waiter_t *)(void *)op->waiter_,
-                       op->out, 1, &n, &op->missed);
+    uint64_t m = 0; /* b_poll_recv moves past a lag only with a count */
+    if (op->err)
+        return op->err;
+    int r = b_poll_recv(op->rx, cx, &op->waiter, op->out, 1, &n, &m);
+    if (r != RILL_PENDING && op->missed)
+        *op->missed = m;
+    return r;
 }
 
 static int recv_op_cancel(rill_future_t *f)
 {
-    rill_broadcast_recv_op_t *op = (rill_broadcast_recv_op_t *)f;
-    if (!op->err_)
-        rill__notify_remove(&op->rx->ch->rx_wait,
-                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__broadcast_recv_op_t *op = (rill__broadcast_recv_op_t *)f;
+    if (!op->err)
+        rill__notify_remove(&op->rx->ch->rx_wait, &op->waiter);
     return RILL_PENDING;
 }
 
 static const rill_future_vtable_t recv_op_vtable = {
     recv_op_poll, recv_op_cancel, NULL, rill__broadcast_recv_describe};
 
-void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
+void rill_broadcast_recv_op(rill_broadcast_recv_op_t *pub,
                             rill_broadcast_receiver_t *rx, void *out,
-                            size_t size)
+                            size_t size, uint64_t *missed)
 {
+    rill__broadcast_recv_op_t *op = (rill__broadcast_recv_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_broadcast_recv_op", "NULL op");
         return;
@@ -868,9 +870,11 @@ void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
     op->rx = rx;
     op->out = out;
     op->size = size;
-    op->missed = 0;
-    op->err_ = b_check_recv("rill_broadcast_recv_op", rx, out, size);
-    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    op->missed = missed;
+    if (missed) /* 0 unless the receive completes with RILL_ELAGGED */
+        *missed = 0;
+    op->err = b_check_recv("rill_broadcast_recv_op", rx, out, size);
+    rill__notify_waiter_init(&op->waiter);
 }
 
 int rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out,
@@ -890,12 +894,9 @@ int rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx, void *out,
                                       rill_duration_t timeout)
 {
     rill_broadcast_recv_op_t op;
-    rill_broadcast_recv_op(&op, rx, out, size);
-    int r = timeout == RILL_FOREVER ? rill_await(&op.base)
-                                    : rill_await_timeout(&op.base, timeout);
-    if (missed)
-        *missed = op.missed;
-    return r;
+    rill_broadcast_recv_op(&op, rx, out, size, missed);
+    return timeout == RILL_FOREVER ? rill_await(&op.base)
+                                   : rill_await_timeout(&op.base, timeout);
 }
 
 /* ---- diagnostics ---- */

@@ -20,7 +20,7 @@
 
 #include "chan_util.h"
 #include "describe.h"
-#include "notify.h"
+#include "kind_ops.h"
 #include "sync_int.h"
 #include "rt/rt.h"
 
@@ -225,16 +225,16 @@ int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx, rill_cx_t *cx,
 
 static int recv_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_oneshot_recv_op_t *op = (rill_oneshot_recv_op_t *)f;
-    if (op->err_)
-        return op->err_;
+    rill__oneshot_recv_op_t *op = (rill__oneshot_recv_op_t *)f;
+    if (op->err)
+        return op->err;
     return os_poll_recv(OS_OF_RX(op->rx), cx, op, op->out);
 }
 
 static int recv_op_cancel(rill_future_t *f)
 {
-    rill_oneshot_recv_op_t *op = (rill_oneshot_recv_op_t *)f;
-    if (!op->err_)
+    rill__oneshot_recv_op_t *op = (rill__oneshot_recv_op_t *)f;
+    if (!op->err)
         rill__wslot_withdraw(&OS_OF_RX(op->rx)->rx_wait, op);
     return RILL_PENDING;
 }
@@ -242,9 +242,10 @@ static int recv_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t recv_op_vtable = {
     recv_op_poll, recv_op_cancel, NULL, rill__oneshot_recv_describe};
 
-void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
+void rill_oneshot_recv_op(rill_oneshot_recv_op_t *pub,
                           rill_oneshot_receiver_t *rx, void *out, size_t size)
 {
+    rill__oneshot_recv_op_t *op = (rill__oneshot_recv_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_oneshot_recv_op", "NULL op");
         return;
@@ -253,7 +254,7 @@ void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
     op->rx = rx;
     op->out = out;
     op->size = size;
-    op->err_ = os_check_recv("rill_oneshot_recv_op", rx, out, size);
+    op->err = os_check_recv("rill_oneshot_recv_op", rx, out, size);
 }
 
 int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx, void *out, size_t size)
@@ -359,16 +360,16 @@ int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx, rill_cx_t *cx)
 
 static int closed_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_oneshot_closed_op_t *op = (rill_oneshot_closed_op_t *)f;
-    if (op->err_)
-        return op->err_;
+    rill__oneshot_closed_op_t *op = (rill__oneshot_closed_op_t *)f;
+    if (op->err)
+        return op->err;
     return os_poll_closed(OS_OF_TX(op->tx), cx, op);
 }
 
 static int closed_op_cancel(rill_future_t *f)
 {
-    rill_oneshot_closed_op_t *op = (rill_oneshot_closed_op_t *)f;
-    if (!op->err_)
+    rill__oneshot_closed_op_t *op = (rill__oneshot_closed_op_t *)f;
+    if (!op->err)
         rill__wslot_withdraw(&OS_OF_TX(op->tx)->tx_wait, op);
     return RILL_PENDING;
 }
@@ -376,16 +377,17 @@ static int closed_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t closed_op_vtable = {
     closed_op_poll, closed_op_cancel, NULL, rill__oneshot_closed_describe};
 
-void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
+void rill_oneshot_closed_op(rill_oneshot_closed_op_t *pub,
                             rill_oneshot_sender_t *tx)
 {
+    rill__oneshot_closed_op_t *op = (rill__oneshot_closed_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_oneshot_closed_op", "NULL op");
         return;
     }
     op->base.vtable = &closed_op_vtable;
     op->tx = tx;
-    op->err_ = tx ? 0 : RILL_MISUSE("rill_oneshot_closed_op", "NULL tx");
+    op->err = tx ? 0 : RILL_MISUSE("rill_oneshot_closed_op", "NULL tx");
 }
 
 int rill_oneshot_closed(rill_oneshot_sender_t *tx)

@@ -19,7 +19,7 @@
 
 #include "chan_util.h"
 #include "describe.h"
-#include "notify.h"
+#include "kind_ops.h"
 #include "rt/rt.h"
 
 #include <sched.h>
@@ -271,36 +271,35 @@ int rill_watch_poll_changed(rill_watch_receiver_t *rx, rill_cx_t *cx)
 
 static int changed_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_watch_changed_op_t *op = (rill_watch_changed_op_t *)f;
-    if (op->err_)
-        return op->err_;
-    return w_poll_changed(op->rx, cx,
-                          (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__watch_changed_op_t *op = (rill__watch_changed_op_t *)f;
+    if (op->err)
+        return op->err;
+    return w_poll_changed(op->rx, cx, &op->waiter);
 }
 
 static int changed_op_cancel(rill_future_t *f)
 {
-    rill_watch_changed_op_t *op = (rill_watch_changed_op_t *)f;
-    if (!op->err_)
-        rill__notify_remove(&op->rx->ch->wait,
-                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__watch_changed_op_t *op = (rill__watch_changed_op_t *)f;
+    if (!op->err)
+        rill__notify_remove(&op->rx->ch->wait, &op->waiter);
     return RILL_PENDING;
 }
 
 static const rill_future_vtable_t changed_op_vtable = {
     changed_op_poll, changed_op_cancel, NULL, rill__watch_changed_describe};
 
-void rill_watch_changed_op(rill_watch_changed_op_t *op,
+void rill_watch_changed_op(rill_watch_changed_op_t *pub,
                            rill_watch_receiver_t *rx)
 {
+    rill__watch_changed_op_t *op = (rill__watch_changed_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_watch_changed_op", "NULL op");
         return;
     }
     op->base.vtable = &changed_op_vtable;
     op->rx = rx;
-    op->err_ = w_check_rx("rill_watch_changed_op", rx);
-    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    op->err = w_check_rx("rill_watch_changed_op", rx);
+    rill__notify_waiter_init(&op->waiter);
 }
 
 int rill_watch_changed(rill_watch_receiver_t *rx)

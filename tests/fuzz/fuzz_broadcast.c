@@ -37,6 +37,7 @@ static struct {
     rill_broadcast_send_op_t sop;
     rill_broadcast_recv_op_t rop[MAXRX];
     uint64_t rop_out[MAXRX];
+    uint64_t rop_missed[MAXRX];
 } M;
 
 static int pick(fz_in_t *in, void *const *h, int n)
@@ -167,7 +168,7 @@ static void rop_poll(int i, bool cancel)
     if (r == 0)
         FZ_EQ(M.rop_out[i], v);
     if (r == RILL_ELAGGED)
-        FZ_EQ(M.rop[i].missed, missed);
+        FZ_EQ(M.rop_missed[i], missed);
     M.rop_live[i] = r == RILL_PENDING;
 }
 
@@ -222,7 +223,7 @@ static void step(fz_in_t *in)
         if (!M.rop_live[i]) {
             M.rop_live[i] = true;
             rill_broadcast_recv_op(&M.rop[i], M.rx[i], &M.rop_out[i],
-                                   sizeof M.rop_out[i]);
+                                   sizeof M.rop_out[i], &M.rop_missed[i]);
         }
         rop_poll(i, fz_pick(in, 3) == 0);
         break;
