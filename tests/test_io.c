@@ -246,6 +246,50 @@ static void test_task_and_thread_share_socketpair(void **state)
     rill_io_free(p.b);
 }
 
+/* Wait until both workers of a fresh runtime sleep with no time limit:
+ * the first to go idle sleeps 1 ms (a busy peer's queue may fill) and
+ * then parks again, so that is three parks with both idle. */
+static void wait_all_asleep(void)
+{
+    for (;;) {
+        char buf[8192] = "";
+        FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+        rill_runtime_dump(rt, f);
+        fclose(f);
+        rill_runtime_stats_t st;
+        assert_int_equal(rill_runtime_stats(rt, &st), 0);
+        if (strstr(buf, "(2 idle)") && st.parks >= 3)
+            return;
+        sched_yield();
+    }
+}
+
+/* A plain thread waits on an fd of a runtime whose workers all went to
+ * sleep before any fd was registered (so none of them sits in epoll):
+ * the wait itself must get a worker polling. */
+static void test_thread_waits_while_workers_sleep(void **state)
+{
+    (void)state;
+    wait_all_asleep();
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *a;
+    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    char c;
+    size_t n;
+    /* EAGAIN clears the cached readiness: from now on only an event from
+     * epoll can say the byte below is there. */
+    assert_int_equal(rill_io_try_read(a, &c, 1, &n), RILL_EAGAIN);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    alarm(20); /* a hang fails the test */
+    assert_int_equal(rill_io_read(a, &c, 1, &n), 0);
+    alarm(0);
+    assert_int_equal(c, 'x');
+    rill_io_free(a);
+    close(sv[1]);
+}
+
 /* ---- edge-triggered partial reads ---- */
 
 static void *one_byte_reader(void *arg)
@@ -352,7 +396,7 @@ static void test_deadline_races_readiness(void **state)
     assert_int_equal(rill_join(t, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     fprintf(stderr, "deadline race: %d timeouts, %llu bytes, none lost\n",
-                  r.timeouts, (unsigned long long)r.got);
+            r.timeouts, (unsigned long long)r.got);
     rill_io_free(r.io);
 }
 
@@ -463,7 +507,8 @@ static void test_peer_reset_mid_write(void **state)
     assert_int_equal(rill_spawn_on(rt, &t, reset_writer, &x), 0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)rill_listener_port(x.l)),
+                            .sin_port =
+                                htons((uint16_t)rill_listener_port(x.l)),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     char buf[4096];
@@ -534,9 +579,9 @@ static void test_write_all_timeout_reports_bytes(void **state)
     for (size_t i = 0; i < len; i++)
         buf[i] = pattern(i);
     size_t written;
-    assert_int_equal(rill_io_write_all_timeout(a, buf, len, &written,
-                                               RILL_MS(20)),
-                     RILL_ETIMEDOUT);
+    assert_int_equal(
+        rill_io_write_all_timeout(a, buf, len, &written, RILL_MS(20)),
+        RILL_ETIMEDOUT);
     assert_true(written > 0 && written < len);
     rill_io_free(a); /* closes sv[0]: the peer reads then EOF */
     size_t got = 0;
@@ -646,7 +691,7 @@ static void *accept_stream_main(void *arg)
     int r = rill_join(srv, &ok);
     if (failed || r)
         fprintf(stderr, "%d clients failed; server join %s\n", failed,
-                      rill_err_name(r));
+                rill_err_name(r));
     return failed ? NULL : ok;
 }
 
@@ -833,8 +878,9 @@ static void test_bad_input(void **state)
     close(sv[1]);
 
     rill_listener_t *l;
-    const char *bad[] = {"", "127.0.0.1", "127.0.0.1:99999", "[::1]8080",
-                         "example.com:80", "unix:", "1.2.3.4:-1"};
+    const char *bad[] = {
+        "",      "127.0.0.1", "127.0.0.1:99999", "[::1]8080", "example.com:80",
+        "unix:", "1.2.3.4:-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(rill_listen(&l, bad[i], &cfg), RILL_EINVAL);
     assert_int_equal(rill_listen(&l, NULL, &cfg), RILL_EINVAL);
@@ -887,6 +933,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unix_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_and_thread_share_socketpair,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_thread_waits_while_workers_sleep,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_reads_edge_triggered,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_races_readiness, setup,
@@ -906,8 +954,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_clock_with_sockets,
                                         setup_virtual, teardown),
-        cmocka_unit_test_setup_teardown(test_no_deadlock_while_waiting_on_socket,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_no_deadlock_while_waiting_on_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_with_1000_connections,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

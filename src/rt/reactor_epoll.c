@@ -336,6 +336,28 @@ static void unlink_locked(rill__ioreg_t *reg, rill__io_waiter_t *wt)
     rill__fetch_sub(&reg->r->waiters, 1, RILL_RELAXED); /* a count */
 }
 
+/*
+ * A waiter was just linked: make sure some worker will poll. A task's own
+ * worker does (it polls when it parks, and every few tasks while busy),
+ * but a plain thread (or another runtime's task) that waits while every
+ * worker of r sleeps on its futex - they went to sleep before any fd was
+ * registered, or none of them is the poller - would wait forever: wake
+ * one, which parks again as the poller.
+ *
+ * The waiter count's seq_cst increment comes before this seq_cst load of
+ * `poller`; a worker takes the role by a seq_cst CAS before it waits. If
+ * this load sees no poller, the wake below makes one; if it sees one,
+ * that worker polls until it is woken for work, and a worker that runs
+ * tasks polls while busy and again when it parks.
+ */
+static void ensure_poller(rill__reactor_t *r)
+{
+    if (rill__current_runtime() == r->rt ||
+        rill__load(&r->poller, RILL_SEQ_CST) != 0)
+        return;
+    rill__notify_work(r->rt);
+}
+
 int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
                            rill__io_waiter_t *wt, rill_cx_t *cx, uint64_t *tick)
 {
@@ -352,6 +374,7 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
      * list after we unlock, and finds wt there (file comment). */
     s = rill__load(&reg->ready, RILL_ACQUIRE);
     int r;
+    bool linked_now = false;
     if (s & RILL__IO_CLOSED) {
         unlink_locked(reg, wt);
         r = RILL_ECLOSED;
@@ -368,11 +391,14 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
             /* seq_cst: the deadlock detector must see this waiter before
              * the worker that polls goes idle (diag.c). */
             rill__fetch_add(&reg->r->waiters, 1, RILL_SEQ_CST);
+            linked_now = true;
         }
         rill_waker_set(&wt->waker, cx->waker);
         r = RILL_PENDING;
     }
     pthread_mutex_unlock(&reg->lock);
+    if (linked_now)
+        ensure_poller(reg->r);
     return r;
 }
 
