@@ -10,6 +10,8 @@
 #include "count_alloc.h"
 #include "test_util.h"
 
+#include "rt/reactor.h" /* rill__reactor_no_pwait2 */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1049,6 +1051,72 @@ static void test_emfile_accept_stream_keeps_serving(void **state)
     assert_ptr_equal(ok, (void *)1);
 }
 
+/* ---- timers in epoll without epoll_pwait2 (the timerfd) ---- */
+
+typedef struct precise {
+    rill_io_t *a;
+    rill_duration_t best_sleep, read_took;
+} precise_t;
+
+static void *precise_main(void *arg)
+{
+    precise_t *p = arg;
+    p->best_sleep = RILL_FOREVER;
+    for (int i = 0; i < 20; i++) {
+        rill_instant_t t0 = rill_now();
+        if (rill_sleep(RILL_US(200)) != 0)
+            return NULL;
+        rill_duration_t d = rill_now() - t0;
+        if (d < RILL_US(200))
+            return NULL; /* early */
+        if (d < p->best_sleep)
+            p->best_sleep = d;
+    }
+    char c;
+    size_t n;
+    rill_instant_t t0 = rill_now();
+    if (rill_io_read_timeout(p->a, &c, 1, &n, RILL_US(300)) != RILL_ETIMEDOUT)
+        return NULL;
+    p->read_took = rill_now() - t0;
+    return p->read_took >= RILL_US(300) ? (void *)1 : NULL;
+}
+
+/* The worker that waits in epoll (fds registered) is also the one whose
+ * timer is due: on a kernel without epoll_pwait2 the timerfd keeps a
+ * 200 us sleep from rounding up to a millisecond, and sockets still work. */
+static void test_timerfd_fallback(void **state)
+{
+    (void)state;
+    rill__reactor_no_pwait2 = true;
+    rill_runtime_t *one = test_new_rt(1, false);
+    rill__reactor_no_pwait2 = false;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = one};
+    precise_t p;
+    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
+    void *ok = NULL;
+    assert_int_equal(rill_block_on(one, precise_main, &p, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    fprintf(stderr,
+            "timerfd: best 200 us sleep took %.0f us, 300 us read "
+            "timeout %.0f us\n",
+            p.best_sleep / 1e3, p.read_took / 1e3);
+    /* Milliseconds rounded up would make every sleep >= 1 ms; the best
+     * of 20 is far below that on any machine not frozen for 20 ms. */
+    if (!RILL_TEST_SANITIZED)
+        assert_true(p.best_sleep < RILL_US(900));
+    /* Readiness still arrives through epoll. */
+    assert_int_equal(write(sv[1], "z", 1), 1);
+    char c;
+    size_t n;
+    assert_int_equal(rill_io_read(p.a, &c, 1, &n), 0);
+    assert_int_equal(c, 'z');
+    rill_io_free(p.a);
+    close(sv[1]);
+    rill_runtime_free(one);
+}
+
 /* ---- the virtual clock with sockets ---- */
 
 static void *late_writer(void *arg)
@@ -1309,6 +1377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_emfile_at_accept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emfile_accept_stream_keeps_serving,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timerfd_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_clock_with_sockets,
                                         setup_virtual, teardown),
         cmocka_unit_test_setup_teardown(
