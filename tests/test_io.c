@@ -10,16 +10,20 @@
 #include "count_alloc.h"
 #include "test_util.h"
 
+#include "rt/reactor.h" /* rill__reactor_no_pwait2 */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <rill.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -248,6 +252,50 @@ static void test_task_and_thread_share_socketpair(void **state)
     rill_io_free(p.b);
 }
 
+/* Wait until both workers of a fresh runtime sleep with no time limit:
+ * the first to go idle sleeps 1 ms (a busy peer's queue may fill) and
+ * then parks again, so that is three parks with both idle. */
+static void wait_all_asleep(void)
+{
+    for (;;) {
+        char buf[8192] = "";
+        FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+        rill_runtime_dump(rt, f);
+        fclose(f);
+        rill_runtime_stats_t st;
+        assert_int_equal(rill_runtime_stats(rt, &st), 0);
+        if (strstr(buf, "(2 idle)") && st.parks >= 3)
+            return;
+        sched_yield();
+    }
+}
+
+/* A plain thread waits on an fd of a runtime whose workers all went to
+ * sleep before any fd was registered (so none of them sits in epoll):
+ * the wait itself must get a worker polling. */
+static void test_thread_waits_while_workers_sleep(void **state)
+{
+    (void)state;
+    wait_all_asleep();
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_io_t *a;
+    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    char c;
+    size_t n;
+    /* EAGAIN clears the cached readiness: from now on only an event from
+     * epoll can say the byte below is there. */
+    assert_int_equal(rill_io_try_read(a, &c, 1, &n), RILL_EAGAIN);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    alarm(20); /* a hang fails the test */
+    assert_int_equal(rill_io_read(a, &c, 1, &n), 0);
+    alarm(0);
+    assert_int_equal(c, 'x');
+    rill_io_free(a);
+    close(sv[1]);
+}
+
 /* ---- edge-triggered partial reads ---- */
 
 static void *one_byte_reader(void *arg)
@@ -358,7 +406,7 @@ static void test_deadline_races_readiness(void **state)
     assert_int_equal(rill_join(t, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     fprintf(stderr, "deadline race: %d timeouts, %llu bytes, none lost\n",
-                  r.timeouts, (unsigned long long)r.got);
+            r.timeouts, (unsigned long long)r.got);
     rill_io_free(r.io);
 }
 
@@ -411,7 +459,7 @@ static void test_close_wakes_waiter(void **state)
     close(sv[1]);
 }
 
-static void test_cancel_blocked_read_and_accept(void **state)
+static void test_cancel_blocked_read(void **state)
 {
     (void)state;
     int sv[2];
@@ -475,7 +523,8 @@ static void test_peer_reset_mid_write(void **state)
         0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)rill_listener_port(x.l)),
+                            .sin_port =
+                                htons((uint16_t)rill_listener_port(x.l)),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     char buf[4096];
@@ -546,9 +595,9 @@ static void test_write_all_timeout_reports_bytes(void **state)
     for (size_t i = 0; i < len; i++)
         buf[i] = pattern(i);
     size_t written;
-    assert_int_equal(rill_io_write_all_timeout(a, buf, len, &written,
-                                               RILL_MS(20)),
-                     RILL_ETIMEDOUT);
+    assert_int_equal(
+        rill_io_write_all_timeout(a, buf, len, &written, RILL_MS(20)),
+        RILL_ETIMEDOUT);
     assert_true(written > 0 && written < len);
     rill_io_free(a); /* closes sv[0]: the peer reads then EOF */
     size_t got = 0;
@@ -562,6 +611,193 @@ static void test_write_all_timeout_reports_bytes(void **state)
     assert_int_equal(got, written);
     close(sv[1]);
     free(buf);
+}
+
+/* ---- both directions of one handle, from two tasks ---- */
+
+typedef struct duplex {
+    rill_io_t *io;
+    size_t len, written;
+    unsigned char *buf;
+} duplex_t;
+
+static void *duplex_writer(void *arg)
+{
+    duplex_t *d = arg;
+    int r = rill_io_write_all(d->io, d->buf, d->len, &d->written);
+    return r == 0 && d->written == d->len ? (void *)1 : NULL;
+}
+
+/* Read the whole of sv's pattern stream of len bytes from fd. */
+static void drain_pattern(int fd, size_t len)
+{
+    unsigned char rb[65536];
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, rb, sizeof rb);
+        assert_true(n > 0);
+        for (ssize_t i = 0; i < n; i++)
+            assert_int_equal(rb[i], pattern(got + (size_t)i));
+        got += (size_t)n;
+    }
+}
+
+/* One task waits to read and another to write on the same handle at the
+ * same time; each wakes for its own direction only. */
+static void test_both_directions_two_tasks(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    duplex_t d = {.len = 8 << 20};
+    assert_int_equal(rill_io_new(&d.io, sv[0], &cfg), 0);
+    d.buf = malloc(d.len);
+    for (size_t i = 0; i < d.len; i++)
+        d.buf[i] = pattern(i);
+    rill_task_t *rd, *wr;
+    assert_int_equal(rill_spawn_on(rt, &rd, blocked_reader, d.io), 0);
+    assert_int_equal(rill_spawn_on(rt, &wr, duplex_writer, &d), 0);
+    wait_until_waiting(rd, "read on fd");
+    wait_until_waiting(wr, "write_all on fd");
+    /* Drain the writer: it finishes, the reader still waits. */
+    drain_pattern(sv[1], d.len);
+    void *r;
+    assert_int_equal(rill_join(wr, &r), 0);
+    assert_ptr_equal(r, (void *)1);
+    assert_false(rill_task_is_finished(rd));
+    assert_int_equal(write(sv[1], "r", 1), 1);
+    assert_int_equal(rill_join(rd, &r), 0);
+    assert_int_equal((int)(intptr_t)r, 0);
+    free(d.buf);
+    rill_io_free(d.io);
+    close(sv[1]);
+}
+
+/* ---- cancel of a task blocked in write, accept, connect ---- */
+
+static void *blocked_write_all(void *arg)
+{
+    duplex_t *d = arg;
+    return (void *)(intptr_t)rill_io_write_all(d->io, d->buf, d->len,
+                                               &d->written);
+}
+
+static void *blocked_write(void *arg)
+{
+    duplex_t *d = arg;
+    /* The kernel buffer is full already: this waits. */
+    return (void *)(intptr_t)rill_io_write(d->io, d->buf, d->len, &d->written);
+}
+
+static void test_cancel_blocked_write(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    duplex_t d = {.len = 8 << 20};
+    assert_int_equal(rill_io_new(&d.io, sv[0], &cfg), 0);
+    d.buf = malloc(d.len);
+    for (size_t i = 0; i < d.len; i++)
+        d.buf[i] = pattern(i);
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, blocked_write_all, &d), 0);
+    wait_until_waiting(t, "write_all on fd");
+    rill_task_cancel(t);
+    void *r;
+    assert_int_equal(rill_join(t, &r), 0);
+    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    size_t first = d.written;
+    assert_true(first > 0 && first < d.len);
+    /* A plain write on the still-full socket, cancelled: nothing went. */
+    duplex_t d2 = d;
+    d2.buf += first; /* the stream goes on where write_all stopped */
+    d2.len -= first;
+    d2.written = 12345;
+    assert_int_equal(rill_spawn_on(rt, &t, blocked_write, &d2), 0);
+    wait_until_waiting(t, "write on fd");
+    rill_task_cancel(t);
+    assert_int_equal(rill_join(t, &r), 0);
+    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_int_equal(d2.written, 0);
+    /* The peer reads exactly buf[0 .. first), nothing lost or doubled. */
+    rill_io_free(d.io);
+    drain_pattern(sv[1], first);
+    char c;
+    assert_int_equal(read(sv[1], &c, 1), 0);
+    close(sv[1]);
+    free(d.buf);
+}
+
+typedef struct acc {
+    rill_listener_t *l;
+    rill_io_t *conn;
+    const char *addr;
+} acc_t;
+
+static void *blocked_accept(void *arg)
+{
+    acc_t *a = arg;
+    return (void *)(intptr_t)rill_accept(a->l, &a->conn);
+}
+
+static void *blocked_connect(void *arg)
+{
+    acc_t *a = arg;
+    return (void *)(intptr_t)rill_connect(&a->conn, a->addr, NULL);
+}
+
+/* How many fds this process has open. */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
+}
+
+static void test_cancel_blocked_accept_and_connect(void **state)
+{
+    (void)state;
+    int fds_before = open_fds();
+    rill_io_config_t cfg = {.runtime = rt, .backlog = 1};
+    acc_t a = {0};
+    assert_int_equal(rill_listen(&a.l, "127.0.0.1:0", &cfg), 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(a.l));
+    a.addr = addr;
+    rill_task_t *t;
+    assert_int_equal(rill_spawn_on(rt, &t, blocked_accept, &a), 0);
+    wait_until_waiting(t, "accept on fd");
+    rill_task_cancel(t);
+    void *r;
+    assert_int_equal(rill_join(t, &r), 0);
+    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_null(a.conn);
+    /* Fill the backlog (never accepted), so the next connect waits for a
+     * SYN-ACK that does not come; it took no connection meanwhile. */
+    rill_io_t *held[8];
+    int nheld = 0;
+    for (; nheld < 8; nheld++)
+        if (rill_connect_timeout(&held[nheld], addr, RILL_MS(50), &cfg) != 0)
+            break;
+    assert_true(nheld < 8);
+    assert_int_equal(rill_spawn_on(rt, &t, blocked_connect, &a), 0);
+    wait_until_waiting(t, "connect on fd");
+    rill_task_cancel(t);
+    assert_int_equal(rill_join(t, &r), 0);
+    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_null(a.conn);
+    /* The queued connections are all still there to accept. */
+    for (int i = 0; i < nheld; i++) {
+        rill_io_t *c;
+        assert_int_equal(rill_accept_timeout(a.l, &c, RILL_SEC(10)), 0);
+        rill_io_free(c);
+        rill_io_free(held[i]);
+    }
+    rill_listener_free(a.l);
+    assert_int_equal(open_fds(), fds_before); /* the half-open one too */
 }
 
 /* ---- accept as a stream, served concurrently ---- */
@@ -658,7 +894,7 @@ static void *accept_stream_main(void *arg)
     int r = rill_join(srv, &ok);
     if (failed || r)
         fprintf(stderr, "%d clients failed; server join %s\n", failed,
-                      rill_err_name(r));
+                rill_err_name(r));
     return failed ? NULL : ok;
 }
 
@@ -666,6 +902,231 @@ static void test_accept_stream_for_each_concurrent(void **state)
 {
     (void)state;
     run(accept_stream_main, NULL);
+}
+
+/* ---- EMFILE at accept ---- */
+
+typedef struct fdfill {
+    struct rlimit saved;
+    int fds[4096];
+    int n;
+} fdfill_t;
+
+/* Lower the soft fd limit to just above the highest fd open now and take
+ * every free number below it: the next fd the process makes is EMFILE. */
+static void fd_fill(fdfill_t *f)
+{
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &f->saved), 0);
+    int high = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            high = fd;
+    struct rlimit lim = f->saved;
+    lim.rlim_cur = (rlim_t)high + 1;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    f->n = 0;
+    int fd;
+    while ((fd = dup(0)) >= 0)
+        f->fds[f->n++] = fd;
+    assert_int_equal(errno, EMFILE);
+}
+
+/* Give back one fd number. */
+static void fd_give(fdfill_t *f)
+{
+    assert_true(f->n > 0);
+    close(f->fds[--f->n]);
+}
+
+static void fd_unfill(fdfill_t *f)
+{
+    while (f->n > 0)
+        fd_give(f);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &f->saved), 0);
+}
+
+/* A raw blocking client socket, made before the fds run out. */
+static int raw_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void raw_connect(int fd, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+}
+
+/* One round trip through the echo server on a raw client socket. */
+static void raw_ping(int fd)
+{
+    assert_int_equal(write(fd, "ping", 4), 4);
+    char buf[4];
+    size_t got = 0;
+    while (got < 4) {
+        ssize_t n = read(fd, buf + got, 4 - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_memory_equal(buf, "ping", 4);
+}
+
+/* rill_accept out of fds: RILL_EMFILE, the connection stays queued, and
+ * the listener accepts it once an fd is free. */
+static void test_emfile_at_accept(void **state)
+{
+    (void)state;
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_listener_t *l;
+    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    int c1 = raw_socket();
+    static fdfill_t f;
+    fd_fill(&f);
+    raw_connect(c1, rill_listener_port(l));
+    rill_io_t *conn;
+    assert_int_equal(rill_accept(l, &conn), RILL_EMFILE);
+    assert_int_equal(rill_accept(l, &conn), RILL_EMFILE); /* still queued */
+    fd_give(&f);
+    assert_int_equal(rill_accept(l, &conn), 0);
+    assert_int_equal(rill_io_write_all(conn, "hi", 2, NULL), 0);
+    char buf[2];
+    assert_int_equal(read(c1, buf, 2), 2);
+    fd_unfill(&f);
+    rill_io_free(conn);
+    close(c1);
+    rill_listener_free(l);
+}
+
+static atomic_int emfile_items;
+
+static int serve_or_count(void *ud, int status, void *item)
+{
+    if (status == RILL_EMFILE) {
+        atomic_fetch_add(&emfile_items, 1);
+        return 0;
+    }
+    return serve_one(ud, status, item);
+}
+
+static void *emfile_server(void *arg)
+{
+    rill_stream_t *conns = arg;
+    int r = rill_stream_for_each_concurrent(conns, 0, serve_or_count, NULL);
+    return r == 0 ? (void *)1 : NULL;
+}
+
+/* The accept stream out of fds: RILL_EMFILE items (backing off, not
+ * spinning), and every client is served once fds are free again; the
+ * clients already connected are served throughout. */
+static void test_emfile_accept_stream_keeps_serving(void **state)
+{
+    (void)state;
+    rill_io_config_t cfg = {.runtime = rt};
+    rill_listener_t *l;
+    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    int port = rill_listener_port(l);
+    rill_stream_t *conns;
+    assert_int_equal(rill_listener_into_stream(l, &conns), 0);
+    rill_task_t *srv;
+    assert_int_equal(rill_spawn_on(rt, &srv, emfile_server, conns), 0);
+    int first = raw_socket(), c[3];
+    raw_connect(first, port);
+    raw_ping(first); /* served before the fds run out */
+    for (int i = 0; i < 3; i++)
+        c[i] = raw_socket();
+    atomic_store(&emfile_items, 0);
+    static fdfill_t f;
+    fd_fill(&f);
+    for (int i = 0; i < 3; i++) {
+        int before = atomic_load(&emfile_items);
+        raw_connect(c[i], port);
+        while (atomic_load(&emfile_items) == before)
+            sched_yield(); /* the server met EMFILE for this client */
+        raw_ping(first);   /* meanwhile the first client is served */
+        fd_give(&f);       /* one fd: client i gets accepted */
+        raw_ping(c[i]);
+    }
+    fd_unfill(&f);
+    fprintf(stderr, "accept stream: %d RILL_EMFILE items for 3 clients\n",
+            atomic_load(&emfile_items));
+    for (int i = 0; i < 3; i++)
+        close(c[i]);
+    close(first);
+    /* Closing the listener (the stream owns it) ends the server. */
+    rill_listener_close(l);
+    void *ok;
+    assert_int_equal(rill_join(srv, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+}
+
+/* ---- timers in epoll without epoll_pwait2 (the timerfd) ---- */
+
+typedef struct precise {
+    rill_io_t *a;
+    rill_duration_t best_sleep, read_took;
+} precise_t;
+
+static void *precise_main(void *arg)
+{
+    precise_t *p = arg;
+    p->best_sleep = RILL_FOREVER;
+    for (int i = 0; i < 20; i++) {
+        rill_instant_t t0 = rill_now();
+        if (rill_sleep(RILL_US(200)) != 0)
+            return NULL;
+        rill_duration_t d = rill_now() - t0;
+        if (d < RILL_US(200))
+            return NULL; /* early */
+        if (d < p->best_sleep)
+            p->best_sleep = d;
+    }
+    char c;
+    size_t n;
+    rill_instant_t t0 = rill_now();
+    if (rill_io_read_timeout(p->a, &c, 1, &n, RILL_US(300)) != RILL_ETIMEDOUT)
+        return NULL;
+    p->read_took = rill_now() - t0;
+    return p->read_took >= RILL_US(300) ? (void *)1 : NULL;
+}
+
+/* The worker that waits in epoll (fds registered) is also the one whose
+ * timer is due: on a kernel without epoll_pwait2 the timerfd keeps a
+ * 200 us sleep from rounding up to a millisecond, and sockets still work. */
+static void test_timerfd_fallback(void **state)
+{
+    (void)state;
+    rill__reactor_no_pwait2 = true;
+    rill_runtime_t *one = test_new_rt(1, false);
+    rill__reactor_no_pwait2 = false;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = one};
+    precise_t p;
+    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
+    void *ok = NULL;
+    assert_int_equal(rill_block_on(one, precise_main, &p, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    fprintf(stderr,
+            "timerfd: best 200 us sleep took %.0f us, 300 us read "
+            "timeout %.0f us\n",
+            p.best_sleep / 1e3, p.read_took / 1e3);
+    /* Milliseconds rounded up would make every sleep >= 1 ms; the best
+     * of 20 is far below that on any machine not frozen for 20 ms. */
+    if (!RILL_TEST_SANITIZED)
+        assert_true(p.best_sleep < RILL_US(900));
+    /* Readiness still arrives through epoll. */
+    assert_int_equal(write(sv[1], "z", 1), 1);
+    char c;
+    size_t n;
+    assert_int_equal(rill_io_read(p.a, &c, 1, &n), 0);
+    assert_int_equal(c, 'z');
+    rill_io_free(p.a);
+    close(sv[1]);
+    rill_runtime_free(one);
 }
 
 /* ---- the virtual clock with sockets ---- */
@@ -845,8 +1306,9 @@ static void test_bad_input(void **state)
     close(sv[1]);
 
     rill_listener_t *l;
-    const char *bad[] = {"", "127.0.0.1", "127.0.0.1:99999", "[::1]8080",
-                         "example.com:80", "unix:", "1.2.3.4:-1"};
+    const char *bad[] = {
+        "",      "127.0.0.1", "127.0.0.1:99999", "[::1]8080", "example.com:80",
+        "unix:", "1.2.3.4:-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(rill_listen(&l, bad[i], &cfg), RILL_EINVAL);
     assert_int_equal(rill_listen(&l, NULL, &cfg), RILL_EINVAL);
@@ -899,13 +1361,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unix_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_and_thread_share_socketpair,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_thread_waits_while_workers_sleep,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_reads_edge_triggered,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_races_readiness, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_wakes_waiter, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_blocked_read_and_accept,
+        cmocka_unit_test_setup_teardown(test_cancel_blocked_read, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_both_directions_two_tasks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_blocked_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_blocked_accept_and_connect,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_reset_mid_write, setup,
                                         teardown),
@@ -916,10 +1386,14 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_stream_for_each_concurrent,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emfile_at_accept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emfile_accept_stream_keeps_serving,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timerfd_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_clock_with_sockets,
                                         setup_virtual, teardown),
-        cmocka_unit_test_setup_teardown(test_no_deadlock_while_waiting_on_socket,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_no_deadlock_while_waiting_on_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_with_1000_connections,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

@@ -33,9 +33,9 @@
 typedef struct read_stream {
     rill_stream_t base;
     rill_io_t *io;
-    io_op_t op;        /* the waiter and the readiness loop (IO_READY) */
-    rill_bytes_t buf;  /* the buffer being filled; empty when none */
-    size_t used;       /* buf bytes handed out so far */
+    io_op_t op;       /* the waiter and the readiness loop (IO_READY) */
+    rill_bytes_t buf; /* the buffer being filled; empty when none */
+    size_t used;      /* buf bytes handed out so far */
     size_t chunk;
     bool done;
 } read_stream_t;
@@ -102,7 +102,7 @@ static int read_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
         rs->done = true; /* a reset connection ends the stream */
         rill_bytes_release(&rs->buf);
         return rill__load(&io->closed, RILL_ACQUIRE) ? RILL_ECLOSED
-                                                       : rill__io_status(io, e);
+                                                     : rill__io_status(io, e);
     }
 }
 
@@ -208,19 +208,44 @@ int rill_io_write_stream(rill_io_t *io, rill_stream_t *s, uint64_t *written)
 
 /* ---- a listener's connections ---- */
 
+/* Out of fds or memory at accept: the connection stays queued and the
+ * listener stays readable, so retrying at once would only repeat the
+ * error. The stream waits BACKOFF_MIN after such an error item, doubling
+ * up to BACKOFF_MAX while the errors go on (Go's http server does the
+ * same). A close of the listener meanwhile ends the stream when the
+ * backoff is over. */
+#define BACKOFF_MIN RILL_MS(1)
+#define BACKOFF_MAX RILL_MS(100)
+
 typedef struct accept_stream {
     rill_stream_t base;
     rill_listener_t *l;
     io_op_t op;
     rill_io_t *conn;
+    rill_sleep_op_t timer; /* the backoff, while backing_off */
+    bool backing_off;
+    rill_duration_t delay; /* the next backoff; 0 after a success */
 } accept_stream_t;
 
 static int accept_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
 {
     accept_stream_t *as = (accept_stream_t *)s;
+    if (as->backing_off) {
+        if (rill_future_poll(&as->timer.base, cx) == RILL_PENDING)
+            return RILL_PENDING;
+        as->backing_off = false;
+    }
     int r = rill__io_op_poll(&as->op, cx);
-    if (r == 0)
+    if (r == 0) {
         memcpy(out, &as->conn, sizeof as->conn);
+        as->delay = 0;
+    } else if (r == RILL_EMFILE || r == RILL_ENOMEM) {
+        as->delay = as->delay ? as->delay * 2 : BACKOFF_MIN;
+        if (as->delay > BACKOFF_MAX)
+            as->delay = BACKOFF_MAX;
+        rill_sleep_op_reset(&as->timer, rill_deadline(as->delay));
+        as->backing_off = true;
+    }
     if (r == RILL_ECLOSED)
         return RILL_DONE; /* a closed listener ends the stream */
     return r;
@@ -230,6 +255,7 @@ static void accept_drop(rill_stream_t *s)
 {
     accept_stream_t *as = (accept_stream_t *)s;
     rill__io_op_unwait(&as->op);
+    rill_sleep_op_cancel(&as->timer);
     rill_listener_free(as->l);
     rill__free(as);
 }
@@ -260,6 +286,7 @@ int rill_listener_into_stream(rill_listener_t *l, rill_stream_t **out)
     as->l = l;
     rill__io_op_init(&as->op, &l->io, IO_ACCEPT, RILL_IO_READ);
     as->op.u.conn = &as->conn;
+    rill_sleep_op(&as->timer, RILL_FOREVER);
     *out = &as->base;
     return 0;
 }

@@ -125,6 +125,10 @@ void rill__ioreg_clear(rill__ioreg_t *reg, int interest, uint64_t tick);
 /* Unlink wt if linked (a future withdrawn or finished). */
 void rill__ioreg_unwait(rill__ioreg_t *reg, rill__io_waiter_t *wt);
 
+/* Tests only: set before rill_runtime_new to make its reactor use the
+ * timerfd fallback as on kernels without epoll_pwait2. */
+extern bool rill__reactor_no_pwait2;
+
 /* The reactor of the runtime (NULL: none). */
 rill__reactor_t *rill__runtime_reactor(struct rill_runtime *rt);
 

@@ -7,8 +7,10 @@
  * Who polls. There is no reactor thread. A worker that has nothing to run
  * and would sleep on its futex sleeps in epoll_wait instead, if no other
  * worker does (the `poller` word: worker index + 1, taken by CAS), with
- * the time to its next timer as the timeout (epoll_pwait2's nanoseconds
- * where the kernel has it, else milliseconds rounded up). A wake for that
+ * the time to its next timer as the timeout: epoll_pwait2's nanoseconds
+ * where the kernel has it (5.11+), else a timerfd in the epoll set armed
+ * at the deadline (so sub-millisecond timers keep their precision either
+ * way), else milliseconds rounded up. A wake for that
  * worker (work arrived elsewhere) writes the eventfd that sits in the
  * epoll set. Busy workers poll with timeout 0 every few scheduler ticks
  * (sched.c), so a hot task does not starve I/O.
@@ -41,12 +43,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SLOTS_PER_CHUNK 256
 #define MAX_CHUNKS 4096 /* a million registrations per runtime */
 #define EVFD_TAG UINT64_MAX
+#define TFD_TAG (UINT64_MAX - 1)
 #define TICK_ONE ((uint64_t)1 << 8)
 #define EVENTS_PER_POLL 128
 #define NO_SLOT UINT32_MAX
@@ -62,8 +66,15 @@ struct rill__ioreg {
     uint32_t next_free;   /* under r->lock, while free */
 };
 
+bool rill__reactor_no_pwait2;
+
 struct rill__reactor {
     int epfd, evfd;
+    /* Without epoll_pwait2: a timerfd in the epoll set (-1 if none) and
+     * the deadline it is armed at. Only the poller touches them (taking
+     * and dropping the role orders one poller after the next). */
+    int tfd;
+    rill_instant_t tfd_armed;
     struct rill_runtime *rt;
     /* Worker index + 1 polling now, 0 if none. seq_cst against the
      * sleep word (file comment). */
@@ -88,6 +99,7 @@ int rill__reactor_new(struct rill_runtime *rt, rill__reactor_t **out)
         return RILL_ENOMEM;
     r->rt = rt;
     r->free_head = NO_SLOT;
+    r->tfd = -1;
     pthread_mutex_init(&r->lock, NULL);
     r->epfd = epoll_create1(EPOLL_CLOEXEC);
     r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -102,8 +114,21 @@ int rill__reactor_new(struct rill_runtime *rt, rill__reactor_t **out)
     struct epoll_event none[1];
     struct timespec zero = {0, 0};
     r->pwait2 =
+        !rill__reactor_no_pwait2 &&
         syscall(SYS_epoll_pwait2, r->epfd, none, 1, &zero, NULL, 0) >= 0;
 #endif
+    if (!r->pwait2) {
+        /* Without a timerfd (out of fds) timeouts round up to
+         * milliseconds: late, never early. */
+        r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        struct epoll_event tev = {.events = EPOLLIN, .data.u64 = TFD_TAG};
+        if (r->tfd >= 0 &&
+            epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->tfd, &tev) != 0) {
+            close(r->tfd);
+            r->tfd = -1;
+        }
+        r->tfd_armed = RILL_FOREVER;
+    }
     *out = r;
     return 0;
 }
@@ -124,6 +149,8 @@ void rill__reactor_free(rill__reactor_t *r)
         close(r->epfd);
     if (r->evfd >= 0)
         close(r->evfd);
+    if (r->tfd >= 0)
+        close(r->tfd);
     pthread_mutex_destroy(&r->lock);
     rill__free(r);
 }
@@ -336,6 +363,28 @@ static void unlink_locked(rill__ioreg_t *reg, rill__io_waiter_t *wt)
     rill__fetch_sub(&reg->r->waiters, 1, RILL_RELAXED); /* a count */
 }
 
+/*
+ * A waiter was just linked: make sure some worker will poll. A task's own
+ * worker does (it polls when it parks, and every few tasks while busy),
+ * but a plain thread (or another runtime's task) that waits while every
+ * worker of r sleeps on its futex - they went to sleep before any fd was
+ * registered, or none of them is the poller - would wait forever: wake
+ * one, which parks again as the poller.
+ *
+ * The waiter count's seq_cst increment comes before this seq_cst load of
+ * `poller`; a worker takes the role by a seq_cst CAS before it waits. If
+ * this load sees no poller, the wake below makes one; if it sees one,
+ * that worker polls until it is woken for work, and a worker that runs
+ * tasks polls while busy and again when it parks.
+ */
+static void ensure_poller(rill__reactor_t *r)
+{
+    if (rill__current_runtime() == r->rt ||
+        rill__load(&r->poller, RILL_SEQ_CST) != 0)
+        return;
+    rill__notify_work(r->rt);
+}
+
 int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
                            rill__io_waiter_t *wt, rill_cx_t *cx, uint64_t *tick)
 {
@@ -352,6 +401,7 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
      * list after we unlock, and finds wt there (file comment). */
     s = rill__load(&reg->ready, RILL_ACQUIRE);
     int r;
+    bool linked_now = false;
     if (s & RILL__IO_CLOSED) {
         unlink_locked(reg, wt);
         r = RILL_ECLOSED;
@@ -368,11 +418,14 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
             /* seq_cst: the deadlock detector must see this waiter before
              * the worker that polls goes idle (diag.c). */
             rill__fetch_add(&reg->r->waiters, 1, RILL_SEQ_CST);
+            linked_now = true;
         }
         rill_waker_set(&wt->waker, cx->waker);
         r = RILL_PENDING;
     }
     pthread_mutex_unlock(&reg->lock);
+    if (linked_now)
+        ensure_poller(reg->r);
     return r;
 }
 
@@ -424,10 +477,11 @@ static size_t dispatch(rill__reactor_t *r, const struct epoll_event *ev, int n)
     size_t woke = 0;
     for (int i = 0; i < n; i++) {
         uint64_t tag = ev[i].data.u64;
-        if (tag == EVFD_TAG) {
+        if (tag == EVFD_TAG || tag == TFD_TAG) {
             uint64_t v;
-            /* Drain the wake counter (non-blocking; nothing to check). */
-            if (read(r->evfd, &v, sizeof v) < 0)
+            /* Drain the wake counter or the expirations (non-blocking;
+             * nothing to check: the caller looks at the clock). */
+            if (read(tag == EVFD_TAG ? r->evfd : r->tfd, &v, sizeof v) < 0)
                 continue;
             continue;
         }
@@ -452,8 +506,9 @@ static int wait_events(rill__reactor_t *r, struct epoll_event *ev,
     int64_t ns = -1;
     if (until != RILL_FOREVER) {
         ns = until - rill__mono_now();
-        if (ns < 0)
-            ns = 0;
+        if (ns <= 0) /* due: look without waiting (and never rely on a
+                      * timerfd that fired at this deadline already) */
+            return epoll_wait(r->epfd, ev, EVENTS_PER_POLL, 0);
     }
 #ifdef SYS_epoll_pwait2
     if (r->pwait2) {
@@ -463,6 +518,22 @@ static int wait_events(rill__reactor_t *r, struct epoll_event *ev,
                             ns < 0 ? NULL : &ts, NULL, 0);
     }
 #endif
+    if (r->tfd >= 0) {
+        /* Arm at the deadline itself (CLOCK_MONOTONIC, as
+         * rill__mono_now), only when it changed. An earlier deadline left
+         * armed only wakes a later wait spuriously, which the caller's
+         * loop absorbs. */
+        if (ns > 0 && until != r->tfd_armed) {
+            struct itimerspec its = {.it_value = {(time_t)(until / 1000000000),
+                                                  (long)(until % 1000000000)}};
+            if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+                r->tfd_armed = until;
+            else
+                r->tfd_armed = RILL_FOREVER; /* fall through to ms */
+        }
+        if (ns < 0 || r->tfd_armed == until)
+            return epoll_wait(r->epfd, ev, EVENTS_PER_POLL, -1);
+    }
     /* Milliseconds, rounded up so a timer is never early. */
     int ms = ns < 0 ? -1 : (int)((ns + 999999) / 1000000);
     return epoll_wait(r->epfd, ev, EVENTS_PER_POLL, ms);
