@@ -656,8 +656,12 @@ static void test_both_directions_two_tasks(void **state)
     for (size_t i = 0; i < d.len; i++)
         d.buf[i] = pattern(i);
     rill_task_t *rd, *wr;
-    assert_int_equal(rill_spawn_on(rt, &rd, blocked_reader, d.io), 0);
-    assert_int_equal(rill_spawn_on(rt, &wr, duplex_writer, &d), 0);
+    assert_int_equal(rill_spawn(&rd, blocked_reader, d.io,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
+    assert_int_equal(rill_spawn(&wr, duplex_writer, &d,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(rd, "read on fd");
     wait_until_waiting(wr, "write_all on fd");
     /* Drain the writer: it finishes, the reader still waits. */
@@ -702,7 +706,9 @@ static void test_cancel_blocked_write(void **state)
     for (size_t i = 0; i < d.len; i++)
         d.buf[i] = pattern(i);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_write_all, &d), 0);
+    assert_int_equal(rill_spawn(&t, blocked_write_all, &d,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "write_all on fd");
     rill_task_cancel(t);
     void *r;
@@ -715,7 +721,9 @@ static void test_cancel_blocked_write(void **state)
     d2.buf += first; /* the stream goes on where write_all stopped */
     d2.len -= first;
     d2.written = 12345;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_write, &d2), 0);
+    assert_int_equal(rill_spawn(&t, blocked_write, &d2,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "write on fd");
     rill_task_cancel(t);
     assert_int_equal(rill_join(t, &r), 0);
@@ -768,7 +776,9 @@ static void test_cancel_blocked_accept_and_connect(void **state)
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(a.l));
     a.addr = addr;
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_accept, &a), 0);
+    assert_int_equal(rill_spawn(&t, blocked_accept, &a,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "accept on fd");
     rill_task_cancel(t);
     void *r;
@@ -783,7 +793,9 @@ static void test_cancel_blocked_accept_and_connect(void **state)
         if (rill_connect_timeout(&held[nheld], addr, RILL_MS(50), &cfg) != 0)
             break;
     assert_true(nheld < 8);
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_connect, &a), 0);
+    assert_int_equal(rill_spawn(&t, blocked_connect, &a,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "connect on fd");
     rill_task_cancel(t);
     assert_int_equal(rill_join(t, &r), 0);
@@ -1032,7 +1044,9 @@ static void test_emfile_accept_stream_keeps_serving(void **state)
     rill_stream_t *conns;
     assert_int_equal(rill_listener_into_stream(l, &conns), 0);
     rill_task_t *srv;
-    assert_int_equal(rill_spawn_on(rt, &srv, emfile_server, conns), 0);
+    assert_int_equal(rill_spawn(&srv, emfile_server, conns,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     int first = raw_socket(), c[3];
     raw_connect(first, port);
     raw_ping(first); /* served before the fds run out */
