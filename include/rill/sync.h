@@ -542,17 +542,4 @@ RILL_API int rill_select(rill_future_t *const *cases, size_t n,
 }
 #endif
 
-/* The other channel kinds, written beside this one. */
-#if defined(__has_include)
-#if __has_include("oneshot.h")
-#include "oneshot.h"
-#endif
-#if __has_include("watch.h")
-#include "watch.h"
-#endif
-#if __has_include("broadcast.h")
-#include "broadcast.h"
-#endif
-#endif
-
 #endif /* RILL_SYNC_H */
