@@ -40,7 +40,7 @@ static void *main_task(void *arg)
         rill_sender_release(tx);
         return (void *)1;
     }
-    if (rill_spawn(&p, producer, tx) != 0) {
+    if (rill_spawn(&p, producer, tx, NULL) != 0) {
         rill_sender_release(tx);
         rill_stream_free(stream);
         return (void *)1;

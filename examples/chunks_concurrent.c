@@ -41,7 +41,7 @@ static int process_chunk(void *ud, int status, void *item)
     rill_sleep(RILL_MS(50)); /* simulated intensive processing */
     atomic_fetch_add(&t->chunks, 1);
     atomic_fetch_add(&t->items, (int)c->len);
-    rill_chunk_free(c); /* the buffer goes back to the chunk stream */
+    rill_chunk_destroy(c); /* the buffer goes back to the chunk stream */
     return 0;
 }
 
@@ -55,7 +55,7 @@ static void *main_task(void *arg)
     totals_t t = {0};
     if (rill_channel_new(&tx, &rx, sizeof(int), 100, NULL) ||
         rill_receiver_into_stream(rx, &s) || rill_stream_chunks(&s, 50) ||
-        rill_spawn(&p, sender, tx))
+        rill_spawn(&p, sender, tx, NULL))
         return (void *)1;
     rill_instant_t t0 = rill_now();
     int r = rill_stream_for_each_concurrent(s, 0, process_chunk, &t);

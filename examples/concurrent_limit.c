@@ -53,7 +53,7 @@ static void *main_task(void *arg)
     rill_task_t *p;
     gauge_t g = {0};
     if (rill_channel_new(&tx, &rx, sizeof(int), 5, NULL) ||
-        rill_receiver_into_stream(rx, &s) || rill_spawn(&p, producer, tx))
+        rill_receiver_into_stream(rx, &s) || rill_spawn(&p, producer, tx, NULL))
         return (void *)1;
     int r = rill_stream_for_each_concurrent(s, 5, process, &g);
     rill_join(p, NULL);

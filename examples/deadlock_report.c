@@ -42,7 +42,7 @@ static void *dispatcher(void *arg)
     (void)arg;
     rill_sender_t *jobs_tx, *res_tx;
     rill_receiver_t *jobs_rx, *res_rx;
-    rill_channel_opts_t o = {.name = "jobs"};
+    rill_channel_config_t o = {.name = "jobs"};
     rill_channel_new(&jobs_tx, &jobs_rx, sizeof(int), 2, &o);
     o.name = "results";
     rill_channel_new(&res_tx, &res_rx, sizeof(int), 2, &o);
@@ -51,8 +51,8 @@ static void *dispatcher(void *arg)
     c.jobs = jobs_rx;
     c.results = res_tx;
     rill_task_t *w;
-    rill_spawn_opts_t so = {.name = "worker"};
-    rill_spawn_ex(NULL, &w, &so, worker, &c);
+    rill_spawn_config_t so = {.name = "worker"};
+    rill_spawn(&w, worker, &c, &so);
 
     int rc = 0;
     for (int i = 1; i <= 6 && rc == 0; i++) /* the bug: send them all ... */

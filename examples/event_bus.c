@@ -11,7 +11,7 @@
 
 typedef struct {
     int x;
-    rill_oneshot_tx_t *reply; /* the server answers here */
+    rill_oneshot_sender_t *reply; /* the server answers here */
 } request_t;
 
 typedef struct {
@@ -20,8 +20,8 @@ typedef struct {
 
 typedef struct {
     rill_receiver_t *requests;
-    rill_watch_rx_t *config;
-    rill_broadcast_tx_t *events;
+    rill_watch_receiver_t *config;
+    rill_broadcast_sender_t *events;
 } server_t;
 
 /* Answers requests with x * scale, announcing each answer on the bus. */
@@ -34,37 +34,37 @@ static void *server(void *arg)
         rill_watch_get(s->config, &cfg); /* the latest configuration */
         long y = (long)req.x * cfg.scale;
         rill_oneshot_send(req.reply, &y);
-        rill_oneshot_tx_release(req.reply);
+        rill_oneshot_sender_release(req.reply);
         rill_broadcast_send(s->events, &y);
     }
     rill_receiver_release(s->requests);
-    rill_watch_rx_release(s->config);
-    rill_broadcast_tx_release(s->events); /* ends the subscribers */
+    rill_watch_receiver_release(s->config);
+    rill_broadcast_sender_release(s->events); /* ends the subscribers */
     return NULL;
 }
 
 /* Sums every event until the bus ends. */
 static void *subscriber(void *arg)
 {
-    rill_broadcast_rx_t *rx = arg;
+    rill_broadcast_receiver_t *rx = arg;
     long v, sum = 0;
     while (rill_broadcast_recv(rx, &v, NULL) == 0)
         sum += v;
-    rill_broadcast_rx_release(rx);
+    rill_broadcast_receiver_release(rx);
     return (void *)(intptr_t)sum;
 }
 
 static long ask(rill_sender_t *requests, int x)
 {
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     long y = -1;
-    rill_oneshot_new(&tx, &rx, sizeof y);
+    rill_oneshot_new(&tx, &rx, sizeof y, NULL);
     request_t req = {x, tx};
     if (rill_send(requests, &req) != 0)
-        rill_oneshot_tx_release(tx);
+        rill_oneshot_sender_release(tx);
     rill_oneshot_recv(rx, &y); /* RILL_DONE if nobody answered */
-    rill_oneshot_rx_release(rx);
+    rill_oneshot_receiver_release(rx);
     return y;
 }
 
@@ -74,17 +74,17 @@ static void *main_task(void *arg)
     rill_sender_t *requests;
     server_t s;
     config_t cfg = {10};
-    rill_watch_tx_t *config;
-    rill_broadcast_rx_t *sub[2];
+    rill_watch_sender_t *config;
+    rill_broadcast_receiver_t *sub[2];
     rill_task_t *srv, *t[2];
     rill_channel_new(&requests, &s.requests, sizeof(request_t), 16, NULL);
-    rill_watch_new(&config, &s.config, sizeof cfg, &cfg);
+    rill_watch_new(&config, &s.config, sizeof cfg, &cfg, NULL);
     rill_broadcast_new(&s.events, &sub[0], sizeof(long), 64,
                        RILL_BROADCAST_BACKPRESSURE, NULL);
     rill_broadcast_subscribe(s.events, &sub[1]);
     for (int i = 0; i < 2; i++)
-        rill_spawn(&t[i], subscriber, sub[i]);
-    rill_spawn(&srv, server, &s);
+        rill_spawn(&t[i], subscriber, sub[i], NULL);
+    rill_spawn(&srv, server, &s, NULL);
 
     printf("ask 4 -> %ld\n", ask(requests, 4));
     cfg.scale = 100;
@@ -93,7 +93,7 @@ static void *main_task(void *arg)
     printf("ask 5 -> %ld\n", ask(requests, 5));
 
     rill_sender_release(requests); /* the server ends, then the bus */
-    rill_watch_tx_release(config);
+    rill_watch_sender_release(config);
     rill_join(srv, NULL);
     for (int i = 0; i < 2; i++) {
         void *sum;

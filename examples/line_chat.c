@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 typedef struct { char text[120]; size_t len; } line_t; /* items by value */
-static rill_broadcast_tx_t *chat;
+static rill_broadcast_sender_t *chat;
 
 static void *writer(void *arg) /* the channel -> one client */
 {
@@ -26,9 +26,10 @@ static int session(void *ud, int status, void *item)
     rill_task_t *w;
     rill_bytes_t b;
     line_t m;
-    if (status || rill_broadcast_subscribe(chat, (rill_broadcast_rx_t **)&a[1]))
+    if (status ||
+        rill_broadcast_subscribe(chat, (rill_broadcast_receiver_t **)&a[1]))
         return 0;
-    rill_spawn(&w, writer, a);
+    rill_spawn(&w, writer, a, NULL);
     if (!rill_io_read_stream(a[0], 0, &in) && !rill_stream_lines(&in, 100))
         while (rill_next(in, &b) == 0) { /* a client's line, to all */
             m.len = (size_t)snprintf(m.text, sizeof m.text, "%.*s\n",
@@ -39,7 +40,7 @@ static int session(void *ud, int status, void *item)
     rill_stream_free(in);
     rill_task_cancel(w); /* the client left */
     rill_join(w, NULL);
-    rill_broadcast_rx_release(a[1]);
+    rill_broadcast_receiver_release(a[1]);
     rill_io_free(a[0]);
     return 0;
 }
@@ -69,7 +70,7 @@ static void *serve(void *conns)
 
 static void *main_task(void *unused)
 {
-    rill_broadcast_rx_t *rx; /* main's own receiver: it keeps the count */
+    rill_broadcast_receiver_t *rx; /* main's own receiver: it keeps the count */
     rill_listener_t *l;
     rill_stream_t *conns;
     rill_task_t *srv, *cl[3];
@@ -78,9 +79,9 @@ static void *main_task(void *unused)
         rill_listen(&l, "127.0.0.1:0", NULL) || rill_listener_into_stream(l, &conns))
         return NULL;
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
-    rill_spawn(&srv, serve, conns);
+    rill_spawn(&srv, serve, conns, NULL);
     for (int i = 0; i < 3; i++)
-        rill_spawn(&cl[i], client, addr);
+        rill_spawn(&cl[i], client, addr, NULL);
     for (int i = 0; i < 3; i++) {
         void *ok;
         rill_join(cl[i], &ok);
@@ -88,8 +89,8 @@ static void *main_task(void *unused)
     }
     rill_listener_close(l);
     rill_join(srv, NULL);
-    rill_broadcast_rx_release(rx);
-    rill_broadcast_tx_release(chat);
+    rill_broadcast_receiver_release(rx);
+    rill_broadcast_sender_release(chat);
     return unused;
 }
 

@@ -18,7 +18,7 @@
 
 typedef struct request {
     int x;
-    rill_oneshot_tx_t *reply;
+    rill_oneshot_sender_t *reply;
 } request_t;
 
 static int serve(void *ud, int status, void *item)
@@ -29,7 +29,7 @@ static int serve(void *ud, int status, void *item)
     request_t *req = item;
     int y = req->x * 2;
     rill_oneshot_send(req->reply, &y); /* never waits */
-    rill_oneshot_tx_release(req->reply);
+    rill_oneshot_sender_release(req->reply);
     return 0;
 }
 
@@ -40,16 +40,16 @@ static void *worker(void *arg)
 
 static int ask(rill_sender_t *requests, int x)
 {
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     rill_stream_t *reply;
     int y = -1;
-    if (rill_oneshot_new(&tx, &rx, sizeof(int)))
+    if (rill_oneshot_new(&tx, &rx, sizeof(int), NULL))
         return -1;
     request_t req = {x, tx};
     if (rill_send(requests, &req) != 0) {
-        rill_oneshot_tx_release(tx);
-        rill_oneshot_rx_release(rx);
+        rill_oneshot_sender_release(tx);
+        rill_oneshot_receiver_release(rx);
         return -1;
     }
     /* The reply as a one-item stream. */
@@ -67,7 +67,7 @@ static int oneshot_demo(void)
     rill_stream_t *s;
     rill_task_t *w;
     if (rill_channel_new(&tx, &rx, sizeof(request_t), 8, NULL) ||
-        rill_receiver_into_stream(rx, &s) || rill_spawn(&w, worker, s))
+        rill_receiver_into_stream(rx, &s) || rill_spawn(&w, worker, s, NULL))
         return 1;
     for (int x = 20; x <= 22; x++)
         printf("request %d -> response %d\n", x, ask(tx, x));
@@ -96,13 +96,13 @@ static void *config_watcher(void *arg)
 static int watch_demo(void)
 {
     config_t cfg = {1, 1};
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx;
     rill_stream_t *s;
     rill_task_t *w;
-    if (rill_watch_new(&tx, &rx, sizeof cfg, &cfg) ||
+    if (rill_watch_new(&tx, &rx, sizeof cfg, &cfg, NULL) ||
         rill_watch_into_stream(rx, sizeof cfg, &s) ||
-        rill_spawn(&w, config_watcher, s))
+        rill_spawn(&w, config_watcher, s, NULL))
         return 1;
     rill_sleep(RILL_MS(20));
     cfg = (config_t){2, 2};
@@ -113,7 +113,7 @@ static int watch_demo(void)
     cfg = (config_t){5, 4}; /* only the last */
     rill_watch_send(tx, &cfg);
     rill_sleep(RILL_MS(20));
-    rill_watch_tx_release(tx);
+    rill_watch_sender_release(tx);
     return rill_join(w, NULL);
 }
 
@@ -152,8 +152,8 @@ static void *subscribe_task(void *arg)
 
 static int broadcast_demo(void)
 {
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx_fast, *rx_slow;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx_fast, *rx_slow;
     subscriber_t subs[2] = {{"fast subscriber", NULL, NULL, 0, 0},
                             {"slow subscriber", NULL, NULL, RILL_MS(5), 0}};
     if (rill_broadcast_new(&tx, &rx_fast, sizeof(event_t), 16,
@@ -167,7 +167,7 @@ static int broadcast_demo(void)
     subs[1].bs = subs[1].events;
     rill_task_t *t[2];
     for (int i = 0; i < 2; i++)
-        if (rill_spawn(&t[i], subscribe_task, &subs[i]))
+        if (rill_spawn(&t[i], subscribe_task, &subs[i], NULL))
             return 1;
     /* 100 events in bursts of 10 every 10 ms: the fast subscriber keeps
      * up, the slow one (5 ms per event) falls behind. */
@@ -177,7 +177,7 @@ static int broadcast_demo(void)
         if (i % 10 == 9)
             rill_sleep(RILL_MS(10));
     }
-    rill_broadcast_tx_release(tx);
+    rill_broadcast_sender_release(tx);
     for (int i = 0; i < 2; i++)
         rill_join(t[i], NULL);
     return 0;

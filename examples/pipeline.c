@@ -98,7 +98,7 @@ static int store_batch(void *ud, int status, void *item)
     st->batches++;
     st->records += (int)batch->len;
     rill_sleep(RILL_MS(2)); /* one write per batch */
-    rill_chunk_free(batch);
+    rill_chunk_destroy(batch);
     return 0;
 }
 
@@ -118,8 +118,8 @@ static void *main_task(void *arg)
         rill_stream_chunks(&stored, 10))
         return (void *)1;
     p.out = tx2;
-    if (rill_spawn(&t_ingest, ingest, tx1) ||
-        rill_spawn(&t_process, process, &p))
+    if (rill_spawn(&t_ingest, ingest, tx1, NULL) ||
+        rill_spawn(&t_process, process, &p, NULL))
         return (void *)1;
     int r = rill_stream_try_for_each(stored, store_batch, &st);
     void *pr;

@@ -152,7 +152,7 @@ static int store_batch(void *ud, int status, void *item)
     atomic_fetch_add(&t->stored, (long)batch->len);
     atomic_fetch_add(&t->batches, 1);
     atomic_fetch_sub(&t->in_flight, 1);
-    rill_chunk_free(batch);
+    rill_chunk_destroy(batch);
     return 0;
 }
 
@@ -206,7 +206,7 @@ static void *main_task(void *arg)
     rill_sender_t *tx;
     rill_receiver_t *rx;
     rill_stream_t *s;
-    rill_channel_opts_t opts = {.name = "readings"};
+    rill_channel_config_t opts = {.name = "readings"};
     if (rill_channel_new(&tx, &rx, sizeof(raw_reading_t), QUEUE_CAPACITY,
                          &opts) ||
         rill_receiver_into_stream(rx, &s))
@@ -221,7 +221,7 @@ static void *main_task(void *arg)
 
     monitor_t m = {.t = &t, .tty = isatty(STDOUT_FILENO)};
     rill_task_t *mon;
-    rill_spawn(&mon, monitor_task, &m);
+    rill_spawn(&mon, monitor_task, &m, NULL);
 
     printf("sensor pipeline: %d sensors x %d readings -> queue of %d -> "
            "parse -> batches of %d (or %d ms) -> %d stores of %d ms\n",

@@ -15,7 +15,7 @@ static void *main_task(void *arg)
     (void)arg;
     rill_task_t *t[3];
     for (intptr_t i = 0; i < 3; i++)
-        rill_spawn(&t[i], worker, (void *)(10 * (i + 1)));
+        rill_spawn(&t[i], worker, (void *)(10 * (i + 1)), NULL);
     for (int i = 0; i < 3; i++) {
         void *r;
         rill_join(t[i], &r);

@@ -55,9 +55,9 @@ static void *main_task(void *unused)
     if (rill_listener_into_stream(l, &conns) != 0) /* the stream owns l */
         return NULL;
     rill_task_t *server, *clients[3];
-    rill_spawn(&server, serve, conns);
+    rill_spawn(&server, serve, conns, NULL);
     for (int i = 0; i < 3; i++)
-        rill_spawn(&clients[i], client, addr);
+        rill_spawn(&clients[i], client, addr, NULL);
     for (int i = 0; i < 3; i++) {
         void *ok;
         rill_join(clients[i], &ok);

@@ -56,7 +56,7 @@ static void *main_task(void *arg)
     if (rill_channel_new(&tx, &rx, sizeof(int), 10, NULL) ||
         rill_receiver_into_stream(rx, &s) ||
         rill_stream_map(&s, double_or_fail, NULL, sizeof(int)) ||
-        rill_spawn(&p, producer, tx))
+        rill_spawn(&p, producer, tx, NULL))
         return (void *)1;
     int r = rill_stream_try_for_each(s, process, NULL);
     rill_join(p, NULL);

@@ -9,7 +9,7 @@ pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
 case "$what" in
   build) pkgs=(cmake make gcc pkg-config) ;;
   test)  pkgs+=(libclang-rt-14-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-               libhttp-parser-dev) ;;
+               libhttp-parser-dev curl python3 python3-websockets) ;;
   bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-futures-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;

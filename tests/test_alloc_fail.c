@@ -23,7 +23,7 @@ static void count_dtor(void *item, void *ud)
  * clone a sender, send and receive. */
 static void chan_kind(size_t capacity)
 {
-    rill_channel_opts_t o = {.name = "sweep", .item_dtor = count_dtor};
+    rill_channel_config_t o = {.name = "sweep", .item_dtor = count_dtor};
     rill_sender_t *tx = NULL, *tx2 = NULL;
     rill_receiver_t *rx = NULL;
     int v = 7, got = 0;
@@ -63,7 +63,7 @@ enum { UB_ITEMS = 300 };
 
 static void sc_unbounded(void)
 {
-    rill_channel_opts_t o = {.item_dtor = count_dtor};
+    rill_channel_config_t o = {.item_dtor = count_dtor};
     rill_sender_t *tx;
     rill_receiver_t *rx;
     int sent = 0;
@@ -112,50 +112,50 @@ out:;
 
 static void sc_oneshot(void)
 {
-    rill_channel_opts_t o = {.name = "one"};
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_channel_config_t o = {.name = "one"};
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     int v = 5, got = 0;
-    MAY_FAIL(rill_oneshot_new_ex(&tx, &rx, sizeof v, &o), out);
+    MAY_FAIL(rill_oneshot_new(&tx, &rx, sizeof v, &o), out);
     assert_int_equal(rill_oneshot_send(tx, &v), 0);
     assert_int_equal(rill_oneshot_recv(rx, &got), 0);
     assert_int_equal(got, 5);
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
 out:;
 }
 
 static void sc_watch(void)
 {
-    rill_channel_opts_t o = {.name = "cfg"};
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx, *rx2 = NULL, *rx3 = NULL;
+    rill_channel_config_t o = {.name = "cfg"};
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx, *rx2 = NULL, *rx3 = NULL;
     int v = 1, got = 0;
-    MAY_FAIL(rill_watch_new_ex(&tx, &rx, sizeof v, &v, &o), out);
+    MAY_FAIL(rill_watch_new(&tx, &rx, sizeof v, &v, &o), out);
     RETRY(rill_watch_subscribe(tx, &rx2), release);
-    RETRY(rill_watch_rx_clone(rx2, &rx3), release);
+    RETRY(rill_watch_receiver_clone(rx2, &rx3), release);
     v = 2;
     assert_int_equal(rill_watch_send(tx, &v), 0);
     assert_int_equal(rill_watch_changed(rx3), 0);
     assert_int_equal(rill_watch_get(rx3, &got), 0);
     assert_int_equal(got, 2);
 release:
-    assert_int_equal(rill_watch_rx_release(rx3), 0);
-    assert_int_equal(rill_watch_rx_release(rx2), 0);
-    assert_int_equal(rill_watch_rx_release(rx), 0);
-    assert_int_equal(rill_watch_tx_release(tx), 0);
+    assert_int_equal(rill_watch_receiver_release(rx3), 0);
+    assert_int_equal(rill_watch_receiver_release(rx2), 0);
+    assert_int_equal(rill_watch_receiver_release(rx), 0);
+    assert_int_equal(rill_watch_sender_release(tx), 0);
 out:;
 }
 
 static void broadcast_mode(int mode)
 {
-    rill_channel_opts_t o = {.name = "bus"};
-    rill_broadcast_tx_t *tx, *tx2 = NULL;
-    rill_broadcast_rx_t *rx, *rx2 = NULL;
+    rill_channel_config_t o = {.name = "bus"};
+    rill_broadcast_sender_t *tx, *tx2 = NULL;
+    rill_broadcast_receiver_t *rx, *rx2 = NULL;
     int v = 3, got = 0;
     MAY_FAIL(rill_broadcast_new(&tx, &rx, sizeof v, 8, mode, &o), out);
     RETRY(rill_broadcast_subscribe(tx, &rx2), release);
-    RETRY(rill_broadcast_tx_clone(tx, &tx2), release);
+    RETRY(rill_broadcast_sender_clone(tx, &tx2), release);
     assert_int_equal(rill_broadcast_send(tx2, &v), 0);
     assert_int_equal(rill_broadcast_recv(rx, &got, NULL), 0);
     assert_int_equal(got, 3);
@@ -163,10 +163,10 @@ static void broadcast_mode(int mode)
     assert_int_equal(rill_broadcast_recv(rx2, &got, NULL), 0);
     assert_int_equal(got, 3);
 release:
-    assert_int_equal(rill_broadcast_tx_release(tx2), 0);
-    assert_int_equal(rill_broadcast_rx_release(rx2), 0);
-    assert_int_equal(rill_broadcast_rx_release(rx), 0);
-    assert_int_equal(rill_broadcast_tx_release(tx), 0);
+    assert_int_equal(rill_broadcast_sender_release(tx2), 0);
+    assert_int_equal(rill_broadcast_receiver_release(rx2), 0);
+    assert_int_equal(rill_broadcast_receiver_release(rx), 0);
+    assert_int_equal(rill_broadcast_sender_release(tx), 0);
 out:;
 }
 
@@ -298,19 +298,19 @@ static void *spawner(void *arg)
 {
     (void)arg;
     rill_task_t *a = NULL, *b = NULL, *c = NULL, *d = NULL;
-    rill_spawn_opts_t o = {.name = "sweep-child"};
+    rill_spawn_config_t o = {.name = "sweep-child"};
     int x;
     /* Stackful, from a task; then named, with options. */
-    TASK_MAY_FAIL(rill_spawn(&a, give, &x));
+    TASK_MAY_FAIL(rill_spawn(&a, give, &x, NULL));
     TASK_JOIN(a, &x);
-    TASK_MAY_FAIL(rill_spawn_ex(NULL, &b, &o, give, &o));
+    TASK_MAY_FAIL(rill_spawn(&b, give, &o, &o));
     TASK_CHECK(strcmp(rill_task_name(b), "sweep-child") == 0);
     TASK_JOIN(b, &o);
     /* A future: on RILL_ENOMEM it is still ours (not dropped). */
     atomic_int dropped = 0;
     fut_t *f = malloc(sizeof *f);
     *f = (fut_t){{&fut_vt}, &dropped};
-    int r = rill_spawn_future(NULL, &c, &f->base);
+    int r = rill_spawn_future(&c, &f->base, NULL);
     if (r == RILL_ENOMEM && af_hit()) {
         TASK_CHECK(atomic_load(&dropped) == 0);
         free(f);
@@ -320,7 +320,7 @@ static void *spawner(void *arg)
     TASK_CHECK(rill_join(c, NULL) == 42);
     TASK_CHECK(atomic_load(&dropped) == 1);
     /* The blocking pool. */
-    TASK_MAY_FAIL(rill_spawn_blocking(NULL, &d, give, &r));
+    TASK_MAY_FAIL(rill_spawn_blocking(&d, give, &r, NULL));
     TASK_JOIN(d, &r);
     return NULL;
 }
@@ -340,7 +340,9 @@ static void sc_spawn(void)
 {
     rill_task_t *t = NULL;
     int x;
-    MAY_FAIL(rill_spawn_on(task_rt, &t, give, &x), out);
+    MAY_FAIL(
+        rill_spawn(&t, give, &x, &(rill_spawn_config_t){.runtime = task_rt}),
+        out);
     join_expect(t, &x);
     void *line = NULL;
     MAY_FAIL(rill_block_on(task_rt, spawner, NULL, &line), out);

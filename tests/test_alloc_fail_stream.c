@@ -328,17 +328,17 @@ out:;
 
 static void sc_oneshot_pipeline(void)
 {
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     rill_stream_t *s;
-    MAY_FAIL(rill_oneshot_new(&tx, &rx, sizeof(int64_t)), out);
+    MAY_FAIL(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), out);
     assert_int_equal(rill_oneshot_send(tx, &TEN[3]), 0);
-    rill_oneshot_tx_release(tx);
+    rill_oneshot_sender_release(tx);
     int r = rill_oneshot_into_stream(rx, sizeof(int64_t), &s);
     if (r == RILL_ENOMEM && af_hit()) {
         int64_t v;
         assert_int_equal(rill_oneshot_try_recv(rx, &v), 0); /* still there */
-        assert_int_equal(rill_oneshot_rx_release(rx), 0);
+        assert_int_equal(rill_oneshot_receiver_release(rx), 0);
         goto out;
     }
     assert_int_equal(r, 0);
@@ -349,14 +349,14 @@ out:;
 
 static void sc_watch_pipeline(void)
 {
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx;
     rill_stream_t *s;
-    MAY_FAIL(rill_watch_new(&tx, &rx, sizeof(int64_t), &TEN[1]), out);
-    rill_watch_tx_release(tx);
+    MAY_FAIL(rill_watch_new(&tx, &rx, sizeof(int64_t), &TEN[1], NULL), out);
+    rill_watch_sender_release(tx);
     int r = rill_watch_into_stream(rx, sizeof(int64_t), &s);
     if (r == RILL_ENOMEM && af_hit()) {
-        assert_int_equal(rill_watch_rx_release(rx), 0);
+        assert_int_equal(rill_watch_receiver_release(rx), 0);
         goto out;
     }
     assert_int_equal(r, 0);
@@ -367,19 +367,19 @@ out:;
 
 static void sc_broadcast_pipeline(void)
 {
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx;
     rill_stream_t *s;
     MAY_FAIL(rill_broadcast_new(&tx, &rx, sizeof(int64_t), 16,
                                 RILL_BROADCAST_LAG, NULL),
              out);
     for (int i = 0; i < 10; i++)
         assert_int_equal(rill_broadcast_send(tx, &TEN[i]), 0);
-    rill_broadcast_tx_release(tx);
+    rill_broadcast_sender_release(tx);
     int r = rill_broadcast_into_stream(rx, sizeof(int64_t), &s);
     if (r == RILL_ENOMEM && af_hit()) {
         assert_int_equal(rill_broadcast_len(rx), 10);
-        assert_int_equal(rill_broadcast_rx_release(rx), 0);
+        assert_int_equal(rill_broadcast_receiver_release(rx), 0);
         goto out;
     }
     assert_int_equal(r, 0);
@@ -443,7 +443,7 @@ static void sc_collect(void)
             assert_int_equal(*o, (int64_t)i);
             obj_drop(&o, NULL);
         }
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
     }
     assert_int_equal(atomic_load(&live_objs), 0);
 }
@@ -454,7 +454,7 @@ static void sc_forward(void)
 {
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    rill_channel_opts_t o = {.item_dtor = obj_drop};
+    rill_channel_config_t o = {.item_dtor = obj_drop};
     MAY_FAIL(rill_channel_new(&tx, &rx, sizeof(int64_t *), RILL_UNBOUNDED, &o),
              out);
     rill_stream_t *s = objects();
@@ -496,7 +496,7 @@ static void *warm_stacks(void *arg)
     (void)arg;
     rill_task_t *t[8];
     for (int i = 0; i < 8; i++)
-        if (rill_spawn(&t[i], yield_once, NULL))
+        if (rill_spawn(&t[i], yield_once, NULL, NULL))
             return (void *)(intptr_t)__LINE__;
     for (int i = 0; i < 8; i++)
         rill_join(t[i], NULL);

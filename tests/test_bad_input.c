@@ -166,25 +166,25 @@ static void *misuse_in_task(void *arg)
     reports = 0;
     rill_task_t *job = NULL;
     void *job_reports = NULL;
-    if (rill_spawn_blocking(NULL, &job, free_from_blocking_job, NULL) != 0 ||
+    if (rill_spawn_blocking(&job, free_from_blocking_job, NULL, NULL) != 0 ||
         rill_join(job, &job_reports) != 0 || (intptr_t)job_reports != 2)
         return (void *)(intptr_t)__LINE__;
     reports = 0;
     /* Spawn options out of range. */
     rill_task_t *t = NULL;
-    rill_spawn_opts_t o = {.stack_size = 1};
-    TASK_BAD(RILL_EINVAL, rill_spawn_ex(NULL, &t, &o, give, NULL));
+    rill_spawn_config_t o = {.stack_size = 1};
+    TASK_BAD(RILL_EINVAL, rill_spawn(&t, give, NULL, &o));
     o.stack_size = SIZE_MAX;
-    TASK_BAD(RILL_EINVAL, rill_spawn_ex(NULL, &t, &o, give, NULL));
-    TASK_BAD(RILL_EINVAL, rill_spawn(&t, NULL, NULL));
-    TASK_BAD(RILL_EINVAL, rill_spawn_future(NULL, &t, NULL));
+    TASK_BAD(RILL_EINVAL, rill_spawn(&t, give, NULL, &o));
+    TASK_BAD(RILL_EINVAL, rill_spawn(&t, NULL, NULL, NULL));
+    TASK_BAD(RILL_EINVAL, rill_spawn_future(&t, NULL, NULL));
     rill_future_t novt = {NULL};
-    TASK_BAD(RILL_EINVAL, rill_spawn_future(NULL, &t, &novt));
-    TASK_BAD(RILL_EINVAL, rill_spawn_blocking(NULL, &t, NULL, NULL));
+    TASK_BAD(RILL_EINVAL, rill_spawn_future(&t, &novt, NULL));
+    TASK_BAD(RILL_EINVAL, rill_spawn_blocking(&t, NULL, NULL, NULL));
     /* A long name is cut, not refused. */
-    o = (rill_spawn_opts_t){.name = "a name much longer than thirty-one "
-                                    "bytes, cut to fit"};
-    TASK_BAD(0, rill_spawn_ex(NULL, &t, &o, give, NULL));
+    o = (rill_spawn_config_t){.name = "a name much longer than thirty-one "
+                                      "bytes, cut to fit"};
+    TASK_BAD(0, rill_spawn(&t, give, NULL, &o));
     if (strlen(rill_task_name(t)) != 31)
         return (void *)(intptr_t)__LINE__;
     TASK_BAD(0, rill_join(t, NULL));
@@ -211,12 +211,13 @@ static void test_tasks(void **state)
     (void)state;
     rill_task_t *t = (rill_task_t *)&t;
     /* From a plain thread there is no current runtime. */
-    BAD(RILL_EINVAL, rill_spawn(&t, give, NULL));
+    BAD(RILL_EINVAL, rill_spawn(&t, give, NULL, NULL));
     assert_null(t);
-    BAD(RILL_EINVAL, rill_spawn_on(NULL, &t, give, NULL));
-    BAD(RILL_EINVAL, rill_spawn_on(rt, &t, NULL, NULL));
-    BAD(RILL_EINVAL, rill_spawn_future(NULL, &t, NULL));
-    BAD(RILL_EINVAL, rill_spawn_blocking(NULL, &t, give, NULL));
+    BAD(RILL_EINVAL, rill_spawn(&t, give, NULL, NULL));
+    BAD(RILL_EINVAL,
+        rill_spawn(&t, NULL, NULL, &(rill_spawn_config_t){.runtime = rt}));
+    BAD(RILL_EINVAL, rill_spawn_future(&t, NULL, NULL));
+    BAD(RILL_EINVAL, rill_spawn_blocking(&t, give, NULL, NULL));
     BAD(RILL_EINVAL, rill_join(NULL, NULL));
     BAD(RILL_EINVAL, rill_task_detach(NULL));
     BAD(RILL_EINVAL, rill_task_cancel(NULL));
@@ -240,17 +241,20 @@ static void test_tasks(void **state)
         fail_msg("misuse_in_task: check at line %d", (int)(intptr_t)line);
     /* Cancel after completion does nothing; a handle detached while its
      * task still runs cannot be joined or detached again. */
-    assert_int_equal(rill_spawn_on(rt, &t, give, NULL), 0);
+    assert_int_equal(
+        rill_spawn(&t, give, NULL, &(rill_spawn_config_t){.runtime = rt}), 0);
     assert_int_equal(rill_join(t, NULL), 0);
     rill_sender_t *tx;
     rill_receiver_t *rx;
     assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 1, NULL), 0);
-    assert_int_equal(rill_spawn_on(rt, &t, park, rx), 0);
+    assert_int_equal(
+        rill_spawn(&t, park, rx, &(rill_spawn_config_t){.runtime = rt}), 0);
     assert_int_equal(rill_task_cancel(t), 0);
     assert_int_equal(rill_task_cancel(t), 0); /* twice: still fine */
     int r = rill_join(t, NULL); /* cancelled before or while it ran */
     assert_true(r == 0 || r == RILL_ECANCELED);
-    assert_int_equal(rill_spawn_on(rt, &t, park, rx), 0);
+    assert_int_equal(
+        rill_spawn(&t, park, rx, &(rill_spawn_config_t){.runtime = rt}), 0);
     assert_int_equal(rill_task_detach(t), 0);
     BAD(RILL_EALREADY, rill_task_detach(t));
     BAD(RILL_EALREADY, rill_join(t, NULL));
@@ -258,9 +262,12 @@ static void test_tasks(void **state)
     rill_runtime_shutdown(rt);
     rill_receiver_release(rx);
     /* After shutdown nothing new starts. */
-    BAD(RILL_ESHUTDOWN, rill_spawn_on(rt, &t, give, NULL));
+    BAD(RILL_ESHUTDOWN,
+        rill_spawn(&t, give, NULL, &(rill_spawn_config_t){.runtime = rt}));
     BAD(RILL_ESHUTDOWN, rill_block_on(rt, give, NULL, NULL));
-    BAD(RILL_ESHUTDOWN, rill_spawn_blocking(rt, &t, give, NULL));
+    BAD(RILL_ESHUTDOWN,
+        rill_spawn_blocking(&t, give, NULL,
+                            &(rill_spawn_config_t){.runtime = rt}));
 }
 
 /* ---- mpsc channels ---- */
@@ -288,8 +295,8 @@ static void test_channel_new(void **state)
     BAD(RILL_ENOMEM, rill_channel_new(&tx, &rx, 1 << 30, 16, NULL));
     BAD(RILL_ENOMEM, rill_channel_new(&tx, &rx, 1 << 30, RILL_UNBOUNDED, NULL));
     /* A name longer than the stats keep is cut. */
-    rill_channel_opts_t o = {.name = "a channel name much longer than "
-                                     "thirty-one bytes"};
+    rill_channel_config_t o = {.name = "a channel name much longer than "
+                                       "thirty-one bytes"};
     assert_int_equal(rill_channel_new(&tx, &rx, 4, 4, &o), 0);
     rill_channel_stats_t st;
     assert_int_equal(rill_sender_stats(tx, &st), 0);

@@ -20,17 +20,17 @@ static void never_called(void *item, void *ud)
 static void test_oneshot(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     int v = 1;
     long big = 0;
     rill_cx_t cx = RILL_CX_INIT(rill_waker_noop());
-    BAD(RILL_EINVAL, rill_oneshot_new(NULL, &rx, 4));
-    BAD(RILL_EINVAL, rill_oneshot_new(&tx, NULL, 4));
-    BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, 0));
-    BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, SIZE_MAX));
-    BAD(RILL_EINVAL, rill_oneshot_new_ex(&tx, &rx, (size_t)1 << 31, NULL));
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v), 0);
+    BAD(RILL_EINVAL, rill_oneshot_new(NULL, &rx, 4, NULL));
+    BAD(RILL_EINVAL, rill_oneshot_new(&tx, NULL, 4, NULL));
+    BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, 0, NULL));
+    BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, SIZE_MAX, NULL));
+    BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, (size_t)1 << 31, NULL));
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, NULL), 0);
     BAD(RILL_EINVAL, rill_oneshot_send(NULL, &v));
     BAD(RILL_EINVAL, rill_oneshot_send_sized(tx, NULL, sizeof v));
     BAD(RILL_EINVAL, rill_oneshot_send(tx, &big));
@@ -62,42 +62,43 @@ static void test_oneshot(void **state)
     /* A second send, then a release of the wrong kind and twice. */
     assert_int_equal(rill_oneshot_send(tx, &v), 0);
     BAD(RILL_EALREADY, rill_oneshot_send(tx, &v));
-    BAD(RILL_EINVAL, rill_oneshot_tx_release((rill_oneshot_tx_t *)rx));
-    BAD(RILL_EINVAL, rill_oneshot_rx_release((rill_oneshot_rx_t *)tx));
-    BAD(0, rill_oneshot_tx_release(NULL));
-    BAD(0, rill_oneshot_rx_release(NULL));
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
-    BAD(RILL_EALREADY, rill_oneshot_tx_release(tx)); /* rx keeps it alive */
+    BAD(RILL_EINVAL, rill_oneshot_sender_release((rill_oneshot_sender_t *)rx));
+    BAD(RILL_EINVAL,
+        rill_oneshot_receiver_release((rill_oneshot_receiver_t *)tx));
+    BAD(0, rill_oneshot_sender_release(NULL));
+    BAD(0, rill_oneshot_receiver_release(NULL));
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    BAD(RILL_EALREADY, rill_oneshot_sender_release(tx)); /* rx keeps it alive */
     /* The last release frees the channel: a release after it is a use
      * after free, as after free() (oneshot.h). */
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
     /* Send after close: refused, the caller keeps the value. */
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v), 0);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, NULL), 0);
     assert_int_equal(rill_oneshot_close(rx), 0);
     assert_int_equal(rill_oneshot_close(rx), 0);
     BAD(RILL_ECLOSED, rill_oneshot_send(tx, &v));
     BAD(0, rill_oneshot_closed_timeout(tx, INT64_MIN));
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
     BAD(RILL_DONE, rill_oneshot_recv(rx, &v));
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
 }
 
 static void test_watch(void **state)
 {
     (void)state;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx, *rx2;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx, *rx2;
     int v = 1;
     long big = 0;
     rill_cx_t cx = RILL_CX_INIT(rill_waker_noop());
-    BAD(RILL_EINVAL, rill_watch_new(NULL, &rx, sizeof v, &v));
-    BAD(RILL_EINVAL, rill_watch_new(&tx, NULL, sizeof v, &v));
-    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, sizeof v, NULL));
-    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, 0, &v));
-    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, SIZE_MAX, &v));
-    rill_channel_opts_t o = {.item_dtor = never_called};
-    BAD(RILL_EINVAL, rill_watch_new_ex(&tx, &rx, sizeof v, &v, &o));
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    BAD(RILL_EINVAL, rill_watch_new(NULL, &rx, sizeof v, &v, NULL));
+    BAD(RILL_EINVAL, rill_watch_new(&tx, NULL, sizeof v, &v, NULL));
+    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, sizeof v, NULL, NULL));
+    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, 0, &v, NULL));
+    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, SIZE_MAX, &v, NULL));
+    rill_channel_config_t o = {.item_dtor = never_called};
+    BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, sizeof v, &v, &o));
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     BAD(RILL_EINVAL, rill_watch_send(NULL, &v));
     BAD(RILL_EINVAL, rill_watch_send(tx, &big));
     BAD(RILL_EINVAL, rill_watch_send_sized(tx, NULL, sizeof v));
@@ -118,31 +119,31 @@ static void test_watch(void **state)
     BAD(RILL_EINVAL, rill_watch_get_sized(rx, NULL, sizeof v));
     BAD(RILL_EINVAL, rill_watch_get_and_update(rx, &big));
     BAD(RILL_EINVAL, rill_watch_mark_seen(NULL));
-    BAD(RILL_EINVAL, rill_watch_rx_clone(NULL, &rx2));
-    BAD(RILL_EINVAL, rill_watch_rx_clone(rx, NULL));
+    BAD(RILL_EINVAL, rill_watch_receiver_clone(NULL, &rx2));
+    BAD(RILL_EINVAL, rill_watch_receiver_clone(rx, NULL));
     rill_channel_stats_t st;
     BAD(RILL_EINVAL, rill_watch_stats(NULL, NULL, &st));
     BAD(RILL_EINVAL, rill_watch_stats(tx, rx, NULL));
     assert_int_equal(rill_watch_version(NULL), 0);
     assert_int_equal(rill_watch_receiver_count(NULL), 0);
     /* Wrong kind, twice, NULL. */
-    BAD(RILL_EINVAL, rill_watch_tx_release((rill_watch_tx_t *)rx));
-    BAD(RILL_EINVAL, rill_watch_rx_release((rill_watch_rx_t *)tx));
-    BAD(0, rill_watch_tx_release(NULL));
-    BAD(0, rill_watch_rx_release(NULL));
-    assert_int_equal(rill_watch_rx_release(rx), 0);
-    BAD(RILL_EALREADY, rill_watch_rx_release(rx));
+    BAD(RILL_EINVAL, rill_watch_sender_release((rill_watch_sender_t *)rx));
+    BAD(RILL_EINVAL, rill_watch_receiver_release((rill_watch_receiver_t *)tx));
+    BAD(0, rill_watch_sender_release(NULL));
+    BAD(0, rill_watch_receiver_release(NULL));
+    assert_int_equal(rill_watch_receiver_release(rx), 0);
+    BAD(RILL_EALREADY, rill_watch_receiver_release(rx));
     /* No receiver left: a send is refused. */
     BAD(RILL_ECLOSED, rill_watch_send(tx, &v));
-    assert_int_equal(rill_watch_tx_release(tx), 0);
-    BAD(RILL_EALREADY, rill_watch_tx_release(tx));
+    assert_int_equal(rill_watch_sender_release(tx), 0);
+    BAD(RILL_EALREADY, rill_watch_sender_release(tx));
 }
 
 static void test_broadcast(void **state)
 {
     (void)state;
-    rill_broadcast_tx_t *tx, *tx2;
-    rill_broadcast_rx_t *rx, *rx2;
+    rill_broadcast_sender_t *tx, *tx2;
+    rill_broadcast_receiver_t *rx, *rx2;
     int v = 1, arr[4];
     long big = 0;
     size_t n;
@@ -157,15 +158,15 @@ static void test_broadcast(void **state)
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 1 << 20, 1 << 20, LAG, NULL));
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 4, 4, 0, NULL));
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 4, 4, -7, NULL));
-    rill_channel_opts_t o = {.item_dtor = never_called};
+    rill_channel_config_t o = {.item_dtor = never_called};
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 4, 4, LAG, &o));
     assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof v, 4,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
     BAD(RILL_EINVAL, rill_broadcast_subscribe(NULL, &rx2));
     BAD(RILL_EINVAL, rill_broadcast_subscribe(tx, NULL));
-    BAD(RILL_EINVAL, rill_broadcast_tx_clone(NULL, &tx2));
-    BAD(RILL_EINVAL, rill_broadcast_tx_clone(tx, NULL));
+    BAD(RILL_EINVAL, rill_broadcast_sender_clone(NULL, &tx2));
+    BAD(RILL_EINVAL, rill_broadcast_sender_clone(tx, NULL));
     BAD(RILL_EINVAL, rill_broadcast_close(NULL));
     BAD(RILL_EINVAL, rill_broadcast_try_send(NULL, &v));
     BAD(RILL_EINVAL, rill_broadcast_try_send(tx, &big));
@@ -190,9 +191,9 @@ static void test_broadcast(void **state)
     BAD(RILL_EINVAL,
         rill_broadcast_poll_recv_many(rx, &cx, arr, 4, sizeof v, NULL, NULL));
     rill_broadcast_recv_op_t ro;
-    rill_broadcast_recv_op(&ro, NULL, &v, sizeof v);
+    rill_broadcast_recv_op(&ro, NULL, &v, sizeof v, NULL);
     BAD(RILL_EINVAL, rill_await(&ro.base));
-    REPORTS(rill_broadcast_recv_op(NULL, rx, &v, sizeof v));
+    REPORTS(rill_broadcast_recv_op(NULL, rx, &v, sizeof v, NULL));
     rill_channel_stats_t st;
     BAD(RILL_EINVAL, rill_broadcast_stats(NULL, NULL, &st));
     BAD(RILL_EINVAL, rill_broadcast_stats(tx, NULL, NULL));
@@ -204,18 +205,20 @@ static void test_broadcast(void **state)
     BAD(RILL_EFULL, rill_broadcast_try_send(tx, &v));
     BAD(RILL_ETIMEDOUT, rill_broadcast_send_timeout(tx, &v, INT64_MIN));
     /* Wrong kind, twice, NULL; a send after close. */
-    BAD(RILL_EINVAL, rill_broadcast_tx_release((rill_broadcast_tx_t *)rx));
-    BAD(RILL_EINVAL, rill_broadcast_rx_release((rill_broadcast_rx_t *)tx));
-    BAD(0, rill_broadcast_tx_release(NULL));
-    BAD(0, rill_broadcast_rx_release(NULL));
+    BAD(RILL_EINVAL,
+        rill_broadcast_sender_release((rill_broadcast_sender_t *)rx));
+    BAD(RILL_EINVAL,
+        rill_broadcast_receiver_release((rill_broadcast_receiver_t *)tx));
+    BAD(0, rill_broadcast_sender_release(NULL));
+    BAD(0, rill_broadcast_receiver_release(NULL));
     assert_int_equal(rill_broadcast_close(tx), 0);
     assert_int_equal(rill_broadcast_close(tx), 0);
     BAD(RILL_ECLOSED, rill_broadcast_try_send(tx, &v));
     BAD(RILL_ECLOSED, rill_broadcast_send(tx, &v));
-    assert_int_equal(rill_broadcast_rx_release(rx), 0);
-    BAD(RILL_EALREADY, rill_broadcast_rx_release(rx));
-    assert_int_equal(rill_broadcast_tx_release(tx), 0);
-    BAD(RILL_EALREADY, rill_broadcast_tx_release(tx));
+    assert_int_equal(rill_broadcast_receiver_release(rx), 0);
+    BAD(RILL_EALREADY, rill_broadcast_receiver_release(rx));
+    assert_int_equal(rill_broadcast_sender_release(tx), 0);
+    BAD(RILL_EALREADY, rill_broadcast_sender_release(tx));
 }
 
 int main(void)

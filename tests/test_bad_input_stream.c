@@ -64,8 +64,8 @@ static void test_stream_object(void **state)
     BAD(RILL_EINVAL, rill_stream_init(&st, &no_drop, 8));
     BAD(RILL_EINVAL, rill_stream_init(&st, s->vtable, 0));
     BAD(RILL_EINVAL, rill_stream_set_item_dtor(NULL, NULL, NULL));
-    QUIET(rill_stream_drop_item(NULL, &v));
-    QUIET(rill_stream_drop_item(s, NULL));
+    QUIET(rill_stream_discard_item(NULL, &v));
+    QUIET(rill_stream_discard_item(s, NULL));
     QUIET(rill_stream_free(NULL));
     BAD(RILL_EINVAL, rill_stream_poll_next_many(NULL, &cx, arr, 4, &n));
     BAD(RILL_EINVAL, rill_stream_poll_next_many(s, NULL, arr, 4, &n));
@@ -95,8 +95,8 @@ static void test_stream_object(void **state)
     assert_int_equal(rill_next(s, &v), 0);
     assert_int_equal(v, 0);
     rill_stream_free(s);
-    QUIET(rill_chunk_free(NULL));
-    QUIET(rill_chunk_drop(NULL));
+    QUIET(rill_chunk_destroy(NULL));
+    QUIET(rill_chunk_discard(NULL));
     assert_int_equal(rill_broadcast_stream_missed(NULL), 0);
 }
 
@@ -143,9 +143,9 @@ static void test_receivers(void **state)
     BAD(RILL_EINVAL, rill_receiver_into_stream(rx, &s));
     rill_sender_release(tx);
     /* oneshot, watch, broadcast: NULL, item_size 0, NULL out. */
-    rill_oneshot_tx_t *otx;
-    rill_oneshot_rx_t *orx;
-    assert_int_equal(rill_oneshot_new(&otx, &orx, sizeof v), 0);
+    rill_oneshot_sender_t *otx;
+    rill_oneshot_receiver_t *orx;
+    assert_int_equal(rill_oneshot_new(&otx, &orx, sizeof v, NULL), 0);
     BAD(RILL_EINVAL, rill_oneshot_into_stream(NULL, sizeof v, &s));
     BAD(RILL_EINVAL, rill_oneshot_into_stream(orx, 0, &s));
     BAD(RILL_EINVAL, rill_oneshot_into_stream(orx, sizeof v, NULL));
@@ -155,25 +155,25 @@ static void test_receivers(void **state)
     reports = 0;
     BAD(RILL_EINVAL, rill_next(s, &h));
     rill_stream_free(s);
-    rill_oneshot_tx_release(otx);
-    rill_watch_tx_t *wtx;
-    rill_watch_rx_t *wrx;
-    assert_int_equal(rill_watch_new(&wtx, &wrx, sizeof v, &v), 0);
+    rill_oneshot_sender_release(otx);
+    rill_watch_sender_t *wtx;
+    rill_watch_receiver_t *wrx;
+    assert_int_equal(rill_watch_new(&wtx, &wrx, sizeof v, &v, NULL), 0);
     BAD(RILL_EINVAL, rill_watch_into_stream(NULL, sizeof v, &s));
     BAD(RILL_EINVAL, rill_watch_into_stream(wrx, 0, &s));
     BAD(RILL_EINVAL, rill_watch_into_stream(wrx, sizeof v, NULL));
-    rill_watch_rx_release(wrx);
-    rill_watch_tx_release(wtx);
-    rill_broadcast_tx_t *btx;
-    rill_broadcast_rx_t *brx;
+    rill_watch_receiver_release(wrx);
+    rill_watch_sender_release(wtx);
+    rill_broadcast_sender_t *btx;
+    rill_broadcast_receiver_t *brx;
     assert_int_equal(
         rill_broadcast_new(&btx, &brx, sizeof v, 4, RILL_BROADCAST_LAG, NULL),
         0);
     BAD(RILL_EINVAL, rill_broadcast_into_stream(NULL, sizeof v, &s));
     BAD(RILL_EINVAL, rill_broadcast_into_stream(brx, 0, &s));
     BAD(RILL_EINVAL, rill_broadcast_into_stream(brx, sizeof v, NULL));
-    rill_broadcast_rx_release(brx);
-    rill_broadcast_tx_release(btx);
+    rill_broadcast_receiver_release(brx);
+    rill_broadcast_sender_release(btx);
 }
 
 /* A refused combinator leaves *s as it was. */

@@ -13,9 +13,9 @@ static void test_basic(void **state)
 {
     (void)state;
     for (int m = 0; m < 2; m++) {
-        rill_broadcast_tx_t *tx;
-        rill_broadcast_rx_t *a, *b;
-        rill_channel_opts_t o = {.name = "bus"};
+        rill_broadcast_sender_t *tx;
+        rill_broadcast_receiver_t *a, *b;
+        rill_channel_config_t o = {.name = "bus"};
         assert_int_equal(
             rill_broadcast_new(&tx, &a, sizeof(int), 8, modes[m], &o), 0);
         int v = 1, out = 0;
@@ -46,15 +46,15 @@ static void test_basic(void **state)
         assert_int_equal(st.len, 1); /* both read up to 2; 3 is unread */
         assert_false(st.is_closed);
         /* Last sender gone: receivers drain, then RILL_DONE. */
-        assert_int_equal(rill_broadcast_tx_release(tx), 0);
+        assert_int_equal(rill_broadcast_sender_release(tx), 0);
         assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
         assert_int_equal(out, 3);
         assert_int_equal(rill_broadcast_recv(a, &out, NULL), RILL_DONE);
         assert_int_equal(rill_broadcast_try_recv(a, &out, NULL), RILL_DONE);
         assert_int_equal(rill_broadcast_recv(b, &out, NULL), 0);
         assert_int_equal(rill_broadcast_recv(b, &out, NULL), RILL_DONE);
-        assert_int_equal(rill_broadcast_rx_release(a), 0);
-        assert_int_equal(rill_broadcast_rx_release(b), 0);
+        assert_int_equal(rill_broadcast_receiver_release(a), 0);
+        assert_int_equal(rill_broadcast_receiver_release(b), 0);
     }
 }
 
@@ -62,19 +62,19 @@ static void test_no_receivers(void **state)
 {
     (void)state;
     for (int m = 0; m < 2; m++) {
-        rill_broadcast_tx_t *tx, *tx2;
-        rill_broadcast_rx_t *rx;
+        rill_broadcast_sender_t *tx, *tx2;
+        rill_broadcast_receiver_t *rx;
         int v = 1;
         assert_int_equal(
             rill_broadcast_new(&tx, NULL, sizeof v, 2, modes[m], NULL), 0);
         assert_int_equal(rill_broadcast_send(tx, &v), RILL_ECLOSED);
         assert_int_equal(rill_broadcast_subscribe(tx, &rx), 0);
-        assert_int_equal(rill_broadcast_tx_clone(tx, &tx2), 0);
+        assert_int_equal(rill_broadcast_sender_clone(tx, &tx2), 0);
         assert_int_equal(rill_broadcast_send(tx2, &v), 0);
-        assert_int_equal(rill_broadcast_rx_release(rx), 0);
+        assert_int_equal(rill_broadcast_receiver_release(rx), 0);
         assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
-        assert_int_equal(rill_broadcast_tx_release(tx), 0);
-        assert_int_equal(rill_broadcast_tx_release(tx2), 0);
+        assert_int_equal(rill_broadcast_sender_release(tx), 0);
+        assert_int_equal(rill_broadcast_sender_release(tx2), 0);
     }
 }
 
@@ -86,8 +86,8 @@ static void test_lag_exact(void **state)
     const size_t caps[] = {1, 4, 5, 16};
     for (size_t ci = 0; ci < 4; ci++) {
         size_t cap = caps[ci];
-        rill_broadcast_tx_t *tx;
-        rill_broadcast_rx_t *rx;
+        rill_broadcast_sender_t *tx;
+        rill_broadcast_receiver_t *rx;
         assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(uint64_t), cap,
                                             RILL_BROADCAST_LAG, NULL),
                          0);
@@ -123,16 +123,16 @@ static void test_lag_exact(void **state)
                          0);
         assert_int_equal(n, cap);
         assert_int_equal(buf[0], 1);
-        rill_broadcast_tx_release(tx);
-        rill_broadcast_rx_release(rx);
+        rill_broadcast_sender_release(tx);
+        rill_broadcast_receiver_release(rx);
     }
 }
 
 static void test_backpressure_full(void **state)
 {
     (void)state;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *a, *b;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *a, *b;
     assert_int_equal(rill_broadcast_new(&tx, &a, sizeof(int), 3,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
@@ -152,7 +152,7 @@ static void test_backpressure_full(void **state)
     assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
     assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
     /* Releasing the slowest receiver frees the sender. */
-    assert_int_equal(rill_broadcast_rx_release(b), 0);
+    assert_int_equal(rill_broadcast_receiver_release(b), 0);
     assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
     assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
     assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
@@ -167,20 +167,20 @@ static void test_backpressure_full(void **state)
     while (rill_broadcast_recv(a, &out, NULL) == 0)
         got++;
     assert_int_equal(got, 3);
-    rill_broadcast_tx_release(tx);
-    rill_broadcast_rx_release(a);
+    rill_broadcast_sender_release(tx);
+    rill_broadcast_receiver_release(a);
 }
 
 static void test_misuse(void **state)
 {
     (void)state;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx;
     const int bp = RILL_BROADCAST_BACKPRESSURE;
     assert_int_equal(rill_broadcast_new(&tx, &rx, 0, 4, bp, NULL), RILL_EINVAL);
     assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 0, bp, NULL), RILL_EINVAL);
     assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL), RILL_EINVAL);
-    rill_channel_opts_t o = {.item_dtor = ct_dtor};
+    rill_channel_config_t o = {.item_dtor = ct_dtor};
     assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, bp, &o),
                      RILL_EINVAL); /* copied to every receiver: no owner */
     assert_int_equal(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL),
@@ -202,16 +202,17 @@ static void test_misuse(void **state)
     assert_int_equal(rill_broadcast_subscribe(NULL, &rx), RILL_EINVAL);
     assert_int_equal(rill_broadcast_close(NULL), RILL_EINVAL);
     rill_broadcast_recv_op_t op;
-    rill_broadcast_recv_op(&op, rx, &d, sizeof d);
+    rill_broadcast_recv_op(&op, rx, &d, sizeof d, NULL);
     assert_int_equal(rill_await(&op.base), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_rx_release((rill_broadcast_rx_t *)tx),
-                     RILL_EINVAL);
-    assert_int_equal(rill_broadcast_rx_release(rx), 0);
-    assert_int_equal(rill_broadcast_rx_release(rx), RILL_EALREADY);
-    assert_int_equal(rill_broadcast_tx_release(tx), 0);
-    assert_int_equal(rill_broadcast_tx_release(tx), RILL_EALREADY);
-    assert_int_equal(rill_broadcast_tx_release(NULL), 0);
-    assert_int_equal(rill_broadcast_rx_release(NULL), 0);
+    assert_int_equal(
+        rill_broadcast_receiver_release((rill_broadcast_receiver_t *)tx),
+        RILL_EINVAL);
+    assert_int_equal(rill_broadcast_receiver_release(rx), 0);
+    assert_int_equal(rill_broadcast_receiver_release(rx), RILL_EALREADY);
+    assert_int_equal(rill_broadcast_sender_release(tx), 0);
+    assert_int_equal(rill_broadcast_sender_release(tx), RILL_EALREADY);
+    assert_int_equal(rill_broadcast_sender_release(NULL), 0);
+    assert_int_equal(rill_broadcast_receiver_release(NULL), 0);
 }
 
 /* Withdrawn operations leave no trace: a pending recv took nothing, a
@@ -219,8 +220,8 @@ static void test_misuse(void **state)
 static void test_cancel_leaves_no_trace(void **state)
 {
     (void)state;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx;
     assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
@@ -229,7 +230,7 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_cx_t cx = RILL_CX_INIT(&w);
     int out = -1, v = 1, v2 = 2;
     rill_broadcast_recv_op_t r;
-    rill_broadcast_recv_op(&r, rx, &out, sizeof out);
+    rill_broadcast_recv_op(&r, rx, &out, sizeof out, NULL);
     /* Caught up: the first poll yields (woken at once, not parked), the
      * second parks. */
     assert_int_equal(rill_future_poll(&r.base, &cx), RILL_PENDING);
@@ -283,8 +284,8 @@ static void test_cancel_leaves_no_trace(void **state)
     assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      0);
     assert_int_equal(cx.budget, 1);
-    rill_broadcast_tx_release(tx);
-    rill_broadcast_rx_release(rx);
+    rill_broadcast_sender_release(tx);
+    rill_broadcast_receiver_release(rx);
     assert_int_equal(atomic_load(&c.refs), 0);
 }
 
@@ -292,15 +293,15 @@ static void test_cancel_leaves_no_trace(void **state)
 static void *blocked_sender(void *arg)
 {
     int v = 7;
-    return (void *)(intptr_t)rill_broadcast_send((rill_broadcast_tx_t *)arg,
+    return (void *)(intptr_t)rill_broadcast_send((rill_broadcast_sender_t *)arg,
                                                  &v);
 }
 
 static void test_close_wakes_sender(void **state)
 {
     (void)state;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx;
     assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
@@ -314,14 +315,14 @@ static void test_close_wakes_sender(void **state)
     } while (st.waits_full == 0);
     assert_int_equal(rill_broadcast_close(tx), 0);
     assert_int_equal((intptr_t)ct_join(t), RILL_ECLOSED);
-    rill_broadcast_tx_release(tx);
-    rill_broadcast_rx_release(rx);
+    rill_broadcast_sender_release(tx);
+    rill_broadcast_receiver_release(rx);
 }
 
 /* ---- stress: many receivers, millions of items across threads ---- */
 
 typedef struct {
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_receiver_t *rx;
     int senders;
     int batch; /* use poll_recv_many with this batch (0: recv) */
     int slow;  /* lag mode: read slower than the sender */
@@ -381,12 +382,12 @@ static void *sink(void *arg)
         if (s->slow && (s->got % 64) == 0)
             sched_yield();
     }
-    rill_broadcast_rx_release(s->rx);
+    rill_broadcast_receiver_release(s->rx);
     return NULL;
 }
 
 typedef struct {
-    rill_broadcast_tx_t *tx;
+    rill_broadcast_sender_t *tx;
     uint64_t id, n;
 } source_t;
 
@@ -398,14 +399,14 @@ static void *source(void *arg)
         if (rill_broadcast_send(s->tx, &v) != 0)
             return (void *)1;
     }
-    rill_broadcast_tx_release(s->tx);
+    rill_broadcast_sender_release(s->tx);
     return NULL;
 }
 
 static void run_stress(int mode, int senders, int receivers, size_t cap,
                        uint64_t per_sender)
 {
-    rill_broadcast_tx_t *tx;
+    rill_broadcast_sender_t *tx;
     sink_t sinks[8] = {{0}};
     source_t src[4];
     pthread_t st[4], rt[8];
@@ -427,7 +428,7 @@ static void run_stress(int mode, int senders, int receivers, size_t cap,
         src[i].n = per_sender >> i;
         total += src[i].n;
         if (i)
-            assert_int_equal(rill_broadcast_tx_clone(tx, &src[i].tx), 0);
+            assert_int_equal(rill_broadcast_sender_clone(tx, &src[i].tx), 0);
         else
             src[i].tx = tx;
     }
@@ -475,7 +476,7 @@ static void test_stress_lag_exact(void **state)
 /* ---- tasks ---- */
 
 typedef struct {
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_receiver_t *rx;
     int yield_every; /* lag runs: read slower than the sender */
     uint64_t got, missed, sum;
     const char *err;
@@ -502,7 +503,7 @@ static void *task_sink(void *arg)
         if (s->yield_every && s->got % (uint64_t)s->yield_every == 0)
             rill_yield();
     }
-    rill_broadcast_rx_release(s->rx);
+    rill_broadcast_receiver_release(s->rx);
     return NULL;
 }
 
@@ -516,7 +517,7 @@ typedef struct {
 } tcase_t;
 
 typedef struct {
-    rill_broadcast_tx_t *tx;
+    rill_broadcast_sender_t *tx;
     tsink_t sk[4];
     rill_task_t *t[4];
 } fanout_t;
@@ -532,8 +533,9 @@ static int fanout_start(rill_runtime_t *rt, const tcase_t *c, fanout_t *f)
             return -1;
         if (c->mode == RILL_BROADCAST_LAG)
             f->sk[i].yield_every = 1 + 3 * i;
-        if ((rt ? rill_spawn_on(rt, &f->t[i], task_sink, &f->sk[i])
-                : rill_spawn(&f->t[i], task_sink, &f->sk[i])) != 0)
+        if ((rt ? rill_spawn(&f->t[i], task_sink, &f->sk[i],
+                             &(rill_spawn_config_t){.runtime = rt})
+                : rill_spawn(&f->t[i], task_sink, &f->sk[i], NULL)) != 0)
             return -1;
     }
     return 0;
@@ -546,7 +548,7 @@ static const char *fanout_finish(const tcase_t *c, fanout_t *f)
     for (uint64_t i = 0; i < c->n; i++)
         if (rill_broadcast_send(f->tx, &i) != 0)
             return "send failed";
-    rill_broadcast_tx_release(f->tx);
+    rill_broadcast_sender_release(f->tx);
     for (int i = 0; i < c->receivers; i++) {
         tsink_t *s = &f->sk[i];
         if (rill_join(f->t[i], NULL) != 0)
@@ -606,15 +608,15 @@ static void test_tasks_lag_exact(void **state)
 static void *blocked_task_sender(void *arg)
 {
     int v = 9;
-    return (void *)(intptr_t)rill_broadcast_send((rill_broadcast_tx_t *)arg,
+    return (void *)(intptr_t)rill_broadcast_send((rill_broadcast_sender_t *)arg,
                                                  &v);
 }
 
 static void *timeouts_main(void *arg)
 {
     (void)arg;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx;
     rill_task_t *t;
     int v = 1, out = 0;
     CT_CHECK(rill_broadcast_new(&tx, &rx, sizeof v, 1,
@@ -627,7 +629,7 @@ static void *timeouts_main(void *arg)
     CT_CHECK(rill_broadcast_send_timeout(tx, &v, RILL_MS(70)) ==
              RILL_ETIMEDOUT);
     CT_CHECK(rill_now() - t0 == RILL_MS(100));
-    CT_CHECK(rill_spawn(&t, blocked_task_sender, tx) == 0);
+    CT_CHECK(rill_spawn(&t, blocked_task_sender, tx, NULL) == 0);
     rill_sleep(RILL_MS(1));
     CT_CHECK(rill_task_cancel(t) == 0);
     void *r;
@@ -635,11 +637,11 @@ static void *timeouts_main(void *arg)
     CT_CHECK(rill_broadcast_recv_timeout(rx, &out, NULL, RILL_MS(5)) == 0);
     CT_CHECK(out == 1);
     CT_CHECK(rill_broadcast_try_recv(rx, &out, NULL) == RILL_EEMPTY);
-    rill_broadcast_tx_release(tx);
+    rill_broadcast_sender_release(tx);
     CT_CHECK(rill_broadcast_recv_timeout(rx, &out, NULL, RILL_MS(5)) ==
              RILL_DONE);
     CT_CHECK(rill_now() - t0 == RILL_MS(101));
-    rill_broadcast_rx_release(rx);
+    rill_broadcast_receiver_release(rx);
     return NULL;
 }
 
@@ -655,21 +657,22 @@ static void *late_oneshot_send(void *arg)
 {
     int v = 5;
     rill_sleep(RILL_MS(1));
-    return (void *)(intptr_t)rill_oneshot_send((rill_oneshot_tx_t *)arg, &v);
+    return (void *)(intptr_t)rill_oneshot_send((rill_oneshot_sender_t *)arg,
+                                               &v);
 }
 
 static void *select_main(void *arg)
 {
     (void)arg;
-    rill_oneshot_tx_t *otx;
-    rill_oneshot_rx_t *orx;
-    rill_watch_tx_t *wtx;
-    rill_watch_rx_t *wrx;
-    rill_broadcast_tx_t *btx;
-    rill_broadcast_rx_t *b1, *b2;
+    rill_oneshot_sender_t *otx;
+    rill_oneshot_receiver_t *orx;
+    rill_watch_sender_t *wtx;
+    rill_watch_receiver_t *wrx;
+    rill_broadcast_sender_t *btx;
+    rill_broadcast_receiver_t *b1, *b2;
     int v = 5, ov = 0, bv = 0, st = 0;
-    CT_CHECK(rill_oneshot_new(&otx, &orx, sizeof v) == 0);
-    CT_CHECK(rill_watch_new(&wtx, &wrx, sizeof v, &v) == 0);
+    CT_CHECK(rill_oneshot_new(&otx, &orx, sizeof v, NULL) == 0);
+    CT_CHECK(rill_watch_new(&wtx, &wrx, sizeof v, &v, NULL) == 0);
     CT_CHECK(rill_broadcast_new(&btx, &b1, sizeof v, 4,
                                 RILL_BROADCAST_BACKPRESSURE, NULL) == 0);
     CT_CHECK(rill_broadcast_subscribe(btx, &b2) == 0);
@@ -680,7 +683,7 @@ static void *select_main(void *arg)
     rill_broadcast_recv_op_t r1, r2;
     rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
     rill_watch_changed_op(&w, wrx);
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
     rill_future_t *cases[] = {&o.base, &w.base, &r1.base};
     rill_instant_t t0 = rill_now();
     CT_CHECK(rill_select(cases, 3, 0, rill_deadline(RILL_MS(20)), &st) ==
@@ -691,7 +694,7 @@ static void *select_main(void *arg)
     CT_CHECK(rill_broadcast_send(btx, &v) == 0);
     rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
     rill_watch_changed_op(&w, wrx);
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
     CT_CHECK(rill_select(cases, 3, 0, RILL_FOREVER, &st) == 2);
     CT_CHECK(st == 0 && bv == 5 && ov == 0);
     CT_CHECK(rill_watch_version(wrx) == 0);
@@ -701,8 +704,8 @@ static void *select_main(void *arg)
     rill_task_t *t;
     rill_oneshot_recv_op(&o, orx, &ov, sizeof ov);
     rill_watch_changed_op(&w, wrx);
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
-    CT_CHECK(rill_spawn(&t, late_oneshot_send, otx) == 0);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
+    CT_CHECK(rill_spawn(&t, late_oneshot_send, otx, NULL) == 0);
     CT_CHECK(rill_select(cases, 3, 0, RILL_FOREVER, &st) == 0);
     CT_CHECK(st == 0 && ov == 5 && rill_now() - t0 == RILL_MS(21));
     CT_CHECK(rill_join(t, NULL) == 0);
@@ -712,8 +715,8 @@ static void *select_main(void *arg)
     CT_CHECK(rill_broadcast_send(btx, &v) == 0);
     bv = 0;
     int bv2 = 0;
-    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv);
-    rill_broadcast_recv_op(&r2, b2, &bv2, sizeof bv2);
+    rill_broadcast_recv_op(&r1, b1, &bv, sizeof bv, NULL);
+    rill_broadcast_recv_op(&r2, b2, &bv2, sizeof bv2, NULL);
     rill_future_t *two[] = {&r1.base, &r2.base};
     int i = rill_select(two, 2, 0, RILL_FOREVER, &st);
     CT_CHECK((i == 0 && bv == 5 && bv2 == 0) ||
@@ -725,13 +728,13 @@ static void *select_main(void *arg)
         left++;
     CT_CHECK(left == 2); /* 2 items x 2 receivers, one taken per select */
 
-    rill_oneshot_tx_release(otx);
-    rill_oneshot_rx_release(orx);
-    rill_watch_tx_release(wtx);
-    rill_watch_rx_release(wrx);
-    rill_broadcast_tx_release(btx);
-    rill_broadcast_rx_release(b1);
-    rill_broadcast_rx_release(b2);
+    rill_oneshot_sender_release(otx);
+    rill_oneshot_receiver_release(orx);
+    rill_watch_sender_release(wtx);
+    rill_watch_receiver_release(wrx);
+    rill_broadcast_sender_release(btx);
+    rill_broadcast_receiver_release(b1);
+    rill_broadcast_receiver_release(b2);
     return NULL;
 }
 

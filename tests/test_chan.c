@@ -135,7 +135,7 @@ static void test_destructor_on_release(void **state)
     (void)state;
     for (size_t c = 0; c < NCAPS; c++) {
         dtor_log_t log = {0, 0};
-        rill_channel_opts_t o = {"d", log_dtor, &log};
+        rill_channel_config_t o = {"d", log_dtor, &log};
         rill_sender_t *tx;
         rill_receiver_t *rx;
         assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], &o), 0);
@@ -340,7 +340,7 @@ static void test_permits(void **state)
     const size_t pc[] = {1, 7, RILL_UNBOUNDED};
     for (size_t c = 0; c < 3; c++) {
         dtor_log_t log = {0, 0};
-        rill_channel_opts_t o = {NULL, log_dtor, &log};
+        rill_channel_config_t o = {NULL, log_dtor, &log};
         rill_sender_t *tx;
         rill_receiver_t *rx;
         assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), pc[c], &o), 0);

@@ -229,7 +229,7 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
     m.stop_after = m.m; /* a quarter of all items */
     m.got = calloc((size_t)NPROD * m.m, 1);
     m.dead = calloc((size_t)NPROD * m.m, 1);
-    rill_channel_opts_t o = {"stress", on_destroy, &m};
+    rill_channel_config_t o = {"stress", on_destroy, &m};
     assert_int_equal(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o), 0);
     for (int i = 1; i < NPROD; i++)
         assert_int_equal(rill_sender_clone(m.tx[0], &m.tx[i]), 0);
@@ -242,10 +242,14 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
     for (int i = 0; i < PTHREADS; i++)
         pthread_create(&th[i], NULL, producer, &args[i]);
     for (int i = 0; i < PTASKS; i++)
-        assert_int_equal(rill_spawn_on(rt, &tk[i], producer, &args[PTHREADS + i]), 0);
+        assert_int_equal(rill_spawn(&tk[i], producer, &args[PTHREADS + i],
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
     if (consumer_task) {
         rill_task_t *c;
-        assert_int_equal(rill_spawn_on(rt, &c, consumer, &m), 0);
+        assert_int_equal(
+            rill_spawn(&c, consumer, &m, &(rill_spawn_config_t){.runtime = rt}),
+            0);
         assert_int_equal(rill_join(c, NULL), 0);
     } else {
         consumer(&m);

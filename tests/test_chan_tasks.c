@@ -150,7 +150,7 @@ static void *cancel_main(void *arg)
             if (which == 1 && caps[c] == 1) /* empty: receiving waits */
                 CHECK(rill_try_recv(b.rx, &got) == 0);
             rill_task_t *t;
-            CHECK(rill_spawn(&t, blocked, &b) == 0);
+            CHECK(rill_spawn(&t, blocked, &b, NULL) == 0);
             /* let it reach its wait: once it registered, a wait counts */
             for (;;) {
                 rill_channel_stats_t st;
@@ -224,8 +224,12 @@ static void test_rendezvous_ping_pong(void **state)
         a.n = b.n = SCALE(20000, 10);
         rill_task_t *ta, *tb;
         void *ok = NULL;
-        assert_int_equal(rill_spawn_on(rt, &tb, pong, &b), 0);
-        assert_int_equal(rill_spawn_on(rt, &ta, ping, &a), 0);
+        assert_int_equal(
+            rill_spawn(&tb, pong, &b, &(rill_spawn_config_t){.runtime = rt}),
+            0);
+        assert_int_equal(
+            rill_spawn(&ta, ping, &a, &(rill_spawn_config_t){.runtime = rt}),
+            0);
         assert_int_equal(rill_join(ta, &ok), 0);
         assert_int_equal(rill_join(tb, NULL), 0);
         assert_non_null(ok);
@@ -274,7 +278,9 @@ static void test_thread_feeds_task(void **state)
         assert_int_equal(rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL), 0);
         pthread_t th;
         rill_task_t *t;
-        assert_int_equal(rill_spawn_on(rt, &t, drain_task, rx), 0);
+        assert_int_equal(rill_spawn(&t, drain_task, rx,
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
         pthread_create(&th, NULL, feeder, &f);
         void *sum;
         assert_int_equal(rill_join(t, &sum), 0);
@@ -304,7 +310,7 @@ static void *hot_loop(void *arg)
     rill_receiver_t *rx;
     CHECK(rill_channel_new(&tx, &rx, sizeof(int), RILL_UNBOUNDED, NULL) == 0);
     rill_task_t *t;
-    CHECK(rill_spawn(&t, set_flag, NULL) == 0);
+    CHECK(rill_spawn(&t, set_flag, NULL, NULL) == 0);
     /* one worker: set_flag runs only if this loop yields */
     int v = 0, got;
     while (!atomic_load(&budget_flag)) {

@@ -152,19 +152,17 @@ static void *cycle_main(void *arg)
     (void)arg;
     rill_sender_t *ab_tx, *ba_tx;
     rill_receiver_t *ab_rx, *ba_rx;
-    rill_channel_opts_t o = {.name = "a->b"};
+    rill_channel_config_t o = {.name = "a->b"};
     assert_int_equal(rill_channel_new(&ab_tx, &ab_rx, sizeof(int), 4, &o), 0);
     o.name = "b->a";
     assert_int_equal(rill_channel_new(&ba_tx, &ba_rx, sizeof(int), 4, &o), 0);
     rill_task_t *a, *b;
-    rill_spawn_opts_t so = {.name = "a"};
+    rill_spawn_config_t so = {.name = "a"};
     assert_int_equal(
-        rill_spawn_ex(NULL, &a, &so, recv_then_send, peer_new(ab_tx, ba_rx)),
-        0);
+        rill_spawn(&a, recv_then_send, peer_new(ab_tx, ba_rx), &so), 0);
     so.name = "b";
     assert_int_equal(
-        rill_spawn_ex(NULL, &b, &so, recv_then_send, peer_new(ba_tx, ab_rx)),
-        0);
+        rill_spawn(&b, recv_then_send, peer_new(ba_tx, ab_rx), &so), 0);
     /* All three stay stuck until shutdown cancels them: then the join
      * returns RILL_ECANCELED and the handles are given up. */
     if (rill_join(a, NULL) == RILL_ECANCELED)
@@ -224,7 +222,7 @@ static void test_cycle_through_thread(void **state)
     rill_runtime_t *rt = new_rt(&rep, false);
     rill_sender_t *t1, *t2;
     rill_receiver_t *r1, *r2;
-    rill_channel_opts_t o = {.name = "to-thread"};
+    rill_channel_config_t o = {.name = "to-thread"};
     assert_int_equal(rill_channel_new(&t1, &r1, sizeof(int), 0, &o), 0);
     o.name = "from-thread";
     assert_int_equal(rill_channel_new(&t2, &r2, sizeof(int), 0, &o), 0);
@@ -266,7 +264,7 @@ static void *late_main(void *arg)
     pthread_t *th = arg;
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    rill_channel_opts_t o = {.name = "late"};
+    rill_channel_config_t o = {.name = "late"};
     assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 1, &o), 0);
     assert_int_equal(pthread_create(th, NULL, late_sender, tx), 0);
     int v = 0;
@@ -335,7 +333,7 @@ static void *job_main(void *arg)
 {
     (void)arg;
     rill_task_t *j;
-    assert_int_equal(rill_spawn_blocking(NULL, &j, slow_job, NULL), 0);
+    assert_int_equal(rill_spawn_blocking(&j, slow_job, NULL, NULL), 0);
     void *r;
     assert_int_equal(rill_join(j, &r), 0);
     return r;

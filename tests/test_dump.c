@@ -69,8 +69,8 @@ static void settle(void)
 static rill_task_t *spawn_named(const char *name, rill_task_fn fn, void *arg)
 {
     rill_task_t *t = NULL;
-    rill_spawn_opts_t o = {.name = name};
-    assert_int_equal(rill_spawn_ex(NULL, &t, &o, fn, arg), 0);
+    rill_spawn_config_t o = {.name = name};
+    assert_int_equal(rill_spawn(&t, fn, arg, &o), 0);
     return t;
 }
 
@@ -97,9 +97,9 @@ static void *channels_main(void *arg)
     (void)arg;
     rill_sender_t *tx, *ftx;
     rill_receiver_t *rx, *frx;
-    rill_channel_opts_t o = {.name = "inbox"};
+    rill_channel_config_t o = {.name = "inbox"};
     assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 4, &o), 0);
-    rill_channel_opts_t fo = {.name = "out"};
+    rill_channel_config_t fo = {.name = "out"};
     assert_int_equal(rill_channel_new(&ftx, &frx, sizeof(int), 2, &fo), 0);
     rill_task_t *r = spawn_named("receiver", recv_one, rx);
     rill_task_t *s = spawn_named("sender", send_three, ftx);
@@ -177,7 +177,7 @@ static void *stream_main(void *arg)
     rill_sender_t *tx;
     rill_receiver_t *rx;
     rill_stream_t *s;
-    rill_channel_opts_t o = {.name = "readings"};
+    rill_channel_config_t o = {.name = "readings"};
     assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 64, &o), 0);
     assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
     assert_int_equal(rill_stream_filter(&s, keep_all, NULL), 0);
@@ -250,7 +250,7 @@ static void *waits_main(void *arg)
     (void)arg;
     rill_sender_t *atx, *btx;
     rill_receiver_t *arx, *brx;
-    rill_channel_opts_t ao = {.name = "a"}, bo = {.name = "b"};
+    rill_channel_config_t ao = {.name = "a"}, bo = {.name = "b"};
     assert_int_equal(rill_channel_new(&atx, &arx, sizeof(int), 1, &ao), 0);
     assert_int_equal(rill_channel_new(&btx, &brx, sizeof(int), 0, &bo), 0);
     sel_arg_t sa = {arx, brx};
@@ -388,24 +388,30 @@ static void test_dump_jobs_futures_watch(void **state)
     rill_runtime_t *rt = test_new_rt(2, false);
     gate_t g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     rill_task_t *bj;
-    assert_int_equal(rill_spawn_blocking(rt, &bj, job, &g), 0);
+    assert_int_equal(rill_spawn_blocking(&bj, job, &g,
+                                         &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     gate_wait(&g, 1);
 
     flag_fut_t f1 = {{&flag_vt}, 0, RILL_WAKER_NONE, PTHREAD_MUTEX_INITIALIZER};
     flag_fut_t f2 = {
         {&flag_described_vt}, 0, RILL_WAKER_NONE, PTHREAD_MUTEX_INITIALIZER};
     rill_task_t *t1, *t2;
-    assert_int_equal(rill_spawn_future(rt, &t1, &f1.base), 0);
-    assert_int_equal(rill_spawn_future(rt, &t2, &f2.base), 0);
+    assert_int_equal(
+        rill_spawn_future(&t1, &f1.base, &(rill_spawn_config_t){.runtime = rt}),
+        0);
+    assert_int_equal(
+        rill_spawn_future(&t2, &f2.base, &(rill_spawn_config_t){.runtime = rt}),
+        0);
 
-    rill_watch_tx_t *wtx;
-    rill_watch_rx_t *wrx;
+    rill_watch_sender_t *wtx;
+    rill_watch_receiver_t *wrx;
     int init = 0;
-    rill_channel_opts_t wo = {.name = "config"};
-    assert_int_equal(rill_watch_new_ex(&wtx, &wrx, sizeof init, &init, &wo), 0);
+    rill_channel_config_t wo = {.name = "config"};
+    assert_int_equal(rill_watch_new(&wtx, &wrx, sizeof init, &init, &wo), 0);
     rill_task_t *wt = NULL;
-    rill_spawn_opts_t o = {.name = "watcher"};
-    assert_int_equal(rill_spawn_ex(rt, &wt, &o, watcher, wrx), 0);
+    rill_spawn_config_t o = {.runtime = rt, .name = "watcher"};
+    assert_int_equal(rill_spawn(&wt, watcher, wrx, &o), 0);
 
     /* From a plain thread, the tasks reach their waits in their own
      * time: dump until they have (each dump is a valid snapshot). */
@@ -458,8 +464,8 @@ static void test_dump_jobs_futures_watch(void **state)
     void *r;
     assert_int_equal(rill_join(wt, &r), 0);
     assert_int_equal((int)(intptr_t)r, 0);
-    rill_watch_tx_release(wtx);
-    rill_watch_rx_release(wrx);
+    rill_watch_sender_release(wtx);
+    rill_watch_receiver_release(wrx);
     rill_runtime_free(rt);
 }
 
@@ -515,7 +521,7 @@ static void test_dump_while_running(void **state)
     for (int i = 0; i < PAIRS; i++) {
         rill_sender_t *t1, *t2;
         rill_receiver_t *r1, *r2;
-        rill_channel_opts_t o = {.name = "ping"};
+        rill_channel_config_t o = {.name = "ping"};
         assert_int_equal(rill_channel_new(&t1, &r1, sizeof(int), i % 2, &o), 0);
         o.name = "pong";
         assert_int_equal(rill_channel_new(&t2, &r2, sizeof(int), 1, &o), 0);
@@ -523,8 +529,12 @@ static void test_dump_while_running(void **state)
         b[i] = (pp_t){t2, r1, rounds};
         rxs[2 * i] = r1;
         rxs[2 * i + 1] = r2;
-        assert_int_equal(rill_spawn_on(rt, &ts[2 * i], pinger, &a[i]), 0);
-        assert_int_equal(rill_spawn_on(rt, &ts[2 * i + 1], ponger, &b[i]), 0);
+        assert_int_equal(rill_spawn(&ts[2 * i], pinger, &a[i],
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
+        assert_int_equal(rill_spawn(&ts[2 * i + 1], ponger, &b[i],
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
     }
     size_t dumps = 0, lines = 0;
     while (!rill_task_is_finished(ts[0]) || dumps < 20) {
@@ -562,10 +572,12 @@ static void test_sigquit_dump(void **state)
     assert_int_equal(rill_runtime_new(&rt, &c), 0);
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    rill_channel_opts_t o = {.name = "quit-test"};
+    rill_channel_config_t o = {.name = "quit-test"};
     assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 1, &o), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, parked_recv, rx), 0);
+    assert_int_equal(
+        rill_spawn(&t, parked_recv, rx, &(rill_spawn_config_t){.runtime = rt}),
+        0);
 
     /* Signal until the dump shows the task waiting (it may not have
      * reached its recv at the first signal). Each signal gives one dump:

@@ -119,7 +119,7 @@ static void start(fixture_t *f)
     rill_http_route(f->srv, RILL_HTTP_GET, "/ws-flood", ws_flood, NULL);
     snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d",
              rill_http_server_port(f->srv));
-    assert_int_equal(rill_spawn(&f->runner, run_server, f), 0);
+    assert_int_equal(rill_spawn(&f->runner, run_server, f, NULL), 0);
 }
 
 static void stop(fixture_t *f)
@@ -215,7 +215,7 @@ static void *sse_keepalive(void *arg)
     rill_sse_event_t ev = {0};
     rill_bytes_new(&ev.data, "x", 1);
     assert_int_equal(rill_sse_source_publish(source, &ev), 0);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     assert_int_equal(rill_io_read(io, buf, sizeof buf, &n), 0);
     assert_int_equal(n, 9);
     assert_memory_equal(buf, "data: x\n\n", 9);

@@ -138,7 +138,7 @@ static void *echo_client(void *arg)
     assert_int_equal(rill_connect(&c, e->addr, NULL), 0);
     sender_t s = {c, e->total};
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, echo_sender, &s), 0);
+    assert_int_equal(rill_spawn(&t, echo_sender, &s, NULL), 0);
     unsigned char buf[16384];
     uint64_t got = 0;
     size_t n;
@@ -162,7 +162,7 @@ static void *echo_main(void *arg)
 {
     echo_t *e = arg;
     rill_task_t *srv;
-    assert_int_equal(rill_spawn(&srv, echo_server, e), 0);
+    assert_int_equal(rill_spawn(&srv, echo_server, e, NULL), 0);
     void *ok = echo_client(e);
     void *srv_ok;
     assert_int_equal(rill_join(srv, &srv_ok), 0);
@@ -233,7 +233,9 @@ static void test_task_and_thread_share_socketpair(void **state)
     assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
     assert_int_equal(rill_io_new(&p.b, sv[1], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, pair_task, &p), 0);
+    assert_int_equal(
+        rill_spawn(&t, pair_task, &p, &(rill_spawn_config_t){.runtime = rt}),
+        0);
     /* This plain thread waits on the same reactor (it parks). */
     for (int i = 0; i < p.rounds; i++) {
         int v = i;
@@ -319,7 +321,9 @@ static void test_partial_reads_edge_triggered(void **state)
     rill_io_config_t cfg = {.runtime = rt};
     assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, one_byte_reader, &p), 0);
+    assert_int_equal(rill_spawn(&t, one_byte_reader, &p,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     unsigned char *buf = malloc((size_t)p.rounds);
     for (int i = 0; i < p.rounds; i++)
         buf[i] = pattern((uint64_t)i);
@@ -377,7 +381,9 @@ static void test_deadline_races_readiness(void **state)
     rill_io_config_t cfg = {.runtime = rt};
     assert_int_equal(rill_io_new(&r.io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, deadline_reader, &r), 0);
+    assert_int_equal(rill_spawn(&t, deadline_reader, &r,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     /* Small writes with pauses between bursts, so reads time out often. */
     unsigned char buf[997];
     for (uint64_t off = 0; off < r.total;) {
@@ -437,7 +443,9 @@ static void test_close_wakes_waiter(void **state)
     rill_io_t *io;
     assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_reader, io), 0);
+    assert_int_equal(rill_spawn(&t, blocked_reader, io,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "read on fd"); /* the dump names the fd */
     rill_io_close(io);
     void *r;
@@ -460,7 +468,9 @@ static void test_cancel_blocked_read(void **state)
     rill_io_t *io;
     assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_reader, io), 0);
+    assert_int_equal(rill_spawn(&t, blocked_reader, io,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "read on fd");
     rill_task_cancel(t);
     void *r;
@@ -508,7 +518,9 @@ static void test_peer_reset_mid_write(void **state)
     rill_io_config_t cfg = {.runtime = rt};
     assert_int_equal(rill_listen(&x.l, "127.0.0.1:0", &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, reset_writer, &x), 0);
+    assert_int_equal(
+        rill_spawn(&t, reset_writer, &x, &(rill_spawn_config_t){.runtime = rt}),
+        0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port =
@@ -644,8 +656,12 @@ static void test_both_directions_two_tasks(void **state)
     for (size_t i = 0; i < d.len; i++)
         d.buf[i] = pattern(i);
     rill_task_t *rd, *wr;
-    assert_int_equal(rill_spawn_on(rt, &rd, blocked_reader, d.io), 0);
-    assert_int_equal(rill_spawn_on(rt, &wr, duplex_writer, &d), 0);
+    assert_int_equal(rill_spawn(&rd, blocked_reader, d.io,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
+    assert_int_equal(rill_spawn(&wr, duplex_writer, &d,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(rd, "read on fd");
     wait_until_waiting(wr, "write_all on fd");
     /* Drain the writer: it finishes, the reader still waits. */
@@ -690,7 +706,9 @@ static void test_cancel_blocked_write(void **state)
     for (size_t i = 0; i < d.len; i++)
         d.buf[i] = pattern(i);
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_write_all, &d), 0);
+    assert_int_equal(rill_spawn(&t, blocked_write_all, &d,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "write_all on fd");
     rill_task_cancel(t);
     void *r;
@@ -703,7 +721,9 @@ static void test_cancel_blocked_write(void **state)
     d2.buf += first; /* the stream goes on where write_all stopped */
     d2.len -= first;
     d2.written = 12345;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_write, &d2), 0);
+    assert_int_equal(rill_spawn(&t, blocked_write, &d2,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "write on fd");
     rill_task_cancel(t);
     assert_int_equal(rill_join(t, &r), 0);
@@ -756,7 +776,9 @@ static void test_cancel_blocked_accept_and_connect(void **state)
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(a.l));
     a.addr = addr;
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_accept, &a), 0);
+    assert_int_equal(rill_spawn(&t, blocked_accept, &a,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "accept on fd");
     rill_task_cancel(t);
     void *r;
@@ -771,7 +793,9 @@ static void test_cancel_blocked_accept_and_connect(void **state)
         if (rill_connect_timeout(&held[nheld], addr, RILL_MS(50), &cfg) != 0)
             break;
     assert_true(nheld < 8);
-    assert_int_equal(rill_spawn_on(rt, &t, blocked_connect, &a), 0);
+    assert_int_equal(rill_spawn(&t, blocked_connect, &a,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     wait_until_waiting(t, "connect on fd");
     rill_task_cancel(t);
     assert_int_equal(rill_join(t, &r), 0);
@@ -865,12 +889,12 @@ static void *accept_stream_main(void *arg)
     if (rill_listener_into_stream(l, &s.conns) != 0)
         return NULL;
     rill_task_t *srv;
-    if (rill_spawn(&srv, server_task, &s) != 0)
+    if (rill_spawn(&srv, server_task, &s, NULL) != 0)
         return NULL;
     rill_task_t *t[50];
     int failed = 0;
     for (int i = 0; i < c.n; i++)
-        if (rill_spawn(&t[i], client_task, &c) != 0)
+        if (rill_spawn(&t[i], client_task, &c, NULL) != 0)
             return NULL;
     for (int i = 0; i < c.n; i++) {
         void *ok = NULL;
@@ -1020,7 +1044,9 @@ static void test_emfile_accept_stream_keeps_serving(void **state)
     rill_stream_t *conns;
     assert_int_equal(rill_listener_into_stream(l, &conns), 0);
     rill_task_t *srv;
-    assert_int_equal(rill_spawn_on(rt, &srv, emfile_server, conns), 0);
+    assert_int_equal(rill_spawn(&srv, emfile_server, conns,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     int first = raw_socket(), c[3];
     raw_connect(first, port);
     raw_ping(first); /* served before the fds run out */
@@ -1154,7 +1180,7 @@ static void *virtual_main(void *arg)
      * at +500 ms, not a timeout: what the kernel has runs before time
      * moves again. */
     rill_task_t *w;
-    VCHECK(rill_spawn(&w, late_writer, b) == 0);
+    VCHECK(rill_spawn(&w, late_writer, b, NULL) == 0);
     t0 = rill_now();
     int r = rill_io_read_timeout(a, buf, sizeof buf, &n, RILL_SEC(1));
     VCHECK(r == 0 && n == 4);
@@ -1235,8 +1261,8 @@ static void *many_main(void *arg)
         rill_io_t *c, *s;
         if (rill_connect(&c, addr, NULL) != 0 || rill_accept(l, &s) != 0)
             return NULL;
-        if (rill_spawn(NULL, hold_conn, c) != 0 ||
-            rill_spawn(NULL, hold_conn, s) != 0)
+        if (rill_spawn(NULL, hold_conn, c, NULL) != 0 ||
+            rill_spawn(NULL, hold_conn, s, NULL) != 0)
             return NULL;
     }
     /* A task cancelled before it ever ran cannot free its connection:

@@ -8,10 +8,10 @@
 static void test_send_recv(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
-    rill_channel_opts_t o = {.name = "reply"};
-    assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof(double), &o), 0);
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
+    rill_channel_config_t o = {.name = "reply"};
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(double), &o), 0);
     double v = 0, w = 2.5;
     assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_EEMPTY);
     assert_false(rill_oneshot_is_closed(tx));
@@ -29,45 +29,45 @@ static void test_send_recv(void **state)
     assert_int_equal(st.capacity, 1);
     assert_int_equal(st.len, 0);
     assert_false(st.is_closed);
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
 }
 
 static void test_sender_gone(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
     int v;
     assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_DONE);
     assert_int_equal(rill_oneshot_recv(rx, &v), RILL_DONE);
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
 }
 
 static void test_receiver_gone(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
     assert_int_equal(rill_oneshot_closed_timeout(tx, RILL_US(100)),
                      RILL_ETIMEDOUT);
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
     assert_true(rill_oneshot_is_closed(tx));
     assert_int_equal(rill_oneshot_closed(tx), 0);
     int v = 1;
     assert_int_equal(rill_oneshot_send(tx, &v), RILL_ECLOSED);
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
 }
 
 static void test_close_keeps_sent_value(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
     int v = 7, out = 0;
     assert_int_equal(rill_oneshot_send(tx, &v), 0);
     assert_int_equal(rill_oneshot_close(rx), 0);
@@ -76,17 +76,17 @@ static void test_close_keeps_sent_value(void **state)
     assert_int_equal(rill_oneshot_try_recv(rx, &out), 0);
     assert_int_equal(out, 7);
     /* A value sent after close is refused. */
-    rill_oneshot_tx_t *tx2;
-    rill_oneshot_rx_t *rx2;
-    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int)), 0);
+    rill_oneshot_sender_t *tx2;
+    rill_oneshot_receiver_t *rx2;
+    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
     assert_int_equal(rill_oneshot_close(rx2), 0);
     assert_int_equal(rill_oneshot_send(tx2, &v), RILL_ECLOSED);
     assert_int_equal(rill_oneshot_try_recv(rx2, &out), RILL_EEMPTY);
-    assert_int_equal(rill_oneshot_tx_release(tx2), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx2), 0);
     assert_int_equal(rill_oneshot_try_recv(rx2, &out), RILL_DONE);
-    rill_oneshot_rx_release(rx2);
-    rill_oneshot_tx_release(tx);
-    rill_oneshot_rx_release(rx);
+    rill_oneshot_receiver_release(rx2);
+    rill_oneshot_sender_release(tx);
+    rill_oneshot_receiver_release(rx);
 }
 
 /* A value sent and never received goes to the item destructor once, when
@@ -100,42 +100,43 @@ static void count_dtor(void *item, void *ud)
 static void test_item_dtor(void **state)
 {
     (void)state;
-    rill_channel_opts_t o = {.item_dtor = count_dtor, .dtor_ud = &dtor_calls};
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_channel_config_t o = {.item_dtor = count_dtor,
+                               .item_dtor_ud = &dtor_calls};
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     int v = 41, out;
     dtor_calls = 0;
-    assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof v, &o), 0);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, &o), 0);
     assert_int_equal(rill_oneshot_send(tx, &v), 0);
     rill_channel_stats_t st;
     assert_int_equal(rill_oneshot_stats(tx, NULL, &st), 0);
     assert_int_equal(st.len, 1);
     assert_int_equal(rill_oneshot_close(rx), 0); /* still receivable */
     assert_int_equal(dtor_calls, 0);
-    assert_int_equal(rill_oneshot_rx_release(rx), 0);
+    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
     assert_int_equal(dtor_calls, 1);
     assert_int_equal(rill_oneshot_stats(tx, NULL, &st), 0);
     assert_int_equal(st.discarded, 1);
     assert_true(st.is_closed);
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
     /* Received: the receiver owns it, the channel never calls the dtor. */
-    assert_int_equal(rill_oneshot_new_ex(&tx, &rx, sizeof v, &o), 0);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, &o), 0);
     assert_int_equal(rill_oneshot_send(tx, &v), 0);
     assert_int_equal(rill_oneshot_recv(rx, &out), 0);
-    rill_oneshot_rx_release(rx);
-    rill_oneshot_tx_release(tx);
+    rill_oneshot_receiver_release(rx);
+    rill_oneshot_sender_release(tx);
     assert_int_equal(dtor_calls, 1);
 }
 
 static void test_misuse(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, 0), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_new(NULL, &rx, 4), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_new(&tx, &rx, SIZE_MAX), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(double)), 0);
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, 0, NULL), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_new(NULL, &rx, 4, NULL), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, SIZE_MAX, NULL), RILL_EINVAL);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(double), NULL), 0);
     int i = 1;
     double d;
     assert_int_equal(rill_oneshot_send(tx, &i), RILL_EINVAL);
@@ -150,22 +151,24 @@ static void test_misuse(void **state)
     assert_int_equal(rill_oneshot_closed(NULL), RILL_EINVAL);
     assert_int_equal(rill_oneshot_stats(NULL, NULL, NULL), RILL_EINVAL);
     /* Releasing a handle as the other kind, or twice. */
-    assert_int_equal(rill_oneshot_rx_release((rill_oneshot_rx_t *)tx),
-                     RILL_EINVAL);
-    assert_int_equal(rill_oneshot_tx_release(tx), 0);
-    assert_int_equal(rill_oneshot_tx_release(tx), RILL_EALREADY);
-    assert_int_equal(rill_oneshot_rx_release(rx), 0); /* frees the channel */
-    assert_int_equal(rill_oneshot_tx_release(NULL), 0);
-    assert_int_equal(rill_oneshot_rx_release(NULL), 0);
+    assert_int_equal(
+        rill_oneshot_receiver_release((rill_oneshot_receiver_t *)tx),
+        RILL_EINVAL);
+    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_int_equal(rill_oneshot_sender_release(tx), RILL_EALREADY);
+    assert_int_equal(rill_oneshot_receiver_release(rx),
+                     0); /* frees the channel */
+    assert_int_equal(rill_oneshot_sender_release(NULL), 0);
+    assert_int_equal(rill_oneshot_receiver_release(NULL), 0);
 }
 
 /* A pending recv withdrawn leaves no trace: the value goes to the next. */
 static void test_cancel_leaves_no_trace(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int)), 0);
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
     ct_waker_t c = {0};
     rill_waker_t w = ct_waker(&c);
     rill_cx_t cx = RILL_CX_INIT(&w);
@@ -180,9 +183,9 @@ static void test_cancel_leaves_no_trace(void **state)
     assert_int_equal(atomic_load(&c.wakes), 0); /* withdrawn: not woken */
     assert_int_equal(out, 0);
     /* The poll function: registers, is woken by the send, takes it. */
-    rill_oneshot_tx_t *tx2;
-    rill_oneshot_rx_t *rx2;
-    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int)), 0);
+    rill_oneshot_sender_t *tx2;
+    rill_oneshot_receiver_t *rx2;
+    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
     assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
                      RILL_PENDING);
     assert_int_equal(rill_oneshot_send(tx2, &v), 0);
@@ -198,17 +201,17 @@ static void test_cancel_leaves_no_trace(void **state)
     assert_int_equal(out, 5);
     assert_int_equal(cx.budget, 0);
     assert_int_equal(rill_oneshot_recv(rx, &out), 0);
-    rill_oneshot_tx_release(tx);
-    rill_oneshot_rx_release(rx);
-    rill_oneshot_tx_release(tx2);
-    rill_oneshot_rx_release(rx2);
+    rill_oneshot_sender_release(tx);
+    rill_oneshot_receiver_release(rx);
+    rill_oneshot_sender_release(tx2);
+    rill_oneshot_receiver_release(rx2);
 }
 
 /* ---- threads: waiting across threads, both sides gone ---- */
 
 typedef struct {
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     int mode;
 } pair_t;
 
@@ -217,7 +220,7 @@ static void *waiting_receiver(void *arg)
     pair_t *p = arg;
     int v = -1;
     intptr_t r = rill_oneshot_recv(p->rx, &v);
-    rill_oneshot_rx_release(p->rx);
+    rill_oneshot_receiver_release(p->rx);
     return (void *)(r == 0 ? (intptr_t)v : -100 + r);
 }
 
@@ -225,16 +228,16 @@ static void test_wait_across_threads(void **state)
 {
     (void)state;
     pair_t p;
-    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
     pthread_t t = ct_start(waiting_receiver, &p);
     int v = 99;
     assert_int_equal(rill_oneshot_send(p.tx, &v), 0);
     assert_int_equal((intptr_t)ct_join(t), 99);
-    rill_oneshot_tx_release(p.tx);
+    rill_oneshot_sender_release(p.tx);
     /* Sender released while the receiver waits: RILL_DONE. */
-    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
     t = ct_start(waiting_receiver, &p);
-    rill_oneshot_tx_release(p.tx);
+    rill_oneshot_sender_release(p.tx);
     assert_int_equal((intptr_t)ct_join(t), -100 + RILL_DONE);
 }
 
@@ -242,7 +245,7 @@ static void *closed_waiter(void *arg)
 {
     pair_t *p = arg;
     intptr_t r = rill_oneshot_closed(p->tx);
-    rill_oneshot_tx_release(p->tx);
+    rill_oneshot_sender_release(p->tx);
     return (void *)r;
 }
 
@@ -250,9 +253,9 @@ static void test_closed_across_threads(void **state)
 {
     (void)state;
     pair_t p;
-    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int)), 0);
+    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
     pthread_t t = ct_start(closed_waiter, &p);
-    rill_oneshot_rx_release(p.rx);
+    rill_oneshot_receiver_release(p.rx);
     assert_int_equal((intptr_t)ct_join(t), 0);
 }
 
@@ -260,8 +263,8 @@ static void test_closed_across_threads(void **state)
  * the outcomes must agree: a value is received iff it was sent with 0. */
 #define RACE_N 20000
 typedef struct {
-    rill_oneshot_tx_t *tx[RACE_N];
-    rill_oneshot_rx_t *rx[RACE_N];
+    rill_oneshot_sender_t *tx[RACE_N];
+    rill_oneshot_receiver_t *rx[RACE_N];
     int send_r[RACE_N], recv_r[RACE_N], got[RACE_N];
     int n;
 } race_t;
@@ -274,7 +277,7 @@ static void *race_sender(void *arg)
         r->send_r[i] = 1000;
         if (i % 3 != 2)
             r->send_r[i] = rill_oneshot_send(r->tx[i], &v);
-        rill_oneshot_tx_release(r->tx[i]);
+        rill_oneshot_sender_release(r->tx[i]);
     }
     return NULL;
 }
@@ -287,7 +290,7 @@ static void *race_receiver(void *arg)
         r->got[i] = -1;
         if (i % 4 != 3)
             r->recv_r[i] = rill_oneshot_recv(r->rx[i], &r->got[i]);
-        rill_oneshot_rx_release(r->rx[i]);
+        rill_oneshot_receiver_release(r->rx[i]);
     }
     return NULL;
 }
@@ -299,8 +302,8 @@ static void test_both_sides_gone_race(void **state)
     assert_non_null(r);
     r->n = SCALE(RACE_N, 4);
     for (int i = 0; i < r->n; i++)
-        assert_int_equal(rill_oneshot_new(&r->tx[i], &r->rx[i], sizeof(int)),
-                         0);
+        assert_int_equal(
+            rill_oneshot_new(&r->tx[i], &r->rx[i], sizeof(int), NULL), 0);
     pthread_t a = ct_start(race_sender, r), b = ct_start(race_receiver, r);
     ct_join(a);
     ct_join(b);
@@ -328,26 +331,26 @@ static void test_both_sides_gone_race(void **state)
 
 static void *many_waiter(void *arg)
 {
-    rill_oneshot_rx_t *rx = arg;
+    rill_oneshot_receiver_t *rx = arg;
     int v = -1;
     int r = rill_oneshot_recv(rx, &v);
-    rill_oneshot_rx_release(rx);
+    rill_oneshot_receiver_release(rx);
     return (void *)(intptr_t)(r == 0 ? v : -1);
 }
 
 static void *many_main(void *arg)
 {
     (void)arg;
-    static rill_oneshot_tx_t *tx[MANY];
+    static rill_oneshot_sender_t *tx[MANY];
     static rill_task_t *t[MANY];
     for (int i = 0; i < MANY; i++) {
-        rill_oneshot_rx_t *rx;
-        CT_CHECK(rill_oneshot_new(&tx[i], &rx, sizeof(int)) == 0);
-        CT_CHECK(rill_spawn(&t[i], many_waiter, rx) == 0);
+        rill_oneshot_receiver_t *rx;
+        CT_CHECK(rill_oneshot_new(&tx[i], &rx, sizeof(int), NULL) == 0);
+        CT_CHECK(rill_spawn(&t[i], many_waiter, rx, NULL) == 0);
     }
     for (int i = 0; i < MANY; i++) {
         CT_CHECK(rill_oneshot_send(tx[i], &i) == 0);
-        rill_oneshot_tx_release(tx[i]);
+        rill_oneshot_sender_release(tx[i]);
     }
     for (int i = 0; i < MANY; i++) {
         void *r;
@@ -367,10 +370,10 @@ static void test_tasks_many_waiters(void **state)
 static void *timeouts_main(void *arg)
 {
     (void)arg;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     int v = 3, out = 0;
-    CT_CHECK(rill_oneshot_new(&tx, &rx, sizeof v) == 0);
+    CT_CHECK(rill_oneshot_new(&tx, &rx, sizeof v, NULL) == 0);
     rill_instant_t t0 = rill_now();
     CT_CHECK(rill_oneshot_recv_timeout(rx, &out, RILL_MS(250)) ==
              RILL_ETIMEDOUT);
@@ -380,8 +383,8 @@ static void *timeouts_main(void *arg)
     CT_CHECK(rill_oneshot_send(tx, &v) == 0);
     CT_CHECK(rill_oneshot_recv_timeout(rx, &out, RILL_MS(1)) == 0);
     CT_CHECK(out == 3 && rill_now() - t0 == RILL_MS(3250));
-    rill_oneshot_tx_release(tx);
-    rill_oneshot_rx_release(rx);
+    rill_oneshot_sender_release(tx);
+    rill_oneshot_receiver_release(rx);
     return NULL;
 }
 
@@ -396,18 +399,19 @@ static void test_tasks_virtual_timeouts(void **state)
 static void *cancel_waiter(void *arg)
 {
     int v;
-    return (void *)(intptr_t)rill_oneshot_recv((rill_oneshot_rx_t *)arg, &v);
+    return (void *)(intptr_t)rill_oneshot_recv((rill_oneshot_receiver_t *)arg,
+                                               &v);
 }
 
 static void *cancel_main(void *arg)
 {
     (void)arg;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     rill_task_t *t;
     int v = 8, out = 0;
-    CT_CHECK(rill_oneshot_new(&tx, &rx, sizeof v) == 0);
-    CT_CHECK(rill_spawn(&t, cancel_waiter, rx) == 0);
+    CT_CHECK(rill_oneshot_new(&tx, &rx, sizeof v, NULL) == 0);
+    CT_CHECK(rill_spawn(&t, cancel_waiter, rx, NULL) == 0);
     rill_sleep(RILL_MS(1)); /* virtual: runs once the waiter waits */
     CT_CHECK(rill_task_cancel(t) == 0);
     void *r;
@@ -415,8 +419,8 @@ static void *cancel_main(void *arg)
     CT_CHECK((intptr_t)r == RILL_ECANCELED);
     CT_CHECK(rill_oneshot_send(tx, &v) == 0);
     CT_CHECK(rill_oneshot_try_recv(rx, &out) == 0 && out == 8);
-    rill_oneshot_tx_release(tx);
-    rill_oneshot_rx_release(rx);
+    rill_oneshot_sender_release(tx);
+    rill_oneshot_receiver_release(rx);
     return NULL;
 }
 

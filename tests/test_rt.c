@@ -28,7 +28,8 @@ static void *spawn_many(void *arg)
         long k = n - base < BATCH ? n - base : BATCH;
         for (long i = 0; i < k; i++)
             assert_int_equal(
-                rill_spawn(&t[i], ret_arg, (void *)(intptr_t)(base + i)), 0);
+                rill_spawn(&t[i], ret_arg, (void *)(intptr_t)(base + i), NULL),
+                0);
         for (long i = 0; i < k; i++) {
             void *r;
             assert_int_equal(rill_join(t[i], &r), 0);
@@ -62,9 +63,10 @@ static void test_block_on_result_and_names(void **state)
     void *r = NULL;
     assert_int_equal(rill_block_on(rt, ret_arg, (void *)42, &r), 0);
     assert_ptr_equal(r, (void *)42);
-    rill_spawn_opts_t o = {.name = "named-task-with-a-long-name-xxxxxxxxxxxx"};
+    rill_spawn_config_t o = {
+        .runtime = rt, .name = "named-task-with-a-long-name-xxxxxxxxxxxx"};
     rill_task_t *t;
-    assert_int_equal(rill_spawn_ex(rt, &t, &o, ret_arg, (void *)7), 0);
+    assert_int_equal(rill_spawn(&t, ret_arg, (void *)7, &o), 0);
     assert_true(rill_task_id(t) > 0);
     assert_int_equal(strlen(rill_task_name(t)), 31);
     assert_int_equal(rill_join(t, &r), 0);
@@ -139,7 +141,9 @@ static void test_await_on_plain_thread(void **state)
     for (int i = 0; i < SCALE(2000, 4); i++) {
         flag_fut_t f;
         flag_init(&f);
-        assert_int_equal(rill_spawn_on(rt, NULL, set_flag_task, &f), 0);
+        assert_int_equal(rill_spawn(NULL, set_flag_task, &f,
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
         assert_int_equal(rill_await(&f.base), 0);
         flag_destroy(&f);
     }
@@ -187,7 +191,9 @@ static void test_foreign_wakes_race_completion(void **state)
         flag_init(&r.flag);
         pthread_barrier_init(&r.barrier, NULL, 5);
         rill_task_t *t;
-        assert_int_equal(rill_spawn_on(rt, &t, race_task, &r), 0);
+        assert_int_equal(rill_spawn(&t, race_task, &r,
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
         pthread_t th[4];
         for (int i = 0; i < 4; i++)
             pthread_create(&th[i], NULL, waker_thread, &r);
@@ -240,7 +246,9 @@ static void test_cancel_races_wake(void **state)
         flag_fut_t f;
         flag_init(&f);
         rill_task_t *t;
-        assert_int_equal(rill_spawn_on(rt, &t, wait_forever, &f), 0);
+        assert_int_equal(rill_spawn(&t, wait_forever, &f,
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
         pthread_t th;
         pthread_create(&th, NULL, cancel_waker_thread, &f);
         assert_int_equal(rill_task_cancel(t), 0);
@@ -261,12 +269,16 @@ static void test_shutdown_cancels_live_tasks(void **state)
     flag_fut_t f;
     flag_init(&f);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(rill_spawn_on(rt, NULL, wait_forever, &f), 0);
+        assert_int_equal(rill_spawn(NULL, wait_forever, &f,
+                                    &(rill_spawn_config_t){.runtime = rt}),
+                         0);
     rill_runtime_shutdown(rt);
     rill_runtime_stats_t st;
     rill_runtime_stats(rt, &st);
     assert_int_equal(st.tasks_alive, 0);
-    assert_int_equal(rill_spawn_on(rt, NULL, ret_arg, NULL), RILL_ESHUTDOWN);
+    assert_int_equal(
+        rill_spawn(NULL, ret_arg, NULL, &(rill_spawn_config_t){.runtime = rt}),
+        RILL_ESHUTDOWN);
     assert_int_equal(rill_block_on(rt, ret_arg, NULL, NULL), RILL_ESHUTDOWN);
     rill_runtime_free(rt);
     flag_destroy(&f);
@@ -332,13 +344,18 @@ static void test_stackless_futures(void **state)
             count_fut_t *c = calloc(1, sizeof *c);
             c->base.vtable = &count_vt;
             c->dropped = &dropped;
-            assert_int_equal(rill_spawn_future(rt, &t[i], &c->base), 0);
+            assert_int_equal(
+                rill_spawn_future(&t[i], &c->base,
+                                  &(rill_spawn_config_t){.runtime = rt}),
+                0);
             continue;
         }
         big_fut_t b = {{{&embedded_vt}, 0, &dropped}, {0}};
         b.pad[332] = 0xAB;
-        assert_int_equal(rill_spawn_future_in(rt, &t[i], &b.c.base, sizeof b),
-                         0);
+        assert_int_equal(
+            rill_spawn_future_in(&t[i], &b.c.base, sizeof b,
+                                 &(rill_spawn_config_t){.runtime = rt}),
+            0);
         b.c.polls = 1000; /* the task has its own copy */
     }
     for (int i = 0; i < N; i++)
@@ -346,12 +363,18 @@ static void test_stackless_futures(void **state)
     assert_int_equal(atomic_load(&dropped), N);
     big_fut_t b = {{{&embedded_vt}, 0, &dropped}, {0}};
     rill_task_t *x;
-    assert_int_equal(rill_spawn_future_in(rt, &x, &b.c.base, 4), RILL_EINVAL);
-    assert_int_equal(rill_spawn_future_in(rt, &x, &b.c.base,
-                                          RILL_SPAWN_FUTURE_IN_MAX + 1),
-                     RILL_EINVAL);
-    assert_int_equal(rill_spawn_future_in(rt, &x, NULL, sizeof b),
-                     RILL_EINVAL);
+    assert_int_equal(
+        rill_spawn_future_in(&x, &b.c.base, 4,
+                             &(rill_spawn_config_t){.runtime = rt}),
+        RILL_EINVAL);
+    assert_int_equal(
+        rill_spawn_future_in(&x, &b.c.base, RILL_SPAWN_FUTURE_IN_MAX + 1,
+                             &(rill_spawn_config_t){.runtime = rt}),
+        RILL_EINVAL);
+    assert_int_equal(
+        rill_spawn_future_in(&x, NULL, sizeof b,
+                             &(rill_spawn_config_t){.runtime = rt}),
+        RILL_EINVAL);
     rill_runtime_free(rt);
 }
 
@@ -387,9 +410,9 @@ static void *coop_main(void *arg)
     (void)arg;
     atomic_int stop = 0;
     rill_task_t *hot, *p;
-    rill_spawn(&hot, hot_task, &stop);
+    rill_spawn(&hot, hot_task, &stop, NULL);
     rill_yield(); /* let the hot task start */
-    rill_spawn(&p, progress_task, &stop);
+    rill_spawn(&p, progress_task, &stop, NULL);
     rill_join(p, NULL);
     rill_join(hot, NULL);
     return (void *)1;
@@ -444,7 +467,7 @@ static void *vt_main(void *arg)
         s[i].start = t0;
         s[i].deadline =
             t0 + RILL_US(1) + (rill_duration_t)((x >> 11) % RILL_SEC(3600));
-        assert_int_equal(rill_spawn(&t[i], vt_sleep_task, &s[i]), 0);
+        assert_int_equal(rill_spawn(&t[i], vt_sleep_task, &s[i], NULL), 0);
     }
     for (int i = 0; i < N; i++)
         rill_join(t[i], NULL);
@@ -532,7 +555,7 @@ static void *blocking_from_task(void *arg)
     intptr_t sum = 0;
     for (intptr_t i = 0; i < 100; i++) {
         rill_task_t *t;
-        assert_int_equal(rill_spawn_blocking(NULL, &t, blocking_fn, (void *)i),
+        assert_int_equal(rill_spawn_blocking(&t, blocking_fn, (void *)i, NULL),
                          0);
         void *r;
         assert_int_equal(rill_join(t, &r), 0);
@@ -549,7 +572,9 @@ static void test_blocking_pool(void **state)
     assert_int_equal(rill_block_on(rt, blocking_from_task, NULL, &r), 0);
     assert_int_equal((intptr_t)r, 5050);
     rill_task_t *t; /* from a plain thread */
-    assert_int_equal(rill_spawn_blocking(rt, &t, blocking_fn, (void *)1), 0);
+    assert_int_equal(rill_spawn_blocking(&t, blocking_fn, (void *)1,
+                                         &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     assert_int_equal(rill_join(t, &r), 0);
     assert_int_equal((intptr_t)r, 2);
     rill_runtime_free(rt);
@@ -597,23 +622,26 @@ static void test_bad_input(void **state)
     assert_null(rt);
 
     assert_int_equal(rill_block_on(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_spawn(NULL, ret_arg, NULL), RILL_EINVAL); /* no rt */
-    assert_int_equal(rill_spawn_on(NULL, NULL, ret_arg, NULL), RILL_EINVAL);
+    assert_int_equal(rill_spawn(NULL, ret_arg, NULL, NULL),
+                     RILL_EINVAL); /* no rt */
+    assert_int_equal(rill_spawn(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
     assert_int_equal(rill_join(NULL, NULL), RILL_EINVAL);
     assert_int_equal(rill_task_cancel(NULL), RILL_EINVAL);
     assert_int_equal(rill_await(NULL), RILL_EINVAL);
 
     rt = test_new_rt(2, false);
     assert_int_equal(rill_block_on(rt, NULL, NULL, NULL), RILL_EINVAL);
-    rill_spawn_opts_t o = {.stack_size = 1};
-    assert_int_equal(rill_spawn_ex(rt, NULL, &o, ret_arg, NULL), RILL_EINVAL);
+    rill_spawn_config_t o = {.runtime = rt, .stack_size = 1};
+    assert_int_equal(rill_spawn(NULL, ret_arg, NULL, &o), RILL_EINVAL);
     /* block_on from inside a task. */
     void *r = NULL;
     assert_int_equal(rill_block_on(rt, nested_block_on, rt, &r), 0);
     assert_int_equal((intptr_t)r, RILL_EINVAL);
     /* Cancel after completion does nothing; join still gives the result. */
     rill_task_t *t;
-    assert_int_equal(rill_spawn_on(rt, &t, ret_arg, (void *)3), 0);
+    assert_int_equal(rill_spawn(&t, ret_arg, (void *)3,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     while (!rill_task_is_finished(t))
         rill_yield();
     assert_int_equal(rill_task_cancel(t), 0);
@@ -624,7 +652,9 @@ static void test_bad_input(void **state)
      * twice. */
     flag_fut_t f;
     flag_init(&f);
-    assert_int_equal(rill_spawn_on(rt, &t, set_flag_then_wait, &f), 0);
+    assert_int_equal(rill_spawn(&t, set_flag_then_wait, &f,
+                                &(rill_spawn_config_t){.runtime = rt}),
+                     0);
     pthread_mutex_lock(&f.lock);
     while (!atomic_load(&f.done))
         pthread_cond_wait(&started_cond, &f.lock);

@@ -40,19 +40,19 @@ static void test_wire_format(void **state)
     ev.event = B("tick");
     ev.retry_ms = 1500;
     expect_wire(&ev, "retry: 1500\nid: 42\nevent: tick\ndata: hello\n\n");
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     ev = (rill_sse_event_t){0};
     ev.data = B("a\nb\r\nc\rd\n");
     expect_wire(&ev, "data: a\ndata: b\ndata: c\ndata: d\ndata: \n\n");
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     ev.data = B("\r\n\r\n");
     expect_wire(&ev, "data: \ndata: \ndata: \n\n");
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     ev.data = B(" lead: colon");
     expect_wire(&ev, "data:  lead: colon\n\n");
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     assert_null(ev.data.shared_);
-    rill_sse_event_release(NULL);
+    rill_sse_event_destroy(NULL);
 }
 
 typedef struct got {
@@ -90,7 +90,7 @@ static void test_browser_reads_back(void **state)
         assert_int_equal(rill_sse_encode(&out, &ev), 0);
         wu_put(&stream, out.ptr, out.len);
         rill_bytes_release(&out);
-        rill_sse_event_release(&ev);
+        rill_sse_event_destroy(&ev);
         if (i == 2) {
             assert_int_equal(rill_sse_encode_comment(&out, "keep\nalive", 10),
                              0);
@@ -126,17 +126,17 @@ static void test_refused(void **state)
     assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
     assert_null(out.shared_); /* the empty value on error */
     assert_int_equal(rill_sse_encoded_len(&ev), 0);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     assert_int_equal(rill_bytes_new(&ev.id, "a\0b", 3), 0);
     assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     ev.event = B("a\rb");
     assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     assert_int_equal(rill_bytes_new(&ev.event, "a\0b", 3), 0);
     assert_int_equal(rill_sse_encode(&out, &ev), 0); /* a NUL type is fine */
     rill_bytes_release(&out);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     ev.retry_ms = -1;
     assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
     assert_int_equal(rill_sse_encode(NULL, &ev), RILL_EINVAL);
@@ -158,7 +158,7 @@ static void test_shared_encoding(void **state)
     ev.data = B("shared");
     rill_bytes_t wire, clients[100];
     assert_int_equal(rill_sse_encode(&wire, &ev), 0);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     long after_encode = atomic_load(&count_alloc_live);
     assert_int_equal(after_encode - before, 1); /* one allocation */
     for (int i = 0; i < 100; i++) {

@@ -403,7 +403,7 @@ static void expect_chunk(rill_stream_t *s, size_t len, int64_t first)
     assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 0), first);
     for (size_t i = 1; i < len; i++)
         assert_int_equal(RILL_CHUNK_AT(&c, int64_t, i), first + (int64_t)i);
-    rill_chunk_free(&c);
+    rill_chunk_destroy(&c);
     assert_null(c.items);
 }
 
@@ -472,12 +472,12 @@ static void test_chunk_pool(void **state)
     assert_int_equal(rill_stream_chunks(&s, 64), 0);
     rill_chunk_t c;
     assert_int_equal(rill_next(s, &c), 0);
-    rill_chunk_free(&c);
+    rill_chunk_destroy(&c);
     long before = atomic_load(&live_allocs);
     for (int i = 1; i < 100; i++) {
         assert_int_equal(rill_next(s, &c), 0);
         assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 0), 64 * i);
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
         assert_int_equal(atomic_load(&live_allocs), before);
     }
     /* A chunk may outlive its stream. */
@@ -487,7 +487,7 @@ static void test_chunk_pool(void **state)
     assert_int_equal(rill_next(s, &c), 0);
     rill_stream_free(s);
     assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 1), 1);
-    rill_chunk_free(&c);
+    rill_chunk_destroy(&c);
 }
 
 /* ---- the batch path ---- */
@@ -536,7 +536,7 @@ static void test_batch_path(void **state)
         for (size_t i = 0; i < c.len; i++)
             sum += RILL_CHUNK_AT(&c, int64_t, i);
         chunks++;
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
     }
     assert_int_equal(chunks, (N + 63) / 64);
     assert_int_equal(sum, (int64_t)N * (N + 1) / 2);
@@ -569,7 +569,7 @@ static int sum_chunk(void *ud, int status, void *item)
     rill_chunk_t *c = item;
     for (size_t i = 0; i < c->len; i++)
         *(int64_t *)ud += RILL_CHUNK_AT(c, int64_t, i);
-    rill_chunk_free(c);
+    rill_chunk_destroy(c);
     return 0;
 }
 
@@ -618,11 +618,11 @@ static void test_drop_half_consumed(void **state)
     assert_int_equal(rill_next(s, &c), 0); /* consume one chunk's items */
     for (size_t i = 0; i < c.len; i++)
         obj_free(RILL_CHUNK_AT(&c, obj_t *, i));
-    rill_chunk_free(&c);
+    rill_chunk_destroy(&c);
     assert_int_equal(rill_next(s, &held), 0); /* keep one chunk */
     /* Drop the rest: everything buffered and upstream is released. */
     rill_stream_free(s);
-    rill_chunk_drop(&held); /* its items, via the pool's destructor */
+    rill_chunk_discard(&held); /* its items, via the pool's destructor */
     assert_int_equal(atomic_load(&live_objs), 0);
     assert_int_equal(atomic_load(&drops), N - 8);
 }
@@ -709,7 +709,7 @@ static void test_consumers(void **state)
     assert_int_equal(rill_stream_collect(s, &all), 0);
     assert_int_equal(all.len, 4);
     assert_int_equal(RILL_CHUNK_AT(&all, int64_t, 3), 4);
-    rill_chunk_free(&all);
+    rill_chunk_destroy(&all);
 
     scripted(&s, true, v, 6, NULL);
     assert_int_equal(rill_stream_try_collect(s, &all), RILL_EAGAIN);
@@ -719,7 +719,7 @@ static void test_consumers(void **state)
     assert_int_equal(rill_stream_collect(s, &all), 0);
     assert_int_equal(all.len, 1000);
     assert_int_equal(RILL_CHUNK_AT(&all, int64_t, 999), 999);
-    rill_chunk_free(&all);
+    rill_chunk_destroy(&all);
 
     assert_int_equal(rill_stream_for_each(NULL, tally, &t), RILL_EINVAL);
     s = range64(0, 3);
@@ -791,8 +791,8 @@ static void test_misuse_and_enomem(void **state)
     expect_seq(s, "0 1 2 .");
     assert_int_equal(rill_stream_set_item_dtor(NULL, NULL, NULL), RILL_EINVAL);
     rill_stream_free(NULL);
-    rill_chunk_free(NULL);
-    rill_chunk_drop(NULL);
+    rill_chunk_destroy(NULL);
+    rill_chunk_discard(NULL);
 }
 
 int main(void)

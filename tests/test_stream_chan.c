@@ -61,7 +61,7 @@ static void test_receiver_chunks(void **state)
                 sum += RILL_CHUNK_AT(&c, int64_t, i);
             items += (int64_t)c.len;
             chunks++;
-            rill_chunk_free(&c);
+            rill_chunk_destroy(&c);
         }
         pthread_join(t, NULL);
         assert_int_equal(a.result, 0);
@@ -90,8 +90,8 @@ static void test_receiver_drop(void **state)
 {
     (void)state;
     atomic_int drops = 0;
-    rill_channel_opts_t o = {.name = "objs", .item_dtor = obj_dtor_count,
-                             .dtor_ud = &drops};
+    rill_channel_config_t o = {
+        .name = "objs", .item_dtor = obj_dtor_count, .item_dtor_ud = &drops};
     rill_sender_t *tx;
     rill_receiver_t *rx;
     rill_stream_t *s;
@@ -182,7 +182,7 @@ static void *forward_task(void *arg)
     assert_int_equal(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL),
                      0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, read_slowly, &r), 0);
+    assert_int_equal(rill_spawn(&t, read_slowly, &r, NULL), 0);
     rill_instant_t t0 = rill_now();
     assert_int_equal(rill_stream_forward(range64(0, 200), tx), 0);
     assert_int_equal(rill_join(t, NULL), 0);
@@ -223,32 +223,32 @@ static void test_forward(void **state)
 static void test_oneshot_stream(void **state)
 {
     (void)state;
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     rill_stream_t *s;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t)), 0);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), 0);
     assert_int_equal(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
     int64_t v = 42;
     assert_int_equal(poll_once(s, &v), RILL_PENDING);
     v = 42;
     assert_int_equal(rill_oneshot_send(tx, &v), 0);
-    rill_oneshot_tx_release(tx);
+    rill_oneshot_sender_release(tx);
     expect_seq(s, "42 .");
 
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t)), 0);
+    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), 0);
     assert_int_equal(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
-    rill_oneshot_tx_release(tx); /* gone without sending */
+    rill_oneshot_sender_release(tx); /* gone without sending */
     expect_seq(s, ".");
 }
 
 static void *watch_task(void *arg)
 {
     (void)arg;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx;
     rill_stream_t *s;
     int64_t cfg = 1;
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof cfg, &cfg), 0);
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof cfg, &cfg, NULL), 0);
     assert_int_equal(rill_watch_into_stream(rx, sizeof cfg, &s), 0);
     int64_t v;
     assert_int_equal(rill_next(s, &v), 0); /* the current value first */
@@ -262,7 +262,7 @@ static void *watch_task(void *arg)
     assert_int_equal(poll_once(s, &v), RILL_PENDING);
     cfg = 4;
     rill_watch_send(tx, &cfg);
-    rill_watch_tx_release(tx);
+    rill_watch_sender_release(tx);
     assert_int_equal(rill_next(s, &v), 0);
     assert_int_equal(v, 4);
     assert_int_equal(rill_next(s, &v), RILL_DONE);
@@ -280,8 +280,8 @@ static void test_watch_stream(void **state)
 static void test_broadcast_stream(void **state)
 {
     (void)state;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx1, *rx2;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx1, *rx2;
     rill_stream_t *a, *b;
     assert_int_equal(rill_broadcast_new(&tx, &rx1, sizeof(int64_t), 4,
                                         RILL_BROADCAST_LAG, NULL),
@@ -297,7 +297,7 @@ static void test_broadcast_stream(void **state)
     assert_int_equal(rill_next(b, &v), 0);
     for (v = 2; v < 10; v++)
         assert_int_equal(rill_broadcast_send(tx, &v), 0);
-    rill_broadcast_tx_release(tx);
+    rill_broadcast_sender_release(tx);
     /* ...a lagged: an error item with the count, then the stream goes on
      * from the oldest item kept. */
     rill_stream_t *bs = a;

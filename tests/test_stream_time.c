@@ -92,7 +92,7 @@ static void *timeout_task(void *arg)
     sc.n = 3;
     assert_int_equal(rill_stream_timeout(&s, RILL_MS(100)), 0);
     rill_task_t *p;
-    assert_int_equal(rill_spawn(&p, producer, &sc), 0);
+    assert_int_equal(rill_spawn(&p, producer, &sc, NULL), 0);
     /* (result, at ms) */
     static const int64_t want[][2] = {{0, 50},
                                       {RILL_ETIMEDOUT, 150},
@@ -163,7 +163,7 @@ static void *chunks_timeout_task(void *arg)
     sc.n = sizeof steps / sizeof steps[0];
     assert_int_equal(rill_stream_chunks_timeout(&s, 3, RILL_MS(200)), 0);
     rill_task_t *p;
-    assert_int_equal(rill_spawn(&p, producer, &sc), 0);
+    assert_int_equal(rill_spawn(&p, producer, &sc, NULL), 0);
     /* (at ms, length, first item) */
     static const int64_t want[][3] = {
         {20, 3, 0}, {300, 2, 100}, {420, 3, 400}, {630, 1, 430}, {750, 1, 700}};
@@ -173,7 +173,7 @@ static void *chunks_timeout_task(void *arg)
         assert_int_equal(MS(rill_now() - sc.t0), want[i][0]);
         assert_int_equal(c.len, want[i][1]);
         assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 0), want[i][2]);
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
     }
     rill_chunk_t c;
     assert_int_equal(rill_next(s, &c), RILL_DONE);

@@ -7,11 +7,11 @@
 static void test_versions(void **state)
 {
     (void)state;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx, *rx2, *rx3;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx, *rx2, *rx3;
     int v = 10, out = 0;
-    rill_channel_opts_t o = {.name = "config"};
-    assert_int_equal(rill_watch_new_ex(&tx, &rx, sizeof v, &v, &o), 0);
+    rill_channel_config_t o = {.name = "config"};
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, &o), 0);
     assert_int_equal(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 10);
     assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
@@ -20,7 +20,7 @@ static void test_versions(void **state)
     assert_int_equal(rill_watch_send(tx, &v), 0);
     assert_int_equal(rill_watch_subscribe(tx, &rx2), 0); /* has seen 11 */
     assert_int_equal(rill_watch_try_changed(rx2), RILL_EEMPTY);
-    assert_int_equal(rill_watch_rx_clone(rx, &rx3), 0); /* has seen 10 */
+    assert_int_equal(rill_watch_receiver_clone(rx, &rx3), 0); /* has seen 10 */
     assert_int_equal(rill_watch_try_changed(rx), 0);
     assert_int_equal(rill_watch_version(rx), 1);
     assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
@@ -40,24 +40,24 @@ static void test_versions(void **state)
     assert_int_equal(st.received, 2);
     assert_false(st.is_closed);
     /* The sender's release ends receivers after the last value. */
-    assert_int_equal(rill_watch_tx_release(tx), 0);
+    assert_int_equal(rill_watch_sender_release(tx), 0);
     assert_int_equal(rill_watch_changed(rx), 0); /* 12 not yet seen */
     assert_int_equal(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 12);
     assert_int_equal(rill_watch_changed(rx), RILL_DONE);
     assert_int_equal(rill_watch_try_changed(rx3), RILL_DONE);
-    rill_watch_rx_release(rx);
-    rill_watch_rx_release(rx2);
-    rill_watch_rx_release(rx3);
+    rill_watch_receiver_release(rx);
+    rill_watch_receiver_release(rx2);
+    rill_watch_receiver_release(rx3);
 }
 
 static void test_coalescing(void **state)
 {
     (void)state;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx;
     long v = 0, out;
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     for (v = 1; v <= 100; v++)
         assert_int_equal(rill_watch_send(tx, &v), 0);
     assert_int_equal(rill_watch_changed(rx), 0);
@@ -65,32 +65,33 @@ static void test_coalescing(void **state)
     assert_int_equal(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 100);
     /* No receivers: send fails and stores nothing. */
-    assert_int_equal(rill_watch_rx_release(rx), 0);
+    assert_int_equal(rill_watch_receiver_release(rx), 0);
     assert_int_equal(rill_watch_receiver_count(tx), 0);
     assert_int_equal(rill_watch_send(tx, &v), RILL_ECLOSED);
     assert_int_equal(rill_watch_subscribe(tx, &rx), 0);
     assert_int_equal(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 100);
-    rill_watch_tx_release(tx);
+    rill_watch_sender_release(tx);
     assert_int_equal(rill_watch_changed(rx), RILL_DONE);
-    rill_watch_rx_release(rx);
+    rill_watch_receiver_release(rx);
 }
 
 static void test_misuse(void **state)
 {
     (void)state;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx;
     int v = 0;
     double d;
-    assert_int_equal(rill_watch_new(&tx, &rx, 0, &v), RILL_EINVAL);
-    assert_int_equal(rill_watch_new(&tx, &rx, 4, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_new(&tx, NULL, 4, &v), RILL_EINVAL);
-    assert_int_equal(rill_watch_new(&tx, &rx, SIZE_MAX - 3, &v), RILL_EINVAL);
-    rill_channel_opts_t o = {.item_dtor = ct_dtor};
-    assert_int_equal(rill_watch_new_ex(&tx, &rx, sizeof v, &v, &o),
+    assert_int_equal(rill_watch_new(&tx, &rx, 0, &v, NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, &rx, 4, NULL, NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, NULL, 4, &v, NULL), RILL_EINVAL);
+    assert_int_equal(rill_watch_new(&tx, &rx, SIZE_MAX - 3, &v, NULL),
+                     RILL_EINVAL);
+    rill_channel_config_t o = {.item_dtor = ct_dtor};
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, &o),
                      RILL_EINVAL); /* copied to every receiver: no owner */
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     assert_int_equal(rill_watch_send(tx, &d), RILL_EINVAL);
     assert_int_equal(rill_watch_get(rx, &d), RILL_EINVAL);
     assert_int_equal(rill_watch_get_and_update(rx, &d), RILL_EINVAL);
@@ -98,23 +99,24 @@ static void test_misuse(void **state)
     assert_int_equal(rill_watch_changed(NULL), RILL_EINVAL);
     assert_int_equal(rill_watch_try_changed(NULL), RILL_EINVAL);
     assert_int_equal(rill_watch_subscribe(tx, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_rx_clone(NULL, &rx), RILL_EINVAL);
+    assert_int_equal(rill_watch_receiver_clone(NULL, &rx), RILL_EINVAL);
     assert_int_equal(rill_watch_stats(NULL, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_tx_release((rill_watch_tx_t *)rx), RILL_EINVAL);
-    assert_int_equal(rill_watch_rx_release(rx), 0);
-    assert_int_equal(rill_watch_rx_release(rx), RILL_EALREADY);
-    assert_int_equal(rill_watch_tx_release(tx), 0);
-    assert_int_equal(rill_watch_tx_release(tx), RILL_EALREADY);
-    assert_int_equal(rill_watch_tx_release(NULL), 0);
+    assert_int_equal(rill_watch_sender_release((rill_watch_sender_t *)rx),
+                     RILL_EINVAL);
+    assert_int_equal(rill_watch_receiver_release(rx), 0);
+    assert_int_equal(rill_watch_receiver_release(rx), RILL_EALREADY);
+    assert_int_equal(rill_watch_sender_release(tx), 0);
+    assert_int_equal(rill_watch_sender_release(tx), RILL_EALREADY);
+    assert_int_equal(rill_watch_sender_release(NULL), 0);
 }
 
 static void test_cancel_leaves_no_trace(void **state)
 {
     (void)state;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx;
     int v = 0;
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v), 0);
+    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     ct_waker_t c = {0};
     rill_waker_t w = ct_waker(&c);
     rill_cx_t cx = RILL_CX_INIT(&w);
@@ -139,8 +141,8 @@ static void test_cancel_leaves_no_trace(void **state)
     assert_int_equal(rill_watch_poll_changed(rx, &cx), 0);
     assert_int_equal(cx.budget, 4);
     assert_int_equal(rill_watch_version(rx), 2);
-    rill_watch_tx_release(tx);
-    rill_watch_rx_release(rx);
+    rill_watch_sender_release(tx);
+    rill_watch_receiver_release(rx);
     assert_int_equal(atomic_load(&c.refs), 0);
 }
 
@@ -157,7 +159,7 @@ static big_t big(uint64_t i)
 }
 
 typedef struct {
-    rill_watch_rx_t *rx;
+    rill_watch_receiver_t *rx;
     uint64_t last, changes;
 } reader_t;
 
@@ -182,10 +184,10 @@ static void test_racing_sender(void **state)
     (void)state;
     enum { READERS = 3 };
     uint64_t n = SCALE(400000, 20);
-    rill_watch_tx_t *tx;
+    rill_watch_sender_t *tx;
     reader_t r[READERS] = {{0}};
     big_t v = big(0);
-    assert_int_equal(rill_watch_new(&tx, &r[0].rx, sizeof v, &v), 0);
+    assert_int_equal(rill_watch_new(&tx, &r[0].rx, sizeof v, &v, NULL), 0);
     for (int i = 1; i < READERS; i++)
         assert_int_equal(rill_watch_subscribe(tx, &r[i].rx), 0);
     pthread_t t[READERS];
@@ -195,19 +197,19 @@ static void test_racing_sender(void **state)
         v = big(i);
         assert_int_equal(rill_watch_send(tx, &v), 0);
     }
-    rill_watch_tx_release(tx);
+    rill_watch_sender_release(tx);
     for (int i = 0; i < READERS; i++) {
         assert_null(ct_join(t[i]));
         assert_int_equal(r[i].last, n); /* saw the last value */
         assert_true(r[i].changes >= 1 && r[i].changes <= n);
-        rill_watch_rx_release(r[i].rx);
+        rill_watch_receiver_release(r[i].rx);
     }
 }
 
 /* ---- tasks on the virtual clock ---- */
 
 typedef struct {
-    rill_watch_rx_t *rx;
+    rill_watch_receiver_t *rx;
     int changes, last;
 } wtask_t;
 
@@ -220,7 +222,7 @@ static void *watch_reader(void *arg)
         w->changes++;
         w->last = v;
     }
-    rill_watch_rx_release(w->rx);
+    rill_watch_receiver_release(w->rx);
     return NULL;
 }
 
@@ -232,15 +234,15 @@ static void *watch_main(void *arg)
 {
     (void)arg;
     enum { R = 3 };
-    rill_watch_tx_t *tx;
+    rill_watch_sender_t *tx;
     wtask_t w[R] = {{0}};
     rill_task_t *t[R];
     int v = 0;
-    CT_CHECK(rill_watch_new(&tx, &w[0].rx, sizeof v, &v) == 0);
+    CT_CHECK(rill_watch_new(&tx, &w[0].rx, sizeof v, &v, NULL) == 0);
     for (int i = 1; i < R; i++)
         CT_CHECK(rill_watch_subscribe(tx, &w[i].rx) == 0);
     for (int i = 0; i < R; i++)
-        CT_CHECK(rill_spawn(&t[i], watch_reader, &w[i]) == 0);
+        CT_CHECK(rill_spawn(&t[i], watch_reader, &w[i], NULL) == 0);
     for (v = 1; v <= 10; v++) {
         rill_sleep(RILL_MS(1));
         CT_CHECK(rill_watch_send(tx, &v) == 0);
@@ -248,7 +250,7 @@ static void *watch_main(void *arg)
     rill_sleep(RILL_MS(1));
     for (v = 11; v <= 20; v++) /* a burst: no pauses */
         CT_CHECK(rill_watch_send(tx, &v) == 0);
-    rill_watch_tx_release(tx);
+    rill_watch_sender_release(tx);
     for (int i = 0; i < R; i++) {
         CT_CHECK(rill_join(t[i], NULL) == 0);
         CT_CHECK(w[i].last == 20);
@@ -265,23 +267,23 @@ static void test_tasks_every_version_then_coalesce(void **state)
 
 static void *watch_cancel_waiter(void *arg)
 {
-    return (void *)(intptr_t)rill_watch_changed((rill_watch_rx_t *)arg);
+    return (void *)(intptr_t)rill_watch_changed((rill_watch_receiver_t *)arg);
 }
 
 static void *watch_timeouts(void *arg)
 {
     (void)arg;
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx, *rx2;
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx, *rx2;
     rill_task_t *t;
     int v = 0;
-    CT_CHECK(rill_watch_new(&tx, &rx, sizeof v, &v) == 0);
+    CT_CHECK(rill_watch_new(&tx, &rx, sizeof v, &v, NULL) == 0);
     CT_CHECK(rill_watch_subscribe(tx, &rx2) == 0);
     rill_instant_t t0 = rill_now();
     CT_CHECK(rill_watch_changed_timeout(rx, RILL_MS(40)) == RILL_ETIMEDOUT);
     CT_CHECK(rill_now() - t0 == RILL_MS(40));
     /* Cancelled while waiting: RILL_ECANCELED, nothing marked seen. */
-    CT_CHECK(rill_spawn(&t, watch_cancel_waiter, rx2) == 0);
+    CT_CHECK(rill_spawn(&t, watch_cancel_waiter, rx2, NULL) == 0);
     rill_sleep(RILL_MS(1));
     CT_CHECK(rill_task_cancel(t) == 0);
     void *r;
@@ -291,9 +293,9 @@ static void *watch_timeouts(void *arg)
     CT_CHECK(rill_watch_try_changed(rx2) == 0);
     CT_CHECK(rill_watch_changed_timeout(rx, RILL_MS(40)) == 0);
     CT_CHECK(rill_now() - t0 == RILL_MS(41));
-    rill_watch_tx_release(tx);
-    rill_watch_rx_release(rx);
-    rill_watch_rx_release(rx2);
+    rill_watch_sender_release(tx);
+    rill_watch_receiver_release(rx);
+    rill_watch_receiver_release(rx2);
     return NULL;
 }
 

@@ -37,7 +37,7 @@ static int cmp_d(const void *a, const void *b)
 
 typedef struct {
     rill_future_t base;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_receiver_t *rx;
     int batch; /* 0: one item per poll */
     uint64_t sum, count, lagged;
 } sink_fut_t;
@@ -97,7 +97,7 @@ static void *await_sink(void *arg)
 static void *w7_main(void *arg)
 {
     w7_t *w = arg;
-    rill_broadcast_tx_t *tx;
+    rill_broadcast_sender_t *tx;
     sink_fut_t s[RECEIVERS];
     rill_task_t *t[RECEIVERS];
     struct timespec a, b;
@@ -112,9 +112,9 @@ static void *w7_main(void *arg)
         s[i].base.vtable = &sink_vt;
         s[i].batch = w->batch;
         if (w->stackful)
-            rill_spawn(&t[i], await_sink, &s[i]);
+            rill_spawn(&t[i], await_sink, &s[i], NULL);
         else
-            rill_spawn_future(NULL, &t[i], &s[i].base);
+            rill_spawn_future(&t[i], &s[i].base, NULL);
     }
     for (uint64_t i = 0; i < ITEMS; i++)
         rill_broadcast_send(tx, &i);
@@ -126,11 +126,11 @@ static void *w7_main(void *arg)
                 (unsigned long long)st.waits_empty,
                 (unsigned long long)st.high_water);
     }
-    rill_broadcast_tx_release(tx);
+    rill_broadcast_sender_release(tx);
     w->ok = 1;
     for (int i = 0; i < RECEIVERS; i++) {
         rill_join(t[i], NULL);
-        rill_broadcast_rx_release(s[i].rx);
+        rill_broadcast_receiver_release(s[i].rx);
         if (s[i].count != ITEMS || s[i].sum != ITEMS * (ITEMS - 1) / 2 ||
             s[i].lagged)
             w->ok = 0;
@@ -166,8 +166,8 @@ static double cpu_ns_per_delivery(void)
 {
     double v[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        rill_broadcast_tx_t *tx;
-        rill_broadcast_rx_t *rx[RECEIVERS];
+        rill_broadcast_sender_t *tx;
+        rill_broadcast_receiver_t *rx[RECEIVERS];
         rill_broadcast_new(&tx, &rx[0], sizeof(uint64_t), CAPACITY,
                            RILL_BROADCAST_BACKPRESSURE, NULL);
         for (int i = 1; i < RECEIVERS; i++)
@@ -188,9 +188,9 @@ static double cpu_ns_per_delivery(void)
             fprintf(stderr, "cpu run: bad sum\n");
             exit(1);
         }
-        rill_broadcast_tx_release(tx);
+        rill_broadcast_sender_release(tx);
         for (int i = 0; i < RECEIVERS; i++)
-            rill_broadcast_rx_release(rx[i]);
+            rill_broadcast_receiver_release(rx[i]);
         v[r] = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) /
                (double)(n * RECEIVERS);
     }

@@ -84,13 +84,14 @@ static double run(size_t cap, int producers, uint64_t total, bool ptasks,
         if (rill_sender_clone(tx, &p[i].tx))
             abort();
         if (ptasks)
-            rill_spawn_on(rt, &tt[i], send_n, &p[i]);
+            rill_spawn(&tt[i], send_n, &p[i],
+                       &(rill_spawn_config_t){.runtime = rt});
         else
             pthread_create(&pt[i], NULL, send_n, &p[i]);
     }
     rill_sender_release(tx);
     if (ctask) {
-        rill_spawn_on(rt, &ct, recv_all, &c);
+        rill_spawn(&ct, recv_all, &c, &(rill_spawn_config_t){.runtime = rt});
         rill_join(ct, NULL);
     } else {
         recv_all(&c);
@@ -148,8 +149,8 @@ static double pingpong(uint64_t n)
     a.n = b.n = n;
     rill_task_t *ta, *tb;
     int64_t t0 = now_ns();
-    rill_spawn_on(rt, &tb, pong, &b);
-    rill_spawn_on(rt, &ta, ping, &a);
+    rill_spawn(&tb, pong, &b, &(rill_spawn_config_t){.runtime = rt});
+    rill_spawn(&ta, ping, &a, &(rill_spawn_config_t){.runtime = rt});
     rill_join(ta, NULL);
     rill_join(tb, NULL);
     int64_t dt = now_ns() - t0;

@@ -86,9 +86,9 @@ static void *bench_spawn(void *arg)
         for (int k = 0; k < 64; k++) {
             if (future) {
                 futs[k].base.vtable = &ready_vt;
-                rill_spawn_future(NULL, &t[k], &futs[k].base);
+                rill_spawn_future(&t[k], &futs[k].base, NULL);
             } else {
-                rill_spawn(&t[k], empty, NULL);
+                rill_spawn(&t[k], empty, NULL, NULL);
             }
         }
         for (int k = 0; k < 64; k++)
@@ -160,7 +160,7 @@ static double bench_wake(rill_runtime_t *rt)
     memset(&pong, 0, sizeof pong);
     ping.base.vtable = pong.base.vtable = &flag_vt;
     rill_task_t *t;
-    rill_spawn_on(rt, &t, pong_task, NULL);
+    rill_spawn(&t, pong_task, NULL, &(rill_spawn_config_t){.runtime = rt});
     int64_t t0 = now_ns();
     for (int i = 0; i < PING_N; i++) {
         flag_raise(&ping);
@@ -234,9 +234,11 @@ static double bench_rss(bool future)
     for (int i = 0; i < n; i++) {
         if (future) {
             pf[i].base.vtable = &parked_vt;
-            rill_spawn_future(rt, NULL, &pf[i].base);
+            rill_spawn_future(NULL, &pf[i].base,
+                              &(rill_spawn_config_t){.runtime = rt});
         } else {
-            rill_spawn_on(rt, NULL, parked_task, NULL);
+            rill_spawn(NULL, parked_task, NULL,
+                       &(rill_spawn_config_t){.runtime = rt});
         }
     }
     /* Wait until every task has been polled once (parked). */

@@ -114,7 +114,7 @@ static void bench_encode(void)
         t[r] = (now() - t0) / (double)n;
     }
     printf("sse_encode_ns/event  %8.1f\n", median(t) * 1e9);
-    rill_sse_event_release(&ev);
+    rill_sse_event_destroy(&ev);
     for (int r = 0; r < RUNS; r++) {
         double t0 = now();
         for (size_t i = 0; i < n; i++) {

@@ -125,7 +125,7 @@ static inline int bench_report(const bench_run_t *r, uint64_t want_count,
 static inline rill_task_t *bench_spawn(rill_task_fn fn, void *arg)
 {
     rill_task_t *t;
-    BENCH_TRY(rill_spawn(&t, fn, arg));
+    BENCH_TRY(rill_spawn(&t, fn, arg, NULL));
     return t;
 }
 

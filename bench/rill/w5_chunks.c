@@ -20,7 +20,7 @@ static void *drain_chunks(void *arg)
             part += RILL_CHUNK_AT(&c, uint64_t, i);
         d->run.sum += part;
         d->run.count += c.len;
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
     }
     rill_stream_free(d->s);
     return NULL;

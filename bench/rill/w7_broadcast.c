@@ -13,8 +13,8 @@
 static void *top(void *arg)
 {
     bench_run_t *run = arg;
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx;
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx;
     bench_drainer_t d[RECEIVERS];
     rill_task_t *t[RECEIVERS];
     BENCH_TRY(rill_broadcast_new(&tx, &rx, sizeof(uint64_t), 1024,
@@ -28,7 +28,7 @@ static void *top(void *arg)
     }
     for (uint64_t i = 0; i < BENCH_BCAST_ITEMS; i++)
         BENCH_TRY(rill_broadcast_send(tx, &i));
-    BENCH_TRY(rill_broadcast_tx_release(tx));
+    BENCH_TRY(rill_broadcast_sender_release(tx));
     for (int i = 0; i < RECEIVERS; i++) {
         bench_join(t[i]);
         run->sum += d[i].run.sum;

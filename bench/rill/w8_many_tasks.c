@@ -13,7 +13,7 @@
 
 typedef struct waiter {
     rill_future_t base;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_receiver_t *rx;
     uint64_t *slot; /* where the value goes */
 } waiter_t;
 
@@ -26,7 +26,7 @@ static int waiter_poll(rill_future_t *f, rill_cx_t *cx)
 static void waiter_drop(rill_future_t *f)
 {
     waiter_t *w = (waiter_t *)f;
-    rill_oneshot_rx_release(w->rx); /* the memory goes with the task */
+    rill_oneshot_receiver_release(w->rx); /* the memory goes with the task */
 }
 
 static const rill_future_vtable_t waiter_vtable = {waiter_poll, NULL,
@@ -35,7 +35,7 @@ static const rill_future_vtable_t waiter_vtable = {waiter_poll, NULL,
 static void *top(void *arg)
 {
     bench_run_t *run = arg;
-    rill_oneshot_tx_t **tx = malloc(BENCH_TASKS * sizeof *tx);
+    rill_oneshot_sender_t **tx = malloc(BENCH_TASKS * sizeof *tx);
     rill_task_t **task = malloc(BENCH_TASKS * sizeof *task);
     uint64_t *got = calloc(BENCH_TASKS, sizeof *got);
     if (!tx || !task || !got) {
@@ -44,12 +44,12 @@ static void *top(void *arg)
     }
     for (uint64_t i = 0; i < BENCH_TASKS; i++) {
         waiter_t w = {{&waiter_vtable}, NULL, &got[i]};
-        BENCH_TRY(rill_oneshot_new(&tx[i], &w.rx, sizeof(uint64_t)));
-        BENCH_TRY(rill_spawn_future_in(NULL, &task[i], &w.base, sizeof w));
+        BENCH_TRY(rill_oneshot_new(&tx[i], &w.rx, sizeof(uint64_t), NULL));
+        BENCH_TRY(rill_spawn_future_in(&task[i], &w.base, sizeof w, NULL));
     }
     for (uint64_t i = 0; i < BENCH_TASKS; i++) {
         BENCH_TRY(rill_oneshot_send(tx[i], &i));
-        BENCH_TRY(rill_oneshot_tx_release(tx[i]));
+        BENCH_TRY(rill_oneshot_sender_release(tx[i]));
     }
     for (uint64_t i = 0; i < BENCH_TASKS; i++) {
         BENCH_TRY(rill_join(task[i], NULL));

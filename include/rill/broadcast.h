@@ -9,7 +9,7 @@
  * - RILL_BROADCAST_BACKPRESSURE (Disruptor's policy, which tokio lacks):
  *   the sender waits for the slowest receiver; nothing is ever lost.
  *
- * Many senders (rill_broadcast_tx_clone), many receivers (new ones
+ * Many senders (rill_broadcast_sender_clone), many receivers (new ones
  * subscribe from a sender). Items are item_size bytes copied by value to
  * each receiver (so an item must be safe to copy: plain data, or a
  * pointer/handle the receivers do not each take ownership of). The last
@@ -25,14 +25,15 @@
  * Example: an event bus.
  *
  *     typedef struct { int kind; long value; } event_t;
- *     rill_broadcast_tx_t *tx;
- *     rill_broadcast_rx_t *rx1, *rx2;
+ *     rill_broadcast_sender_t *tx;
+ *     rill_broadcast_receiver_t *rx1, *rx2;
  *     rill_broadcast_new(&tx, &rx1, sizeof(event_t), 1024,
  *                        RILL_BROADCAST_LAG, NULL);
  *     rill_broadcast_subscribe(tx, &rx2);
  *     event_t e = {1, 42};
  *     rill_broadcast_send(tx, &e);             // lag mode: never waits
- *     rill_broadcast_tx_release(tx);           // receivers end after draining
+ *     rill_broadcast_sender_release(tx);           // receivers end after
+ * draining
  *     // each consumer, in its thread or task:
  *     uint64_t missed;
  *     int r;
@@ -42,7 +43,7 @@
  *                     (unsigned long long)missed);
  *         else
  *             handle(&e);
- *     rill_broadcast_rx_release(rx1);
+ *     rill_broadcast_receiver_release(rx1);
  *
  * Cancel safety: all waiting operations are wake-and-retry. A receive
  * ended by timeout, select or cancellation took nothing and did not move
@@ -59,8 +60,8 @@
 extern "C" {
 #endif
 
-typedef struct rill_broadcast_tx rill_broadcast_tx_t;
-typedef struct rill_broadcast_rx rill_broadcast_rx_t;
+typedef struct rill_broadcast_sender rill_broadcast_sender_t;
+typedef struct rill_broadcast_receiver rill_broadcast_receiver_t;
 
 /* The policy for a receiver that falls capacity items behind. */
 enum {
@@ -75,7 +76,7 @@ enum {
  * rill_broadcast_new - create a broadcast channel of `capacity` items of
  * item_size bytes with policy `mode` (RILL_BROADCAST_LAG or
  * RILL_BROADCAST_BACKPRESSURE). rx may be NULL (subscribe later; until
- * then sends fail with RILL_ECLOSED). opts may be NULL: a name; an
+ * then sends fail with RILL_ECLOSED). cfg may be NULL: a name; an
  * item_dtor is refused (every receiver gets its own copy of an item, so
  * none owns what it points to).
  * Returns: 0; RILL_EINVAL for a NULL tx, item_size 0 or above 1 GiB,
@@ -85,10 +86,10 @@ enum {
  * Ownership: the caller owns *tx and *rx and releases each once.
  * Threads: any.
  */
-RILL_API int rill_broadcast_new(rill_broadcast_tx_t **tx,
-                                rill_broadcast_rx_t **rx, size_t item_size,
-                                size_t capacity, int mode,
-                                const rill_channel_opts_t *opts);
+RILL_API int rill_broadcast_new(rill_broadcast_sender_t **tx,
+                                rill_broadcast_receiver_t **rx,
+                                size_t item_size, size_t capacity, int mode,
+                                const rill_channel_config_t *cfg);
 
 /*
  * rill_broadcast_subscribe - a new receiver that will see every item sent
@@ -97,25 +98,25 @@ RILL_API int rill_broadcast_new(rill_broadcast_tx_t **tx,
  * Ownership: the caller owns *rx.
  * Threads: any holder of a sender.
  */
-RILL_API int rill_broadcast_subscribe(rill_broadcast_tx_t *tx,
-                                      rill_broadcast_rx_t **rx);
+RILL_API int rill_broadcast_subscribe(rill_broadcast_sender_t *tx,
+                                      rill_broadcast_receiver_t **rx);
 
 /*
- * rill_broadcast_tx_clone - another sender on the same channel.
+ * rill_broadcast_sender_clone - another sender on the same channel.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the caller owns *out.
  */
-RILL_API int rill_broadcast_tx_clone(rill_broadcast_tx_t *tx,
-                                     rill_broadcast_tx_t **out);
+RILL_API int rill_broadcast_sender_clone(rill_broadcast_sender_t *tx,
+                                         rill_broadcast_sender_t **out);
 
 /*
- * rill_broadcast_tx_release - release a sender. The last one released
+ * rill_broadcast_sender_release - release a sender. The last one released
  * closes the channel (as rill_broadcast_close). NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
  * Ownership: consumes tx.
  */
-RILL_API int rill_broadcast_tx_release(rill_broadcast_tx_t *tx);
+RILL_API int rill_broadcast_sender_release(rill_broadcast_sender_t *tx);
 
 /*
  * rill_broadcast_close - end the channel for every sender: sends fail
@@ -123,7 +124,7 @@ RILL_API int rill_broadcast_tx_release(rill_broadcast_tx_t *tx);
  * reading what was sent before. Idempotent; never frees.
  * Returns: 0; RILL_EINVAL for NULL.
  */
-RILL_API int rill_broadcast_close(rill_broadcast_tx_t *tx);
+RILL_API int rill_broadcast_close(rill_broadcast_sender_t *tx);
 
 /*
  * rill_broadcast_try_send_sized - send if it can be done without waiting.
@@ -135,7 +136,7 @@ RILL_API int rill_broadcast_close(rill_broadcast_tx_t *tx);
  * Threads: the owner of tx (each sender handle is used by one thread or
  *   task at a time).
  */
-RILL_API int rill_broadcast_try_send_sized(rill_broadcast_tx_t *tx,
+RILL_API int rill_broadcast_try_send_sized(rill_broadcast_sender_t *tx,
                                            const void *item, size_t size);
 #define rill_broadcast_try_send(tx, p)                                         \
     rill_broadcast_try_send_sized((tx), (p), sizeof *(p))
@@ -147,14 +148,14 @@ RILL_API int rill_broadcast_try_send_sized(rill_broadcast_tx_t *tx,
  * Waits: backpressure mode: until the slowest receiver makes room; lag
  *   mode: never.
  */
-RILL_API int rill_broadcast_send_sized(rill_broadcast_tx_t *tx,
+RILL_API int rill_broadcast_send_sized(rill_broadcast_sender_t *tx,
                                        const void *item, size_t size);
 #define rill_broadcast_send(tx, p)                                             \
     rill_broadcast_send_sized((tx), (p), sizeof *(p))
 
 /* rill_broadcast_send_timeout_sized - as send for at most `timeout`;
  * RILL_ETIMEDOUT when it passes (nothing sent). */
-RILL_API int rill_broadcast_send_timeout_sized(rill_broadcast_tx_t *tx,
+RILL_API int rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx,
                                                const void *item, size_t size,
                                                rill_duration_t timeout);
 #define rill_broadcast_send_timeout(tx, p, timeout)                            \
@@ -165,25 +166,22 @@ RILL_API int rill_broadcast_send_timeout_sized(rill_broadcast_tx_t *tx,
  * (waker registered in tx, or budget spent), RILL_ECLOSED, RILL_EINVAL.
  * The item is copied only when 0 is returned.
  */
-RILL_API int rill_broadcast_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
-                                      const void *item, size_t size);
+RILL_API int rill_broadcast_poll_send(rill_broadcast_sender_t *tx,
+                                      rill_cx_t *cx, const void *item,
+                                      size_t size);
 
 /* A send as a future in caller storage; *item must stay valid until the
  * future completes or is withdrawn. */
 typedef struct rill_broadcast_send_op {
     rill_future_t base;
-    rill_broadcast_tx_t *tx;
-    const void *item;
-    size_t size;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_broadcast_send_op_t;
 
 /* rill_broadcast_send_op - initialise a send future. Never fails: bad
  * arguments make its first poll return RILL_EINVAL. */
 RILL_API void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
-                                     rill_broadcast_tx_t *tx, const void *item,
-                                     size_t size);
+                                     rill_broadcast_sender_t *tx,
+                                     const void *item, size_t size);
 
 /*
  * rill_broadcast_try_recv_sized - the next item for this receiver, if
@@ -195,8 +193,9 @@ RILL_API void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
  * Waits: never.
  * Threads: the owner of rx.
  */
-RILL_API int rill_broadcast_try_recv_sized(rill_broadcast_rx_t *rx, void *out,
-                                           size_t size, uint64_t *missed);
+RILL_API int rill_broadcast_try_recv_sized(rill_broadcast_receiver_t *rx,
+                                           void *out, size_t size,
+                                           uint64_t *missed);
 #define rill_broadcast_try_recv(rx, p, missed)                                 \
     rill_broadcast_try_recv_sized((rx), (p), sizeof *(p), (missed))
 
@@ -206,14 +205,14 @@ RILL_API int rill_broadcast_try_recv_sized(rill_broadcast_rx_t *rx, void *out,
  *   task (nothing taken).
  * Waits: until an item is sent or the channel ends.
  */
-RILL_API int rill_broadcast_recv_sized(rill_broadcast_rx_t *rx, void *out,
+RILL_API int rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out,
                                        size_t size, uint64_t *missed);
 #define rill_broadcast_recv(rx, p, missed)                                     \
     rill_broadcast_recv_sized((rx), (p), sizeof *(p), (missed))
 
 /* rill_broadcast_recv_timeout_sized - as recv for at most `timeout`;
  * RILL_ETIMEDOUT when it passes (nothing taken). */
-RILL_API int rill_broadcast_recv_timeout_sized(rill_broadcast_rx_t *rx,
+RILL_API int rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx,
                                                void *out, size_t size,
                                                uint64_t *missed,
                                                rill_duration_t timeout);
@@ -227,8 +226,9 @@ RILL_API int rill_broadcast_recv_timeout_sized(rill_broadcast_rx_t *rx,
  * RILL_DONE, RILL_ELAGGED (*missed set; may be NULL), RILL_EINVAL.
  * Threads: the owner of rx; one poller at a time.
  */
-RILL_API int rill_broadcast_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
-                                      void *out, size_t size, uint64_t *missed);
+RILL_API int rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx,
+                                      rill_cx_t *cx, void *out, size_t size,
+                                      uint64_t *missed);
 
 /*
  * rill_broadcast_poll_recv_many - the batch form: up to max items (max >=
@@ -237,46 +237,49 @@ RILL_API int rill_broadcast_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
  * as rill_broadcast_poll_recv; on 0, 1 <= *n <= max; on RILL_ELAGGED no
  * item is delivered (*n = 0).
  */
-RILL_API int rill_broadcast_poll_recv_many(rill_broadcast_rx_t *rx,
+RILL_API int rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx,
                                            rill_cx_t *cx, void *out, size_t max,
                                            size_t size, size_t *n,
                                            uint64_t *missed);
 
-/* A receive as a future in caller storage. `missed` receives the count on
- * RILL_ELAGGED. */
+/* A receive as a future in caller storage (rill_await, select, poll). */
 typedef struct rill_broadcast_recv_op {
     rill_future_t base;
-    rill_broadcast_rx_t *rx;
-    void *out;
-    size_t size;
-    uint64_t missed;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[18];
 } rill_broadcast_recv_op_t;
 
-/* rill_broadcast_recv_op - initialise a receive future. Never fails: bad
- * arguments make its first poll return RILL_EINVAL. */
+/*
+ * rill_broadcast_recv_op - initialise a receive future; it completes with
+ * the results of rill_broadcast_recv_sized, and on RILL_ELAGGED writes the
+ * count to *missed (missed may be NULL). Never fails: bad arguments make
+ * its first poll return RILL_EINVAL.
+ * Ownership: op, out and missed stay the caller's and must outlive the
+ *   future (until it completes or is withdrawn).
+ * Waits: never (awaiting it waits).
+ * Threads: the owner of rx.
+ */
 RILL_API void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
-                                     rill_broadcast_rx_t *rx, void *out,
-                                     size_t size);
+                                     rill_broadcast_receiver_t *rx, void *out,
+                                     size_t size, uint64_t *missed);
 
 /*
- * rill_broadcast_rx_release - release a receiver (in backpressure mode it
+ * rill_broadcast_receiver_release - release a receiver (in backpressure mode it
  * stops holding senders back). NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
  * Ownership: consumes rx.
  */
-RILL_API int rill_broadcast_rx_release(rill_broadcast_rx_t *rx);
+RILL_API int rill_broadcast_receiver_release(rill_broadcast_receiver_t *rx);
 
 /*
  * rill_broadcast_len - items sent that this receiver has not read yet (at
  * most the capacity).
  */
-RILL_API size_t rill_broadcast_len(const rill_broadcast_rx_t *rx);
+RILL_API size_t rill_broadcast_len(const rill_broadcast_receiver_t *rx);
 
 /* rill_broadcast_receiver_count - receivers alive now. */
-RILL_API size_t rill_broadcast_receiver_count(const rill_broadcast_tx_t *tx);
+RILL_API size_t
+rill_broadcast_receiver_count(const rill_broadcast_sender_t *tx);
 
 /*
  * rill_broadcast_stats - the channel's counters, from either handle (NULL
@@ -290,8 +293,8 @@ RILL_API size_t rill_broadcast_receiver_count(const rill_broadcast_tx_t *tx);
  * the channel (valid while a handle is).
  * Returns: 0; RILL_EINVAL.
  */
-RILL_API int rill_broadcast_stats(const rill_broadcast_tx_t *tx,
-                                  const rill_broadcast_rx_t *rx,
+RILL_API int rill_broadcast_stats(const rill_broadcast_sender_t *tx,
+                                  const rill_broadcast_receiver_t *rx,
                                   rill_channel_stats_t *out);
 
 #ifdef __cplusplus

@@ -26,7 +26,7 @@
  *     rill_listen(&l, "127.0.0.1:8080", NULL);
  *     rill_io_t *conn;
  *     while (rill_accept(l, &conn) == 0)
- *         rill_spawn(NULL, serve, conn);  // detached; see rill/rt.h
+ *         rill_spawn(NULL, serve, conn, NULL);  // detached; see rill/rt.h
  *
  * Errors are return values, never errno: a task may resume on another
  * worker thread after a wait, where errno is another thread's. A system

@@ -11,20 +11,20 @@
  *
  * Example: request/response between a thread and a worker.
  *
- *     typedef struct { int x; rill_oneshot_tx_t *reply; } req_t;
+ *     typedef struct { int x; rill_oneshot_sender_t *reply; } req_t;
  *     // worker, having received req:
  *     int y = req.x * 2;
  *     rill_oneshot_send(req.reply, &y);      // never waits
- *     rill_oneshot_tx_release(req.reply);
+ *     rill_oneshot_sender_release(req.reply);
  *     // caller:
- *     rill_oneshot_tx_t *tx;
- *     rill_oneshot_rx_t *rx;
- *     rill_oneshot_new(&tx, &rx, sizeof(int));
+ *     rill_oneshot_sender_t *tx;
+ *     rill_oneshot_receiver_t *rx;
+ *     rill_oneshot_new(&tx, &rx, sizeof(int), NULL);
  *     submit((req_t){21, tx});              // hands tx to the worker
  *     int y;
  *     if (rill_oneshot_recv_timeout(rx, &y, RILL_SEC(1)) == 0)
  *         printf("%d\n", y);                // 42
- *     rill_oneshot_rx_release(rx);
+ *     rill_oneshot_receiver_release(rx);
  *
  * Cancel safety: every waiting operation here is wake-and-retry. One
  * ended by timeout, select or task cancellation has either completed (its
@@ -41,30 +41,26 @@
 extern "C" {
 #endif
 
-typedef struct rill_oneshot_tx rill_oneshot_tx_t;
-typedef struct rill_oneshot_rx rill_oneshot_rx_t;
+typedef struct rill_oneshot_sender rill_oneshot_sender_t;
+typedef struct rill_oneshot_receiver rill_oneshot_receiver_t;
 
 /*
  * rill_oneshot_new - create a oneshot channel for one value of item_size
- * bytes.
+ * bytes. cfg may be NULL (or zero-initialised) for the defaults: name for
+ * stats and dumps; item_dtor (with item_dtor_ud) is called on a value
+ * that was sent but never received, when the receiver is released, so a
+ * value that owns something (a pointer, a rill_bytes) is not leaked.
  * Returns: 0; RILL_EINVAL for NULL out pointers, item_size 0 or above
  *   1 GiB; RILL_ENOMEM.
- * Ownership: the caller owns *tx and *rx; release each once with
- *   rill_oneshot_tx_release / rill_oneshot_rx_release.
- * Threads: any.
+ * Ownership: on success the caller owns *tx and *rx; release each once
+ *   with rill_oneshot_sender_release / rill_oneshot_receiver_release. On
+ *   failure nothing is allocated. cfg is only read during the call.
+ * Waits: never.
+ * Threads: both.
  */
-RILL_API int rill_oneshot_new(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
-                              size_t item_size);
-
-/*
- * rill_oneshot_new_ex - as rill_oneshot_new, with options; opts may be
- * NULL. name: for stats. item_dtor: called (with dtor_ud) on a value that
- * was sent but never received, when the receiver is released, so a value
- * that owns something (a pointer, a rill_bytes) is not leaked.
- */
-RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
-                                 size_t item_size,
-                                 const rill_channel_opts_t *opts);
+RILL_API int rill_oneshot_new(rill_oneshot_sender_t **tx,
+                              rill_oneshot_receiver_t **rx, size_t item_size,
+                              const rill_channel_config_t *cfg);
 
 /*
  * rill_oneshot_send_sized - store the value and wake the receiver.
@@ -77,8 +73,8 @@ RILL_API int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
  * Waits: never.
  * Threads: the owner of tx.
  */
-RILL_API int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
-                                     size_t size);
+RILL_API int rill_oneshot_send_sized(rill_oneshot_sender_t *tx,
+                                     const void *item, size_t size);
 #define rill_oneshot_send(tx, p) rill_oneshot_send_sized((tx), (p), sizeof *(p))
 
 /*
@@ -89,7 +85,7 @@ RILL_API int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
  * Waits: never.
  * Threads: the owner of rx.
  */
-RILL_API int rill_oneshot_try_recv_sized(rill_oneshot_rx_t *rx, void *out,
+RILL_API int rill_oneshot_try_recv_sized(rill_oneshot_receiver_t *rx, void *out,
                                          size_t size);
 #define rill_oneshot_try_recv(rx, p)                                           \
     rill_oneshot_try_recv_sized((rx), (p), sizeof *(p))
@@ -102,7 +98,7 @@ RILL_API int rill_oneshot_try_recv_sized(rill_oneshot_rx_t *rx, void *out,
  * Waits: until a value is sent or the sender is released.
  * Threads: the owner of rx; a task or a plain thread.
  */
-RILL_API int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out,
+RILL_API int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx, void *out,
                                      size_t size);
 #define rill_oneshot_recv(rx, p) rill_oneshot_recv_sized((rx), (p), sizeof *(p))
 
@@ -111,8 +107,8 @@ RILL_API int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out,
  * `timeout`.
  * Returns: as rill_oneshot_recv_sized, or RILL_ETIMEDOUT (nothing taken).
  */
-RILL_API int rill_oneshot_recv_timeout_sized(rill_oneshot_rx_t *rx, void *out,
-                                             size_t size,
+RILL_API int rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx,
+                                             void *out, size_t size,
                                              rill_duration_t timeout);
 #define rill_oneshot_recv_timeout(rx, p, timeout)                              \
     rill_oneshot_recv_timeout_sized((rx), (p), sizeof *(p), (timeout))
@@ -125,7 +121,7 @@ RILL_API int rill_oneshot_recv_timeout_sized(rill_oneshot_rx_t *rx, void *out,
  * Threads: the owner of rx. The registration lives in rx: one poller at
  *   a time.
  */
-RILL_API int rill_oneshot_poll_recv(rill_oneshot_rx_t *rx, rill_cx_t *cx,
+RILL_API int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx, rill_cx_t *cx,
                                     void *out, size_t size);
 
 /*
@@ -136,11 +132,7 @@ RILL_API int rill_oneshot_poll_recv(rill_oneshot_rx_t *rx, rill_cx_t *cx,
  */
 typedef struct rill_oneshot_recv_op {
     rill_future_t base;
-    rill_oneshot_rx_t *rx;
-    void *out;
-    size_t size;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_oneshot_recv_op_t;
 
 /*
@@ -149,7 +141,7 @@ typedef struct rill_oneshot_recv_op {
  * return RILL_EINVAL.
  */
 RILL_API void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
-                                   rill_oneshot_rx_t *rx, void *out,
+                                   rill_oneshot_receiver_t *rx, void *out,
                                    size_t size);
 
 /*
@@ -159,10 +151,10 @@ RILL_API void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
  * Returns: 0; RILL_EINVAL for NULL.
  * Threads: the owner of rx.
  */
-RILL_API int rill_oneshot_close(rill_oneshot_rx_t *rx);
+RILL_API int rill_oneshot_close(rill_oneshot_receiver_t *rx);
 
 /*
- * rill_oneshot_rx_release - close and release the receiver; a value not
+ * rill_oneshot_receiver_release - close and release the receiver; a value not
  * taken is given to the channel's item_dtor (or dropped). NULL is
  * accepted.
  * Returns: 0; RILL_EALREADY if rx was already released while the sender
@@ -171,14 +163,14 @@ RILL_API int rill_oneshot_close(rill_oneshot_rx_t *rx);
  *   channel is freed: using either handle then is a use after free.
  * Ownership: consumes rx.
  */
-RILL_API int rill_oneshot_rx_release(rill_oneshot_rx_t *rx);
+RILL_API int rill_oneshot_receiver_release(rill_oneshot_receiver_t *rx);
 
 /*
  * rill_oneshot_is_closed - true if the receiver was closed or released
  * (the non-waiting form of rill_oneshot_closed).
  * Threads: the owner of tx.
  */
-RILL_API bool rill_oneshot_is_closed(const rill_oneshot_tx_t *tx);
+RILL_API bool rill_oneshot_is_closed(const rill_oneshot_sender_t *tx);
 
 /*
  * rill_oneshot_closed - wait until the receiver is closed or released.
@@ -186,39 +178,37 @@ RILL_API bool rill_oneshot_is_closed(const rill_oneshot_tx_t *tx);
  * Waits: until the receiver is gone.
  * Threads: the owner of tx.
  */
-RILL_API int rill_oneshot_closed(rill_oneshot_tx_t *tx);
+RILL_API int rill_oneshot_closed(rill_oneshot_sender_t *tx);
 
 /* rill_oneshot_closed_timeout - as rill_oneshot_closed for at most
  * `timeout`; RILL_ETIMEDOUT when it passes. */
-RILL_API int rill_oneshot_closed_timeout(rill_oneshot_tx_t *tx,
+RILL_API int rill_oneshot_closed_timeout(rill_oneshot_sender_t *tx,
                                          rill_duration_t timeout);
 
 /* rill_oneshot_poll_closed - the closed-wait as a poll function: 0 or
  * RILL_PENDING (waker registered in tx); RILL_EINVAL. */
-RILL_API int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx);
+RILL_API int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx, rill_cx_t *cx);
 
 /* The closed-wait as a future in caller storage (as rill_oneshot_recv_op). */
 typedef struct rill_oneshot_closed_op {
     rill_future_t base;
-    rill_oneshot_tx_t *tx;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_oneshot_closed_op_t;
 
 /* rill_oneshot_closed_op - initialise a closed-wait future. Never fails:
  * a NULL tx makes its first poll return RILL_EINVAL. */
 RILL_API void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
-                                     rill_oneshot_tx_t *tx);
+                                     rill_oneshot_sender_t *tx);
 
 /*
- * rill_oneshot_tx_release - release the sender. If no value was sent the
+ * rill_oneshot_sender_release - release the sender. If no value was sent the
  * receiver gets RILL_DONE. NULL is accepted.
  * Returns: 0; RILL_EALREADY if tx was already released while the receiver
  *   still lives; RILL_EINVAL if it is not a live sender (as for
- *   rill_oneshot_rx_release).
+ *   rill_oneshot_receiver_release).
  * Ownership: consumes tx.
  */
-RILL_API int rill_oneshot_tx_release(rill_oneshot_tx_t *tx);
+RILL_API int rill_oneshot_sender_release(rill_oneshot_sender_t *tx);
 
 /*
  * rill_oneshot_stats - the channel's counters: capacity 1; len 1 while a
@@ -230,8 +220,8 @@ RILL_API int rill_oneshot_tx_release(rill_oneshot_tx_t *tx);
  * one you have, NULL for the other.
  * Returns: 0; RILL_EINVAL if both are NULL or out is NULL.
  */
-RILL_API int rill_oneshot_stats(const rill_oneshot_tx_t *tx,
-                                const rill_oneshot_rx_t *rx,
+RILL_API int rill_oneshot_stats(const rill_oneshot_sender_t *tx,
+                                const rill_oneshot_receiver_t *rx,
                                 rill_channel_stats_t *out);
 
 #ifdef __cplusplus

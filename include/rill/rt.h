@@ -18,7 +18,7 @@
  *     static void *main_task(void *arg) {
  *         rill_task_t *t[3];
  *         for (intptr_t i = 0; i < 3; i++)
- *             rill_spawn(&t[i], worker, (void *)(10 * (i + 1)));
+ *             rill_spawn(&t[i], worker, (void *)(10 * (i + 1)), NULL);
  *         for (int i = 0; i < 3; i++) {
  *             void *r;
  *             rill_join(t[i], &r);
@@ -257,49 +257,55 @@ RILL_API int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn,
 /* Tasks                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Options for rill_spawn_ex. Zero-initialise, then set what you need. */
-typedef struct rill_spawn_opts {
-    const char *name;  /* copied (first 31 bytes); shown in dumps */
-    size_t stack_size; /* 0 = the runtime's default */
-} rill_spawn_opts_t;
+/*
+ * Options for the spawn family (rill_spawn, rill_spawn_future,
+ * rill_spawn_future_in, rill_spawn_blocking). NULL or a zero-initialised
+ * struct means all defaults; set only what you need:
+ *
+ *     rill_spawn_config_t cfg = {.runtime = rt, .name = "reader"};
+ *     rill_spawn(&task, reader, arg, &cfg);
+ */
+typedef struct rill_spawn_config {
+    /* The runtime to run on. NULL = the calling task's runtime (then the
+     * call must be made from a task). */
+    rill_runtime_t *runtime;
+    /* Copied (first 31 bytes); shown in dumps. NULL = no name. */
+    const char *name;
+    /* Stack of a stackful task. 0 = the runtime's default. Ignored by
+     * the stackless and blocking spawns. */
+    size_t stack_size;
+} rill_spawn_config_t;
 
 /*
- * rill_spawn - start fn(arg) as a stackful task on the current runtime.
+ * rill_spawn - start fn(arg) as a stackful task on cfg->runtime (NULL cfg
+ * or runtime: the calling task's runtime).
  * task: receives the join handle; pass NULL to detach at once.
- * Returns: 0; RILL_EINVAL (fn NULL, or not called from a task: use
- *   rill_spawn_on); RILL_ESHUTDOWN; RILL_ENOMEM (no memory for the task,
- *   or its stack could not be mapped: the stack is mapped here, so a
- *   spawned task always runs).
- * Ownership: the caller owns *task until rill_join or rill_task_detach.
- * Threads: any task.
+ * Returns: 0; RILL_EINVAL (fn NULL, stack_size out of [16 KiB, 64 MiB],
+ *   or no runtime given and not called from a task); RILL_ESHUTDOWN;
+ *   RILL_ENOMEM (no memory for the task, or its stack could not be
+ *   mapped: the stack is mapped here, so a spawned task always runs).
+ * Ownership: on success the caller owns *task until rill_join or
+ *   rill_task_detach; on failure *task is NULL and nothing was started.
+ *   cfg is only read during the call.
+ * Waits: never.
+ * Threads: both (a plain thread must name cfg->runtime).
  */
-RILL_API int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg);
-
-/*
- * rill_spawn_on - as rill_spawn, on runtime rt, from any thread or task.
- */
-RILL_API int rill_spawn_on(rill_runtime_t *rt, rill_task_t **task,
-                           rill_task_fn fn, void *arg);
-
-/*
- * rill_spawn_ex - as rill_spawn_on with options (name, stack size); rt NULL
- * means the current runtime.
- */
-RILL_API int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
-                           const rill_spawn_opts_t *opts, rill_task_fn fn,
-                           void *arg);
+RILL_API int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg,
+                        const rill_spawn_config_t *cfg);
 
 /*
  * rill_spawn_future - run a stackless future as a task: no stack, a few
  * dozen bytes, for very many small tasks. The runtime polls it until it
  * returns something other than RILL_PENDING, then calls its vtable drop.
- * rt NULL means the current runtime.
- * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM (fut is then not
- *   taken: the caller still owns it).
- * Ownership: the runtime owns fut from a successful call on.
+ * cfg as for rill_spawn (stack_size is ignored).
+ * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM.
+ * Ownership: the runtime owns fut from a successful call on; on failure
+ *   fut is not taken (the caller still owns it).
+ * Waits: never.
+ * Threads: both (a plain thread must name cfg->runtime).
  */
-RILL_API int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
-                               rill_future_t *fut);
+RILL_API int rill_spawn_future(rill_task_t **task, rill_future_t *fut,
+                               const rill_spawn_config_t *cfg);
 
 /* The largest future rill_spawn_future_in copies. */
 #define RILL_SPAWN_FUTURE_IN_MAX 4096
@@ -313,17 +319,24 @@ RILL_API int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
  * (its memory goes with the task).
  * Returns: 0; RILL_EINVAL (NULL proto or vtable, size below
  *   sizeof(rill_future_t) or above RILL_SPAWN_FUTURE_IN_MAX);
- *   RILL_ESHUTDOWN; RILL_ENOMEM (nothing was taken from proto).
+ *   RILL_ESHUTDOWN; RILL_ENOMEM.
  * Ownership: on success what proto owned belongs to the task; proto's own
- *   memory stays the caller's (a stack variable is fine).
+ *   memory stays the caller's (a stack variable is fine). On failure
+ *   nothing was taken from proto.
+ * Waits: never.
+ * Threads: both (a plain thread must name cfg->runtime).
  *
  * Example:
- *     typedef struct { rill_future_t base; rill_oneshot_rx_t *rx; } wait_t;
+ *     typedef struct {
+ *         rill_future_t base;
+ *         rill_oneshot_receiver_t *rx;
+ *     } wait_t;
  *     wait_t w = {{&wait_vtable}, rx};
- *     rill_spawn_future_in(NULL, &task, &w.base, sizeof w);
+ *     rill_spawn_future_in(&task, &w.base, sizeof w, NULL);
  */
-RILL_API int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
-                                  const rill_future_t *proto, size_t size);
+RILL_API int rill_spawn_future_in(rill_task_t **task,
+                                  const rill_future_t *proto, size_t size,
+                                  const rill_spawn_config_t *cfg);
 
 /*
  * rill_join - wait for the task to finish and release the handle.
@@ -435,8 +448,7 @@ RILL_API rill_instant_t rill_deadline(rill_duration_t d);
  */
 typedef struct rill_sleep_op {
     rill_future_t base;
-    rill_instant_t deadline;
-    void *private_[12]; /* private: timer-wheel entry, waker, runtime */
+    void *private_[13]; /* deadline, timer-wheel entry, waker, runtime */
 } rill_sleep_op_t;
 
 /* rill_sleep_op - initialise a timer future for `deadline`. A NULL op is
@@ -471,16 +483,20 @@ RILL_API int rill_sleep_until(rill_instant_t deadline);
 /*
  * rill_spawn_blocking - run fn(arg) on the runtime's blocking pool, a
  * growable set of plain threads, so it may block without stalling
- * workers. rt NULL means the current runtime. The handle is joined like a
- * task (rill_join gives fn's return value) from tasks and threads alike.
+ * workers. cfg as for rill_spawn (stack_size is ignored: pool threads
+ * have their own stacks). The handle is joined like a task (rill_join
+ * gives fn's return value) from tasks and threads alike.
  * Returns: 0; RILL_EINVAL; RILL_ESHUTDOWN; RILL_ENOMEM; RILL_ESYS if no
  *   pool thread is alive and none could be started.
+ * Ownership: as rill_spawn.
+ * Waits: never.
+ * Threads: both (a plain thread must name cfg->runtime).
  * Cancel: rill_task_cancel on a job that has not started yet stops it
  *   from starting (join then returns RILL_ECANCELED); a running job is not
  *   interrupted.
  */
-RILL_API int rill_spawn_blocking(rill_runtime_t *rt, rill_task_t **task,
-                                 rill_task_fn fn, void *arg);
+RILL_API int rill_spawn_blocking(rill_task_t **task, rill_task_fn fn, void *arg,
+                                 const rill_spawn_config_t *cfg);
 
 #ifdef __cplusplus
 }

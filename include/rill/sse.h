@@ -14,7 +14,7 @@
  *     rill_bytes_t wire;
  *     rill_sse_encode(&wire, &ev);   // "id: 42\ndata: line one\n
  *                                    //  data: line two\n\n"
- *     rill_sse_event_release(&ev);
+ *     rill_sse_event_destroy(&ev);
  *
  * Data is split into one "data:" line per line (at LF, CRLF or CR), so the
  * browser's MessageEvent.data is the data exactly, line breaks
@@ -75,10 +75,10 @@ RILL_API int rill_sse_encode_comment(rill_bytes_t *out, const char *text,
                                      size_t len);
 
 /*
- * rill_sse_event_release - release the event's three bytes (each becomes
+ * rill_sse_event_destroy - release the event's three bytes (each becomes
  * the empty value). NULL is accepted.
  */
-RILL_API void rill_sse_event_release(rill_sse_event_t *ev);
+RILL_API void rill_sse_event_destroy(rill_sse_event_t *ev);
 
 /* An item destructor for channels and streams of rill_sse_event_t. */
 RILL_API void rill_sse_event_item_dtor(void *item, void *ud);

@@ -173,12 +173,12 @@ RILL_API int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn,
                                       void *ud);
 
 /*
- * rill_stream_drop_item - release one item of s with s's item destructor
+ * rill_stream_discard_item - release one item of s with s's item destructor
  * (nothing for plain data). For code that discards items of a stream it
  * does not own the type of: a hand-written combinator, a consumer that
  * stops early.
  */
-RILL_API void rill_stream_drop_item(const rill_stream_t *s, void *item);
+RILL_API void rill_stream_discard_item(const rill_stream_t *s, void *item);
 
 /*
  * rill_stream_item_size - the size of s's items in bytes.
@@ -227,10 +227,7 @@ RILL_API int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx,
  */
 typedef struct rill_next_op {
     rill_future_t base;
-    rill_stream_t *stream;
-    void *out;
-    size_t max; /* 0: one item (poll_next); else the batch form */
-    size_t *n;
+    void *private_[4];
 } rill_next_op_t;
 
 /* rill_next_op - initialise a future that takes one item of s into out.
@@ -353,8 +350,8 @@ RILL_API int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out)
  * Returns, Ownership: as rill_receiver_into_stream (RILL_EINVAL also for
  *   item_size 0).
  */
-RILL_API int rill_oneshot_into_stream(rill_oneshot_rx_t *rx, size_t item_size,
-                                      rill_stream_t **out);
+RILL_API int rill_oneshot_into_stream(rill_oneshot_receiver_t *rx,
+                                      size_t item_size, rill_stream_t **out);
 
 /*
  * rill_watch_into_stream - a watch receiver as a stream: the current value
@@ -363,7 +360,7 @@ RILL_API int rill_oneshot_into_stream(rill_oneshot_rx_t *rx, size_t item_size,
  * its last value was given. item_size as for rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
  */
-RILL_API int rill_watch_into_stream(rill_watch_rx_t *rx, size_t item_size,
+RILL_API int rill_watch_into_stream(rill_watch_receiver_t *rx, size_t item_size,
                                     rill_stream_t **out);
 
 /*
@@ -377,7 +374,7 @@ RILL_API int rill_watch_into_stream(rill_watch_rx_t *rx, size_t item_size,
  * rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
  */
-RILL_API int rill_broadcast_into_stream(rill_broadcast_rx_t *rx,
+RILL_API int rill_broadcast_into_stream(rill_broadcast_receiver_t *rx,
                                         size_t item_size, rill_stream_t **out);
 
 /*
@@ -642,7 +639,7 @@ RILL_API int rill_stream_fuse(rill_stream_t **s);
 /*
  * An owned array of items: a chunk from rill_stream_chunks and its kin,
  * or the result of rill_stream_collect. items[0..len) are valid. The
- * array is yours: free it with rill_chunk_free (buffers of chunk streams
+ * array is yours: free it with rill_chunk_destroy (buffers of chunk streams
  * go back to their stream's pool, so steady-state chunking allocates
  * nothing). Chunks may be freed on any thread, also after their stream
  * was dropped.
@@ -658,20 +655,20 @@ typedef struct rill_chunk {
 #define RILL_CHUNK_AT(c, T, i) (((T *)(c)->items)[i])
 
 /*
- * rill_chunk_free - free the chunk's array, not its items (they are taken
+ * rill_chunk_destroy - free the chunk's array, not its items (they are taken
  * to be consumed or moved out). *c becomes empty. NULL and empty chunks
  * are accepted.
  * Threads: any.
  */
-RILL_API void rill_chunk_free(rill_chunk_t *c);
+RILL_API void rill_chunk_destroy(rill_chunk_t *c);
 
 /*
- * rill_chunk_drop - release every item of the chunk with the item
- * destructor of the stream it came from, then free it as rill_chunk_free.
+ * rill_chunk_discard - release every item of the chunk with the item
+ * destructor of the stream it came from, then free it as rill_chunk_destroy.
  * (A collect result carries no destructor: its items are only freed.)
  * Threads: any.
  */
-RILL_API void rill_chunk_drop(rill_chunk_t *c);
+RILL_API void rill_chunk_discard(rill_chunk_t *c);
 
 /*
  * rill_stream_chunks - groups of n items as rill_chunk_t items; the last
@@ -680,7 +677,7 @@ RILL_API void rill_chunk_drop(rill_chunk_t *c);
  * filling. Filled through upstream's batch path, so over a receiver one
  * chunk costs one synchronisation, not n. Dropping it releases a
  * half-filled chunk's items (item destructor); its own items (chunks)
- * are released, when a pipeline discards them, with rill_chunk_drop.
+ * are released, when a pipeline discards them, with rill_chunk_discard.
  * Returns: 0; RILL_EINVAL (NULL, n 0); RILL_ENOMEM. Ownership: as
  *   rill_stream_map.
  */
@@ -798,7 +795,7 @@ RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
 
 /*
  * rill_stream_collect - every item, in order, into a growable array given
- * as *out (free it with rill_chunk_free). Error items are skipped (use
+ * as *out (free it with rill_chunk_destroy). Error items are skipped (use
  * try_collect to stop at one), except RILL_ENOMEM, which stops it as in
  * rill_stream_count. Uses the batch path.
  * Returns: 0; RILL_ENOMEM (the array could not grow, or an error item

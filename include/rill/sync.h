@@ -69,7 +69,7 @@
  * Example (unbounded, with an item destructor for pointer items):
  *
  *     static void free_item(void *item, void *ud) { free(*(char **)item); }
- *     rill_channel_opts_t o = {.name = "log", .item_dtor = free_item};
+ *     rill_channel_config_t o = {.name = "log", .item_dtor = free_item};
  *     rill_channel_new(&tx, &rx, sizeof(char *), RILL_UNBOUNDED, &o);
  *     char *line = strdup("hello");
  *     rill_send(tx, &line);             // never waits
@@ -105,16 +105,17 @@ typedef struct rill_receiver rill_receiver_t;
 
 /* Called for an item the channel discards; `item` points at it (item_size
  * bytes in the channel's memory, valid during the call); ud is the
- * channel's dtor_ud. Runs in whichever call discards the item (a receiver
+ * channel's item_dtor_ud. Runs in whichever call discards the item (a receiver
  * or sender release); it must not call back into the channel. */
 typedef void (*rill_item_dtor_fn)(void *item, void *ud);
 
-/* Options for rill_channel_new. Zero-initialise, then set what you need. */
-typedef struct rill_channel_opts {
+/* Options for rill_channel_new, rill_oneshot_new, rill_watch_new and
+ * rill_broadcast_new. NULL or a zero-initialised struct means all defaults. */
+typedef struct rill_channel_config {
     const char *name;            /* copied (first 31 bytes); for stats */
     rill_item_dtor_fn item_dtor; /* NULL: discarded items are dropped */
-    void *dtor_ud;
-} rill_channel_opts_t;
+    void *item_dtor_ud;
+} rill_channel_config_t;
 
 /* ------------------------------------------------------------------------ */
 /* Creating, cloning, closing, releasing                                     */
@@ -124,7 +125,7 @@ typedef struct rill_channel_opts {
  * rill_channel_new - create an mpsc channel: one sender handle, one
  * receiver handle.
  * capacity: N >= 1 bounded, 0 rendezvous, RILL_UNBOUNDED unbounded.
- * opts: NULL for none.
+ * cfg: NULL (or zero-initialised) for the defaults.
  * Returns: 0; RILL_EINVAL for NULL out pointers, item_size 0, or a
  *   capacity whose ring would not fit in memory (capacity * item_size
  *   overflows, or capacity >= 2^40); RILL_ENOMEM.
@@ -134,7 +135,7 @@ typedef struct rill_channel_opts {
  */
 RILL_API int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx,
                               size_t item_size, size_t capacity,
-                              const rill_channel_opts_t *opts);
+                              const rill_channel_config_t *cfg);
 
 /*
  * rill_sender_clone - another sender handle for the same channel.

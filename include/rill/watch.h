@@ -17,20 +17,20 @@
  *
  *     typedef struct { int level; char path[64]; } config_t;
  *     config_t cfg = {1, "/var/log"};
- *     rill_watch_tx_t *tx;
- *     rill_watch_rx_t *rx;
- *     rill_watch_new(&tx, &rx, sizeof cfg, &cfg);
+ *     rill_watch_sender_t *tx;
+ *     rill_watch_receiver_t *rx;
+ *     rill_watch_new(&tx, &rx, sizeof cfg, &cfg, NULL);
  *     // worker thread or task, owning rx:
  *     while (rill_watch_changed(rx) == 0) {
  *         config_t now;
  *         rill_watch_get_and_update(rx, &now);
  *         apply(&now);
  *     }                                         // RILL_DONE: tx released
- *     rill_watch_rx_release(rx);
+ *     rill_watch_receiver_release(rx);
  *     // admin side:
  *     cfg.level = 3;
  *     rill_watch_send(tx, &cfg);                // never waits
- *     rill_watch_tx_release(tx);
+ *     rill_watch_sender_release(tx);
  *
  * Cancel safety: changed is wake-and-retry; ended by timeout, select or
  * cancellation it has either completed (marked a version seen, status
@@ -50,26 +50,26 @@
 extern "C" {
 #endif
 
-typedef struct rill_watch_tx rill_watch_tx_t;
-typedef struct rill_watch_rx rill_watch_rx_t;
+typedef struct rill_watch_sender rill_watch_sender_t;
+typedef struct rill_watch_receiver rill_watch_receiver_t;
 
 /*
  * rill_watch_new - create a watch channel holding item_size bytes,
- * initially a copy of *initial (version 0, seen by *rx).
- * Returns: 0; RILL_EINVAL for NULL arguments, item_size 0 or above 1 GiB;
- *   RILL_ENOMEM.
- * Ownership: the caller owns *tx and *rx; release each once.
- * Threads: any.
+ * initially a copy of *initial (version 0, seen by *rx). cfg may be NULL
+ * (or zero-initialised) for the defaults: a name. An item_dtor is refused
+ * (RILL_EINVAL): values are copied to every receiver, so none owns what
+ * a value points to.
+ * Returns: 0; RILL_EINVAL for NULL arguments, item_size 0 or above 1 GiB,
+ *   or an item_dtor; RILL_ENOMEM.
+ * Ownership: on success the caller owns *tx and *rx; release each once.
+ *   On failure nothing is allocated. cfg is only read during the call.
+ * Waits: never.
+ * Threads: both.
  */
-RILL_API int rill_watch_new(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
-                            size_t item_size, const void *initial);
-
-/* rill_watch_new_ex - as rill_watch_new, with options (may be NULL): a
- * name. An item_dtor is refused (RILL_EINVAL): values are copied to every
- * receiver, so none owns what a value points to. */
-RILL_API int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
-                               size_t item_size, const void *initial,
-                               const rill_channel_opts_t *opts);
+RILL_API int rill_watch_new(rill_watch_sender_t **tx,
+                            rill_watch_receiver_t **rx, size_t item_size,
+                            const void *initial,
+                            const rill_channel_config_t *cfg);
 
 /*
  * rill_watch_send_sized - store a new value (the next version) and wake
@@ -79,7 +79,7 @@ RILL_API int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
  * Waits: never.
  * Threads: the owner of tx.
  */
-RILL_API int rill_watch_send_sized(rill_watch_tx_t *tx, const void *item,
+RILL_API int rill_watch_send_sized(rill_watch_sender_t *tx, const void *item,
                                    size_t size);
 #define rill_watch_send(tx, p) rill_watch_send_sized((tx), (p), sizeof *(p))
 
@@ -89,22 +89,23 @@ RILL_API int rill_watch_send_sized(rill_watch_tx_t *tx, const void *item,
  * Ownership: the caller owns *rx.
  * Threads: the owner of tx.
  */
-RILL_API int rill_watch_subscribe(rill_watch_tx_t *tx, rill_watch_rx_t **rx);
+RILL_API int rill_watch_subscribe(rill_watch_sender_t *tx,
+                                  rill_watch_receiver_t **rx);
 
 /*
  * rill_watch_receiver_count - receivers alive now.
  * Threads: any holder of tx.
  */
-RILL_API size_t rill_watch_receiver_count(const rill_watch_tx_t *tx);
+RILL_API size_t rill_watch_receiver_count(const rill_watch_sender_t *tx);
 
 /*
- * rill_watch_tx_release - release the sender: receivers get RILL_DONE
+ * rill_watch_sender_release - release the sender: receivers get RILL_DONE
  * from changed once they have seen the last value. NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
  * Ownership: consumes tx.
  */
-RILL_API int rill_watch_tx_release(rill_watch_tx_t *tx);
+RILL_API int rill_watch_sender_release(rill_watch_sender_t *tx);
 
 /*
  * rill_watch_try_changed - has a version this receiver has not seen been
@@ -115,7 +116,7 @@ RILL_API int rill_watch_tx_release(rill_watch_tx_t *tx);
  * Waits: never.
  * Threads: the owner of rx.
  */
-RILL_API int rill_watch_try_changed(rill_watch_rx_t *rx);
+RILL_API int rill_watch_try_changed(rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_changed - wait for a version this receiver has not seen and
@@ -125,11 +126,11 @@ RILL_API int rill_watch_try_changed(rill_watch_rx_t *rx);
  * Waits: until a new version or the sender's release.
  * Threads: the owner of rx.
  */
-RILL_API int rill_watch_changed(rill_watch_rx_t *rx);
+RILL_API int rill_watch_changed(rill_watch_receiver_t *rx);
 
 /* rill_watch_changed_timeout - as rill_watch_changed for at most
  * `timeout`; RILL_ETIMEDOUT (nothing marked) when it passes. */
-RILL_API int rill_watch_changed_timeout(rill_watch_rx_t *rx,
+RILL_API int rill_watch_changed_timeout(rill_watch_receiver_t *rx,
                                         rill_duration_t timeout);
 
 /*
@@ -138,20 +139,18 @@ RILL_API int rill_watch_changed_timeout(rill_watch_rx_t *rx,
  * budget is spent), RILL_DONE, RILL_EINVAL.
  * Threads: the owner of rx; one poller at a time.
  */
-RILL_API int rill_watch_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx);
+RILL_API int rill_watch_poll_changed(rill_watch_receiver_t *rx, rill_cx_t *cx);
 
 /* changed as a future in caller storage (rill_await, select, poll). */
 typedef struct rill_watch_changed_op {
     rill_future_t base;
-    rill_watch_rx_t *rx;
-    int err_;          /* private */
-    void *waiter_[12]; /* private: the waiter node */
+    void *private_[16];
 } rill_watch_changed_op_t;
 
 /* rill_watch_changed_op - initialise a changed future. Never fails: a
  * NULL rx makes its first poll return RILL_EINVAL. */
 RILL_API void rill_watch_changed_op(rill_watch_changed_op_t *op,
-                                    rill_watch_rx_t *rx);
+                                    rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_get_sized - copy the latest value (whether seen or not; marks
@@ -160,7 +159,8 @@ RILL_API void rill_watch_changed_op(rill_watch_changed_op_t *op,
  * Waits: never (may spin while the sender copies a value in).
  * Threads: the owner of rx.
  */
-RILL_API int rill_watch_get_sized(rill_watch_rx_t *rx, void *out, size_t size);
+RILL_API int rill_watch_get_sized(rill_watch_receiver_t *rx, void *out,
+                                  size_t size);
 #define rill_watch_get(rx, p) rill_watch_get_sized((rx), (p), sizeof *(p))
 
 /*
@@ -170,35 +170,36 @@ RILL_API int rill_watch_get_sized(rill_watch_rx_t *rx, void *out, size_t size);
  *   had been seen (the value is copied either way); RILL_EINVAL.
  * Waits: never (as rill_watch_get_sized).
  */
-RILL_API int rill_watch_get_and_update_sized(rill_watch_rx_t *rx, void *out,
-                                             size_t size);
+RILL_API int rill_watch_get_and_update_sized(rill_watch_receiver_t *rx,
+                                             void *out, size_t size);
 #define rill_watch_get_and_update(rx, p)                                       \
     rill_watch_get_and_update_sized((rx), (p), sizeof *(p))
 
 /* rill_watch_mark_seen - mark the latest version seen. Returns 0 or
  * RILL_EINVAL. */
-RILL_API int rill_watch_mark_seen(rill_watch_rx_t *rx);
+RILL_API int rill_watch_mark_seen(rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_version - the version this receiver has seen (0 is the
  * initial value; each send adds one).
  */
-RILL_API uint64_t rill_watch_version(const rill_watch_rx_t *rx);
+RILL_API uint64_t rill_watch_version(const rill_watch_receiver_t *rx);
 
 /*
- * rill_watch_rx_clone - a second receiver that has seen what rx has seen.
+ * rill_watch_receiver_clone - a second receiver that has seen what rx has seen.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the caller owns *out.
  */
-RILL_API int rill_watch_rx_clone(rill_watch_rx_t *rx, rill_watch_rx_t **out);
+RILL_API int rill_watch_receiver_clone(rill_watch_receiver_t *rx,
+                                       rill_watch_receiver_t **out);
 
 /*
- * rill_watch_rx_release - release a receiver. NULL is accepted.
+ * rill_watch_receiver_release - release a receiver. NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
  * Ownership: consumes rx.
  */
-RILL_API int rill_watch_rx_release(rill_watch_rx_t *rx);
+RILL_API int rill_watch_receiver_release(rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_stats - the channel's counters, from either handle (NULL for
@@ -209,8 +210,8 @@ RILL_API int rill_watch_rx_release(rill_watch_rx_t *rx);
  * channel (valid while a handle is).
  * Returns: 0; RILL_EINVAL.
  */
-RILL_API int rill_watch_stats(const rill_watch_tx_t *tx,
-                              const rill_watch_rx_t *rx,
+RILL_API int rill_watch_stats(const rill_watch_sender_t *tx,
+                              const rill_watch_receiver_t *rx,
                               rill_channel_stats_t *out);
 
 #ifdef __cplusplus

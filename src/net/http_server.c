@@ -65,7 +65,7 @@ struct rill_http_server {
     bool stopping;                 /* under lock */
     rill__list_t conns;            /* under lock */
     size_t nconns;                 /* under lock */
-    rill_oneshot_tx_t *drained_tx; /* under lock: run waits on it */
+    rill_oneshot_sender_t *drained_tx; /* under lock: run waits on it */
 };
 
 struct rill_http_conn {
@@ -76,8 +76,8 @@ struct rill_http_conn {
     size_t consumed;            /* bytes of buf the current request used */
     rill__list_t link;          /* in srv->conns, under srv->lock */
     bool idle;                  /* under srv->lock: waiting for a request */
-    rill_oneshot_tx_t *stop_tx; /* under srv->lock */
-    rill_oneshot_rx_t *stop_rx; /* the connection's task only */
+    rill_oneshot_sender_t *stop_tx;   /* under srv->lock */
+    rill_oneshot_receiver_t *stop_rx; /* the connection's task only */
     /* the current request (the connection's task only) */
     bool responded, chunked, chunk_done, head_only, close_after, taken;
     bool linger; /* refused: read what the client still sends, then close */
@@ -258,7 +258,8 @@ int rill__http_conn_poll_stop(rill_http_conn_t *c, rill_cx_t *cx)
     if (!c->stop_rx) {
         pthread_mutex_lock(&s->lock);
         bool stopping = s->stopping;
-        int rc = stopping ? 0 : rill_oneshot_new(&c->stop_tx, &c->stop_rx, 1);
+        int rc =
+            stopping ? 0 : rill_oneshot_new(&c->stop_tx, &c->stop_rx, 1, NULL);
         pthread_mutex_unlock(&s->lock);
         if (stopping)
             return 0;
@@ -621,20 +622,20 @@ static void conn_end(rill_http_conn_t *c)
         linger(c);
     rill_io_free(c->io);
     rill__free(c->buf);
-    rill_oneshot_rx_release(c->stop_rx);
+    rill_oneshot_receiver_release(c->stop_rx);
     pthread_mutex_lock(&s->lock);
     rill__list_remove(&c->link);
     if (c->stop_tx)
-        rill_oneshot_tx_release(c->stop_tx);
+        rill_oneshot_sender_release(c->stop_tx);
     bool last = --s->nconns == 0 && s->stopping && s->drained_tx;
-    rill_oneshot_tx_t *drained = last ? s->drained_tx : NULL;
+    rill_oneshot_sender_t *drained = last ? s->drained_tx : NULL;
     if (last)
         s->drained_tx = NULL;
     pthread_mutex_unlock(&s->lock);
     if (drained) {
         char one = 1;
         (void)rill_oneshot_send(drained, &one);
-        rill_oneshot_tx_release(drained);
+        rill_oneshot_sender_release(drained);
     }
     rill__free(c);
 }
@@ -719,8 +720,9 @@ static int start_conn(rill_http_server_t *s, rill_io_t *io)
     rill__list_push_back(&s->conns, &c->link);
     s->nconns++;
     pthread_mutex_unlock(&s->lock);
-    rill_spawn_opts_t opts = {"http-conn", s->cfg.stack_size};
-    int rc = rill_spawn_ex(s->rt, NULL, &opts, conn_main, c);
+    rill_spawn_config_t opts = {
+        .runtime = s->rt, .name = "http-conn", .stack_size = s->cfg.stack_size};
+    int rc = rill_spawn(NULL, conn_main, c, &opts);
     if (rc != 0)
         conn_end(c);
     return rc;
@@ -735,8 +737,8 @@ int rill_http_server_run(rill_http_server_t *s)
     for (size_t i = 0; i < s->nroutes; i++)
         if (s->routes[i].fn == static_handler)
             s->routes[i].ud = &s->routes[i];
-    rill_oneshot_rx_t *drained_rx;
-    int rc = rill_oneshot_new(&s->drained_tx, &drained_rx, 1);
+    rill_oneshot_receiver_t *drained_rx;
+    int rc = rill_oneshot_new(&s->drained_tx, &drained_rx, 1, NULL);
     if (rc != 0)
         return rc;
     int result = 0;
@@ -762,7 +764,7 @@ int rill_http_server_run(rill_http_server_t *s)
     pthread_mutex_lock(&s->lock);
     bool wait = s->nconns > 0;
     if (!wait) {
-        rill_oneshot_tx_release(s->drained_tx);
+        rill_oneshot_sender_release(s->drained_tx);
         s->drained_tx = NULL;
     }
     pthread_mutex_unlock(&s->lock);
@@ -770,6 +772,6 @@ int rill_http_server_run(rill_http_server_t *s)
         char one;
         (void)rill_oneshot_recv(drained_rx, &one);
     }
-    rill_oneshot_rx_release(drained_rx);
+    rill_oneshot_receiver_release(drained_rx);
     return result;
 }

@@ -183,7 +183,7 @@ int rill_sse_encode_comment(rill_bytes_t *out, const char *text, size_t len)
     return 0;
 }
 
-void rill_sse_event_release(rill_sse_event_t *ev)
+void rill_sse_event_destroy(rill_sse_event_t *ev)
 {
     if (!ev)
         return;
@@ -195,5 +195,5 @@ void rill_sse_event_release(rill_sse_event_t *ev)
 void rill_sse_event_item_dtor(void *item, void *ud)
 {
     RILL_UNUSED(ud);
-    rill_sse_event_release(item);
+    rill_sse_event_destroy(item);
 }

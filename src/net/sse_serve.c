@@ -341,7 +341,7 @@ static int send_from_stream(client_t *cl)
             iov[n] = (struct iovec){(void *)(uintptr_t)out[n].ptr, out[n].len};
             n++;
         }
-        rill_sse_event_release(&cl->items[i]);
+        rill_sse_event_destroy(&cl->items[i]);
     }
     if (rc == 0)
         rc = rill__writev_all(cl->io, iov, n);

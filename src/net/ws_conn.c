@@ -50,8 +50,8 @@ struct rill_ws_conn {
     rill_sender_t *tx;
     rill_receiver_t *rx; /* the writer's */
     rill_task_t *writer;
-    rill_oneshot_tx_t *writer_done_tx; /* the writer's, sent as it ends */
-    rill_oneshot_rx_t *writer_done_rx;
+    rill_oneshot_sender_t *writer_done_tx; /* the writer's, sent as it ends */
+    rill_oneshot_receiver_t *writer_done_rx;
     _Atomic int64_t last_pong;
     _Atomic int close_sent;
     _Atomic int timed_out;
@@ -373,16 +373,17 @@ int rill_ws_accept(rill_ws_conn_t **out, rill_http_conn_t *c,
         ws->cfg.queue = DEFAULT_QUEUE;
     rill_ws_decoder_config_t dc = {ws->cfg.max_frame, ws->cfg.max_message,
                                    RILL_WS_SERVER};
-    rill_channel_opts_t opts = {"ws-out", rill_bytes_item_dtor, NULL};
+    rill_channel_config_t opts = {"ws-out", rill_bytes_item_dtor, NULL};
     rc = rill_ws_decoder_init(&ws->dec, &dc);
     if (rc == 0)
-        rc = rill_oneshot_new(&ws->writer_done_tx, &ws->writer_done_rx, 1);
+        rc =
+            rill_oneshot_new(&ws->writer_done_tx, &ws->writer_done_rx, 1, NULL);
     if (rc == 0) {
         rc = rill_channel_new(&ws->tx, &ws->rx, sizeof(rill_bytes_t),
                               ws->cfg.queue, &opts);
         if (rc != 0) {
-            rill_oneshot_tx_release(ws->writer_done_tx);
-            rill_oneshot_rx_release(ws->writer_done_rx);
+            rill_oneshot_sender_release(ws->writer_done_tx);
+            rill_oneshot_receiver_release(ws->writer_done_rx);
         }
     }
     if (rc != 0) {
@@ -402,14 +403,14 @@ int rill_ws_accept(rill_ws_conn_t **out, rill_http_conn_t *c,
     char resp[256];
     size_t n = rill_ws_handshake_response(&hs, resp, sizeof resp);
     rc = n ? rill_io_write_all(ws->io, resp, n, NULL) : RILL_EINVAL;
-    rill_spawn_opts_t so = {"ws-writer", 0};
+    rill_spawn_config_t so = {.name = "ws-writer"};
     if (rc == 0)
-        rc = rill_spawn_ex(NULL, &ws->writer, &so, writer_main, ws);
+        rc = rill_spawn(&ws->writer, writer_main, ws, &so);
     if (rc != 0) {
         rill_sender_release(ws->tx);
         rill_receiver_release(ws->rx);
-        rill_oneshot_tx_release(ws->writer_done_tx);
-        rill_oneshot_rx_release(ws->writer_done_rx);
+        rill_oneshot_sender_release(ws->writer_done_tx);
+        rill_oneshot_receiver_release(ws->writer_done_rx);
         rill_ws_decoder_destroy(&ws->dec);
         rill__free(ws);
         return rc;
@@ -440,8 +441,8 @@ void rill_ws_conn_free(rill_ws_conn_t *ws)
                                   ws->cfg.close_timeout) != 0)
         rill_io_close(ws->io);
     rill_join(ws->writer, NULL);
-    rill_oneshot_tx_release(ws->writer_done_tx);
-    rill_oneshot_rx_release(ws->writer_done_rx);
+    rill_oneshot_sender_release(ws->writer_done_tx);
+    rill_oneshot_receiver_release(ws->writer_done_rx);
     rill_ws_decoder_destroy(&ws->dec);
     rill__free(ws);
 }

@@ -142,11 +142,11 @@ struct rill_task {
 /* Allocate a task with one reference for the handle (if has_handle) and
  * one for the scheduler; registers it as live. */
 int rill__task_new(struct rill_runtime *rt, uint8_t kind,
-                   const rill_spawn_opts_t *opts, bool has_handle,
+                   const rill_spawn_config_t *opts, bool has_handle,
                    struct rill_task **out);
 /* The same with `extra` bytes after the task (an embedded future). */
 int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
-                         const rill_spawn_opts_t *opts, bool has_handle,
+                         const rill_spawn_config_t *opts, bool has_handle,
                          size_t extra, struct rill_task **out);
 void rill__task_ref_dec(struct rill_task *t);
 /* Publish the outcome, wake the joiner, unregister from the live list. */

@@ -158,8 +158,8 @@ int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg, void **result)
                            "called from inside a rill task or worker: it "
                            "would block a worker (spawn and join instead)");
     rill_task_t *t;
-    rill_spawn_opts_t o = {.name = "block_on"};
-    int rc = rill_spawn_ex(rt, &t, &o, fn, arg);
+    rill_spawn_config_t o = {.runtime = rt, .name = "block_on"};
+    int rc = rill_spawn(&t, fn, arg, &o);
     if (rc)
         return rc;
     return rill__block_on_wait(rt, t, result);
@@ -279,19 +279,19 @@ static void blocking_run(rill__blocking_job_t *job, bool cancelled)
     rill__task_ref_dec(t); /* the job's reference */
 }
 
-int rill_spawn_blocking(rill_runtime_t *rt, rill_task_t **task, rill_task_fn fn,
-                        void *arg)
+int rill_spawn_blocking(rill_task_t **task, rill_task_fn fn, void *arg,
+                        const rill_spawn_config_t *cfg)
 {
     if (task)
         *task = NULL;
-    if (!rt)
-        rt = rill__current_runtime();
+    rill_runtime_t *rt =
+        cfg && cfg->runtime ? cfg->runtime : rill__current_runtime();
     if (!rt)
         return RILL_MISUSE("rill_spawn_blocking", "no runtime");
     if (!fn)
         return RILL_MISUSE("rill_spawn_blocking", "NULL function");
     struct rill_task *t;
-    int rc = rill__task_new(rt, TASK_BLOCKING, NULL, task != NULL, &t);
+    int rc = rill__task_new(rt, TASK_BLOCKING, cfg, task != NULL, &t);
     if (rc)
         return rc;
     t->u.bl.fn = fn;

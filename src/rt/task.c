@@ -186,14 +186,14 @@ void rill__task_wake_by_ref(struct rill_task *t)
 /* ---- creation ---- */
 
 int rill__task_new(struct rill_runtime *rt, uint8_t kind,
-                   const rill_spawn_opts_t *opts, bool has_handle,
+                   const rill_spawn_config_t *opts, bool has_handle,
                    struct rill_task **out)
 {
     return rill__task_new_sized(rt, kind, opts, has_handle, 0, out);
 }
 
 int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
-                         const rill_spawn_opts_t *opts, bool has_handle,
+                         const rill_spawn_config_t *opts, bool has_handle,
                          size_t extra, struct rill_task **out)
 {
     struct rill_task *t = rill__calloc(1, RILL__TASK_SIZE(kind) + extra);
@@ -290,20 +290,24 @@ static int spawn_common(struct rill_runtime *rt, struct rill_task *t,
     return 0;
 }
 
-int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
-                  const rill_spawn_opts_t *opts, rill_task_fn fn, void *arg)
+/* cfg->runtime, or the calling task's runtime (NULL on a plain thread). */
+static rill_runtime_t *spawn_runtime(const rill_spawn_config_t *cfg)
+{
+    return cfg && cfg->runtime ? cfg->runtime : rill__current_runtime();
+}
+
+int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg,
+               const rill_spawn_config_t *cfg)
 {
     if (task)
         *task = NULL;
-    if (!rt)
-        rt = rill__current_runtime();
+    rill_runtime_t *rt = spawn_runtime(cfg);
     if (!rt)
         return RILL_MISUSE("rill_spawn", "no runtime: call it from a task "
-                                         "or use rill_spawn_on");
+                                         "or set cfg->runtime");
     if (!fn)
         return RILL_MISUSE("rill_spawn", "NULL task function");
-    size_t ss =
-        opts && opts->stack_size ? opts->stack_size : rt->cfg.stack_size;
+    size_t ss = cfg && cfg->stack_size ? cfg->stack_size : rt->cfg.stack_size;
     if (ss < 16 * 1024 || ss > 64 * 1024 * 1024)
         return RILL_MISUSE("rill_spawn",
                            "stack size %zu out of range "
@@ -318,7 +322,7 @@ int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
     if (rc)
         return rc;
     struct rill_task *t;
-    rc = rill__task_new(rt, TASK_STACKFUL, opts, task != NULL, &t);
+    rc = rill__task_new(rt, TASK_STACKFUL, cfg, task != NULL, &t);
     if (rc) {
         rill__stack_put(rt->stacks, stack);
         return rc;
@@ -328,19 +332,6 @@ int rill_spawn_ex(rill_runtime_t *rt, rill_task_t **task,
     t->u.sf.stack_size = ss;
     t->u.sf.stack = stack;
     return spawn_common(rt, t, task);
-}
-
-int rill_spawn_on(rill_runtime_t *rt, rill_task_t **task, rill_task_fn fn,
-                  void *arg)
-{
-    if (!rt)
-        return RILL_MISUSE("rill_spawn_on", "NULL runtime");
-    return rill_spawn_ex(rt, task, NULL, fn, arg);
-}
-
-int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg)
-{
-    return rill_spawn_ex(NULL, task, NULL, fn, arg);
 }
 
 /* Where an embedded future starts in a task block: after the task, at
@@ -353,13 +344,12 @@ static size_t embed_offset(void)
 
 /* Both stackless spawns: fut by pointer, or (embed) its `size` bytes
  * copied into the task's allocation; fut is then only read. */
-static int spawn_future(const char *api, rill_runtime_t *rt, rill_task_t **task,
-                        rill_future_t *fut, bool embed, size_t size)
+static int spawn_future(const char *api, rill_task_t **task, rill_future_t *fut,
+                        bool embed, size_t size, const rill_spawn_config_t *cfg)
 {
     if (task)
         *task = NULL;
-    if (!rt)
-        rt = rill__current_runtime();
+    rill_runtime_t *rt = spawn_runtime(cfg);
     if (!rt)
         return RILL_MISUSE(api, "no runtime");
     if (!fut || !fut->vtable || !fut->vtable->poll)
@@ -373,7 +363,7 @@ static int spawn_future(const char *api, rill_runtime_t *rt, rill_task_t **task,
     }
     struct rill_task *t;
     int rc =
-        rill__task_new_sized(rt, TASK_FUTURE, NULL, task != NULL, extra, &t);
+        rill__task_new_sized(rt, TASK_FUTURE, cfg, task != NULL, extra, &t);
     if (rc)
         return rc;
     if (embed) {
@@ -385,17 +375,17 @@ static int spawn_future(const char *api, rill_runtime_t *rt, rill_task_t **task,
     return spawn_common(rt, t, task);
 }
 
-int rill_spawn_future(rill_runtime_t *rt, rill_task_t **task,
-                      rill_future_t *fut)
+int rill_spawn_future(rill_task_t **task, rill_future_t *fut,
+                      const rill_spawn_config_t *cfg)
 {
-    return spawn_future("rill_spawn_future", rt, task, fut, false, 0);
+    return spawn_future("rill_spawn_future", task, fut, false, 0, cfg);
 }
 
-int rill_spawn_future_in(rill_runtime_t *rt, rill_task_t **task,
-                         const rill_future_t *proto, size_t size)
+int rill_spawn_future_in(rill_task_t **task, const rill_future_t *proto,
+                         size_t size, const rill_spawn_config_t *cfg)
 {
-    return spawn_future("rill_spawn_future_in", rt, task,
-                        (rill_future_t *)(uintptr_t)proto, true, size);
+    return spawn_future("rill_spawn_future_in", task,
+                        (rill_future_t *)(uintptr_t)proto, true, size, cfg);
 }
 
 /* ---- join ---- */

@@ -28,6 +28,9 @@
 enum { SLEEP_IDLE = 0, SLEEP_ARMED, SLEEP_FIRED };
 
 typedef struct sleep_impl {
+    /* Set by the owner before awaiting, changed (rill_sleep_op_reset) only
+     * while nobody awaits the op. */
+    rill_instant_t deadline;
     rill__timer_t timer;
     rill_waker_t waker;      /* under rt->timer_lock while armed */
     struct rill_runtime *rt; /* runtime it was armed in, or NULL */
@@ -40,6 +43,11 @@ _Static_assert(sizeof(sleep_impl_t) <= sizeof(((rill_sleep_op_t *)0)->private_),
 static sleep_impl_t *impl_of(rill_sleep_op_t *op)
 {
     return (sleep_impl_t *)(void *)op->private_;
+}
+
+static const sleep_impl_t *impl_of_const(const rill_sleep_op_t *op)
+{
+    return (const sleep_impl_t *)(const void *)op->private_;
 }
 
 /* ---- clocks ---- */
@@ -165,9 +173,9 @@ static int sleep_poll(rill_future_t *f, rill_cx_t *cx)
     struct rill_runtime *rt = s->rt ? s->rt : rill__current_runtime();
     if (!rt) {
         /* Plain thread: the thread's park times out at the deadline. */
-        if (rill__mono_now() >= op->deadline)
+        if (rill__mono_now() >= s->deadline)
             return 0;
-        rill__thread_park_hint(op->deadline);
+        rill__thread_park_hint(s->deadline);
         return RILL_PENDING;
     }
     rill_instant_t now = rill__rt_now(rt);
@@ -177,7 +185,7 @@ static int sleep_poll(rill_future_t *f, rill_cx_t *cx)
         pthread_mutex_unlock(&rt->timer_lock);
         return 0;
     }
-    if (now >= op->deadline) {
+    if (now >= s->deadline) {
         if (s->state == SLEEP_ARMED) {
             rill__wheel_remove(&rt->wheel, &s->timer);
             publish_next_deadline(rt);
@@ -190,7 +198,7 @@ static int sleep_poll(rill_future_t *f, rill_cx_t *cx)
         return 0;
     }
     if (s->state == SLEEP_IDLE) {
-        s->timer.deadline = op->deadline;
+        s->timer.deadline = s->deadline;
         rill__wheel_insert(&rt->wheel, &s->timer);
         s->state = SLEEP_ARMED;
         s->rt = rt;
@@ -202,7 +210,7 @@ static int sleep_poll(rill_future_t *f, rill_cx_t *cx)
     }
     pthread_mutex_unlock(&rt->timer_lock);
     if (armed_now && !rt->cfg.virtual_clock &&
-        op->deadline < rill__load(&rt->timer_sleep_until, RILL_SEQ_CST)) {
+        s->deadline < rill__load(&rt->timer_sleep_until, RILL_SEQ_CST)) {
         /* The timer owner sleeps past our deadline: make it re-park. */
         int owner = rill__load(&rt->timer_owner, RILL_ACQUIRE);
         if (owner)
@@ -225,14 +233,15 @@ static int sleep_cancel(rill_future_t *f)
 static int sleep_describe(const rill_future_t *f, rill_instant_t now, char *buf,
                           size_t len)
 {
-    const rill_sleep_op_t *op = (const rill_sleep_op_t *)f;
+    rill_instant_t deadline =
+        impl_of_const((const rill_sleep_op_t *)f)->deadline;
     rill__buf_t b;
     rill__buf_init(&b, buf, len);
-    if (op->deadline == RILL_FOREVER) {
+    if (deadline == RILL_FOREVER) {
         rill__buf_printf(&b, "sleep forever");
     } else {
         rill__buf_printf(&b, "sleep until ");
-        rill__buf_duration(&b, op->deadline - now);
+        rill__buf_duration(&b, deadline - now);
     }
     return rill__buf_result(&b);
 }
@@ -248,8 +257,8 @@ void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline)
     }
     memset(op, 0, sizeof *op);
     op->base.vtable = &sleep_vtable;
-    op->deadline = deadline;
     sleep_impl_t *s = impl_of(op);
+    s->deadline = deadline;
     s->state = SLEEP_IDLE;
     s->waker = RILL_WAKER_NONE;
     s->rt = NULL;
@@ -284,7 +293,7 @@ void rill_sleep_op_reset(rill_sleep_op_t *op, rill_instant_t deadline)
     rill_sleep_op_cancel(op);
     sleep_impl_t *s = impl_of(op);
     s->state = SLEEP_IDLE;
-    op->deadline = deadline;
+    s->deadline = deadline;
 }
 
 int rill_sleep_until(rill_instant_t deadline)

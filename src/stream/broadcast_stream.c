@@ -12,7 +12,7 @@
 
 typedef struct broadcast_stream {
     rill__ahead_stream_t ahead; /* reads ahead (ahead.c) */
-    rill_broadcast_rx_t *rx;    /* NULL once the stream ended */
+    rill_broadcast_receiver_t *rx; /* NULL once the stream ended */
     uint64_t missed;            /* at the latest RILL_ELAGGED */
 } broadcast_stream_t;
 
@@ -28,7 +28,7 @@ static int broadcast_pull(rill_stream_t *s, rill_cx_t *cx, void *out,
     if (r == RILL_ELAGGED)
         bs->missed = missed;
     if (r == RILL_DONE) {
-        rill_broadcast_rx_release(bs->rx);
+        rill_broadcast_receiver_release(bs->rx);
         bs->rx = NULL;
     }
     return r;
@@ -49,14 +49,14 @@ static void broadcast_drop(rill_stream_t *s)
 {
     broadcast_stream_t *bs = (broadcast_stream_t *)s;
     rill__ahead_fini(&bs->ahead);
-    rill_broadcast_rx_release(bs->rx);
+    rill_broadcast_receiver_release(bs->rx);
     rill__free(s);
 }
 
 static const rill_stream_vtable_t broadcast_vtable = {
     rill__ahead_poll_next, rill__ahead_poll_next_many, broadcast_drop};
 
-int rill_broadcast_into_stream(rill_broadcast_rx_t *rx, size_t item_size,
+int rill_broadcast_into_stream(rill_broadcast_receiver_t *rx, size_t item_size,
                                rill_stream_t **out)
 {
     if (!rx || !out || item_size == 0)

@@ -26,7 +26,7 @@ typedef struct chunk_buf {
 
 struct rill__chunk_pool {
     _Atomic uint32_t refs;
-    _Atomic(chunk_buf_t *) returned; /* pushed by rill_chunk_free (any
+    _Atomic(chunk_buf_t *) returned; /* pushed by rill_chunk_destroy (any
                                         thread), taken by pool_get */
     chunk_buf_t *local;              /* owner stream only */
     size_t bytes;                    /* per buffer */
@@ -62,7 +62,7 @@ static void pool_unref(rill__chunk_pool_t *p)
 static void *pool_get(rill__chunk_pool_t *p)
 {
     if (!p->local)
-        /* acquire: pairs with the release CAS in rill_chunk_free, so the
+        /* acquire: pairs with the release CAS in rill_chunk_destroy, so the
          * buffers' links are visible. */
         p->local = rill__xchg(&p->returned, NULL, RILL_ACQUIRE);
     chunk_buf_t *b = p->local;
@@ -73,7 +73,7 @@ static void *pool_get(rill__chunk_pool_t *p)
     return b->data;
 }
 
-void rill_chunk_free(rill_chunk_t *c)
+void rill_chunk_destroy(rill_chunk_t *c)
 {
     if (!c || !c->items)
         return;
@@ -92,20 +92,20 @@ void rill_chunk_free(rill_chunk_t *c)
     *c = (rill_chunk_t){NULL, 0, c->item_size, NULL};
 }
 
-void rill_chunk_drop(rill_chunk_t *c)
+void rill_chunk_discard(rill_chunk_t *c)
 {
     if (!c || !c->items)
         return;
     rill__chunk_pool_t *p = c->pool_;
     if (p)
         rill__items_drop(&p->drop, c->items, c->len, c->item_size);
-    rill_chunk_free(c);
+    rill_chunk_destroy(c);
 }
 
 static void chunk_item_drop(void *item, void *ud)
 {
     RILL_UNUSED(ud);
-    rill_chunk_drop(item);
+    rill_chunk_discard(item);
 }
 
 /* ---- the chunk filler ---- */

@@ -196,7 +196,7 @@ static int collect(const char *api, rill_stream_t *s, rill_chunk_t *out,
     if (r) {
         rill__item_drop_t d = rill__item_drop_of(s);
         rill__items_drop(&d, out->items, out->len, s->item_size);
-        rill_chunk_free(out);
+        rill_chunk_destroy(out);
     }
     rill_stream_free(s);
     return r;

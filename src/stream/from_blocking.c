@@ -47,7 +47,8 @@ int rill_stream_from_blocking(rill_stream_t **out, size_t item_size,
         goto free_job;
     if ((r = rill_receiver_into_stream(rx, &s)))
         goto release_channel;
-    if ((r = rill_spawn_blocking(rt, &task, blocking_main, job)))
+    if ((r = rill_spawn_blocking(&task, blocking_main, job,
+                                 &(rill_spawn_config_t){.runtime = rt})))
         goto free_stream;
     rill_task_detach(task);
     *out = s;

@@ -161,7 +161,8 @@ static job_t *free_job(map_async_t *ma, int *err)
     }
     j->ma = ma;
     j->state = JOB_FREE;
-    if ((*err = rill_spawn_on(ma->rt, &j->task, worker, j)))
+    if ((*err = rill_spawn(&j->task, worker, j,
+                           &(rill_spawn_config_t){.runtime = ma->rt})))
         goto free_job;
     ma->jobs[ma->njobs++] = j;
     return j;

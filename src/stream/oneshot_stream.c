@@ -8,7 +8,7 @@
 
 typedef struct oneshot_stream {
     rill_stream_t base;
-    rill_oneshot_rx_t *rx; /* NULL once the stream ended */
+    rill_oneshot_receiver_t *rx; /* NULL once the stream ended */
 } oneshot_stream_t;
 
 static int oneshot_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
@@ -18,7 +18,7 @@ static int oneshot_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
         return RILL_DONE;
     int r = rill_oneshot_poll_recv(os->rx, cx, out, s->item_size);
     if (r == 0 || r == RILL_DONE) {
-        rill_oneshot_rx_release(os->rx);
+        rill_oneshot_receiver_release(os->rx);
         os->rx = NULL;
     }
     return r;
@@ -26,14 +26,14 @@ static int oneshot_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
 
 static void oneshot_drop(rill_stream_t *s)
 {
-    rill_oneshot_rx_release(((oneshot_stream_t *)s)->rx);
+    rill_oneshot_receiver_release(((oneshot_stream_t *)s)->rx);
     rill__free(s);
 }
 
 static const rill_stream_vtable_t oneshot_vtable = {oneshot_poll_next, NULL,
                                                     oneshot_drop};
 
-int rill_oneshot_into_stream(rill_oneshot_rx_t *rx, size_t item_size,
+int rill_oneshot_into_stream(rill_oneshot_receiver_t *rx, size_t item_size,
                              rill_stream_t **out)
 {
     if (!rx || !out || item_size == 0)

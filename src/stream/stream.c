@@ -38,7 +38,7 @@ int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn, void *ud)
     return 0;
 }
 
-void rill_stream_drop_item(const rill_stream_t *s, void *item)
+void rill_stream_discard_item(const rill_stream_t *s, void *item)
 {
     if (s && s->item_dtor && item)
         s->item_dtor(item, s->item_dtor_ud);
@@ -73,9 +73,22 @@ int rill__poll_next_by_many(rill_stream_t *s, rill_cx_t *cx, void *out)
 
 /* ---- rill_next ---- */
 
+/* What the opaque rill_next_op_t holds. */
+typedef struct next_impl {
+    rill_future_t base;
+    rill_stream_t *stream;
+    void *out;
+    size_t max; /* 0: one item (poll_next); else the batch form */
+    size_t *n;
+} next_impl_t;
+
+_Static_assert(sizeof(next_impl_t) <= sizeof(rill_next_op_t) &&
+                   _Alignof(next_impl_t) <= _Alignof(rill_next_op_t),
+               "rill_next_op_t too small");
+
 static int next_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_next_op_t *op = (rill_next_op_t *)f;
+    next_impl_t *op = (next_impl_t *)f;
     if (op->max == 0)
         return rill_stream_poll_next(op->stream, cx, op->out);
     return rill_stream_poll_next_many(op->stream, cx, op->out, op->max, op->n);
@@ -106,7 +119,7 @@ void rill__stream_describe(const rill_stream_t *s, rill__buf_t *b)
 static int next_describe(const rill_future_t *f, rill_instant_t now, char *buf,
                          size_t len)
 {
-    const rill_next_op_t *op = (const rill_next_op_t *)f;
+    const next_impl_t *op = (const next_impl_t *)f;
     rill__buf_t b;
     (void)now;
     rill__buf_init(&b, buf, len);
@@ -130,27 +143,29 @@ static int bad_next_poll(rill_future_t *f, rill_cx_t *cx)
 static const rill_future_vtable_t bad_next_vtable = {bad_next_poll, NULL, NULL,
                                                      NULL};
 
-void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out)
+void rill_next_op(rill_next_op_t *pub, rill_stream_t *s, void *out)
 {
+    next_impl_t *op = (next_impl_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_next_op", "NULL op");
         return;
     }
-    *op = (rill_next_op_t){{&next_vtable}, s, out, 0, NULL};
+    *op = (next_impl_t){{&next_vtable}, s, out, 0, NULL};
     if (!s || !out) {
         (void)RILL_MISUSE("rill_next_op", "NULL stream or out");
         op->base.vtable = &bad_next_vtable;
     }
 }
 
-void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s, void *out,
+void rill_next_many_op(rill_next_op_t *pub, rill_stream_t *s, void *out,
                        size_t max, size_t *n)
 {
+    next_impl_t *op = (next_impl_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_next_many_op", "NULL op");
         return;
     }
-    *op = (rill_next_op_t){{&next_vtable}, s, out, max, n};
+    *op = (next_impl_t){{&next_vtable}, s, out, max, n};
     if (!s || !out || !n || max == 0) {
         (void)RILL_MISUSE("rill_next_many_op",
                           "NULL stream, out or n, or max 0");

@@ -9,7 +9,7 @@
 
 typedef struct watch_stream {
     rill_stream_t base;
-    rill_watch_rx_t *rx; /* NULL once the stream ended */
+    rill_watch_receiver_t *rx; /* NULL once the stream ended */
     bool started;        /* the current value was given */
 } watch_stream_t;
 
@@ -21,7 +21,7 @@ static int watch_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
     if (ws->started) {
         int r = rill_watch_poll_changed(ws->rx, cx);
         if (r == RILL_DONE) {
-            rill_watch_rx_release(ws->rx);
+            rill_watch_receiver_release(ws->rx);
             ws->rx = NULL;
         }
         if (r != 0)
@@ -36,14 +36,14 @@ static int watch_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
 
 static void watch_drop(rill_stream_t *s)
 {
-    rill_watch_rx_release(((watch_stream_t *)s)->rx);
+    rill_watch_receiver_release(((watch_stream_t *)s)->rx);
     rill__free(s);
 }
 
 static const rill_stream_vtable_t watch_vtable = {watch_poll_next, NULL,
                                                   watch_drop};
 
-int rill_watch_into_stream(rill_watch_rx_t *rx, size_t item_size,
+int rill_watch_into_stream(rill_watch_receiver_t *rx, size_t item_size,
                            rill_stream_t **out)
 {
     if (!rx || !out || item_size == 0)

@@ -20,7 +20,7 @@ typedef struct zip {
 static void zip_end(zip_t *z)
 {
     if (z->have_a)
-        rill_stream_drop_item(z->a, z->held);
+        rill_stream_discard_item(z->a, z->held);
     z->have_a = false;
     rill__stream_release(&z->a);
     rill__stream_release(&z->b);

@@ -47,7 +47,7 @@
 
 #include "chan_util.h"
 #include "describe.h"
-#include "notify.h"
+#include "kind_ops.h"
 #include "rt/rt.h"
 
 #define B_CLOSED ((uint64_t)1)
@@ -95,7 +95,7 @@ typedef struct bcast {
     _Atomic uint64_t high_water, waits_full, waits_empty;
 } bcast_t;
 
-struct rill_broadcast_rx {
+struct rill_broadcast_receiver {
     /* The next item this receiver reads, published for the senders
      * (backpressure: see bp_advance) and for stats (lag mode, relaxed). */
     RILL_ALIGN_CL _Atomic uint64_t pos;
@@ -108,7 +108,7 @@ struct rill_broadcast_rx {
     rill__notify_waiter_t poll_waiter; /* rill_broadcast_poll_recv's */
 };
 
-struct rill_broadcast_tx {
+struct rill_broadcast_sender {
     bcast_t *ch;
     uint64_t cached_min; /* owner: <= every receiver's pos (backpressure) */
     unsigned yielded;    /* owner: full polls answered by yielding */
@@ -133,9 +133,9 @@ static void b_unref(bcast_t *c)
 
 /* ---- handles ---- */
 
-static int b_tx_new(bcast_t *c, rill_broadcast_tx_t **out)
+static int b_tx_new(bcast_t *c, rill_broadcast_sender_t **out)
 {
-    rill_broadcast_tx_t *tx = rill__malloc(sizeof *tx);
+    rill_broadcast_sender_t *tx = rill__malloc(sizeof *tx);
     if (!tx)
         return RILL_ENOMEM;
     if (rill__handle_add(tx, RILL__H_BCAST_TX)) {
@@ -153,9 +153,9 @@ static int b_tx_new(bcast_t *c, rill_broadcast_tx_t **out)
     return 0;
 }
 
-static int b_rx_new(bcast_t *c, rill_broadcast_rx_t **out)
+static int b_rx_new(bcast_t *c, rill_broadcast_receiver_t **out)
 {
-    rill_broadcast_rx_t *rx = rill__malloc_cl(sizeof *rx);
+    rill_broadcast_receiver_t *rx = rill__malloc_cl(sizeof *rx);
     if (!rx)
         return RILL_ENOMEM;
     if (rill__handle_add(rx, RILL__H_BCAST_RX)) {
@@ -184,9 +184,10 @@ static int b_rx_new(bcast_t *c, rill_broadcast_rx_t **out)
     return 0;
 }
 
-int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
-                       size_t item_size, size_t capacity, int mode,
-                       const rill_channel_opts_t *opts)
+int rill_broadcast_new(rill_broadcast_sender_t **tx,
+                       rill_broadcast_receiver_t **rx, size_t item_size,
+                       size_t capacity, int mode,
+                       const rill_channel_config_t *opts)
 {
     static const char api[] = "rill_broadcast_new";
     size_t stride, bytes;
@@ -238,11 +239,11 @@ int rill_broadcast_new(rill_broadcast_tx_t **tx, rill_broadcast_rx_t **rx,
     rill__notify_init(&c->tx_wait);
     rill__list_init(&c->subs);
     c->gone_received = c->gone_lagged = 0;
-    rill_broadcast_tx_t *t;
+    rill_broadcast_sender_t *t;
     if (b_tx_new(c, &t))
         goto drop_chan;
     if (rx && b_rx_new(c, rx)) {
-        rill_broadcast_tx_release(t);
+        rill_broadcast_sender_release(t);
         goto drop_chan;
     }
     b_unref(c); /* the handles hold it now */
@@ -256,7 +257,8 @@ drop_chan:
     return RILL_ENOMEM;
 }
 
-int rill_broadcast_subscribe(rill_broadcast_tx_t *tx, rill_broadcast_rx_t **rx)
+int rill_broadcast_subscribe(rill_broadcast_sender_t *tx,
+                             rill_broadcast_receiver_t **rx)
 {
     if (!tx || !rx)
         return RILL_MISUSE("rill_broadcast_subscribe", "NULL %s",
@@ -264,10 +266,11 @@ int rill_broadcast_subscribe(rill_broadcast_tx_t *tx, rill_broadcast_rx_t **rx)
     return b_rx_new(tx->ch, rx);
 }
 
-int rill_broadcast_tx_clone(rill_broadcast_tx_t *tx, rill_broadcast_tx_t **out)
+int rill_broadcast_sender_clone(rill_broadcast_sender_t *tx,
+                                rill_broadcast_sender_t **out)
 {
     if (!tx || !out)
-        return RILL_MISUSE("rill_broadcast_tx_clone", "NULL %s",
+        return RILL_MISUSE("rill_broadcast_sender_clone", "NULL %s",
                            tx ? "out" : "tx");
     return b_tx_new(tx->ch, out);
 }
@@ -288,7 +291,7 @@ static void b_close(bcast_t *c)
     rill__notify_wake_all(&c->tx_wait);
 }
 
-int rill_broadcast_close(rill_broadcast_tx_t *tx)
+int rill_broadcast_close(rill_broadcast_sender_t *tx)
 {
     if (!tx)
         return RILL_MISUSE("rill_broadcast_close", "NULL tx");
@@ -296,12 +299,12 @@ int rill_broadcast_close(rill_broadcast_tx_t *tx)
     return 0;
 }
 
-int rill_broadcast_tx_release(rill_broadcast_tx_t *tx)
+int rill_broadcast_sender_release(rill_broadcast_sender_t *tx)
 {
     if (!tx)
         return 0;
-    int r =
-        rill__handle_release(tx, RILL__H_BCAST_TX, "rill_broadcast_tx_release");
+    int r = rill__handle_release(tx, RILL__H_BCAST_TX,
+                                 "rill_broadcast_sender_release");
     if (r)
         return r;
     bcast_t *c = tx->ch;
@@ -315,12 +318,12 @@ int rill_broadcast_tx_release(rill_broadcast_tx_t *tx)
     return 0;
 }
 
-int rill_broadcast_rx_release(rill_broadcast_rx_t *rx)
+int rill_broadcast_receiver_release(rill_broadcast_receiver_t *rx)
 {
     if (!rx)
         return 0;
-    int r =
-        rill__handle_release(rx, RILL__H_BCAST_RX, "rill_broadcast_rx_release");
+    int r = rill__handle_release(rx, RILL__H_BCAST_RX,
+                                 "rill_broadcast_receiver_release");
     if (r)
         return r;
     bcast_t *c = rx->ch;
@@ -348,14 +351,14 @@ int rill_broadcast_rx_release(rill_broadcast_rx_t *rx)
  * Backpressure: look at every receiver. Returns true if item n may be
  * claimed (every receiver has pos > n - cap) and refreshes cached_min.
  */
-static bool bp_room(rill_broadcast_tx_t *tx, uint64_t n)
+static bool bp_room(rill_broadcast_sender_t *tx, uint64_t n)
 {
     bcast_t *c = tx->ch;
     uint64_t min = n;
     rill__lock(&c->subs_lock);
     for (rill__list_t *l = c->subs.next; l != &c->subs; l = l->next) {
-        rill_broadcast_rx_t *rx =
-            RILL_CONTAINER_OF(l, rill_broadcast_rx_t, link);
+        rill_broadcast_receiver_t *rx =
+            RILL_CONTAINER_OF(l, rill_broadcast_receiver_t, link);
         /* seq_cst: acquire pairs with the receiver's store of pos, made
          * after it copied the item out (so the slot may be reused); seq_cst
          * for the Dekker pattern with the receiver's load of gate. */
@@ -371,7 +374,7 @@ static bool bp_room(rill_broadcast_tx_t *tx, uint64_t n)
 
 /* Backpressure try-send; on RILL_EFULL *seen is the item number that found
  * no room. */
-static int bp_try_send(rill_broadcast_tx_t *tx, const void *item,
+static int bp_try_send(rill_broadcast_sender_t *tx, const void *item,
                        uint64_t *seen)
 {
     bcast_t *c = tx->ch;
@@ -425,7 +428,7 @@ static int bp_try_send(rill_broadcast_tx_t *tx, const void *item,
     }
 }
 
-static int lag_send(rill_broadcast_tx_t *tx, const void *item)
+static int lag_send(rill_broadcast_sender_t *tx, const void *item)
 {
     bcast_t *c = tx->ch;
     if (rill__load(&c->rx_count, RILL_RELAXED) == 0) /* as in bp_try_send */
@@ -455,7 +458,7 @@ static int lag_send(rill_broadcast_tx_t *tx, const void *item)
     return 0;
 }
 
-static int b_check_send(const char *api, rill_broadcast_tx_t *tx,
+static int b_check_send(const char *api, rill_broadcast_sender_t *tx,
                         const void *item, size_t size)
 {
     if (!tx || !item)
@@ -463,7 +466,7 @@ static int b_check_send(const char *api, rill_broadcast_tx_t *tx,
     return RILL__CHECK_SIZE(api, tx->ch->item_size, size);
 }
 
-int rill_broadcast_try_send_sized(rill_broadcast_tx_t *tx, const void *item,
+int rill_broadcast_try_send_sized(rill_broadcast_sender_t *tx, const void *item,
                                   size_t size)
 {
     uint64_t seen;
@@ -486,7 +489,7 @@ static void bp_raise_gate(bcast_t *c, uint64_t g)
         ;
 }
 
-static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
+static int b_poll_send(rill_broadcast_sender_t *tx, rill_cx_t *cx,
                        rill__notify_waiter_t *w, const void *item)
 {
     bcast_t *c = tx->ch;
@@ -528,7 +531,7 @@ static int b_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
     return r;
 }
 
-int rill_broadcast_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
+int rill_broadcast_poll_send(rill_broadcast_sender_t *tx, rill_cx_t *cx,
                              const void *item, size_t size)
 {
     int r = b_check_send("rill_broadcast_poll_send", tx, item, size);
@@ -540,29 +543,28 @@ int rill_broadcast_poll_send(rill_broadcast_tx_t *tx, rill_cx_t *cx,
 
 static int send_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_broadcast_send_op_t *op = (rill_broadcast_send_op_t *)f;
-    if (op->err_)
-        return op->err_;
-    return b_poll_send(op->tx, cx, (rill__notify_waiter_t *)(void *)op->waiter_,
-                       op->item);
+    rill__broadcast_send_op_t *op = (rill__broadcast_send_op_t *)f;
+    if (op->err)
+        return op->err;
+    return b_poll_send(op->tx, cx, &op->waiter, op->item);
 }
 
 static int send_op_cancel(rill_future_t *f)
 {
-    rill_broadcast_send_op_t *op = (rill_broadcast_send_op_t *)f;
-    if (!op->err_)
-        rill__notify_remove(&op->tx->ch->tx_wait,
-                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__broadcast_send_op_t *op = (rill__broadcast_send_op_t *)f;
+    if (!op->err)
+        rill__notify_remove(&op->tx->ch->tx_wait, &op->waiter);
     return RILL_PENDING;
 }
 
 static const rill_future_vtable_t send_op_vtable = {
     send_op_poll, send_op_cancel, NULL, rill__broadcast_send_describe};
 
-void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
-                            rill_broadcast_tx_t *tx, const void *item,
+void rill_broadcast_send_op(rill_broadcast_send_op_t *pub,
+                            rill_broadcast_sender_t *tx, const void *item,
                             size_t size)
 {
+    rill__broadcast_send_op_t *op = (rill__broadcast_send_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_broadcast_send_op", "NULL op");
         return;
@@ -571,8 +573,8 @@ void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
     op->tx = tx;
     op->item = item;
     op->size = size;
-    op->err_ = b_check_send("rill_broadcast_send_op", tx, item, size);
-    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    op->err = b_check_send("rill_broadcast_send_op", tx, item, size);
+    rill__notify_waiter_init(&op->waiter);
 }
 
 /*
@@ -583,7 +585,7 @@ void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
  * a task that never waits still yields. Only RILL_EFULL / RILL_EEMPTY go on
  * to wait.
  */
-int rill_broadcast_send_sized(rill_broadcast_tx_t *tx, const void *item,
+int rill_broadcast_send_sized(rill_broadcast_sender_t *tx, const void *item,
                               size_t size)
 {
     if (rill__coop_spend()) {
@@ -596,8 +598,9 @@ int rill_broadcast_send_sized(rill_broadcast_tx_t *tx, const void *item,
     return rill_await(&op.base);
 }
 
-int rill_broadcast_send_timeout_sized(rill_broadcast_tx_t *tx, const void *item,
-                                      size_t size, rill_duration_t timeout)
+int rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx,
+                                      const void *item, size_t size,
+                                      rill_duration_t timeout)
 {
     rill_broadcast_send_op_t op;
     rill_broadcast_send_op(&op, tx, item, size);
@@ -620,7 +623,8 @@ static int b_empty_or_done(bcast_t *c, uint64_t n)
  * with a sender about to wait is asymmetric where the kernel allows: a
  * release store and a compiler barrier here, membarrier on the sender's
  * side (b_poll_send). Otherwise both sides are seq_cst. */
-static void bp_advance(rill_broadcast_rx_t *rx, uint64_t old, uint64_t next)
+static void bp_advance(rill_broadcast_receiver_t *rx, uint64_t old,
+                       uint64_t next)
 {
     bcast_t *c = rx->ch;
     uint64_t g;
@@ -646,7 +650,7 @@ static void bp_advance(rill_broadcast_rx_t *rx, uint64_t old, uint64_t next)
 
 /* Backpressure: up to max items into out. 0 (*n >= 1), RILL_EEMPTY or
  * RILL_DONE. */
-static int bp_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max,
+static int bp_try_recv(rill_broadcast_receiver_t *rx, void *out, size_t max,
                        size_t *n)
 {
     bcast_t *c = rx->ch;
@@ -675,7 +679,8 @@ static int bp_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max,
 /* Lag mode: one item, or RILL_ELAGGED / RILL_EEMPTY / RILL_DONE. With
  * missed NULL a lag is only reported (RILL_ELAGGED), the receiver does not
  * move: a batch that already holds items leaves the lag for the next call. */
-static int lag_try_recv(rill_broadcast_rx_t *rx, void *out, uint64_t *missed)
+static int lag_try_recv(rill_broadcast_receiver_t *rx, void *out,
+                        uint64_t *missed)
 {
     bcast_t *c = rx->ch;
     uint64_t n = rx->next;
@@ -716,8 +721,8 @@ static int lag_try_recv(rill_broadcast_rx_t *rx, void *out, uint64_t *missed)
 
 /* One non-waiting receive of up to max items: 0 (*n >= 1), RILL_ELAGGED,
  * RILL_EEMPTY or RILL_DONE. */
-static int b_take(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
-                  uint64_t *missed)
+static int b_take(rill_broadcast_receiver_t *rx, void *out, size_t max,
+                  size_t *n, uint64_t *missed)
 {
     if (rx->ch->mode == RILL_BROADCAST_BACKPRESSURE)
         return bp_try_recv(rx, out, max, n);
@@ -743,8 +748,8 @@ static int b_take(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
 
 /* b_take, and after a result other than RILL_EEMPTY b_poll_recv may yield
  * again the next time it finds nothing. */
-static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
-                      uint64_t *missed)
+static int b_try_recv(rill_broadcast_receiver_t *rx, void *out, size_t max,
+                      size_t *n, uint64_t *missed)
 {
     int r = b_take(rx, out, max, n, missed);
     if (r != RILL_EEMPTY)
@@ -752,7 +757,7 @@ static int b_try_recv(rill_broadcast_rx_t *rx, void *out, size_t max, size_t *n,
     return r;
 }
 
-static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
+static int b_poll_recv(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
                        rill__notify_waiter_t *w, void *out, size_t max,
                        size_t *n, uint64_t *missed)
 {
@@ -780,7 +785,7 @@ static int b_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx,
     return r;
 }
 
-static int b_check_recv(const char *api, rill_broadcast_rx_t *rx,
+static int b_check_recv(const char *api, rill_broadcast_receiver_t *rx,
                         const void *out, size_t size)
 {
     if (!rx || !out)
@@ -788,7 +793,7 @@ static int b_check_recv(const char *api, rill_broadcast_rx_t *rx,
     return RILL__CHECK_SIZE(api, rx->ch->item_size, size);
 }
 
-int rill_broadcast_try_recv_sized(rill_broadcast_rx_t *rx, void *out,
+int rill_broadcast_try_recv_sized(rill_broadcast_receiver_t *rx, void *out,
                                   size_t size, uint64_t *missed)
 {
     uint64_t m = 0;
@@ -802,14 +807,14 @@ int rill_broadcast_try_recv_sized(rill_broadcast_rx_t *rx, void *out,
     return r;
 }
 
-int rill_broadcast_poll_recv(rill_broadcast_rx_t *rx, rill_cx_t *cx, void *out,
-                             size_t size, uint64_t *missed)
+int rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
+                             void *out, size_t size, uint64_t *missed)
 {
     size_t n;
     return rill_broadcast_poll_recv_many(rx, cx, out, 1, size, &n, missed);
 }
 
-int rill_broadcast_poll_recv_many(rill_broadcast_rx_t *rx, rill_cx_t *cx,
+int rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
                                   void *out, size_t max, size_t size, size_t *n,
                                   uint64_t *missed)
 {
@@ -830,29 +835,33 @@ int rill_broadcast_poll_recv_many(rill_broadcast_rx_t *rx, rill_cx_t *cx,
 
 static int recv_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_broadcast_recv_op_t *op = (rill_broadcast_recv_op_t *)f;
+    rill__broadcast_recv_op_t *op = (rill__broadcast_recv_op_t *)f;
     size_t n;
-    if (op->err_)
-        return op->err_;
-    return b_poll_recv(op->rx, cx, (rill__notify_waiter_t *)(void *)op->waiter_,
-                       op->out, 1, &n, &op->missed);
+    uint64_t m = 0; /* b_poll_recv moves past a lag only with a count */
+    if (op->err)
+        return op->err;
+    int r = b_poll_recv(op->rx, cx, &op->waiter, op->out, 1, &n, &m);
+    if (r != RILL_PENDING && op->missed)
+        *op->missed = m;
+    return r;
 }
 
 static int recv_op_cancel(rill_future_t *f)
 {
-    rill_broadcast_recv_op_t *op = (rill_broadcast_recv_op_t *)f;
-    if (!op->err_)
-        rill__notify_remove(&op->rx->ch->rx_wait,
-                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__broadcast_recv_op_t *op = (rill__broadcast_recv_op_t *)f;
+    if (!op->err)
+        rill__notify_remove(&op->rx->ch->rx_wait, &op->waiter);
     return RILL_PENDING;
 }
 
 static const rill_future_vtable_t recv_op_vtable = {
     recv_op_poll, recv_op_cancel, NULL, rill__broadcast_recv_describe};
 
-void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
-                            rill_broadcast_rx_t *rx, void *out, size_t size)
+void rill_broadcast_recv_op(rill_broadcast_recv_op_t *pub,
+                            rill_broadcast_receiver_t *rx, void *out,
+                            size_t size, uint64_t *missed)
 {
+    rill__broadcast_recv_op_t *op = (rill__broadcast_recv_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_broadcast_recv_op", "NULL op");
         return;
@@ -861,13 +870,15 @@ void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
     op->rx = rx;
     op->out = out;
     op->size = size;
-    op->missed = 0;
-    op->err_ = b_check_recv("rill_broadcast_recv_op", rx, out, size);
-    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    op->missed = missed;
+    if (missed) /* 0 unless the receive completes with RILL_ELAGGED */
+        *missed = 0;
+    op->err = b_check_recv("rill_broadcast_recv_op", rx, out, size);
+    rill__notify_waiter_init(&op->waiter);
 }
 
-int rill_broadcast_recv_sized(rill_broadcast_rx_t *rx, void *out, size_t size,
-                              uint64_t *missed)
+int rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out,
+                              size_t size, uint64_t *missed)
 {
     if (rill__coop_spend()) { /* as in rill_broadcast_send_sized */
         int r = rill_broadcast_try_recv_sized(rx, out, size, missed);
@@ -878,22 +889,19 @@ int rill_broadcast_recv_sized(rill_broadcast_rx_t *rx, void *out, size_t size,
                                              RILL_FOREVER);
 }
 
-int rill_broadcast_recv_timeout_sized(rill_broadcast_rx_t *rx, void *out,
+int rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx, void *out,
                                       size_t size, uint64_t *missed,
                                       rill_duration_t timeout)
 {
     rill_broadcast_recv_op_t op;
-    rill_broadcast_recv_op(&op, rx, out, size);
-    int r = timeout == RILL_FOREVER ? rill_await(&op.base)
-                                    : rill_await_timeout(&op.base, timeout);
-    if (missed)
-        *missed = op.missed;
-    return r;
+    rill_broadcast_recv_op(&op, rx, out, size, missed);
+    return timeout == RILL_FOREVER ? rill_await(&op.base)
+                                   : rill_await_timeout(&op.base, timeout);
 }
 
 /* ---- diagnostics ---- */
 
-size_t rill_broadcast_len(const rill_broadcast_rx_t *rx)
+size_t rill_broadcast_len(const rill_broadcast_receiver_t *rx)
 {
     if (!rx)
         return 0;
@@ -903,14 +911,14 @@ size_t rill_broadcast_len(const rill_broadcast_rx_t *rx)
     return (size_t)(k < rx->ch->cap ? k : rx->ch->cap);
 }
 
-size_t rill_broadcast_receiver_count(const rill_broadcast_tx_t *tx)
+size_t rill_broadcast_receiver_count(const rill_broadcast_sender_t *tx)
 {
     /* relaxed: a snapshot for the caller. */
     return tx ? rill__load(&tx->ch->rx_count, RILL_RELAXED) : 0;
 }
 
-int rill_broadcast_stats(const rill_broadcast_tx_t *tx,
-                         const rill_broadcast_rx_t *rx,
+int rill_broadcast_stats(const rill_broadcast_sender_t *tx,
+                         const rill_broadcast_receiver_t *rx,
                          rill_channel_stats_t *out)
 {
     if ((!tx && !rx) || !out)
@@ -928,8 +936,8 @@ int rill_broadcast_stats(const rill_broadcast_tx_t *tx,
     out->received = c->gone_received;
     out->discarded = c->gone_lagged;
     for (rill__list_t *l = c->subs.next; l != &c->subs; l = l->next) {
-        rill_broadcast_rx_t *r =
-            RILL_CONTAINER_OF(l, rill_broadcast_rx_t, link);
+        rill_broadcast_receiver_t *r =
+            RILL_CONTAINER_OF(l, rill_broadcast_receiver_t, link);
         uint64_t p = rill__load(&r->pos, RILL_RELAXED);
         out->received += rill__load(&r->received, RILL_RELAXED);
         out->discarded += rill__load(&r->lagged, RILL_RELAXED);

@@ -176,7 +176,7 @@ static size_t round_up(size_t n, size_t a)
 }
 
 int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx, size_t item_size,
-                     size_t capacity, const rill_channel_opts_t *opts)
+                     size_t capacity, const rill_channel_config_t *opts)
 {
     static const char api[] = "rill_channel_new";
     if (!tx || !rx)
@@ -224,7 +224,7 @@ int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx, size_t item_size,
     ch->stride = stride;
     if (opts) {
         ch->dtor = opts->item_dtor;
-        ch->dtor_ud = opts->dtor_ud;
+        ch->item_dtor_ud = opts->item_dtor_ud;
         if (opts->name) {
             strncpy(ch->name, opts->name, sizeof ch->name - 1);
             ch->name[sizeof ch->name - 1] = '\0';

@@ -166,7 +166,7 @@ int rill__handle_release(const void *h, unsigned kind, const char *api)
     return RILL_MISUSE(api, "%p is not a %s", h, names[kind]);
 }
 
-void rill__chan_name(char *name, const rill_channel_opts_t *opts)
+void rill__chan_name(char *name, const rill_channel_config_t *opts)
 {
     name[0] = '\0';
     if (opts && opts->name) {

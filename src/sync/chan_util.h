@@ -89,7 +89,7 @@ static inline void rill__words_get(void *dst, const rill__word_t *src,
 #define RILL__NAME_MAX 32
 
 /* Copy opts->name (may be NULL) into name[RILL__NAME_MAX]. */
-void rill__chan_name(char *name, const rill_channel_opts_t *opts);
+void rill__chan_name(char *name, const rill_channel_config_t *opts);
 
 /* Size check for a call on a channel of item_size; reports misuse. */
 #define RILL__CHECK_SIZE(api, item_size, size)                                 \

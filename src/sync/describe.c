@@ -8,6 +8,7 @@
  * atomic counters: safe from another thread while the op waits.
  */
 #include "describe.h"
+#include "kind_ops.h"
 
 void rill__describe_channel(rill__buf_t *b, const char *op, const char *kind,
                             const rill_channel_stats_t *st)
@@ -49,49 +50,49 @@ static int describe_op(char *buf, size_t len, int rc, const char *op,
 int rill__oneshot_recv_describe(const rill_future_t *f, rill_instant_t now,
                                 char *buf, size_t len)
 {
-    const rill_oneshot_recv_op_t *op = (const rill_oneshot_recv_op_t *)f;
+    const rill__oneshot_recv_op_t *op = (const rill__oneshot_recv_op_t *)f;
     rill_channel_stats_t st;
     (void)now;
-    int rc = op->err_ ? op->err_ : rill_oneshot_stats(NULL, op->rx, &st);
+    int rc = op->err ? op->err : rill_oneshot_stats(NULL, op->rx, &st);
     return describe_op(buf, len, rc, "recv", "oneshot", &st);
 }
 
 int rill__oneshot_closed_describe(const rill_future_t *f, rill_instant_t now,
                                   char *buf, size_t len)
 {
-    const rill_oneshot_closed_op_t *op = (const rill_oneshot_closed_op_t *)f;
+    const rill__oneshot_closed_op_t *op = (const rill__oneshot_closed_op_t *)f;
     rill_channel_stats_t st;
     (void)now;
-    int rc = op->err_ ? op->err_ : rill_oneshot_stats(op->tx, NULL, &st);
+    int rc = op->err ? op->err : rill_oneshot_stats(op->tx, NULL, &st);
     return describe_op(buf, len, rc, "closed", "oneshot", &st);
 }
 
 int rill__watch_changed_describe(const rill_future_t *f, rill_instant_t now,
                                  char *buf, size_t len)
 {
-    const rill_watch_changed_op_t *op = (const rill_watch_changed_op_t *)f;
+    const rill__watch_changed_op_t *op = (const rill__watch_changed_op_t *)f;
     rill_channel_stats_t st;
     (void)now;
-    int rc = op->err_ ? op->err_ : rill_watch_stats(NULL, op->rx, &st);
+    int rc = op->err ? op->err : rill_watch_stats(NULL, op->rx, &st);
     return describe_op(buf, len, rc, "changed", "watch", &st);
 }
 
 int rill__broadcast_send_describe(const rill_future_t *f, rill_instant_t now,
                                   char *buf, size_t len)
 {
-    const rill_broadcast_send_op_t *op = (const rill_broadcast_send_op_t *)f;
+    const rill__broadcast_send_op_t *op = (const rill__broadcast_send_op_t *)f;
     rill_channel_stats_t st;
     (void)now;
-    int rc = op->err_ ? op->err_ : rill_broadcast_stats(op->tx, NULL, &st);
+    int rc = op->err ? op->err : rill_broadcast_stats(op->tx, NULL, &st);
     return describe_op(buf, len, rc, "send", "broadcast", &st);
 }
 
 int rill__broadcast_recv_describe(const rill_future_t *f, rill_instant_t now,
                                   char *buf, size_t len)
 {
-    const rill_broadcast_recv_op_t *op = (const rill_broadcast_recv_op_t *)f;
+    const rill__broadcast_recv_op_t *op = (const rill__broadcast_recv_op_t *)f;
     rill_channel_stats_t st;
     (void)now;
-    int rc = op->err_ ? op->err_ : rill_broadcast_stats(NULL, op->rx, &st);
+    int rc = op->err ? op->err : rill_broadcast_stats(NULL, op->rx, &st);
     return describe_op(buf, len, rc, "recv", "broadcast", &st);
 }

@@ -75,7 +75,7 @@ struct rill__chan {
     unsigned lap_shift;
     char *slots;
     rill_item_dtor_fn dtor;
-    void *dtor_ud;
+    void *item_dtor_ud;
     void *mem; /* the allocation this struct lives in */
     char name[32];
 
@@ -197,7 +197,7 @@ static inline bool rill__chan_ending(rill__chan_t *ch)
 static inline void rill__chan_discard(rill__chan_t *ch, void *item)
 {
     if (ch->dtor)
-        ch->dtor(item, ch->dtor_ud);
+        ch->dtor(item, ch->item_dtor_ud);
     rill__count(&ch->discarded, 1);
 }
 

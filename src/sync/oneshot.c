@@ -20,7 +20,7 @@
 
 #include "chan_util.h"
 #include "describe.h"
-#include "notify.h"
+#include "kind_ops.h"
 #include "sync_int.h"
 #include "rt/rt.h"
 
@@ -45,10 +45,10 @@ enum {
 #define OS_TX_LIVE 0x5854534fu /* "OSTX" */
 #define OS_RX_LIVE 0x5852534fu /* "OSRX" */
 
-struct rill_oneshot_tx {
+struct rill_oneshot_sender {
     _Atomic uint32_t state; /* OS_TX_LIVE / RILL__HANDLE_DEAD */
 };
-struct rill_oneshot_rx {
+struct rill_oneshot_receiver {
     _Atomic uint32_t state; /* OS_RX_LIVE / RILL__HANDLE_DEAD */
 };
 
@@ -64,9 +64,9 @@ typedef struct oneshot {
     _Atomic uint64_t waits_empty, waits_closed; /* counters, relaxed */
     char *name;                  /* NULL: no name (a copy, freed with us) */
     rill_item_dtor_fn item_dtor; /* immutable; NULL: values are dropped */
-    void *dtor_ud;
-    rill_oneshot_tx_t tx;
-    rill_oneshot_rx_t rx;
+    void *item_dtor_ud;
+    rill_oneshot_sender_t tx;
+    rill_oneshot_receiver_t rx;
     /* The value: written by the sender before VALUE is published
      * (release), read by the receiver after it saw VALUE (acquire). */
     _Alignas(max_align_t) unsigned char value[];
@@ -89,8 +89,8 @@ static void os_unref(oneshot_t *c)
     }
 }
 
-int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
-                        size_t item_size, const rill_channel_opts_t *opts)
+int rill_oneshot_new(rill_oneshot_sender_t **tx, rill_oneshot_receiver_t **rx,
+                     size_t item_size, const rill_channel_config_t *cfg)
 {
     if (!tx || !rx)
         return RILL_MISUSE("rill_oneshot_new", "NULL out pointer");
@@ -108,9 +108,9 @@ int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
     rill__store(&c->waits_empty, 0, RILL_RELAXED);
     rill__store(&c->waits_closed, 0, RILL_RELAXED);
     c->name = NULL;
-    if (opts && opts->name && opts->name[0]) {
+    if (cfg && cfg->name && cfg->name[0]) {
         char name[RILL__NAME_MAX];
-        rill__chan_name(name, opts);
+        rill__chan_name(name, cfg);
         size_t len = strlen(name) + 1;
         if (!(c->name = rill__malloc(len))) {
             rill__free(c);
@@ -118,8 +118,8 @@ int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
         }
         memcpy(c->name, name, len);
     }
-    c->item_dtor = opts ? opts->item_dtor : NULL;
-    c->dtor_ud = opts ? opts->dtor_ud : NULL;
+    c->item_dtor = cfg ? cfg->item_dtor : NULL;
+    c->item_dtor_ud = cfg ? cfg->item_dtor_ud : NULL;
     rill__store(&c->tx.state, OS_TX_LIVE, RILL_RELAXED);
     rill__store(&c->rx.state, OS_RX_LIVE, RILL_RELAXED);
     *tx = &c->tx;
@@ -127,15 +127,9 @@ int rill_oneshot_new_ex(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
     return 0;
 }
 
-int rill_oneshot_new(rill_oneshot_tx_t **tx, rill_oneshot_rx_t **rx,
-                     size_t item_size)
-{
-    return rill_oneshot_new_ex(tx, rx, item_size, NULL);
-}
-
 /* ---- send ---- */
 
-int rill_oneshot_send_sized(rill_oneshot_tx_t *tx, const void *item,
+int rill_oneshot_send_sized(rill_oneshot_sender_t *tx, const void *item,
                             size_t size)
 {
     if (!tx || !item)
@@ -186,7 +180,7 @@ static int os_take(oneshot_t *c, void *out)
     return (s & OS_TX_GONE) ? RILL_DONE : RILL_EEMPTY;
 }
 
-static int os_check_recv(const char *api, rill_oneshot_rx_t *rx,
+static int os_check_recv(const char *api, rill_oneshot_receiver_t *rx,
                          const void *out, size_t size)
 {
     if (!rx || !out)
@@ -194,7 +188,8 @@ static int os_check_recv(const char *api, rill_oneshot_rx_t *rx,
     return RILL__CHECK_SIZE(api, OS_OF_RX(rx)->item_size, size);
 }
 
-int rill_oneshot_try_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
+int rill_oneshot_try_recv_sized(rill_oneshot_receiver_t *rx, void *out,
+                                size_t size)
 {
     int r = os_check_recv("rill_oneshot_try_recv", rx, out, size);
     return r ? r : os_take(OS_OF_RX(rx), out);
@@ -217,8 +212,8 @@ static int os_poll_recv(oneshot_t *c, rill_cx_t *cx, const void *who, void *out)
     return r;
 }
 
-int rill_oneshot_poll_recv(rill_oneshot_rx_t *rx, rill_cx_t *cx, void *out,
-                           size_t size)
+int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx, rill_cx_t *cx,
+                           void *out, size_t size)
 {
     int r = os_check_recv("rill_oneshot_poll_recv", rx, out, size);
     if (r)
@@ -230,16 +225,16 @@ int rill_oneshot_poll_recv(rill_oneshot_rx_t *rx, rill_cx_t *cx, void *out,
 
 static int recv_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_oneshot_recv_op_t *op = (rill_oneshot_recv_op_t *)f;
-    if (op->err_)
-        return op->err_;
+    rill__oneshot_recv_op_t *op = (rill__oneshot_recv_op_t *)f;
+    if (op->err)
+        return op->err;
     return os_poll_recv(OS_OF_RX(op->rx), cx, op, op->out);
 }
 
 static int recv_op_cancel(rill_future_t *f)
 {
-    rill_oneshot_recv_op_t *op = (rill_oneshot_recv_op_t *)f;
-    if (!op->err_)
+    rill__oneshot_recv_op_t *op = (rill__oneshot_recv_op_t *)f;
+    if (!op->err)
         rill__wslot_withdraw(&OS_OF_RX(op->rx)->rx_wait, op);
     return RILL_PENDING;
 }
@@ -247,9 +242,10 @@ static int recv_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t recv_op_vtable = {
     recv_op_poll, recv_op_cancel, NULL, rill__oneshot_recv_describe};
 
-void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
-                          void *out, size_t size)
+void rill_oneshot_recv_op(rill_oneshot_recv_op_t *pub,
+                          rill_oneshot_receiver_t *rx, void *out, size_t size)
 {
+    rill__oneshot_recv_op_t *op = (rill__oneshot_recv_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_oneshot_recv_op", "NULL op");
         return;
@@ -258,10 +254,10 @@ void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op, rill_oneshot_rx_t *rx,
     op->rx = rx;
     op->out = out;
     op->size = size;
-    op->err_ = os_check_recv("rill_oneshot_recv_op", rx, out, size);
+    op->err = os_check_recv("rill_oneshot_recv_op", rx, out, size);
 }
 
-int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
+int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx, void *out, size_t size)
 {
     /* Try first (as rill_broadcast_send_sized). */
     if (rill__coop_spend()) {
@@ -274,7 +270,7 @@ int rill_oneshot_recv_sized(rill_oneshot_rx_t *rx, void *out, size_t size)
     return rill_await(&op.base);
 }
 
-int rill_oneshot_recv_timeout_sized(rill_oneshot_rx_t *rx, void *out,
+int rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx, void *out,
                                     size_t size, rill_duration_t timeout)
 {
     rill_oneshot_recv_op_t op;
@@ -295,7 +291,7 @@ static uint32_t os_close(oneshot_t *c)
     return s;
 }
 
-int rill_oneshot_close(rill_oneshot_rx_t *rx)
+int rill_oneshot_close(rill_oneshot_receiver_t *rx)
 {
     if (!rx)
         return RILL_MISUSE("rill_oneshot_close", "NULL rx");
@@ -303,12 +299,12 @@ int rill_oneshot_close(rill_oneshot_rx_t *rx)
     return 0;
 }
 
-int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
+int rill_oneshot_receiver_release(rill_oneshot_receiver_t *rx)
 {
     if (!rx)
         return 0;
-    int r =
-        rill__handle_kill_as(&rx->state, OS_RX_LIVE, "rill_oneshot_rx_release");
+    int r = rill__handle_kill_as(&rx->state, OS_RX_LIVE,
+                                 "rill_oneshot_receiver_release");
     if (r)
         return r;
     oneshot_t *c = OS_OF_RX(rx);
@@ -321,7 +317,7 @@ int rill_oneshot_rx_release(rill_oneshot_rx_t *rx)
         /* relaxed: a stats bit; only this (last) receiver action sets it. */
         rill__fetch_or(&c->state, OS_DROPPED, RILL_RELAXED);
         if (c->item_dtor)
-            c->item_dtor(c->value, c->dtor_ud);
+            c->item_dtor(c->value, c->item_dtor_ud);
     }
     os_unref(c);
     return 0;
@@ -335,9 +331,9 @@ static int os_rx_gone(oneshot_t *c)
                                                                 : RILL_EEMPTY;
 }
 
-bool rill_oneshot_is_closed(const rill_oneshot_tx_t *tx)
+bool rill_oneshot_is_closed(const rill_oneshot_sender_t *tx)
 {
-    return tx && os_rx_gone(OS_OF_TX((rill_oneshot_tx_t *)tx)) == 0;
+    return tx && os_rx_gone(OS_OF_TX((rill_oneshot_sender_t *)tx)) == 0;
 }
 
 static int os_poll_closed(oneshot_t *c, rill_cx_t *cx, const void *who)
@@ -354,7 +350,7 @@ static int os_poll_closed(oneshot_t *c, rill_cx_t *cx, const void *who)
     return 0;
 }
 
-int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx)
+int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx, rill_cx_t *cx)
 {
     if (!tx || !cx)
         return RILL_MISUSE("rill_oneshot_poll_closed", "NULL %s",
@@ -364,16 +360,16 @@ int rill_oneshot_poll_closed(rill_oneshot_tx_t *tx, rill_cx_t *cx)
 
 static int closed_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_oneshot_closed_op_t *op = (rill_oneshot_closed_op_t *)f;
-    if (op->err_)
-        return op->err_;
+    rill__oneshot_closed_op_t *op = (rill__oneshot_closed_op_t *)f;
+    if (op->err)
+        return op->err;
     return os_poll_closed(OS_OF_TX(op->tx), cx, op);
 }
 
 static int closed_op_cancel(rill_future_t *f)
 {
-    rill_oneshot_closed_op_t *op = (rill_oneshot_closed_op_t *)f;
-    if (!op->err_)
+    rill__oneshot_closed_op_t *op = (rill__oneshot_closed_op_t *)f;
+    if (!op->err)
         rill__wslot_withdraw(&OS_OF_TX(op->tx)->tx_wait, op);
     return RILL_PENDING;
 }
@@ -381,37 +377,40 @@ static int closed_op_cancel(rill_future_t *f)
 static const rill_future_vtable_t closed_op_vtable = {
     closed_op_poll, closed_op_cancel, NULL, rill__oneshot_closed_describe};
 
-void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op, rill_oneshot_tx_t *tx)
+void rill_oneshot_closed_op(rill_oneshot_closed_op_t *pub,
+                            rill_oneshot_sender_t *tx)
 {
+    rill__oneshot_closed_op_t *op = (rill__oneshot_closed_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_oneshot_closed_op", "NULL op");
         return;
     }
     op->base.vtable = &closed_op_vtable;
     op->tx = tx;
-    op->err_ = tx ? 0 : RILL_MISUSE("rill_oneshot_closed_op", "NULL tx");
+    op->err = tx ? 0 : RILL_MISUSE("rill_oneshot_closed_op", "NULL tx");
 }
 
-int rill_oneshot_closed(rill_oneshot_tx_t *tx)
+int rill_oneshot_closed(rill_oneshot_sender_t *tx)
 {
     rill_oneshot_closed_op_t op;
     rill_oneshot_closed_op(&op, tx);
     return rill_await(&op.base);
 }
 
-int rill_oneshot_closed_timeout(rill_oneshot_tx_t *tx, rill_duration_t timeout)
+int rill_oneshot_closed_timeout(rill_oneshot_sender_t *tx,
+                                rill_duration_t timeout)
 {
     rill_oneshot_closed_op_t op;
     rill_oneshot_closed_op(&op, tx);
     return rill_await_timeout(&op.base, timeout);
 }
 
-int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
+int rill_oneshot_sender_release(rill_oneshot_sender_t *tx)
 {
     if (!tx)
         return 0;
-    int r =
-        rill__handle_kill_as(&tx->state, OS_TX_LIVE, "rill_oneshot_tx_release");
+    int r = rill__handle_kill_as(&tx->state, OS_TX_LIVE,
+                                 "rill_oneshot_sender_release");
     if (r)
         return r;
     oneshot_t *c = OS_OF_TX(tx);
@@ -425,7 +424,8 @@ int rill_oneshot_tx_release(rill_oneshot_tx_t *tx)
 
 /* ---- diagnostics ---- */
 
-int rill_oneshot_stats(const rill_oneshot_tx_t *tx, const rill_oneshot_rx_t *rx,
+int rill_oneshot_stats(const rill_oneshot_sender_t *tx,
+                       const rill_oneshot_receiver_t *rx,
                        rill_channel_stats_t *out)
 {
     if ((!tx && !rx) || !out)

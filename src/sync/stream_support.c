@@ -10,5 +10,5 @@ void rill__receiver_item_dtor(const rill_receiver_t *rx, rill_item_dtor_fn *fn,
                               void **ud)
 {
     *fn = rx ? rx->ch->dtor : NULL;
-    *ud = rx ? rx->ch->dtor_ud : NULL;
+    *ud = rx ? rx->ch->item_dtor_ud : NULL;
 }

@@ -19,7 +19,7 @@
 
 #include "chan_util.h"
 #include "describe.h"
-#include "notify.h"
+#include "kind_ops.h"
 #include "rt/rt.h"
 
 #include <sched.h>
@@ -28,7 +28,7 @@
 #define W_CLOSED ((uint64_t)2)
 #define W_VERSION(s) ((s) >> 2)
 
-struct rill_watch_tx {
+struct rill_watch_sender {
     char unused_; /* tx is the channel; this only gives it an address */
 };
 
@@ -41,11 +41,11 @@ typedef struct watch {
     rill__notify_t wait;       /* receivers waiting in changed */
     _Atomic uint64_t received, waits_empty; /* counters, relaxed */
     char name[RILL__NAME_MAX];
-    _Alignas(8) rill_watch_tx_t tx;
+    _Alignas(8) rill_watch_sender_t tx;
     rill__word_t value[]; /* under the sequence lock */
 } watch_t;
 
-struct rill_watch_rx {
+struct rill_watch_receiver {
     watch_t *ch;
     uint64_t seen; /* owner only: the version this receiver has seen */
     rill__notify_waiter_t poll_waiter; /* rill_watch_poll_changed's */
@@ -62,9 +62,9 @@ static void w_unref(watch_t *c)
 }
 
 /* A new receiver that has seen `seen`; takes a channel reference. */
-static int w_rx_new(watch_t *c, uint64_t seen, rill_watch_rx_t **out)
+static int w_rx_new(watch_t *c, uint64_t seen, rill_watch_receiver_t **out)
 {
-    rill_watch_rx_t *rx = rill__malloc(sizeof *rx);
+    rill_watch_receiver_t *rx = rill__malloc(sizeof *rx);
     if (!rx)
         return RILL_ENOMEM;
     if (rill__handle_add(rx, RILL__H_WATCH_RX)) {
@@ -81,15 +81,15 @@ static int w_rx_new(watch_t *c, uint64_t seen, rill_watch_rx_t **out)
     return 0;
 }
 
-int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
-                      size_t item_size, const void *initial,
-                      const rill_channel_opts_t *opts)
+int rill_watch_new(rill_watch_sender_t **tx, rill_watch_receiver_t **rx,
+                   size_t item_size, const void *initial,
+                   const rill_channel_config_t *cfg)
 {
     size_t bytes;
     if (!tx || !rx || !initial)
         return RILL_MISUSE("rill_watch_new", "NULL %s",
                            initial ? "out pointer" : "initial value");
-    if (opts && opts->item_dtor)
+    if (cfg && cfg->item_dtor)
         return RILL_MISUSE("rill_watch_new",
                            "item_dtor: a watch value is copied to every "
                            "receiver, it has no single owner to destroy it");
@@ -108,7 +108,7 @@ int rill_watch_new_ex(rill_watch_tx_t **tx, rill_watch_rx_t **rx,
     rill__store(&c->waits_empty, 0, RILL_RELAXED);
     c->item_size = item_size;
     rill__notify_init(&c->wait);
-    rill__chan_name(c->name, opts);
+    rill__chan_name(c->name, cfg);
     rill__words_put(c->value, initial, item_size);
     if (rill__handle_add(&c->tx, RILL__H_WATCH_TX))
         goto free_chan;
@@ -123,15 +123,10 @@ free_chan:
     return RILL_ENOMEM;
 }
 
-int rill_watch_new(rill_watch_tx_t **tx, rill_watch_rx_t **rx, size_t item_size,
-                   const void *initial)
-{
-    return rill_watch_new_ex(tx, rx, item_size, initial, NULL);
-}
-
 /* ---- sender ---- */
 
-int rill_watch_send_sized(rill_watch_tx_t *tx, const void *item, size_t size)
+int rill_watch_send_sized(rill_watch_sender_t *tx, const void *item,
+                          size_t size)
 {
     if (!tx || !item)
         return RILL_MISUSE("rill_watch_send", "NULL %s", tx ? "item" : "tx");
@@ -160,7 +155,7 @@ int rill_watch_send_sized(rill_watch_tx_t *tx, const void *item, size_t size)
     return 0;
 }
 
-int rill_watch_subscribe(rill_watch_tx_t *tx, rill_watch_rx_t **rx)
+int rill_watch_subscribe(rill_watch_sender_t *tx, rill_watch_receiver_t **rx)
 {
     if (!tx || !rx)
         return RILL_MISUSE("rill_watch_subscribe", "NULL %s", tx ? "rx" : "tx");
@@ -169,7 +164,7 @@ int rill_watch_subscribe(rill_watch_tx_t *tx, rill_watch_rx_t **rx)
     return w_rx_new(c, W_VERSION(rill__load(&c->seq, RILL_RELAXED)), rx);
 }
 
-size_t rill_watch_receiver_count(const rill_watch_tx_t *tx)
+size_t rill_watch_receiver_count(const rill_watch_sender_t *tx)
 {
     if (!tx)
         return 0;
@@ -177,11 +172,12 @@ size_t rill_watch_receiver_count(const rill_watch_tx_t *tx)
     return rill__load(&W_OF_TX(tx)->rx_count, RILL_RELAXED);
 }
 
-int rill_watch_tx_release(rill_watch_tx_t *tx)
+int rill_watch_sender_release(rill_watch_sender_t *tx)
 {
     if (!tx)
         return 0;
-    int r = rill__handle_release(tx, RILL__H_WATCH_TX, "rill_watch_tx_release");
+    int r =
+        rill__handle_release(tx, RILL__H_WATCH_TX, "rill_watch_sender_release");
     if (r)
         return r;
     watch_t *c = W_OF_TX(tx);
@@ -217,7 +213,7 @@ static uint64_t w_read(watch_t *c, void *out)
     }
 }
 
-static int w_check_rx(const char *api, const rill_watch_rx_t *rx)
+static int w_check_rx(const char *api, const rill_watch_receiver_t *rx)
 {
     return rx ? 0 : RILL_MISUSE(api, "NULL rx");
 }
@@ -228,7 +224,7 @@ static void w_count_received(watch_t *c)
 }
 
 /* The non-waiting changed: 0 (marked), RILL_EEMPTY or RILL_DONE. */
-static int w_changed(rill_watch_rx_t *rx)
+static int w_changed(rill_watch_receiver_t *rx)
 {
     /* seq_cst: the Dekker re-check after registering (an acquire is not
      * needed: no data is read on the strength of it). */
@@ -241,13 +237,13 @@ static int w_changed(rill_watch_rx_t *rx)
     return (s & W_CLOSED) ? RILL_DONE : RILL_EEMPTY;
 }
 
-int rill_watch_try_changed(rill_watch_rx_t *rx)
+int rill_watch_try_changed(rill_watch_receiver_t *rx)
 {
     int r = w_check_rx("rill_watch_try_changed", rx);
     return r ? r : w_changed(rx);
 }
 
-static int w_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx,
+static int w_poll_changed(rill_watch_receiver_t *rx, rill_cx_t *cx,
                           rill__notify_waiter_t *w)
 {
     watch_t *c = rx->ch;
@@ -265,7 +261,7 @@ static int w_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx,
     return r;
 }
 
-int rill_watch_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx)
+int rill_watch_poll_changed(rill_watch_receiver_t *rx, rill_cx_t *cx)
 {
     if (!rx || !cx)
         return RILL_MISUSE("rill_watch_poll_changed", "NULL %s",
@@ -275,38 +271,38 @@ int rill_watch_poll_changed(rill_watch_rx_t *rx, rill_cx_t *cx)
 
 static int changed_op_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    rill_watch_changed_op_t *op = (rill_watch_changed_op_t *)f;
-    if (op->err_)
-        return op->err_;
-    return w_poll_changed(op->rx, cx,
-                          (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__watch_changed_op_t *op = (rill__watch_changed_op_t *)f;
+    if (op->err)
+        return op->err;
+    return w_poll_changed(op->rx, cx, &op->waiter);
 }
 
 static int changed_op_cancel(rill_future_t *f)
 {
-    rill_watch_changed_op_t *op = (rill_watch_changed_op_t *)f;
-    if (!op->err_)
-        rill__notify_remove(&op->rx->ch->wait,
-                            (rill__notify_waiter_t *)(void *)op->waiter_);
+    rill__watch_changed_op_t *op = (rill__watch_changed_op_t *)f;
+    if (!op->err)
+        rill__notify_remove(&op->rx->ch->wait, &op->waiter);
     return RILL_PENDING;
 }
 
 static const rill_future_vtable_t changed_op_vtable = {
     changed_op_poll, changed_op_cancel, NULL, rill__watch_changed_describe};
 
-void rill_watch_changed_op(rill_watch_changed_op_t *op, rill_watch_rx_t *rx)
+void rill_watch_changed_op(rill_watch_changed_op_t *pub,
+                           rill_watch_receiver_t *rx)
 {
+    rill__watch_changed_op_t *op = (rill__watch_changed_op_t *)(void *)pub;
     if (!op) {
         (void)RILL_MISUSE("rill_watch_changed_op", "NULL op");
         return;
     }
     op->base.vtable = &changed_op_vtable;
     op->rx = rx;
-    op->err_ = w_check_rx("rill_watch_changed_op", rx);
-    rill__notify_waiter_init((rill__notify_waiter_t *)(void *)op->waiter_);
+    op->err = w_check_rx("rill_watch_changed_op", rx);
+    rill__notify_waiter_init(&op->waiter);
 }
 
-int rill_watch_changed(rill_watch_rx_t *rx)
+int rill_watch_changed(rill_watch_receiver_t *rx)
 {
     /* Try first (as rill_broadcast_send_sized). */
     if (rill__coop_spend()) {
@@ -319,22 +315,23 @@ int rill_watch_changed(rill_watch_rx_t *rx)
     return rill_await(&op.base);
 }
 
-int rill_watch_changed_timeout(rill_watch_rx_t *rx, rill_duration_t timeout)
+int rill_watch_changed_timeout(rill_watch_receiver_t *rx,
+                               rill_duration_t timeout)
 {
     rill_watch_changed_op_t op;
     rill_watch_changed_op(&op, rx);
     return rill_await_timeout(&op.base, timeout);
 }
 
-static int w_check_get(const char *api, rill_watch_rx_t *rx, const void *out,
-                       size_t size)
+static int w_check_get(const char *api, rill_watch_receiver_t *rx,
+                       const void *out, size_t size)
 {
     if (!rx || !out)
         return RILL_MISUSE(api, "NULL %s", rx ? "out" : "rx");
     return RILL__CHECK_SIZE(api, rx->ch->item_size, size);
 }
 
-int rill_watch_get_sized(rill_watch_rx_t *rx, void *out, size_t size)
+int rill_watch_get_sized(rill_watch_receiver_t *rx, void *out, size_t size)
 {
     int r = w_check_get("rill_watch_get", rx, out, size);
     if (!r)
@@ -342,7 +339,8 @@ int rill_watch_get_sized(rill_watch_rx_t *rx, void *out, size_t size)
     return r;
 }
 
-int rill_watch_get_and_update_sized(rill_watch_rx_t *rx, void *out, size_t size)
+int rill_watch_get_and_update_sized(rill_watch_receiver_t *rx, void *out,
+                                    size_t size)
 {
     int r = w_check_get("rill_watch_get_and_update", rx, out, size);
     if (r)
@@ -355,7 +353,7 @@ int rill_watch_get_and_update_sized(rill_watch_rx_t *rx, void *out, size_t size)
     return 0;
 }
 
-int rill_watch_mark_seen(rill_watch_rx_t *rx)
+int rill_watch_mark_seen(rill_watch_receiver_t *rx)
 {
     int r = w_check_rx("rill_watch_mark_seen", rx);
     if (!r) /* relaxed: no data is read on the strength of it. */
@@ -363,23 +361,26 @@ int rill_watch_mark_seen(rill_watch_rx_t *rx)
     return r;
 }
 
-uint64_t rill_watch_version(const rill_watch_rx_t *rx)
+uint64_t rill_watch_version(const rill_watch_receiver_t *rx)
 {
     return rx ? rx->seen : 0;
 }
 
-int rill_watch_rx_clone(rill_watch_rx_t *rx, rill_watch_rx_t **out)
+int rill_watch_receiver_clone(rill_watch_receiver_t *rx,
+                              rill_watch_receiver_t **out)
 {
     if (!rx || !out)
-        return RILL_MISUSE("rill_watch_rx_clone", "NULL %s", rx ? "out" : "rx");
+        return RILL_MISUSE("rill_watch_receiver_clone", "NULL %s",
+                           rx ? "out" : "rx");
     return w_rx_new(rx->ch, rx->seen, out);
 }
 
-int rill_watch_rx_release(rill_watch_rx_t *rx)
+int rill_watch_receiver_release(rill_watch_receiver_t *rx)
 {
     if (!rx)
         return 0;
-    int r = rill__handle_release(rx, RILL__H_WATCH_RX, "rill_watch_rx_release");
+    int r = rill__handle_release(rx, RILL__H_WATCH_RX,
+                                 "rill_watch_receiver_release");
     if (r)
         return r;
     watch_t *c = rx->ch;
@@ -390,8 +391,8 @@ int rill_watch_rx_release(rill_watch_rx_t *rx)
     return 0;
 }
 
-int rill_watch_stats(const rill_watch_tx_t *tx, const rill_watch_rx_t *rx,
-                     rill_channel_stats_t *out)
+int rill_watch_stats(const rill_watch_sender_t *tx,
+                     const rill_watch_receiver_t *rx, rill_channel_stats_t *out)
 {
     if ((!tx && !rx) || !out)
         return RILL_MISUSE("rill_watch_stats", "NULL %s",

@@ -25,9 +25,9 @@ static struct {
     int mode;
     uint64_t cap, tail, missed_total;
     uint64_t items[MAXITEMS];
-    rill_broadcast_tx_t *tx[MAXTX];
+    rill_broadcast_sender_t *tx[MAXTX];
     int ntx;
-    rill_broadcast_rx_t *rx[MAXRX];
+    rill_broadcast_receiver_t *rx[MAXRX];
     uint64_t pos[MAXRX];
     int nrx;
     bool closed;
@@ -37,6 +37,7 @@ static struct {
     rill_broadcast_send_op_t sop;
     rill_broadcast_recv_op_t rop[MAXRX];
     uint64_t rop_out[MAXRX];
+    uint64_t rop_missed[MAXRX];
 } M;
 
 static int pick(fz_in_t *in, void *const *h, int n)
@@ -167,7 +168,7 @@ static void rop_poll(int i, bool cancel)
     if (r == 0)
         FZ_EQ(M.rop_out[i], v);
     if (r == RILL_ELAGGED)
-        FZ_EQ(M.rop[i].missed, missed);
+        FZ_EQ(M.rop_missed[i], missed);
     M.rop_live[i] = r == RILL_PENDING;
 }
 
@@ -175,14 +176,14 @@ static void release_rx(int i)
 {
     if (M.rop_live[i])
         rop_poll(i, true);
-    FZ_EQ(rill_broadcast_rx_release(M.rx[i]), 0);
+    FZ_EQ(rill_broadcast_receiver_release(M.rx[i]), 0);
     M.rx[i] = NULL;
     M.nrx--;
 }
 
 static void release_tx(int t)
 {
-    FZ_EQ(rill_broadcast_tx_release(M.tx[t]), 0);
+    FZ_EQ(rill_broadcast_sender_release(M.tx[t]), 0);
     M.tx[t] = NULL;
     if (--M.ntx == 0)
         M.closed = true;
@@ -222,7 +223,7 @@ static void step(fz_in_t *in)
         if (!M.rop_live[i]) {
             M.rop_live[i] = true;
             rill_broadcast_recv_op(&M.rop[i], M.rx[i], &M.rop_out[i],
-                                   sizeof M.rop_out[i]);
+                                   sizeof M.rop_out[i], &M.rop_missed[i]);
         }
         rop_poll(i, fz_pick(in, 3) == 0);
         break;
@@ -243,7 +244,7 @@ static void step(fz_in_t *in)
         t = pick(in, (void *const *)M.tx, MAXTX);
         f = free_slot((void *const *)M.tx, MAXTX);
         if (t >= 0 && f >= 0) {
-            FZ_EQ(rill_broadcast_tx_clone(M.tx[t], &M.tx[f]), 0);
+            FZ_EQ(rill_broadcast_sender_clone(M.tx[t], &M.tx[f]), 0);
             M.ntx++;
         }
         break;

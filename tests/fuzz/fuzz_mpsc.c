@@ -645,7 +645,7 @@ static void body(fz_in_t *in)
     } else {
         M.cap = M.kind == RENDEZVOUS ? 0 : RILL_UNBOUNDED;
     }
-    rill_channel_opts_t o = {.name = "fuzz", .item_dtor = fz_dtor};
+    rill_channel_config_t o = {.name = "fuzz", .item_dtor = fz_dtor};
     FZ_EQ(rill_channel_new(&M.tx[0], &M.rx, sizeof(uint64_t), M.cap, &o), 0);
     M.nsenders = 1;
     while (fz_more(in)) {

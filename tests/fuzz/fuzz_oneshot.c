@@ -17,8 +17,8 @@
 #include "fuzz.h"
 
 static struct {
-    rill_oneshot_tx_t *tx;
-    rill_oneshot_rx_t *rx;
+    rill_oneshot_sender_t *tx;
+    rill_oneshot_receiver_t *rx;
     bool attempted, has_value, taken, closed;
     uint64_t value, next_id;
     bool rop_live, cop_live;
@@ -93,7 +93,7 @@ static void cop_poll(bool cancel)
 
 static void release_rx(void)
 {
-    FZ_EQ(rill_oneshot_rx_release(M.rx), 0);
+    FZ_EQ(rill_oneshot_receiver_release(M.rx), 0);
     M.rx = NULL;
     M.closed = true;
     if (M.has_value) {
@@ -161,7 +161,7 @@ static void step(fz_in_t *in)
         break;
     case 8:
         if (M.tx && !M.cop_live) {
-            FZ_EQ(rill_oneshot_tx_release(M.tx), 0);
+            FZ_EQ(rill_oneshot_sender_release(M.tx), 0);
             M.tx = NULL;
         }
         break;
@@ -186,11 +186,11 @@ static void body(fz_in_t *in)
 {
     memset(&M, 0, sizeof M);
     while (fz_more(in) && M.next_id < FZ_MAX_IDS - 1) {
-        rill_channel_opts_t o = {.name = "fuzz", .item_dtor = fz_dtor};
+        rill_channel_config_t o = {.name = "fuzz", .item_dtor = fz_dtor};
         uint64_t next = M.next_id;
         memset(&M, 0, sizeof M);
         M.next_id = next;
-        FZ_EQ(rill_oneshot_new_ex(&M.tx, &M.rx, sizeof(uint64_t), &o), 0);
+        FZ_EQ(rill_oneshot_new(&M.tx, &M.rx, sizeof(uint64_t), &o), 0);
         unsigned ops = 1 + fz_pick(in, 32);
         for (unsigned i = 0; i < ops && fz_more(in); i++)
             step(in);
@@ -201,7 +201,7 @@ static void body(fz_in_t *in)
         if (M.rx)
             release_rx();
         if (M.tx)
-            FZ_EQ(rill_oneshot_tx_release(M.tx), 0);
+            FZ_EQ(rill_oneshot_sender_release(M.tx), 0);
     }
     fz_check_dead(M.next_id);
 }

@@ -35,8 +35,8 @@ typedef struct {
 
 static struct {
     ch_t ch[NCH];
-    rill_oneshot_tx_t *otx;
-    rill_oneshot_rx_t *orx;
+    rill_oneshot_sender_t *otx;
+    rill_oneshot_receiver_t *orx;
     bool o_has, o_taken;
     uint64_t o_val, next_id;
 } M;
@@ -226,7 +226,7 @@ static void do_plain(fz_in_t *in)
         break;
     default:
         if (M.otx && fz_pick(in, 3) == 0) {
-            FZ_EQ(rill_oneshot_tx_release(M.otx), 0);
+            FZ_EQ(rill_oneshot_sender_release(M.otx), 0);
             M.otx = NULL;
         }
         (void)got;
@@ -237,7 +237,7 @@ static void do_plain(fz_in_t *in)
 static void body(fz_in_t *in)
 {
     memset(&M, 0, sizeof M);
-    rill_channel_opts_t o = {.name = "sel", .item_dtor = fz_dtor};
+    rill_channel_config_t o = {.name = "sel", .item_dtor = fz_dtor};
     static const size_t caps[] = {0, 0, RILL_UNBOUNDED};
     for (int i = 0; i < NCH; i++) {
         ch_t *c = &M.ch[i];
@@ -246,7 +246,7 @@ static void body(fz_in_t *in)
         FZ_EQ(rill_channel_new(&c->tx, &c->rx, sizeof(uint64_t), c->cap, &o),
               0);
     }
-    FZ_EQ(rill_oneshot_new(&M.otx, &M.orx, sizeof(uint64_t)), 0);
+    FZ_EQ(rill_oneshot_new(&M.otx, &M.orx, sizeof(uint64_t), NULL), 0);
     while (fz_more(in) && M.next_id < MAXQ - 16) {
         if (fz_pick(in, 2))
             do_select(in);
@@ -264,8 +264,8 @@ static void body(fz_in_t *in)
         FZ_EQ(rill_receiver_release(c->rx), 0);
         FZ_EQ(rill_sender_release(c->tx), 0);
     }
-    FZ_EQ(rill_oneshot_rx_release(M.orx), 0);
-    FZ_EQ(rill_oneshot_tx_release(M.otx), 0);
+    FZ_EQ(rill_oneshot_receiver_release(M.orx), 0);
+    FZ_EQ(rill_oneshot_sender_release(M.otx), 0);
     fz_check_dead(M.next_id);
 }
 

@@ -98,7 +98,7 @@ static void body(fz_in_t *in)
         bool valid = !has(id, idl, true) && !has(type, tl, false) && retry >= 0;
         int rc = rill_sse_encode(&out, &ev);
         size_t elen = rill_sse_encoded_len(&ev);
-        rill_sse_event_release(&ev);
+        rill_sse_event_destroy(&ev);
         if (!valid) {
             FZ_EQ(rc, RILL_EINVAL);
             FZ_EQ(elen, 0);

@@ -274,7 +274,7 @@ static rill_stream_t *source(unsigned kind, const vec_t *v, script_t *sc)
     }
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    rill_channel_opts_t o = {.item_dtor = id_dtor};
+    rill_channel_config_t o = {.item_dtor = id_dtor};
     FZ_EQ(rill_channel_new(&tx, &rx, sizeof(uint64_t),
                            kind == 1 ? RILL_UNBOUNDED : MAXSRC, &o),
           0);
@@ -384,7 +384,7 @@ static void consume_chunks(fz_in_t *in, rill_stream_t *s, const vec_t *want,
             FZ_EQ(c.len, (size_t)items_left < n ? (size_t)items_left : n);
         for (size_t j = 0; j < c.len; j++)
             got_item(want, &k, 0, &RILL_CHUNK_AT(&c, uint64_t, j));
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
     }
     if (r == RILL_DONE)
         FZ_EQ(k, want->n);
@@ -406,7 +406,7 @@ static void consume_items(fz_in_t *in, rill_stream_t *s, const vec_t *want)
         while (k < want->n && want->e[k].err)
             k++;
         FZ_EQ(k, want->n);
-        rill_chunk_free(&c);
+        rill_chunk_destroy(&c);
         return;
     }
     if (mode == 3) { /* count: the items counted are released */

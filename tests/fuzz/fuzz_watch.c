@@ -17,8 +17,8 @@
 enum { MAXRX = 4 };
 
 static struct {
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx[MAXRX];
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx[MAXRX];
     uint64_t seen[MAXRX];
     bool op_live[MAXRX];
     rill_watch_changed_op_t op[MAXRX];
@@ -134,7 +134,7 @@ static void step(fz_in_t *in)
         break;
     case 9:
         if (i >= 0 && f >= 0) {
-            FZ_EQ(rill_watch_rx_clone(M.rx[i], &M.rx[f]), 0);
+            FZ_EQ(rill_watch_receiver_clone(M.rx[i], &M.rx[f]), 0);
             M.seen[f] = M.seen[i];
             M.nrx++;
         }
@@ -143,14 +143,14 @@ static void step(fz_in_t *in)
         if (i >= 0) {
             if (M.op_live[i])
                 op_poll(i, true);
-            FZ_EQ(rill_watch_rx_release(M.rx[i]), 0);
+            FZ_EQ(rill_watch_receiver_release(M.rx[i]), 0);
             M.rx[i] = NULL;
             M.nrx--;
         }
         break;
     default:
         if (M.tx && fz_pick(in, 4) == 0) {
-            FZ_EQ(rill_watch_tx_release(M.tx), 0);
+            FZ_EQ(rill_watch_sender_release(M.tx), 0);
             M.tx = NULL;
         }
         break;
@@ -166,7 +166,7 @@ static void body(fz_in_t *in)
 {
     memset(&M, 0, sizeof M);
     M.value = fz_u8(in);
-    FZ_EQ(rill_watch_new(&M.tx, &M.rx[0], sizeof(uint64_t), &M.value), 0);
+    FZ_EQ(rill_watch_new(&M.tx, &M.rx[0], sizeof(uint64_t), &M.value, NULL), 0);
     M.nrx = 1;
     while (fz_more(in))
         step(in);
@@ -174,9 +174,9 @@ static void body(fz_in_t *in)
         if (M.rx[i]) {
             if (M.op_live[i])
                 op_poll(i, true);
-            FZ_EQ(rill_watch_rx_release(M.rx[i]), 0);
+            FZ_EQ(rill_watch_receiver_release(M.rx[i]), 0);
         }
-    FZ_EQ(rill_watch_tx_release(M.tx), 0);
+    FZ_EQ(rill_watch_sender_release(M.tx), 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -243,7 +243,7 @@ static void *consumer(void *arg)
             for (size_t i = 0; i < c.len; i++)
                 mp_got(m, &RILL_CHUNK_AT(&c, item_t, i));
             n_got += c.len;
-            rill_chunk_free(&c);
+            rill_chunk_destroy(&c);
             atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed);
             if (m->scenario == STOP_EARLY && n_got >= m->stop_after)
                 break;
@@ -283,21 +283,23 @@ static void mpsc_round(unsigned round)
     m->permits = cap != 0;
     m->stream = round / 15 % 2;
     m->stop_after = 1 + rnd(&m->seed) % (NPROD * PER_PROD);
-    rill_channel_opts_t o = {
-        .name = "soak", .item_dtor = mp_dtor, .dtor_ud = m};
+    rill_channel_config_t o = {
+        .name = "soak", .item_dtor = mp_dtor, .item_dtor_ud = m};
     CHECK(rill_channel_new(&m->tx[0], &m->rx, sizeof(item_t), cap, &o) == 0);
     for (int i = 1; i < NPROD; i++)
         CHECK(rill_sender_clone(m->tx[0], &m->tx[i]) == 0);
     rill_task_t *ct, *pt[2];
     pthread_t th[2];
     parg_t pa[NPROD];
-    CHECK(rill_spawn_on(rt, &ct, consumer, m) == 0);
+    CHECK(rill_spawn(&ct, consumer, m, &(rill_spawn_config_t){.runtime = rt}) ==
+          0);
     for (uint32_t i = 0; i < NPROD; i++) {
         pa[i] = (parg_t){m, i};
         if (i < 2)
             CHECK(pthread_create(&th[i], NULL, producer, &pa[i]) == 0);
         else
-            CHECK(rill_spawn_on(rt, &pt[i - 2], producer, &pa[i]) == 0);
+            CHECK(rill_spawn(&pt[i - 2], producer, &pa[i],
+                             &(rill_spawn_config_t){.runtime = rt}) == 0);
     }
     if (m->scenario == CANCEL) {
         while (!atomic_load(&m->consumer_started))
@@ -343,8 +345,8 @@ static void mpsc_round(unsigned round)
 enum { BC_N = 4000, BC_RX = 3 };
 
 typedef struct {
-    rill_broadcast_tx_t *tx;
-    rill_broadcast_rx_t *rx[BC_RX];
+    rill_broadcast_sender_t *tx;
+    rill_broadcast_receiver_t *rx[BC_RX];
     int mode;
 } bc_t;
 
@@ -360,7 +362,7 @@ static void *bc_sender(void *arg)
         CHECK(rill_broadcast_send(b->tx, &s) == 0);
         atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed);
     }
-    CHECK(rill_broadcast_tx_release(b->tx) == 0);
+    CHECK(rill_broadcast_sender_release(b->tx) == 0);
     return NULL;
 }
 
@@ -390,7 +392,7 @@ static void *bc_receiver(void *arg)
     CHECK(got + lost == BC_N);
     if (b->mode == RILL_BROADCAST_BACKPRESSURE)
         CHECK(lost == 0);
-    CHECK(rill_broadcast_rx_release(b->rx[a->i]) == 0);
+    CHECK(rill_broadcast_receiver_release(b->rx[a->i]) == 0);
     return NULL;
 }
 
@@ -406,9 +408,11 @@ static void broadcast_round(unsigned round)
     bcarg_t a[BC_RX];
     for (int i = 0; i < BC_RX; i++) {
         a[i] = (bcarg_t){&b, i};
-        CHECK(rill_spawn_on(rt, &t[i], bc_receiver, &a[i]) == 0);
+        CHECK(rill_spawn(&t[i], bc_receiver, &a[i],
+                         &(rill_spawn_config_t){.runtime = rt}) == 0);
     }
-    CHECK(rill_spawn_on(rt, &t[BC_RX], bc_sender, &b) == 0);
+    CHECK(rill_spawn(&t[BC_RX], bc_sender, &b,
+                     &(rill_spawn_config_t){.runtime = rt}) == 0);
     for (int i = 0; i <= BC_RX; i++)
         join_task(t[i]);
 }
@@ -421,7 +425,7 @@ enum { REQS = 200 };
 
 typedef struct {
     int x;
-    rill_oneshot_tx_t *reply;
+    rill_oneshot_sender_t *reply;
 } req_t;
 
 typedef struct {
@@ -449,7 +453,7 @@ static void *server(void *arg)
         CHECK(r == 0 || r == RILL_ECLOSED);
         if (r == RILL_ECLOSED)
             atomic_fetch_add(&s->refused, 1);
-        CHECK(rill_oneshot_tx_release(q.reply) == 0);
+        CHECK(rill_oneshot_sender_release(q.reply) == 0);
         atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed);
     }
     return NULL;
@@ -461,10 +465,10 @@ static void *requester(void *arg)
     rill_sender_t *tx;
     CHECK(rill_sender_clone(s->tx, &tx) == 0);
     for (int i = 0; i < REQS / 4; i++) {
-        rill_oneshot_tx_t *otx;
-        rill_oneshot_rx_t *orx;
-        rill_channel_opts_t o = {.item_dtor = reply_dtor, .dtor_ud = s};
-        CHECK(rill_oneshot_new_ex(&otx, &orx, sizeof(int), &o) == 0);
+        rill_oneshot_sender_t *otx;
+        rill_oneshot_receiver_t *orx;
+        rill_channel_config_t o = {.item_dtor = reply_dtor, .item_dtor_ud = s};
+        CHECK(rill_oneshot_new(&otx, &orx, sizeof(int), &o) == 0);
         req_t q = {i, otx};
         CHECK(rill_send(tx, &q) == 0);
         int y, r = rill_oneshot_recv_timeout(orx, &y, RILL_US(1000));
@@ -475,15 +479,15 @@ static void *requester(void *arg)
             CHECK(r == RILL_ETIMEDOUT);
             atomic_fetch_add(&s->gave_up, 1);
         }
-        CHECK(rill_oneshot_rx_release(orx) == 0);
+        CHECK(rill_oneshot_receiver_release(orx) == 0);
     }
     CHECK(rill_sender_release(tx) == 0);
     return NULL;
 }
 
 typedef struct {
-    rill_watch_tx_t *tx;
-    rill_watch_rx_t *rx[2];
+    rill_watch_sender_t *tx;
+    rill_watch_receiver_t *rx[2];
 } wt_t;
 
 enum { W_VERSIONS = 2000 };
@@ -496,13 +500,13 @@ static void *watch_sender(void *arg)
         if (v % 100 == 0)
             sched_yield();
     }
-    CHECK(rill_watch_tx_release(w->tx) == 0);
+    CHECK(rill_watch_sender_release(w->tx) == 0);
     return NULL;
 }
 
 static void *watch_receiver(void *arg)
 {
-    rill_watch_rx_t *rx = arg;
+    rill_watch_receiver_t *rx = arg;
     uint64_t last = 0, v;
     while (rill_watch_changed(rx) == 0) {
         CHECK(rill_watch_get(rx, &v) == 0);
@@ -512,7 +516,7 @@ static void *watch_receiver(void *arg)
     }
     CHECK(rill_watch_get(rx, &v) == 0);
     CHECK(v == W_VERSIONS);
-    CHECK(rill_watch_rx_release(rx) == 0);
+    CHECK(rill_watch_receiver_release(rx) == 0);
     return NULL;
 }
 
@@ -522,15 +526,18 @@ static void misc_round(void)
     CHECK(rill_channel_new(&s.tx, &s.rx, sizeof(req_t), RILL_UNBOUNDED, NULL) ==
           0);
     rill_task_t *srv, *req[4], *wr[2];
-    CHECK(rill_spawn_on(rt, &srv, server, &s) == 0);
+    CHECK(rill_spawn(&srv, server, &s, &(rill_spawn_config_t){.runtime = rt}) ==
+          0);
     for (int i = 0; i < 4; i++)
-        CHECK(rill_spawn_on(rt, &req[i], requester, &s) == 0);
+        CHECK(rill_spawn(&req[i], requester, &s,
+                         &(rill_spawn_config_t){.runtime = rt}) == 0);
     wt_t w;
     uint64_t zero = 0;
-    CHECK(rill_watch_new(&w.tx, &w.rx[0], sizeof zero, &zero) == 0);
+    CHECK(rill_watch_new(&w.tx, &w.rx[0], sizeof zero, &zero, NULL) == 0);
     CHECK(rill_watch_subscribe(w.tx, &w.rx[1]) == 0);
     for (int i = 0; i < 2; i++)
-        CHECK(rill_spawn_on(rt, &wr[i], watch_receiver, w.rx[i]) == 0);
+        CHECK(rill_spawn(&wr[i], watch_receiver, w.rx[i],
+                         &(rill_spawn_config_t){.runtime = rt}) == 0);
     pthread_t wth;
     CHECK(pthread_create(&wth, NULL, watch_sender, &w) == 0);
     for (int i = 0; i < 4; i++)

@@ -68,7 +68,7 @@ static int publish(void *ud, rill_http_conn_t *c,
         rill_bytes_new(&ev.id, id, strlen(id));
         rill_bytes_new(&ev.data, data, strlen(data));
         int rc = rill_sse_source_publish(source, &ev);
-        rill_sse_event_release(&ev);
+        rill_sse_event_destroy(&ev);
         if (rc != 0)
             return rill_http_respond(c, 500, "text/plain", "publish\n", 8);
     }
