@@ -126,7 +126,7 @@ static void *pingpong_main(void *arg)
     atomic_store(&stop, false);
     if (pp->hot)
         for (int i = 0; i < HOT_TASKS; i++)
-            rill_spawn(&hot[i], yielder, NULL);
+            rill_spawn(&hot[i], yielder, NULL, NULL);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", pp->port);
     rill_io_t *c;
@@ -176,7 +176,7 @@ static void *yield_main(void *arg)
     rill_task_t *t[HOT_TASKS];
     atomic_store(&stop, false);
     for (int i = 0; i < HOT_TASKS; i++)
-        rill_spawn(&t[i], yielder, (void *)(intptr_t)YIELDS);
+        rill_spawn(&t[i], yielder, (void *)(intptr_t)YIELDS, NULL);
     for (int i = 0; i < HOT_TASKS; i++)
         rill_join(t[i], NULL);
     return NULL;
