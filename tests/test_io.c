@@ -1335,6 +1335,25 @@ static void test_bad_input(void **state)
     rill_io_t *c;
     assert_int_equal(rill_connect(&c, addr, &cfg), RILL_ECONNREFUSED);
     assert_int_equal(rill_connect(&c, "[::1]:0", &cfg) < 0, true);
+
+    /* Unix: no socket file is refused; a full backlog is RILL_EAGAIN
+     * (Linux cannot wait for room on a Unix listener). */
+    char path[108];
+    snprintf(path, sizeof path, "unix:/tmp/rill-bad-%d.sock", (int)getpid());
+    unlink(path + 5);
+    assert_int_equal(rill_connect(&c, path, &cfg), RILL_ECONNREFUSED);
+    rill_io_config_t small = {.runtime = rt, .backlog = 1};
+    assert_int_equal(rill_listen(&l, path, &small), 0);
+    rill_io_t *q[8];
+    int nq = 0, r;
+    while (nq < 8 && (r = rill_connect(&q[nq], path, &cfg)) == 0)
+        nq++;
+    assert_true(nq < 8);
+    assert_int_equal(r, RILL_EAGAIN);
+    while (nq > 0)
+        rill_io_free(q[--nq]);
+    rill_listener_free(l);
+    unlink(path + 5);
 }
 
 /* Connect to a listener whose backlog is full and never accepted: the

@@ -52,7 +52,7 @@ extern "C" {
     X(ENOMEM, -2, "out of memory")                                             \
     X(EFULL, -3, "channel full")                                               \
     X(EEMPTY, -4, "channel empty")                                             \
-    X(ECLOSED, -5, "channel or handle closed")                                           \
+    X(ECLOSED, -5, "channel or handle closed")                                 \
     X(ETIMEDOUT, -6, "timed out")                                              \
     X(ECANCELED, -7, "operation canceled")                                     \
     X(ELAGGED, -8, "receiver lagged behind and missed items")                  \

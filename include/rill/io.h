@@ -202,8 +202,8 @@ RILL_API void rill_io_read_op(rill_io_op_t *op, rill_io_t *io, void *buf,
  * rill_io_readv - as rill_io_read into iovcnt buffers (readv(2)).
  * Returns, Waits, Threads: as rill_io_read.
  */
-RILL_API RILL_NODISCARD int rill_io_readv(rill_io_t *io, const struct iovec *iov,
-                                          int iovcnt, size_t *n);
+RILL_API RILL_NODISCARD int
+rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
 
 /*
  * rill_io_write - write up to len bytes (len > 0): as many as the kernel
@@ -221,9 +221,8 @@ RILL_API RILL_NODISCARD int rill_io_try_write(rill_io_t *io, const void *buf,
                                               size_t len, size_t *n);
 
 /* rill_io_writev - as rill_io_write from iovcnt buffers (writev(2)). */
-RILL_API RILL_NODISCARD int rill_io_writev(rill_io_t *io,
-                                           const struct iovec *iov, int iovcnt,
-                                           size_t *n);
+RILL_API RILL_NODISCARD int
+rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
 
 /*
  * rill_io_write_all - write all len bytes. *written (may be NULL) counts
@@ -238,11 +237,9 @@ RILL_API RILL_NODISCARD int rill_io_write_all(rill_io_t *io, const void *buf,
 
 /* rill_io_write_all_timeout - as rill_io_write_all; RILL_ETIMEDOUT after
  * timeout, with *written telling how much went out. */
-RILL_API RILL_NODISCARD int rill_io_write_all_timeout(rill_io_t *io,
-                                                      const void *buf,
-                                                      size_t len,
-                                                      size_t *written,
-                                                      rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_io_write_all_timeout(rill_io_t *io, const void *buf, size_t len,
+                          size_t *written, rill_duration_t timeout);
 
 /* rill_io_write_all_op - rill_io_write_all as a future. */
 RILL_API void rill_io_write_all_op(rill_io_op_t *op, rill_io_t *io,
@@ -283,7 +280,10 @@ RILL_API RILL_NODISCARD int rill_accept_timeout(rill_listener_t *l,
 /*
  * rill_listener_into_stream - the connections as a stream of rill_io_t *
  * (each item a handle the consumer owns; the stream frees those it
- * discards). Errors of accept are error items; the stream goes on.
+ * discards). Errors of accept are error items; the stream goes on. After
+ * RILL_EMFILE or RILL_ENOMEM it waits 1 ms before the next accept,
+ * doubling up to 100 ms while the error lasts. Closing the listener
+ * (rill_listener_close) ends the stream.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM (l is then still yours).
  * Ownership: the stream owns l.
  */
@@ -301,8 +301,10 @@ RILL_API void rill_listener_free(rill_listener_t *l);
 
 /*
  * rill_connect - connect a stream socket to addr.
- * Returns: 0; RILL_ECONNREFUSED; RILL_ETIMEDOUT (the kernel's own connect
- *   timeout); RILL_EINVAL; RILL_EMFILE; RILL_ECANCELED; RILL_ENOMEM;
+ * Returns: 0; RILL_ECONNREFUSED (also: no socket file at a Unix path);
+ *   RILL_ETIMEDOUT (the kernel's own connect timeout); RILL_EAGAIN (a Unix
+ *   listener's backlog is full: Linux cannot wait for room there, try
+ *   again later); RILL_EINVAL; RILL_EMFILE; RILL_ECANCELED; RILL_ENOMEM;
  *   RILL_ESYS.
  * Ownership: the caller owns *conn.
  * Waits: until connected or refused. Threads: any.
@@ -364,9 +366,8 @@ RILL_API RILL_NODISCARD int rill_io_read_stream(rill_io_t *io, size_t chunk,
  * Ownership: consumes s (freed when the call returns).
  * Waits: until s ends. Threads: any.
  */
-RILL_API RILL_NODISCARD int rill_io_write_stream(rill_io_t *io,
-                                                 rill_stream_t *s,
-                                                 uint64_t *written);
+RILL_API RILL_NODISCARD int
+rill_io_write_stream(rill_io_t *io, rill_stream_t *s, uint64_t *written);
 
 #ifdef __cplusplus
 }

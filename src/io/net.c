@@ -319,7 +319,11 @@ static int connect_impl(const char *api, rill_io_t **out, const char *addr,
         int e = errno;
         if (e != EINPROGRESS) { /* (a full Unix backlog: RILL_EAGAIN) */
             rill_io_free(io);
-            return rill__io_status(NULL, e);
+            /* No socket file at a Unix path: nobody listens there, as
+             * with a stale file (ECONNREFUSED). */
+            return e == ENOENT && ss.ss_family == AF_UNIX
+                       ? RILL_ECONNREFUSED
+                       : rill__io_status(NULL, e);
         }
         /* Writability means "connect finished": only a real event may say
          * so, not the optimistic first readiness. */

@@ -36,6 +36,11 @@
 #define LIFO_MAX_RUNS 3
 #define GLOBAL_QUEUE_INTERVAL 61 /* ticks between inject-first checks */
 #define MAINTENANCE_INTERVAL 61  /* ticks between timer checks */
+/* Ticks between a busy worker's looks at the sockets (docs/io.md gives
+ * the measurement; bench/micro/io_poll.c is built with -D to vary it). */
+#ifndef RILL_IO_POLL_INTERVAL
+#define RILL_IO_POLL_INTERVAL 61
+#endif
 #define SPIN_ROUNDS 64
 
 void rill__notify_work(struct rill_runtime *rt)
@@ -569,14 +574,14 @@ void *rill__worker_main(void *arg)
             continue;
         }
         run_task(w, t);
-        if (w->tick % MAINTENANCE_INTERVAL == 0) {
+        if (w->tick % MAINTENANCE_INTERVAL == 0)
             fire_due_timers(rt);
-            /* A busy worker looks at the sockets every
-             * MAINTENANCE_INTERVAL tasks (one epoll_wait with timeout 0,
-             * skipped when another worker polls or no fd is registered),
-             * so a hot task cannot starve I/O (docs/io.md). */
+        /* A busy worker looks at the sockets every RILL_IO_POLL_INTERVAL
+         * tasks (one epoll_wait with timeout 0, skipped when another
+         * worker polls or no fd is registered), so a hot task cannot
+         * starve I/O (docs/io.md). */
+        if (w->tick % RILL_IO_POLL_INTERVAL == 0)
             rill__reactor_poll_now(rt->reactor, w);
-        }
     }
     if (rt->cfg.stack_overflow_handler)
         rill__stack_thread_fini();
