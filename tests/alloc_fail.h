@@ -3,18 +3,18 @@
  * alloc_fail.h - the allocation-failure sweep shared by the
  * test_alloc_fail*.c tests (issue 6).
  *
- * An allocator hook (installed with rill_set_allocator) counts the live
- * allocations of rill and, when armed with n, refuses the n-th allocation
- * from now (n = 0: the next one). sweep() runs a scenario for n = 0, 1,
- * 2, ... until a run completes without the hook refusing anything, and
- * after each run checks that every allocation was given back (the count
- * is at its baseline; LeakSanitizer checks the same in the asan build).
+ * The test allocator (test_alloc.h, which test_run installs) counts the
+ * live allocations of rill and, when armed with n, refuses the n-th
+ * allocation from now (n = 0: the next one). sweep() runs a scenario for
+ * n = 0, 1, 2, ... until a run completes without a refusal, and after
+ * each run checks that every allocation was given back (the count is at
+ * its baseline; LeakSanitizer checks the same in the asan build).
  * Each sweep runs twice: once refusing only the n-th allocation (the
  * scenario may then retry and check the object is still usable), once
  * refusing the n-th and every later one (cleanup paths must need no
  * memory).
  *
- * The hook is thread-safe (atomics): the runtime allocates on its worker
+ * The allocator is thread-safe (atomics): the runtime allocates on its worker
  * threads. Scenarios keep the order of allocations deterministic by
  * running on the calling thread or on a one-worker runtime, where the
  * caller waits while the worker runs; a refusal that lands on another
@@ -35,52 +35,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_long af_live;           /* allocations not yet freed */
-static atomic_long af_countdown = -1; /* >= 0: allocations before a refusal */
-static atomic_long af_refused;        /* refusals in this run */
-static atomic_bool af_persistent;     /* refuse every one after the first */
-static long af_total_runs;            /* runs of all sweeps, for the log */
+static long af_total_runs; /* runs of all sweeps, for the log */
 
-static inline void *af_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (n == 0) {
-        if (p)
-            atomic_fetch_sub(&af_live, 1);
-        free(p);
-        return NULL;
-    }
-    long c = atomic_load(&af_countdown);
-    while (c >= 0 && !atomic_compare_exchange_weak(&af_countdown, &c, c - 1))
-        ;
-    if (c == 0 || (c < 0 && atomic_load(&af_persistent) &&
-                   atomic_load(&af_refused) > 0)) {
-        atomic_fetch_add(&af_refused, 1);
-        return NULL;
-    }
-    void *q = realloc(p, n);
-    if (q && !p)
-        atomic_fetch_add(&af_live, 1);
-    return q;
-}
-
-/* True once the hook refused an allocation in this run. */
+/* True once the allocator refused an allocation in this run. */
 static inline bool af_hit(void)
 {
-    return atomic_load(&af_refused) > 0;
+    return test_alloc_hit();
 }
 
 /* True in the single-refusal pass (a retry may then succeed). */
 static inline bool af_single(void)
 {
-    return !atomic_load(&af_persistent);
-}
-
-/* Stop refusing (for checks after the step under test). */
-static inline void af_disarm(void)
-{
-    atomic_store(&af_countdown, -1);
-    atomic_store(&af_persistent, false);
+    return !atomic_load(&test_alloc_persistent);
 }
 
 /* `call` returns 0, or RILL_ENOMEM after a refusal: then goto label. */
@@ -89,7 +55,7 @@ static inline void af_disarm(void)
         int r_ = (call);                                                       \
         if (r_ == RILL_ENOMEM && af_hit())                                     \
             goto label;                                                        \
-        assert_int_equal(r_, 0);                                               \
+        assert_status(r_, 0);                                                  \
     } while (0)
 
 /* `call` returns 0, or RILL_ENOMEM after a refusal: then, in the
@@ -103,7 +69,7 @@ static inline void af_disarm(void)
                 goto label;                                                    \
             r_ = (call);                                                       \
         }                                                                      \
-        assert_int_equal(r_, 0);                                               \
+        assert_status(r_, 0);                                                  \
     } while (0)
 
 /*
@@ -116,26 +82,24 @@ static inline void af_disarm(void)
 static inline void sweep_ex(const char *name, void (*setup)(void),
                             void (*scenario)(void), void (*teardown)(void))
 {
-    af_disarm();
+    test_alloc_disarm();
     if (setup)
         setup();
     scenario();
     if (teardown)
         teardown();
     for (int persistent = 0; persistent < 2; persistent++) {
-        long base = atomic_load(&af_live), n;
+        long base = test_alloc_count(), n;
         for (n = 0;; n++) {
             if (setup)
                 setup();
-            atomic_store(&af_refused, 0);
-            atomic_store(&af_persistent, persistent != 0);
-            atomic_store(&af_countdown, n);
+            test_alloc_refuse(n, persistent != 0);
             scenario();
             bool refused = af_hit();
-            af_disarm();
+            test_alloc_disarm();
             if (teardown)
                 teardown();
-            long left = atomic_load(&af_live) - base;
+            long left = test_alloc_count() - base;
             if (left != 0)
                 fail_msg("%s: run n=%ld (%s) left %ld allocations", name, n,
                          persistent ? "persistent" : "single", left);
@@ -176,12 +140,6 @@ static inline void af_test_total(void **state)
 {
     (void)state;
     print_message("%ld sweep runs in all\n", af_total_runs);
-}
-
-/* Install the hook; run before anything else of rill. */
-static inline void af_install(void)
-{
-    rill_set_allocator(af_realloc, NULL);
 }
 
 #endif

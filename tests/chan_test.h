@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * chan_test.h - helpers for the channel tests (oneshot, watch, broadcast):
- * a counting allocator to prove nothing is left behind, a counting waker
- * for polling by hand, and thread start/join that fail the test loudly.
+ * a counting waker for polling by hand, thread start/join that fail the
+ * test loudly, and tasks that report failures as strings. (test_run in
+ * test_util.h checks that each test leaves no allocation behind.)
  */
 #ifndef RILL_CHAN_TEST_H
 #define RILL_CHAN_TEST_H
@@ -12,46 +13,6 @@
 #include <rill.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-
-/* ---- counting allocator ---- */
-static atomic_long ct_live_allocs;
-
-static void *ct_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (n == 0) {
-        if (p)
-            atomic_fetch_sub(&ct_live_allocs, 1);
-        free(p);
-        return NULL;
-    }
-    void *q = realloc(p, n);
-    if (q && !p)
-        atomic_fetch_add(&ct_live_allocs, 1);
-    return q;
-}
-
-/* Group setup: count allocations; the thread's parker is made first so
- * that it does not count as a leak. */
-static int ct_setup(void **state)
-{
-    (void)state;
-    rill_set_allocator(ct_realloc, NULL);
-    rill_sleep_op_t warm;
-    rill_sleep_op(&warm, 0);
-    if (rill_await(&warm.base) != 0)
-        return -1;
-    atomic_store(&ct_live_allocs, 0);
-    return 0;
-}
-
-/* Per-test teardown: every allocation of the test was freed. */
-static int ct_check_leaks(void **state)
-{
-    (void)state;
-    assert_int_equal(atomic_load(&ct_live_allocs), 0);
-    return 0;
-}
 
 /* ---- counting waker ---- */
 typedef struct {
@@ -116,7 +77,7 @@ static inline void ct_run(unsigned workers, bool virtual_clock,
 {
     rill_runtime_t *rt = test_new_rt(workers, virtual_clock);
     void *res = (void *)"not run";
-    assert_int_equal(rill_block_on(rt, fn, arg, &res), 0);
+    assert_status(rill_block_on(rt, fn, arg, &res), 0);
     rill_runtime_free(rt);
     if (res)
         fail_msg("task failed: %s", (const char *)res);
@@ -131,7 +92,5 @@ static inline void ct_run(unsigned workers, bool virtual_clock,
     } while (0)
 #define CT_STR(x) CT_STR2(x)
 #define CT_STR2(x) #x
-
-#define CT_TEST(fn) cmocka_unit_test_teardown(fn, ct_check_leaks)
 
 #endif

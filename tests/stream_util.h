@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stream_util.h - what the stream tests share: a counting allocator and
- * per-test setup/teardown that check no rill allocation and no owning
- * test object (obj_t) is left behind; int64_t stream sources and a
- * checker that drains a stream into a readable sequence; a runtime with
- * a virtual clock for timed tests.
+ * stream_util.h - what the stream tests share: per-test setup/teardown
+ * that check no owning test object (obj_t) is left behind (test_run
+ * checks rill's allocations); int64_t stream sources and a checker that
+ * drains a stream into a readable sequence; a runtime with a virtual
+ * clock for timed tests.
  */
 #ifndef RILL_TEST_STREAM_UTIL_H
 #define RILL_TEST_STREAM_UTIL_H
@@ -17,27 +17,6 @@
 #include <string.h>
 
 /* ---- allocation and object accounting ---- */
-
-static atomic_long live_allocs;
-static atomic_int fail_countdown = -1; /* n >= 0: the n-th next alloc fails */
-
-static inline void *counting_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (n == 0) {
-        if (p)
-            atomic_fetch_sub(&live_allocs, 1);
-        free(p);
-        return NULL;
-    }
-    if (atomic_load(&fail_countdown) >= 0 &&
-        atomic_fetch_sub(&fail_countdown, 1) == 0)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        atomic_fetch_add(&live_allocs, 1);
-    return q;
-}
 
 static atomic_int live_objs;
 
@@ -67,35 +46,16 @@ static inline void obj_drop(void *item, void *ud)
     obj_free(*(obj_t **)item);
 }
 
-static long allocs_at_start;
-
-/* The first await on a thread allocates the thread's parker, which lives
- * as long as the thread: make it before any test counts. */
-static inline int group_setup(void **state)
-{
-    (void)state;
-    rill_stream_t *s;
-    int64_t v = 0;
-    if (rill_stream_once(&s, &v, sizeof v) != 0)
-        return -1;
-    int r = rill_next(s, &v);
-    rill_stream_free(s);
-    return r;
-}
-
 static inline int setup(void **state)
 {
     (void)state;
-    allocs_at_start = atomic_load(&live_allocs);
     atomic_store(&live_objs, 0);
-    atomic_store(&fail_countdown, -1);
     return 0;
 }
 
 static inline int teardown(void **state)
 {
     (void)state;
-    assert_int_equal(atomic_load(&live_allocs), allocs_at_start);
     assert_int_equal(atomic_load(&live_objs), 0);
     return 0;
 }
@@ -105,18 +65,18 @@ static inline int teardown(void **state)
 static inline rill_stream_t *ints(const int *v, size_t n)
 {
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, v, n, sizeof *v), 0);
+    assert_status(rill_stream_iter(&s, v, n, sizeof *v), 0);
     return s;
 }
 
 static inline rill_stream_t *range64(int64_t from, int64_t to)
 {
     size_t n = (size_t)(to - from);
-    int64_t *v = malloc((n ? n : 1) * sizeof *v);
+    int64_t *v = calloc(n ? n : 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = from + (int64_t)i;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, v, n, sizeof *v), 0);
+    assert_status(rill_stream_iter(&s, v, n, sizeof *v), 0);
     free(v);
     return s;
 }
@@ -137,14 +97,14 @@ static inline void expect_seq(rill_stream_t *s, const char *want)
         else if (r < 0)
             len += (size_t)snprintf(got + len, sizeof got - len, "E%d ", r);
         else {
-            assert_int_equal(r, RILL_DONE);
+            assert_status(r, RILL_DONE);
             snprintf(got + len, sizeof got - len, ".");
             break;
         }
     }
     assert_string_equal(got, want);
     int64_t again;
-    assert_int_equal(rill_next(s, &again), RILL_DONE); /* sticky */
+    assert_status(rill_next(s, &again), RILL_DONE); /* sticky */
     rill_stream_free(s);
 }
 
@@ -152,7 +112,7 @@ static inline void expect_seq(rill_stream_t *s, const char *want)
  * items -k, and closed at the end. */
 #define ERR(e) (INT64_MIN - (e))
 static inline gate_t *scripted(rill_stream_t **s, bool batch, const int64_t *v,
-                        size_t n, gate_stats_t *stats)
+                               size_t n, gate_stats_t *stats)
 {
     gate_t *g = gate_new(s, batch, stats);
     for (size_t i = 0; i < n; i++) {
@@ -190,12 +150,12 @@ static rill_runtime_t *rt;
 
 static inline int rt_setup(void **state)
 {
-    setup(state); /* the allocation baseline excludes the runtime */
+    setup(state);
     rill_runtime_config_t c;
     rill_runtime_config_init(&c);
     c.workers = 2;
     c.virtual_clock = true;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    assert_status(rill_runtime_new(&rt, &c), 0);
     return 0;
 }
 
@@ -210,7 +170,7 @@ static inline int rt_teardown(void **state)
 static inline void run(rill_task_fn fn, void *arg)
 {
     void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, fn, arg, &ok), 0);
+    assert_status(rill_block_on(rt, fn, arg, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
 }
 

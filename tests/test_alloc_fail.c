@@ -29,17 +29,17 @@ static void chan_kind(size_t capacity)
     int v = 7, got = 0;
     MAY_FAIL(rill_channel_new(&tx, &rx, sizeof v, capacity, &o), out);
     RETRY(rill_sender_clone(tx, &tx2), release);
-    assert_int_equal(rill_sender_release(tx2), 0);
+    assert_status(rill_sender_release(tx2), 0);
     if (capacity > 0) {
-        assert_int_equal(rill_try_send(tx, &v), 0);
-        assert_int_equal(rill_try_recv(rx, &got), 0);
+        assert_status(rill_try_send(tx, &v), 0);
+        assert_status(rill_try_recv(rx, &got), 0);
         assert_int_equal(got, 7);
     } else {
-        assert_int_equal(rill_try_send(tx, &v), RILL_EFULL);
+        assert_status(rill_try_send(tx, &v), RILL_EFULL);
     }
 release:
-    assert_int_equal(rill_sender_release(tx), 0);
-    assert_int_equal(rill_receiver_release(rx), 0);
+    assert_status(rill_sender_release(tx), 0);
+    assert_status(rill_receiver_release(rx), 0);
 out:;
 }
 
@@ -84,24 +84,24 @@ static void sc_unbounded(void)
                 goto release;
             continue;
         }
-        assert_int_equal(r, 0);
+        assert_status(r, 0);
         sent += (int)n;
     }
     for (; sent < UB_ITEMS; sent++) {
         rill_permit_t pm;
         RETRY(rill_try_reserve(tx, &pm), release);
-        assert_int_equal(rill_permit_send(&pm, &sent), 0);
+        assert_status(rill_permit_send(&pm, &sent), 0);
     }
     /* Nothing refused reached the destructor: it never had the item. */
     assert_int_equal(atomic_load(&dtor_calls), 0);
     for (int i = 0; i < UB_ITEMS / 2; i++) {
         int got = -1;
-        assert_int_equal(rill_try_recv(rx, &got), 0);
+        assert_status(rill_try_recv(rx, &got), 0);
         assert_int_equal(got, i);
     }
 release:
-    assert_int_equal(rill_sender_release(tx), 0);
-    assert_int_equal(rill_receiver_release(rx), 0);
+    assert_status(rill_sender_release(tx), 0);
+    assert_status(rill_receiver_release(rx), 0);
     /* What was sent and not received was destroyed, once each. */
     assert_int_equal(atomic_load(&dtor_calls),
                      sent - (sent == UB_ITEMS ? UB_ITEMS / 2 : 0));
@@ -117,11 +117,11 @@ static void sc_oneshot(void)
     rill_oneshot_receiver_t *rx;
     int v = 5, got = 0;
     MAY_FAIL(rill_oneshot_new(&tx, &rx, sizeof v, &o), out);
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
-    assert_int_equal(rill_oneshot_recv(rx, &got), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_recv(rx, &got), 0);
     assert_int_equal(got, 5);
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
 out:;
 }
 
@@ -135,15 +135,15 @@ static void sc_watch(void)
     RETRY(rill_watch_subscribe(tx, &rx2), release);
     RETRY(rill_watch_receiver_clone(rx2, &rx3), release);
     v = 2;
-    assert_int_equal(rill_watch_send(tx, &v), 0);
-    assert_int_equal(rill_watch_changed(rx3), 0);
-    assert_int_equal(rill_watch_get(rx3, &got), 0);
+    assert_status(rill_watch_send(tx, &v), 0);
+    assert_status(rill_watch_changed(rx3), 0);
+    assert_status(rill_watch_get(rx3, &got), 0);
     assert_int_equal(got, 2);
 release:
-    assert_int_equal(rill_watch_receiver_release(rx3), 0);
-    assert_int_equal(rill_watch_receiver_release(rx2), 0);
-    assert_int_equal(rill_watch_receiver_release(rx), 0);
-    assert_int_equal(rill_watch_sender_release(tx), 0);
+    assert_status(rill_watch_receiver_release(rx3), 0);
+    assert_status(rill_watch_receiver_release(rx2), 0);
+    assert_status(rill_watch_receiver_release(rx), 0);
+    assert_status(rill_watch_sender_release(tx), 0);
 out:;
 }
 
@@ -156,17 +156,17 @@ static void broadcast_mode(int mode)
     MAY_FAIL(rill_broadcast_new(&tx, &rx, sizeof v, 8, mode, &o), out);
     RETRY(rill_broadcast_subscribe(tx, &rx2), release);
     RETRY(rill_broadcast_sender_clone(tx, &tx2), release);
-    assert_int_equal(rill_broadcast_send(tx2, &v), 0);
-    assert_int_equal(rill_broadcast_recv(rx, &got, NULL), 0);
+    assert_status(rill_broadcast_send(tx2, &v), 0);
+    assert_status(rill_broadcast_recv(rx, &got, NULL), 0);
     assert_int_equal(got, 3);
     got = 0;
-    assert_int_equal(rill_broadcast_recv(rx2, &got, NULL), 0);
+    assert_status(rill_broadcast_recv(rx2, &got, NULL), 0);
     assert_int_equal(got, 3);
 release:
-    assert_int_equal(rill_broadcast_sender_release(tx2), 0);
-    assert_int_equal(rill_broadcast_receiver_release(rx2), 0);
-    assert_int_equal(rill_broadcast_receiver_release(rx), 0);
-    assert_int_equal(rill_broadcast_sender_release(tx), 0);
+    assert_status(rill_broadcast_sender_release(tx2), 0);
+    assert_status(rill_broadcast_receiver_release(rx2), 0);
+    assert_status(rill_broadcast_receiver_release(rx), 0);
+    assert_status(rill_broadcast_sender_release(tx), 0);
 out:;
 }
 
@@ -192,7 +192,7 @@ static void sc_select(void)
     rill_receiver_t *rx;
     MAY_FAIL(rill_channel_new(&tx, &rx, sizeof(int), 1, NULL), out);
     int v = 9;
-    assert_int_equal(rill_try_send(tx, &v), 0);
+    assert_status(rill_try_send(tx, &v), 0);
     static rill_recv_op_t ops[SEL_CASES];
     static int outs[SEL_CASES];
     rill_future_t *cases[SEL_CASES];
@@ -210,12 +210,12 @@ static void sc_select(void)
             continue;
         }
         assert_true(i >= 0 && i < SEL_CASES);
-        assert_int_equal(st, 0);
+        assert_status(st, 0);
         assert_int_equal(outs[i], 9);
         break;
     }
-    assert_int_equal(rill_sender_release(tx), 0);
-    assert_int_equal(rill_receiver_release(rx), 0);
+    assert_status(rill_sender_release(tx), 0);
+    assert_status(rill_receiver_release(rx), 0);
 out:;
 }
 
@@ -331,7 +331,7 @@ static void join_expect(rill_task_t *t, void *want)
     int r = rill_join(t, &res);
     if (r == RILL_ENOMEM && af_hit())
         return;
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     assert_ptr_equal(res, want);
 }
 
@@ -366,7 +366,7 @@ static void sc_bytes(void)
     rill_bytes_t a = RILL_BYTES_EMPTY, b = RILL_BYTES_EMPTY, c;
     int *obj = NULL;
     MAY_FAIL(rill_bytes_new(&a, "hello world", 11), out);
-    assert_int_equal(rill_bytes_slice(&a, 6, 5, &c), 0); /* no allocation */
+    assert_status(rill_bytes_slice(&a, 6, 5, &c), 0); /* no allocation */
     assert_memory_equal(rill_bytes_data(&c), "world", 5);
     rill_bytes_release(&c);
     char *buf = strdup("mine");
@@ -378,7 +378,7 @@ static void sc_bytes(void)
         free(buf);
         goto out;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     MAY_FAIL(rill_arc_new(&obj, sizeof *obj, NULL), out);
     assert_int_equal(*obj, 0);
     rill_arc_release(obj);
@@ -422,11 +422,10 @@ static void test_bytes(void **state)
 
 int main(void)
 {
-    af_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_channels), cmocka_unit_test(test_runtime),
         cmocka_unit_test(test_spawn),    cmocka_unit_test(test_bytes),
         cmocka_unit_test(af_test_total),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ static long count_all(rill_stream_t *s)
     int r = rill_stream_count(s, &n);
     if (r == RILL_ENOMEM && af_hit())
         return -1;
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     return (long)n;
 }
 
@@ -69,7 +69,7 @@ static void sc_sources(void)
     MAY_FAIL(rill_stream_once(&s, &one, sizeof one), out);
     assert_true(count_all(s) != 0);
     MAY_FAIL(rill_stream_repeat(&s, &one, sizeof one), out);
-    assert_int_equal(rill_next(s, &one), 0);
+    assert_status(rill_next(s, &one), 0);
     rill_stream_free(s);
     MAY_FAIL(rill_stream_interval(&s, RILL_NS(1), RILL_TICK_SKIP), out);
     rill_stream_free(s);
@@ -82,7 +82,7 @@ static void sc_sources(void)
         free(next);
         goto out;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     long n = count_all(s);
     assert_true(n == 10 || n == -1);
     assert_int_equal(atomic_load(&ud_frees), 1);
@@ -229,7 +229,7 @@ static void sc_unary(void)
         check_count(count_all(s), 10, true);
         return;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     assert_ptr_not_equal(s, before);
     bool early = af_hit();
     check_count(count_all(s), cur_unary->items, early);
@@ -287,7 +287,7 @@ static void sc_binary(void)
         check_count(count_all(b), 10, true);
         return;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     bool early = af_hit();
     check_count(count_all(a), cur_binary->items, early);
 }
@@ -311,16 +311,16 @@ static void sc_mpsc_pipeline(void)
     rill_stream_t *s;
     MAY_FAIL(rill_channel_new(&tx, &rx, sizeof(int64_t), 16, NULL), out);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(rill_try_send(tx, &TEN[i]), 0);
+        assert_status(rill_try_send(tx, &TEN[i]), 0);
     rill_sender_release(tx);
     int r = rill_receiver_into_stream(rx, &s);
     if (r == RILL_ENOMEM && af_hit()) {
         /* rx is still ours and still holds the items. */
         assert_int_equal(rill_receiver_len(rx), 10);
-        assert_int_equal(rill_receiver_release(rx), 0);
+        assert_status(rill_receiver_release(rx), 0);
         goto out;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     pipeline(&s);
     count_all(s); /* 5 chunks, or fewer items when a step was refused */
 out:;
@@ -332,16 +332,16 @@ static void sc_oneshot_pipeline(void)
     rill_oneshot_receiver_t *rx;
     rill_stream_t *s;
     MAY_FAIL(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), out);
-    assert_int_equal(rill_oneshot_send(tx, &TEN[3]), 0);
+    assert_status(rill_oneshot_send(tx, &TEN[3]), 0);
     rill_oneshot_sender_release(tx);
     int r = rill_oneshot_into_stream(rx, sizeof(int64_t), &s);
     if (r == RILL_ENOMEM && af_hit()) {
         int64_t v;
-        assert_int_equal(rill_oneshot_try_recv(rx, &v), 0); /* still there */
-        assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+        assert_status(rill_oneshot_try_recv(rx, &v), 0); /* still there */
+        assert_status(rill_oneshot_receiver_release(rx), 0);
         goto out;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     pipeline(&s);
     count_all(s);
 out:;
@@ -356,10 +356,10 @@ static void sc_watch_pipeline(void)
     rill_watch_sender_release(tx);
     int r = rill_watch_into_stream(rx, sizeof(int64_t), &s);
     if (r == RILL_ENOMEM && af_hit()) {
-        assert_int_equal(rill_watch_receiver_release(rx), 0);
+        assert_status(rill_watch_receiver_release(rx), 0);
         goto out;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     pipeline(&s);
     count_all(s);
 out:;
@@ -374,15 +374,15 @@ static void sc_broadcast_pipeline(void)
                                 RILL_BROADCAST_LAG, NULL),
              out);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(rill_broadcast_send(tx, &TEN[i]), 0);
+        assert_status(rill_broadcast_send(tx, &TEN[i]), 0);
     rill_broadcast_sender_release(tx);
     int r = rill_broadcast_into_stream(rx, sizeof(int64_t), &s);
     if (r == RILL_ENOMEM && af_hit()) {
         assert_int_equal(rill_broadcast_len(rx), 10);
-        assert_int_equal(rill_broadcast_receiver_release(rx), 0);
+        assert_status(rill_broadcast_receiver_release(rx), 0);
         goto out;
     }
-    assert_int_equal(r, 0);
+    assert_status(r, 0);
     pipeline(&s);
     count_all(s);
 out:;
@@ -414,7 +414,7 @@ static rill_stream_t *objects(void)
     rill_stream_t *s = NULL;
     int r = rill_stream_iter(&s, objs, COLLECT_ITEMS, sizeof objs[0]);
     if (r == 0) {
-        assert_int_equal(rill_stream_set_item_dtor(s, obj_drop, NULL), 0);
+        assert_status(rill_stream_set_item_dtor(s, obj_drop, NULL), 0);
         return s;
     }
     assert_true(r == RILL_ENOMEM && af_hit());
@@ -436,7 +436,7 @@ static void sc_collect(void)
         assert_int_equal(c.len, 0);
         assert_null(c.items);
     } else {
-        assert_int_equal(r, 0);
+        assert_status(r, 0);
         assert_int_equal(c.len, COLLECT_ITEMS);
         for (size_t i = 0; i < c.len; i++) {
             int64_t *o = RILL_CHUNK_AT(&c, int64_t *, i);
@@ -516,7 +516,7 @@ static void rt_setup(void)
 {
     assert_non_null(af_new_rt(&rt));
     void *line = NULL;
-    assert_int_equal(rill_block_on(rt, warm_stacks, NULL, &line), 0);
+    assert_status(rill_block_on(rt, warm_stacks, NULL, &line), 0);
     assert_null(line);
 }
 static void rt_teardown(void)
@@ -637,12 +637,11 @@ static void test_task_pools(void **state)
 
 int main(void)
 {
-    af_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sources),   cmocka_unit_test(test_unary),
         cmocka_unit_test(test_binary),    cmocka_unit_test(test_pipelines),
         cmocka_unit_test(test_consumers), cmocka_unit_test(test_task_pools),
         cmocka_unit_test(af_test_total),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

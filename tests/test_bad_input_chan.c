@@ -30,7 +30,7 @@ static void test_oneshot(void **state)
     BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, 0, NULL));
     BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, SIZE_MAX, NULL));
     BAD(RILL_EINVAL, rill_oneshot_new(&tx, &rx, (size_t)1 << 31, NULL));
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, NULL), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof v, NULL), 0);
     BAD(RILL_EINVAL, rill_oneshot_send(NULL, &v));
     BAD(RILL_EINVAL, rill_oneshot_send_sized(tx, NULL, sizeof v));
     BAD(RILL_EINVAL, rill_oneshot_send(tx, &big));
@@ -60,27 +60,27 @@ static void test_oneshot(void **state)
     BAD(RILL_EINVAL, rill_oneshot_stats(tx, NULL, NULL));
     QUIET(assert_false(rill_oneshot_is_closed(NULL)));
     /* A second send, then a release of the wrong kind and twice. */
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
     BAD(RILL_EALREADY, rill_oneshot_send(tx, &v));
     BAD(RILL_EINVAL, rill_oneshot_sender_release((rill_oneshot_sender_t *)rx));
     BAD(RILL_EINVAL,
         rill_oneshot_receiver_release((rill_oneshot_receiver_t *)tx));
     BAD(0, rill_oneshot_sender_release(NULL));
     BAD(0, rill_oneshot_receiver_release(NULL));
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_sender_release(tx), 0);
     BAD(RILL_EALREADY, rill_oneshot_sender_release(tx)); /* rx keeps it alive */
     /* The last release frees the channel: a release after it is a use
      * after free, as after free() (oneshot.h). */
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
     /* Send after close: refused, the caller keeps the value. */
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, NULL), 0);
-    assert_int_equal(rill_oneshot_close(rx), 0);
-    assert_int_equal(rill_oneshot_close(rx), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof v, NULL), 0);
+    assert_status(rill_oneshot_close(rx), 0);
+    assert_status(rill_oneshot_close(rx), 0);
     BAD(RILL_ECLOSED, rill_oneshot_send(tx, &v));
     BAD(0, rill_oneshot_closed_timeout(tx, INT64_MIN));
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_sender_release(tx), 0);
     BAD(RILL_DONE, rill_oneshot_recv(rx, &v));
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
 }
 
 static void test_watch(void **state)
@@ -98,7 +98,7 @@ static void test_watch(void **state)
     BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, SIZE_MAX, &v, NULL));
     rill_channel_config_t o = {.item_dtor = never_called};
     BAD(RILL_EINVAL, rill_watch_new(&tx, &rx, sizeof v, &v, &o));
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
+    assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     BAD(RILL_EINVAL, rill_watch_send(NULL, &v));
     BAD(RILL_EINVAL, rill_watch_send(tx, &big));
     BAD(RILL_EINVAL, rill_watch_send_sized(tx, NULL, sizeof v));
@@ -131,11 +131,11 @@ static void test_watch(void **state)
     BAD(RILL_EINVAL, rill_watch_receiver_release((rill_watch_receiver_t *)tx));
     BAD(0, rill_watch_sender_release(NULL));
     BAD(0, rill_watch_receiver_release(NULL));
-    assert_int_equal(rill_watch_receiver_release(rx), 0);
+    assert_status(rill_watch_receiver_release(rx), 0);
     BAD(RILL_EALREADY, rill_watch_receiver_release(rx));
     /* No receiver left: a send is refused. */
     BAD(RILL_ECLOSED, rill_watch_send(tx, &v));
-    assert_int_equal(rill_watch_sender_release(tx), 0);
+    assert_status(rill_watch_sender_release(tx), 0);
     BAD(RILL_EALREADY, rill_watch_sender_release(tx));
 }
 
@@ -160,7 +160,7 @@ static void test_broadcast(void **state)
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 4, 4, -7, NULL));
     rill_channel_config_t o = {.item_dtor = never_called};
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 4, 4, LAG, &o));
-    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof v, 4,
+    assert_status(rill_broadcast_new(&tx, &rx, sizeof v, 4,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
     BAD(RILL_EINVAL, rill_broadcast_subscribe(NULL, &rx2));
@@ -201,7 +201,7 @@ static void test_broadcast(void **state)
     assert_int_equal(rill_broadcast_receiver_count(NULL), 0);
     /* Backpressure: full is RILL_EFULL or a timeout, never a hang. */
     for (int i = 0; i < 4; i++)
-        assert_int_equal(rill_broadcast_try_send(tx, &i), 0);
+        assert_status(rill_broadcast_try_send(tx, &i), 0);
     BAD(RILL_EFULL, rill_broadcast_try_send(tx, &v));
     BAD(RILL_ETIMEDOUT, rill_broadcast_send_timeout(tx, &v, INT64_MIN));
     /* Wrong kind, twice, NULL; a send after close. */
@@ -211,13 +211,13 @@ static void test_broadcast(void **state)
         rill_broadcast_receiver_release((rill_broadcast_receiver_t *)tx));
     BAD(0, rill_broadcast_sender_release(NULL));
     BAD(0, rill_broadcast_receiver_release(NULL));
-    assert_int_equal(rill_broadcast_close(tx), 0);
-    assert_int_equal(rill_broadcast_close(tx), 0);
+    assert_status(rill_broadcast_close(tx), 0);
+    assert_status(rill_broadcast_close(tx), 0);
     BAD(RILL_ECLOSED, rill_broadcast_try_send(tx, &v));
     BAD(RILL_ECLOSED, rill_broadcast_send(tx, &v));
-    assert_int_equal(rill_broadcast_receiver_release(rx), 0);
+    assert_status(rill_broadcast_receiver_release(rx), 0);
     BAD(RILL_EALREADY, rill_broadcast_receiver_release(rx));
-    assert_int_equal(rill_broadcast_sender_release(tx), 0);
+    assert_status(rill_broadcast_sender_release(tx), 0);
     BAD(RILL_EALREADY, rill_broadcast_sender_release(tx));
 }
 
@@ -228,5 +228,5 @@ int main(void)
         cmocka_unit_test_setup(test_watch, bad_setup),
         cmocka_unit_test_setup(test_broadcast, bad_setup),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@ static const int64_t TEN[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 static rill_stream_t *ten(void)
 {
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, TEN, 10, sizeof TEN[0]), 0);
+    assert_status(rill_stream_iter(&s, TEN, 10, sizeof TEN[0]), 0);
     return s;
 }
 
@@ -92,7 +92,7 @@ static void test_stream_object(void **state)
     REPORTS(rill_next_op(NULL, s, &v));
     REPORTS(rill_next_many_op(NULL, s, arr, 4, &n));
     /* The stream is untouched by all of that. */
-    assert_int_equal(rill_next(s, &v), 0);
+    assert_status(rill_next(s, &v), 0);
     assert_int_equal(v, 0);
     rill_stream_free(s);
     QUIET(rill_chunk_destroy(NULL));
@@ -136,21 +136,21 @@ static void test_receivers(void **state)
     /* mpsc: NULL, released (the channel lives on in tx), NULL out. */
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof v, 4, NULL), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof v, 4, NULL), 0);
     BAD(RILL_EINVAL, rill_receiver_into_stream(NULL, &s));
     BAD(RILL_EINVAL, rill_receiver_into_stream(rx, NULL));
-    assert_int_equal(rill_receiver_release(rx), 0);
+    assert_status(rill_receiver_release(rx), 0);
     BAD(RILL_EINVAL, rill_receiver_into_stream(rx, &s));
     rill_sender_release(tx);
     /* oneshot, watch, broadcast: NULL, item_size 0, NULL out. */
     rill_oneshot_sender_t *otx;
     rill_oneshot_receiver_t *orx;
-    assert_int_equal(rill_oneshot_new(&otx, &orx, sizeof v, NULL), 0);
+    assert_status(rill_oneshot_new(&otx, &orx, sizeof v, NULL), 0);
     BAD(RILL_EINVAL, rill_oneshot_into_stream(NULL, sizeof v, &s));
     BAD(RILL_EINVAL, rill_oneshot_into_stream(orx, 0, &s));
     BAD(RILL_EINVAL, rill_oneshot_into_stream(orx, sizeof v, NULL));
     /* A size mismatch is an error item at the first poll. */
-    assert_int_equal(rill_oneshot_into_stream(orx, 2, &s), 0);
+    assert_status(rill_oneshot_into_stream(orx, 2, &s), 0);
     int16_t h;
     reports = 0;
     BAD(RILL_EINVAL, rill_next(s, &h));
@@ -158,7 +158,7 @@ static void test_receivers(void **state)
     rill_oneshot_sender_release(otx);
     rill_watch_sender_t *wtx;
     rill_watch_receiver_t *wrx;
-    assert_int_equal(rill_watch_new(&wtx, &wrx, sizeof v, &v, NULL), 0);
+    assert_status(rill_watch_new(&wtx, &wrx, sizeof v, &v, NULL), 0);
     BAD(RILL_EINVAL, rill_watch_into_stream(NULL, sizeof v, &s));
     BAD(RILL_EINVAL, rill_watch_into_stream(wrx, 0, &s));
     BAD(RILL_EINVAL, rill_watch_into_stream(wrx, sizeof v, NULL));
@@ -166,7 +166,7 @@ static void test_receivers(void **state)
     rill_watch_sender_release(wtx);
     rill_broadcast_sender_t *btx;
     rill_broadcast_receiver_t *brx;
-    assert_int_equal(
+    assert_status(
         rill_broadcast_new(&btx, &brx, sizeof v, 4, RILL_BROADCAST_LAG, NULL),
         0);
     BAD(RILL_EINVAL, rill_broadcast_into_stream(NULL, sizeof v, &s));
@@ -256,7 +256,7 @@ static void test_combinators(void **state)
     /* Item sizes that differ. */
     rill_stream_t *other;
     int32_t small = 0;
-    assert_int_equal(rill_stream_once(&other, &small, sizeof small), 0);
+    assert_status(rill_stream_once(&other, &small, sizeof small), 0);
     KEEPS(rill_stream_chain(&s, other));
     KEEPS(rill_stream_merge(&s, other));
     /* select_all. */
@@ -269,9 +269,9 @@ static void test_combinators(void **state)
     BAD(RILL_EINVAL, rill_stream_select_all(&out, all, 3));
     assert_null(out);
     /* Everything still works: 10 + 10 + 1 items. */
-    assert_int_equal(rill_stream_chain(&s, o), 0);
+    assert_status(rill_stream_chain(&s, o), 0);
     uint64_t n = 0;
-    assert_int_equal(rill_stream_count(s, &n), 0);
+    assert_status(rill_stream_count(s, &n), 0);
     assert_int_equal(n, 20);
     rill_stream_free(other);
 }
@@ -302,15 +302,15 @@ static void test_consumers(void **state)
     /* forward consumes both, also when refused. */
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int64_t), 4, NULL), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(int64_t), 4, NULL), 0);
     rill_sender_t *tx2;
-    assert_int_equal(rill_sender_clone(tx, &tx2), 0);
+    assert_status(rill_sender_clone(tx, &tx2), 0);
     BAD(RILL_EINVAL, rill_stream_forward(NULL, tx));
     BAD(RILL_EINVAL, rill_stream_forward(ten(), NULL));
     /* A channel of another item size. */
     rill_sender_t *itx;
     rill_receiver_t *irx;
-    assert_int_equal(rill_channel_new(&itx, &irx, sizeof(int), 4, NULL), 0);
+    assert_status(rill_channel_new(&itx, &irx, sizeof(int), 4, NULL), 0);
     BAD(RILL_EINVAL, rill_stream_forward(ten(), itx));
     rill_receiver_release(irx);
     /* Forward after the receiver closed: RILL_ECLOSED, items released. */
@@ -329,7 +329,7 @@ static void test_bytes(void **state)
     assert_int_equal(rill_bytes_len(&b), 0);
     BAD(RILL_EINVAL, rill_bytes_from_buffer(NULL, "x", 1, NULL, NULL));
     BAD(RILL_EINVAL, rill_bytes_from_buffer(&b, NULL, 1, NULL, NULL));
-    assert_int_equal(rill_bytes_new(&b, "hello", 5), 0);
+    assert_status(rill_bytes_new(&b, "hello", 5), 0);
     BAD(RILL_EINVAL, rill_bytes_slice(&b, 6, 0, &out));
     assert_null(out.shared_);
     BAD(RILL_EINVAL, rill_bytes_slice(&b, 2, 4, &out));
@@ -369,5 +369,5 @@ int main(void)
         cmocka_unit_test_setup(test_consumers, bad_setup),
         cmocka_unit_test_setup(test_bytes, bad_setup),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

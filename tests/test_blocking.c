@@ -166,7 +166,7 @@ static void submit_gated(rill__blocking_pool_t *p, gated_t *g, int n,
 {
     for (int i = 0; i < n; i++) {
         gated_init(&g[i], p, max, i);
-        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
+        assert_status(rill__blocking_submit(p, &g[i].job), 0);
     }
 }
 
@@ -193,7 +193,7 @@ static rill__blocking_pool_t *pool_new(unsigned max, rill_duration_t idle)
 {
     rill__store(&thread_failures, 0, RILL_RELAXED);
     rill__blocking_pool_t *p = NULL;
-    assert_int_equal(rill__blocking_pool_new(&p, max, idle), 0);
+    assert_status(rill__blocking_pool_new(&p, max, idle), 0);
     assert_non_null(p);
     return p;
 }
@@ -310,7 +310,7 @@ static void test_growth(void **state)
     for (int i = 0; i < 3; i++) {
         assert_true(wait_stats(p, all_idle));
         gated_init(&g[i], p, MAX, i);
-        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
+        assert_status(rill__blocking_submit(p, &g[i].job), 0);
         wait_count(&finished, (unsigned)i + 1);
         rill__blocking_stats(p, &st);
         assert_int_equal(st.threads, 1);
@@ -356,7 +356,7 @@ static void test_zero_idle(void **state)
     open_gate();
     for (int i = 0; i < 64; i++) {
         gated_init(&g[i], p, 3, i);
-        assert_int_equal(rill__blocking_submit(p, &g[i].job), 0);
+        assert_status(rill__blocking_submit(p, &g[i].job), 0);
         if (i % 4 == 3)
             wait_count(&finished, (unsigned)i + 1);
     }
@@ -395,8 +395,8 @@ static void test_submit_from_job(void **state)
     relay_t r[2] = {{{NULL, relay_run}, p, 1000}, {{NULL, relay_run}, p, 1000}};
 
     mon_reset();
-    assert_int_equal(rill__blocking_submit(p, &r[0].job), 0);
-    assert_int_equal(rill__blocking_submit(p, &r[1].job), 0);
+    assert_status(rill__blocking_submit(p, &r[0].job), 0);
+    assert_status(rill__blocking_submit(p, &r[1].job), 0);
     wait_count(&finished, 2);
     pool_free(p);
 }
@@ -423,7 +423,7 @@ static void test_shutdown_cancels_queued(void **state)
     /* Shutdown cancels the queued jobs first, then waits for g[0]. */
     wait_count(&cancelled, 3);
     gated_init(&g[4], p, 1, 4);
-    assert_int_equal(rill__blocking_submit(p, &g[4].job), RILL_ESHUTDOWN);
+    assert_status(rill__blocking_submit(p, &g[4].job), RILL_ESHUTDOWN);
     assert_int_equal(read_count(&finished), 3);
     open_gate();
     pthread_join(helper, NULL);
@@ -459,7 +459,7 @@ static void test_cancel(void **state)
     assert_false(rill__blocking_cancel(p, &g[1].job)); /* not queued */
     /* The queue is intact after removing at head and tail. */
     gated_init(&g[5], p, 1, 5);
-    assert_int_equal(rill__blocking_submit(p, &g[5].job), 0);
+    assert_status(rill__blocking_submit(p, &g[5].job), 0);
     open_gate();
     wait_count(&finished, 3);
     assert_false(rill__blocking_cancel(p, &g[5].job)); /* finished */
@@ -486,15 +486,15 @@ static void test_errors(void **state)
     rill__blocking_pool_t *p = NULL;
     rill__blocking_job_t job = {NULL, noop_run}, bad = {NULL, NULL};
 
-    assert_int_equal(rill__blocking_pool_new(&p, 0, 0), RILL_EINVAL);
-    assert_int_equal(rill__blocking_pool_new(NULL, 1, 0), RILL_EINVAL);
+    assert_status(rill__blocking_pool_new(&p, 0, 0), RILL_EINVAL);
+    assert_status(rill__blocking_pool_new(NULL, 1, 0), RILL_EINVAL);
     rill__blocking_pool_free(NULL);
 
     p = pool_new(2, RILL_MS(10));
-    assert_int_equal(rill__blocking_submit(p, NULL), RILL_EINVAL);
-    assert_int_equal(rill__blocking_submit(p, &bad), RILL_EINVAL);
+    assert_status(rill__blocking_submit(p, NULL), RILL_EINVAL);
+    assert_status(rill__blocking_submit(p, &bad), RILL_EINVAL);
     rill__blocking_pool_shutdown(p); /* never had a thread */
-    assert_int_equal(rill__blocking_submit(p, &job), RILL_ESHUTDOWN);
+    assert_status(rill__blocking_submit(p, &job), RILL_ESHUTDOWN);
     assert_false(rill__blocking_cancel(p, &job));
     pool_free(p);
 }
@@ -511,5 +511,5 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -16,29 +16,29 @@ static void test_basic(void **state)
         rill_broadcast_sender_t *tx;
         rill_broadcast_receiver_t *a, *b;
         rill_channel_config_t o = {.name = "bus"};
-        assert_int_equal(
+        assert_status(
             rill_broadcast_new(&tx, &a, sizeof(int), 8, modes[m], &o), 0);
         int v = 1, out = 0;
         uint64_t missed = 99;
-        assert_int_equal(rill_broadcast_try_recv(a, &out, &missed),
+        assert_status(rill_broadcast_try_recv(a, &out, &missed),
                          RILL_EEMPTY);
-        assert_int_equal(rill_broadcast_send(tx, &v), 0);
-        assert_int_equal(rill_broadcast_subscribe(tx, &b), 0);
+        assert_status(rill_broadcast_send(tx, &v), 0);
+        assert_status(rill_broadcast_subscribe(tx, &b), 0);
         assert_int_equal(rill_broadcast_receiver_count(tx), 2);
         v = 2;
-        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        assert_status(rill_broadcast_send(tx, &v), 0);
         assert_int_equal(rill_broadcast_len(a), 2);
         assert_int_equal(rill_broadcast_len(b), 1);
-        assert_int_equal(rill_broadcast_recv(a, &out, &missed), 0);
+        assert_status(rill_broadcast_recv(a, &out, &missed), 0);
         assert_int_equal(out, 1);
-        assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
+        assert_status(rill_broadcast_recv(a, &out, NULL), 0);
         assert_int_equal(out, 2);
-        assert_int_equal(rill_broadcast_try_recv(b, &out, NULL), 0);
+        assert_status(rill_broadcast_try_recv(b, &out, NULL), 0);
         assert_int_equal(out, 2); /* b subscribed after 1 */
         v = 3;
-        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        assert_status(rill_broadcast_send(tx, &v), 0);
         rill_channel_stats_t st;
-        assert_int_equal(rill_broadcast_stats(tx, NULL, &st), 0);
+        assert_status(rill_broadcast_stats(tx, NULL, &st), 0);
         assert_string_equal(st.name, "bus");
         assert_int_equal(st.sent, 3);
         assert_int_equal(st.received, 3);
@@ -46,15 +46,15 @@ static void test_basic(void **state)
         assert_int_equal(st.len, 1); /* both read up to 2; 3 is unread */
         assert_false(st.is_closed);
         /* Last sender gone: receivers drain, then RILL_DONE. */
-        assert_int_equal(rill_broadcast_sender_release(tx), 0);
-        assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
+        assert_status(rill_broadcast_sender_release(tx), 0);
+        assert_status(rill_broadcast_recv(a, &out, NULL), 0);
         assert_int_equal(out, 3);
-        assert_int_equal(rill_broadcast_recv(a, &out, NULL), RILL_DONE);
-        assert_int_equal(rill_broadcast_try_recv(a, &out, NULL), RILL_DONE);
-        assert_int_equal(rill_broadcast_recv(b, &out, NULL), 0);
-        assert_int_equal(rill_broadcast_recv(b, &out, NULL), RILL_DONE);
-        assert_int_equal(rill_broadcast_receiver_release(a), 0);
-        assert_int_equal(rill_broadcast_receiver_release(b), 0);
+        assert_status(rill_broadcast_recv(a, &out, NULL), RILL_DONE);
+        assert_status(rill_broadcast_try_recv(a, &out, NULL), RILL_DONE);
+        assert_status(rill_broadcast_recv(b, &out, NULL), 0);
+        assert_status(rill_broadcast_recv(b, &out, NULL), RILL_DONE);
+        assert_status(rill_broadcast_receiver_release(a), 0);
+        assert_status(rill_broadcast_receiver_release(b), 0);
     }
 }
 
@@ -65,16 +65,16 @@ static void test_no_receivers(void **state)
         rill_broadcast_sender_t *tx, *tx2;
         rill_broadcast_receiver_t *rx;
         int v = 1;
-        assert_int_equal(
+        assert_status(
             rill_broadcast_new(&tx, NULL, sizeof v, 2, modes[m], NULL), 0);
-        assert_int_equal(rill_broadcast_send(tx, &v), RILL_ECLOSED);
-        assert_int_equal(rill_broadcast_subscribe(tx, &rx), 0);
-        assert_int_equal(rill_broadcast_sender_clone(tx, &tx2), 0);
-        assert_int_equal(rill_broadcast_send(tx2, &v), 0);
-        assert_int_equal(rill_broadcast_receiver_release(rx), 0);
-        assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
-        assert_int_equal(rill_broadcast_sender_release(tx), 0);
-        assert_int_equal(rill_broadcast_sender_release(tx2), 0);
+        assert_status(rill_broadcast_send(tx, &v), RILL_ECLOSED);
+        assert_status(rill_broadcast_subscribe(tx, &rx), 0);
+        assert_status(rill_broadcast_sender_clone(tx, &tx2), 0);
+        assert_status(rill_broadcast_send(tx2, &v), 0);
+        assert_status(rill_broadcast_receiver_release(rx), 0);
+        assert_status(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
+        assert_status(rill_broadcast_sender_release(tx), 0);
+        assert_status(rill_broadcast_sender_release(tx2), 0);
     }
 }
 
@@ -88,37 +88,37 @@ static void test_lag_exact(void **state)
         size_t cap = caps[ci];
         rill_broadcast_sender_t *tx;
         rill_broadcast_receiver_t *rx;
-        assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(uint64_t), cap,
+        assert_status(rill_broadcast_new(&tx, &rx, sizeof(uint64_t), cap,
                                             RILL_BROADCAST_LAG, NULL),
                          0);
         uint64_t total = 3 * cap + 2, v, missed = 0;
         for (v = 0; v < total; v++)
-            assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+            assert_status(rill_broadcast_try_send(tx, &v), 0);
         assert_int_equal(rill_broadcast_len(rx), cap);
-        assert_int_equal(rill_broadcast_recv(rx, &v, &missed), RILL_ELAGGED);
+        assert_status(rill_broadcast_recv(rx, &v, &missed), RILL_ELAGGED);
         assert_int_equal(missed, total - cap);
         for (uint64_t i = total - cap; i < total; i++) {
-            assert_int_equal(rill_broadcast_recv(rx, &v, &missed), 0);
+            assert_status(rill_broadcast_recv(rx, &v, &missed), 0);
             assert_int_equal(v, i);
         }
-        assert_int_equal(rill_broadcast_try_recv(rx, &v, &missed), RILL_EEMPTY);
+        assert_status(rill_broadcast_try_recv(rx, &v, &missed), RILL_EEMPTY);
         rill_channel_stats_t st;
-        assert_int_equal(rill_broadcast_stats(NULL, rx, &st), 0);
+        assert_status(rill_broadcast_stats(NULL, rx, &st), 0);
         assert_int_equal(st.discarded, total - cap); /* missed by rx */
         assert_int_equal(st.received, cap);
         /* A batch that holds items leaves a lag for the next call. */
         for (v = 0; v < cap + 1; v++)
-            assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
+            assert_status(rill_broadcast_try_send(tx, &v), 0);
         ct_waker_t c = {0};
         rill_waker_t w = ct_waker(&c);
         rill_cx_t cx = RILL_CX_INIT(&w);
         uint64_t buf[32];
         size_t n = 0;
-        assert_int_equal(rill_broadcast_poll_recv_many(
+        assert_status(rill_broadcast_poll_recv_many(
                              rx, &cx, buf, 32, sizeof *buf, &n, &missed),
                          RILL_ELAGGED);
         assert_int_equal(missed, 1);
-        assert_int_equal(rill_broadcast_poll_recv_many(
+        assert_status(rill_broadcast_poll_recv_many(
                              rx, &cx, buf, 32, sizeof *buf, &n, &missed),
                          0);
         assert_int_equal(n, cap);
@@ -133,36 +133,36 @@ static void test_backpressure_full(void **state)
     (void)state;
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *a, *b;
-    assert_int_equal(rill_broadcast_new(&tx, &a, sizeof(int), 3,
+    assert_status(rill_broadcast_new(&tx, &a, sizeof(int), 3,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
-    assert_int_equal(rill_broadcast_subscribe(tx, &b), 0);
+    assert_status(rill_broadcast_subscribe(tx, &b), 0);
     int v, out;
     for (v = 0; v < 3; v++)
-        assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
-    assert_int_equal(rill_broadcast_send_timeout(tx, &v, RILL_US(100)),
+        assert_status(rill_broadcast_try_send(tx, &v), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    assert_status(rill_broadcast_send_timeout(tx, &v, RILL_US(100)),
                      RILL_ETIMEDOUT);
     /* a reads all; b still holds the sender back. */
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rill_broadcast_recv(a, &out, NULL), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
-    assert_int_equal(rill_broadcast_recv(b, &out, NULL), 0);
+        assert_status(rill_broadcast_recv(a, &out, NULL), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    assert_status(rill_broadcast_recv(b, &out, NULL), 0);
     assert_int_equal(out, 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    assert_status(rill_broadcast_try_send(tx, &v), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), RILL_EFULL);
     /* Releasing the slowest receiver frees the sender. */
-    assert_int_equal(rill_broadcast_receiver_release(b), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_EFULL);
+    assert_status(rill_broadcast_receiver_release(b), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), RILL_EFULL);
     rill_channel_stats_t st;
-    assert_int_equal(rill_broadcast_stats(tx, NULL, &st), 0);
+    assert_status(rill_broadcast_stats(tx, NULL, &st), 0);
     assert_int_equal(st.high_water, 3);
     assert_int_equal(st.waits_full, 1);
     /* Close: a full channel refuses, receivers drain then end. */
-    assert_int_equal(rill_broadcast_close(tx), 0);
-    assert_int_equal(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
+    assert_status(rill_broadcast_close(tx), 0);
+    assert_status(rill_broadcast_try_send(tx, &v), RILL_ECLOSED);
     int got = 0;
     while (rill_broadcast_recv(a, &out, NULL) == 0)
         got++;
@@ -177,42 +177,42 @@ static void test_misuse(void **state)
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *rx;
     const int bp = RILL_BROADCAST_BACKPRESSURE;
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 0, 4, bp, NULL), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 0, bp, NULL), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL), RILL_EINVAL);
+    assert_status(rill_broadcast_new(&tx, &rx, 0, 4, bp, NULL), RILL_EINVAL);
+    assert_status(rill_broadcast_new(&tx, &rx, 4, 0, bp, NULL), RILL_EINVAL);
+    assert_status(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL), RILL_EINVAL);
     rill_channel_config_t o = {.item_dtor = ct_dtor};
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, 4, bp, &o),
+    assert_status(rill_broadcast_new(&tx, &rx, 4, 4, bp, &o),
                      RILL_EINVAL); /* copied to every receiver: no owner */
-    assert_int_equal(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL),
+    assert_status(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL),
                      RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, (size_t)1 << 30,
+    assert_status(rill_broadcast_new(&tx, &rx, (size_t)1 << 30,
                                         (size_t)1 << 32, bp, NULL),
                      RILL_EINVAL); /* 2^62 bytes: refused, not attempted */
-    assert_int_equal(rill_broadcast_new(&tx, &rx, 4, SIZE_MAX, bp, NULL),
+    assert_status(rill_broadcast_new(&tx, &rx, 4, SIZE_MAX, bp, NULL),
                      RILL_EINVAL);
-    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 4, bp, NULL), 0);
+    assert_status(rill_broadcast_new(&tx, &rx, sizeof(int), 4, bp, NULL), 0);
     double d = 0;
     uint64_t missed;
-    assert_int_equal(rill_broadcast_send(tx, &d), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_try_send(tx, &d), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_recv(rx, &d, &missed), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_try_recv(rx, &d, &missed), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_send_sized(NULL, &d, 4), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_recv_sized(rx, NULL, 4, NULL), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_subscribe(NULL, &rx), RILL_EINVAL);
-    assert_int_equal(rill_broadcast_close(NULL), RILL_EINVAL);
+    assert_status(rill_broadcast_send(tx, &d), RILL_EINVAL);
+    assert_status(rill_broadcast_try_send(tx, &d), RILL_EINVAL);
+    assert_status(rill_broadcast_recv(rx, &d, &missed), RILL_EINVAL);
+    assert_status(rill_broadcast_try_recv(rx, &d, &missed), RILL_EINVAL);
+    assert_status(rill_broadcast_send_sized(NULL, &d, 4), RILL_EINVAL);
+    assert_status(rill_broadcast_recv_sized(rx, NULL, 4, NULL), RILL_EINVAL);
+    assert_status(rill_broadcast_subscribe(NULL, &rx), RILL_EINVAL);
+    assert_status(rill_broadcast_close(NULL), RILL_EINVAL);
     rill_broadcast_recv_op_t op;
     rill_broadcast_recv_op(&op, rx, &d, sizeof d, NULL);
-    assert_int_equal(rill_await(&op.base), RILL_EINVAL);
-    assert_int_equal(
+    assert_status(rill_await(&op.base), RILL_EINVAL);
+    assert_status(
         rill_broadcast_receiver_release((rill_broadcast_receiver_t *)tx),
         RILL_EINVAL);
-    assert_int_equal(rill_broadcast_receiver_release(rx), 0);
-    assert_int_equal(rill_broadcast_receiver_release(rx), RILL_EALREADY);
-    assert_int_equal(rill_broadcast_sender_release(tx), 0);
-    assert_int_equal(rill_broadcast_sender_release(tx), RILL_EALREADY);
-    assert_int_equal(rill_broadcast_sender_release(NULL), 0);
-    assert_int_equal(rill_broadcast_receiver_release(NULL), 0);
+    assert_status(rill_broadcast_receiver_release(rx), 0);
+    assert_status(rill_broadcast_receiver_release(rx), RILL_EALREADY);
+    assert_status(rill_broadcast_sender_release(tx), 0);
+    assert_status(rill_broadcast_sender_release(tx), RILL_EALREADY);
+    assert_status(rill_broadcast_sender_release(NULL), 0);
+    assert_status(rill_broadcast_receiver_release(NULL), 0);
 }
 
 /* Withdrawn operations leave no trace: a pending recv took nothing, a
@@ -222,7 +222,7 @@ static void test_cancel_leaves_no_trace(void **state)
     (void)state;
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *rx;
-    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
+    assert_status(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
     ct_waker_t c = {0};
@@ -233,55 +233,55 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_broadcast_recv_op(&r, rx, &out, sizeof out, NULL);
     /* Caught up: the first poll yields (woken at once, not parked), the
      * second parks. */
-    assert_int_equal(rill_future_poll(&r.base, &cx), RILL_PENDING);
+    assert_status(rill_future_poll(&r.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 1);
     assert_int_equal(atomic_load(&c.refs), 0);
-    assert_int_equal(rill_future_poll(&r.base, &cx), RILL_PENDING);
+    assert_status(rill_future_poll(&r.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 1);
-    assert_int_equal(rill_future_cancel(&r.base), RILL_PENDING);
+    assert_status(rill_future_cancel(&r.base), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 0);
-    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    assert_status(rill_broadcast_send(tx, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 1);
     assert_int_equal(out, -1);
     rill_broadcast_send_op_t s;
     rill_broadcast_send_op(&s, tx, &v2, sizeof v2);
     /* Full: the first poll yields (woken at once), the second parks. */
-    assert_int_equal(rill_future_poll(&s.base, &cx), RILL_PENDING);
+    assert_status(rill_future_poll(&s.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 2);
     assert_int_equal(atomic_load(&c.refs), 0);
-    assert_int_equal(rill_future_poll(&s.base, &cx), RILL_PENDING);
+    assert_status(rill_future_poll(&s.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 1);
-    assert_int_equal(rill_future_cancel(&s.base), RILL_PENDING);
+    assert_status(rill_future_cancel(&s.base), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 0);
-    assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
+    assert_status(rill_broadcast_recv(rx, &out, NULL), 0);
     assert_int_equal(out, 1);
-    assert_int_equal(rill_broadcast_try_recv(rx, &out, NULL), RILL_EEMPTY);
+    assert_status(rill_broadcast_try_recv(rx, &out, NULL), RILL_EEMPTY);
     /* The poll functions: a waiting sender is woken by the receiver that
      * makes room, a waiting receiver by the send. */
-    assert_int_equal(rill_broadcast_send(tx, &v), 0);
-    assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
+    assert_status(rill_broadcast_send(tx, &v), 0);
+    assert_status(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
                      RILL_PENDING); /* yields */
-    assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
+    assert_status(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
                      RILL_PENDING); /* parks */
     assert_int_equal(atomic_load(&c.wakes), 3);
-    assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
+    assert_status(rill_broadcast_recv(rx, &out, NULL), 0);
     assert_int_equal(atomic_load(&c.wakes), 4);
-    assert_int_equal(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2), 0);
-    assert_int_equal(rill_broadcast_recv(rx, &out, NULL), 0);
+    assert_status(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2), 0);
+    assert_status(rill_broadcast_recv(rx, &out, NULL), 0);
     assert_int_equal(out, 2);
-    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+    assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      RILL_PENDING); /* yields */
-    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+    assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      RILL_PENDING); /* parks */
     assert_int_equal(atomic_load(&c.wakes), 5);
-    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    assert_status(rill_broadcast_send(tx, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 6);
     cx.budget = 0;
-    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+    assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 7);
     cx.budget = 2;
-    assert_int_equal(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
+    assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
                      0);
     assert_int_equal(cx.budget, 1);
     rill_broadcast_sender_release(tx);
@@ -302,19 +302,19 @@ static void test_close_wakes_sender(void **state)
     (void)state;
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *rx;
-    assert_int_equal(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
+    assert_status(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
                                         RILL_BROADCAST_BACKPRESSURE, NULL),
                      0);
     int v = 1;
-    assert_int_equal(rill_broadcast_send(tx, &v), 0);
+    assert_status(rill_broadcast_send(tx, &v), 0);
     pthread_t t = ct_start(blocked_sender, tx);
     rill_channel_stats_t st;
     do { /* wait until it really waits (no sleeping) */
-        assert_int_equal(rill_broadcast_stats(tx, NULL, &st), 0);
+        assert_status(rill_broadcast_stats(tx, NULL, &st), 0);
         sched_yield();
     } while (st.waits_full == 0);
-    assert_int_equal(rill_broadcast_close(tx), 0);
-    assert_int_equal((intptr_t)ct_join(t), RILL_ECLOSED);
+    assert_status(rill_broadcast_close(tx), 0);
+    assert_status((intptr_t)ct_join(t), RILL_ECLOSED);
     rill_broadcast_sender_release(tx);
     rill_broadcast_receiver_release(rx);
 }
@@ -410,12 +410,12 @@ static void run_stress(int mode, int senders, int receivers, size_t cap,
     sink_t sinks[8] = {{0}};
     source_t src[4];
     pthread_t st[4], rt[8];
-    assert_int_equal(rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t),
+    assert_status(rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t),
                                         cap, mode, NULL),
                      0);
     for (int i = 0; i < receivers; i++) {
         if (i)
-            assert_int_equal(rill_broadcast_subscribe(tx, &sinks[i].rx), 0);
+            assert_status(rill_broadcast_subscribe(tx, &sinks[i].rx), 0);
         sinks[i].senders = senders;
         sinks[i].batch = (i % 2) ? 64 : 0;
         sinks[i].slow = mode == RILL_BROADCAST_LAG && i == receivers - 1;
@@ -428,7 +428,7 @@ static void run_stress(int mode, int senders, int receivers, size_t cap,
         src[i].n = per_sender >> i;
         total += src[i].n;
         if (i)
-            assert_int_equal(rill_broadcast_sender_clone(tx, &src[i].tx), 0);
+            assert_status(rill_broadcast_sender_clone(tx, &src[i].tx), 0);
         else
             src[i].tx = tx;
     }
@@ -747,19 +747,19 @@ static void test_select(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        CT_TEST(test_basic),
-        CT_TEST(test_no_receivers),
-        CT_TEST(test_lag_exact),
-        CT_TEST(test_backpressure_full),
-        CT_TEST(test_misuse),
-        CT_TEST(test_cancel_leaves_no_trace),
-        CT_TEST(test_close_wakes_sender),
-        CT_TEST(test_stress_backpressure_lossless),
-        CT_TEST(test_stress_lag_exact),
-        CT_TEST(test_tasks_backpressure_lossless),
-        CT_TEST(test_tasks_lag_exact),
-        CT_TEST(test_tasks_virtual_timeouts),
-        CT_TEST(test_select),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_no_receivers),
+        cmocka_unit_test(test_lag_exact),
+        cmocka_unit_test(test_backpressure_full),
+        cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_cancel_leaves_no_trace),
+        cmocka_unit_test(test_close_wakes_sender),
+        cmocka_unit_test(test_stress_backpressure_lossless),
+        cmocka_unit_test(test_stress_lag_exact),
+        cmocka_unit_test(test_tasks_backpressure_lossless),
+        cmocka_unit_test(test_tasks_lag_exact),
+        cmocka_unit_test(test_tasks_virtual_timeouts),
+        cmocka_unit_test(test_select),
     };
-    return cmocka_run_group_tests(tests, ct_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -26,35 +26,35 @@ static void test_bytes_basics(void **state)
 {
     (void)state;
     rill_bytes_t b, head, tail, empty;
-    assert_int_equal(rill_bytes_new(&b, "hello, world", 12), 0);
+    assert_status(rill_bytes_new(&b, "hello, world", 12), 0);
     assert_int_equal(rill_bytes_len(&b), 12);
     assert_int_equal(rill_bytes_refs(&b), 1);
-    assert_int_equal(rill_bytes_slice(&b, 0, 5, &head), 0);
-    assert_int_equal(rill_bytes_slice(&b, 7, 5, &tail), 0);
+    assert_status(rill_bytes_slice(&b, 0, 5, &head), 0);
+    assert_status(rill_bytes_slice(&b, 7, 5, &tail), 0);
     assert_int_equal(rill_bytes_refs(&b), 3);
     /* A slice is a view of the same buffer: no copy. */
     assert_ptr_equal(rill_bytes_data(&tail), (const char *)rill_bytes_data(&b) + 7);
     assert_memory_equal(rill_bytes_data(&head), "hello", 5);
-    assert_int_equal(rill_bytes_slice(&b, 7, 6, &empty), RILL_EINVAL);
+    assert_status(rill_bytes_slice(&b, 7, 6, &empty), RILL_EINVAL);
     assert_int_equal(rill_bytes_len(&empty), 0);
-    assert_int_equal(rill_bytes_slice(&b, 13, 0, &empty), RILL_EINVAL);
-    assert_int_equal(rill_bytes_slice(&b, 12, 0, &empty), 0); /* at the end */
+    assert_status(rill_bytes_slice(&b, 13, 0, &empty), RILL_EINVAL);
+    assert_status(rill_bytes_slice(&b, 12, 0, &empty), 0); /* at the end */
     rill_bytes_release(&empty);
     rill_bytes_release(&b);
     assert_null(b.shared_);
     rill_bytes_release(&b); /* the empty value: nothing */
     rill_bytes_t sub;
-    assert_int_equal(rill_bytes_slice(&tail, 1, 3, &sub), 0); /* of a slice */
+    assert_status(rill_bytes_slice(&tail, 1, 3, &sub), 0); /* of a slice */
     assert_memory_equal(rill_bytes_data(&sub), "orl", 3);
     rill_bytes_release(&tail);
     rill_bytes_release(&head);
     assert_int_equal(rill_bytes_refs(&sub), 1);
     rill_bytes_release(&sub);
 
-    assert_int_equal(rill_bytes_new(&b, NULL, 0), 0);
+    assert_status(rill_bytes_new(&b, NULL, 0), 0);
     assert_int_equal(rill_bytes_refs(&b), 0);
     rill_bytes_release(&b);
-    assert_int_equal(rill_bytes_new(&b, NULL, 3), RILL_EINVAL);
+    assert_status(rill_bytes_new(&b, NULL, 3), RILL_EINVAL);
 }
 
 static void test_bytes_from_buffer(void **state)
@@ -63,7 +63,7 @@ static void test_bytes_from_buffer(void **state)
     atomic_store(&buffers_freed, 0);
     char *raw = strdup("a buffer of mine");
     rill_bytes_t b, c;
-    assert_int_equal(rill_bytes_from_buffer(&b, raw, strlen(raw), count_free,
+    assert_status(rill_bytes_from_buffer(&b, raw, strlen(raw), count_free,
                                             NULL),
                      0);
     assert_ptr_equal(rill_bytes_data(&b), raw); /* not copied */
@@ -106,7 +106,7 @@ static void test_bytes_threads(void **state)
     for (int i = 0; i < 16; i++)
         raw[i] = (unsigned char)i;
     rill_bytes_t b;
-    assert_int_equal(rill_bytes_from_buffer(&b, raw, 16, count_free, NULL), 0);
+    assert_status(rill_bytes_from_buffer(&b, raw, 16, count_free, NULL), 0);
     pthread_t t[T];
     holder_t h[T];
     for (int i = 0; i < T; i++) {
@@ -145,7 +145,7 @@ static void test_arc(void **state)
     (void)state;
     atomic_store(&docs_destroyed, 0);
     doc_t *d;
-    assert_int_equal(rill_arc_new(&d, sizeof *d, doc_dtor), 0);
+    assert_status(rill_arc_new(&d, sizeof *d, doc_dtor), 0);
     assert_int_equal(d->id, 0); /* zeroed */
     assert_int_equal((uintptr_t)d % _Alignof(max_align_t), 0);
     d->id = 1;
@@ -161,7 +161,7 @@ static void test_arc(void **state)
     assert_int_equal(atomic_load(&docs_destroyed), 1);
     rill_arc_release(NULL);
     assert_null(rill_arc_clone(NULL));
-    assert_int_equal(rill_arc_new(&d, 0, NULL), RILL_EINVAL);
+    assert_status(rill_arc_new(&d, 0, NULL), RILL_EINVAL);
 }
 
 static bool short_frame(void *ud, const void *item)
@@ -180,17 +180,17 @@ static void test_as_stream_items(void **state)
     for (int i = 0; i < N; i++) {
         char *raw = malloc(8);
         memset(raw, 'a' + i, 8);
-        assert_int_equal(rill_bytes_from_buffer(&frames[i], raw,
+        assert_status(rill_bytes_from_buffer(&frames[i], raw,
                                                 (size_t)(i % 8), count_free,
                                                 NULL),
                          0);
     }
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, frames, N, sizeof frames[0]), 0);
+    assert_status(rill_stream_iter(&s, frames, N, sizeof frames[0]), 0);
     rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL);
-    assert_int_equal(rill_stream_filter(&s, short_frame, NULL), 0);
+    assert_status(rill_stream_filter(&s, short_frame, NULL), 0);
     rill_bytes_t f;
-    assert_int_equal(rill_next(s, &f), 0);
+    assert_status(rill_next(s, &f), 0);
     assert_int_equal(rill_bytes_len(&f), 0);
     rill_bytes_release(&f);
     rill_stream_free(s); /* half-consumed */
@@ -199,8 +199,8 @@ static void test_as_stream_items(void **state)
     doc_t *docs[3];
     atomic_store(&docs_destroyed, 0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rill_arc_new(&docs[i], sizeof(doc_t), doc_dtor), 0);
-    assert_int_equal(rill_stream_iter(&s, docs, 3, sizeof docs[0]), 0);
+        assert_status(rill_arc_new(&docs[i], sizeof(doc_t), doc_dtor), 0);
+    assert_status(rill_stream_iter(&s, docs, 3, sizeof docs[0]), 0);
     rill_stream_set_item_dtor(s, rill_arc_item_dtor, NULL);
     rill_stream_free(s);
     assert_int_equal(atomic_load(&docs_destroyed), 3);
@@ -215,5 +215,5 @@ int main(void)
         cmocka_unit_test(test_arc),
         cmocka_unit_test(test_as_stream_items),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -230,9 +230,9 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
     m.got = calloc((size_t)NPROD * m.m, 1);
     m.dead = calloc((size_t)NPROD * m.m, 1);
     rill_channel_config_t o = {"stress", on_destroy, &m};
-    assert_int_equal(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o), 0);
+    assert_status(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o), 0);
     for (int i = 1; i < NPROD; i++)
-        assert_int_equal(rill_sender_clone(m.tx[0], &m.tx[i]), 0);
+        assert_status(rill_sender_clone(m.tx[0], &m.tx[i]), 0);
 
     parg_t args[NPROD];
     pthread_t th[PTHREADS];
@@ -242,27 +242,27 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
     for (int i = 0; i < PTHREADS; i++)
         pthread_create(&th[i], NULL, producer, &args[i]);
     for (int i = 0; i < PTASKS; i++)
-        assert_int_equal(rill_spawn(&tk[i], producer, &args[PTHREADS + i],
+        assert_status(rill_spawn(&tk[i], producer, &args[PTHREADS + i],
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
     if (consumer_task) {
         rill_task_t *c;
-        assert_int_equal(
+        assert_status(
             rill_spawn(&c, consumer, &m, &(rill_spawn_config_t){.runtime = rt}),
             0);
-        assert_int_equal(rill_join(c, NULL), 0);
+        assert_status(rill_join(c, NULL), 0);
     } else {
         consumer(&m);
     }
     for (int i = 0; i < PTHREADS; i++)
         pthread_join(th[i], NULL);
     for (int i = 0; i < PTASKS; i++)
-        assert_int_equal(rill_join(tk[i], NULL), 0);
+        assert_status(rill_join(tk[i], NULL), 0);
 
     if (m.rx) {
         /* every sender is gone and the consumer saw DONE */
         rill_channel_stats_t st;
-        assert_int_equal(rill_receiver_stats(m.rx, &st), 0);
+        assert_status(rill_receiver_stats(m.rx, &st), 0);
         assert_int_equal(st.len, 0);
         assert_int_equal(st.received, m.received);
         assert_int_equal(st.received + st.discarded, st.sent);
@@ -298,7 +298,7 @@ static void test_model_stress(void **state)
     rill_runtime_config_init(&c);
     c.workers = 2;
     rill_runtime_t *rt;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    assert_status(rill_runtime_new(&rt, &c), 0);
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
         for (int sc = RUN_TO_END; sc <= RELEASE_EARLY; sc++)
             run_round(rt, caps[i], sc, (i + (size_t)sc) % 2 == 0);
@@ -310,5 +310,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_stress),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

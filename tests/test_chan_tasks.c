@@ -78,7 +78,7 @@ static void run_checked(unsigned workers, bool virtual_clock, rill_task_fn fn)
 {
     rill_runtime_t *rt = test_new_rt(workers, virtual_clock);
     void *line = (void *)1;
-    assert_int_equal(rill_block_on(rt, fn, NULL, &line), 0);
+    assert_status(rill_block_on(rt, fn, NULL, &line), 0);
     if (line)
         fail_msg("check failed at line %ld", (long)(intptr_t)line);
     rill_runtime_free(rt);
@@ -219,19 +219,19 @@ static void test_rendezvous_ping_pong(void **state)
     for (unsigned workers = 1; workers <= 2; workers++) {
         rill_runtime_t *rt = test_new_rt(workers, false);
         pp_t a, b;
-        assert_int_equal(rill_channel_new(&a.tx, &b.rx, sizeof(int), 0, NULL), 0);
-        assert_int_equal(rill_channel_new(&b.tx, &a.rx, sizeof(int), 0, NULL), 0);
+        assert_status(rill_channel_new(&a.tx, &b.rx, sizeof(int), 0, NULL), 0);
+        assert_status(rill_channel_new(&b.tx, &a.rx, sizeof(int), 0, NULL), 0);
         a.n = b.n = SCALE(20000, 10);
         rill_task_t *ta, *tb;
         void *ok = NULL;
-        assert_int_equal(
+        assert_status(
             rill_spawn(&tb, pong, &b, &(rill_spawn_config_t){.runtime = rt}),
             0);
-        assert_int_equal(
+        assert_status(
             rill_spawn(&ta, ping, &a, &(rill_spawn_config_t){.runtime = rt}),
             0);
-        assert_int_equal(rill_join(ta, &ok), 0);
-        assert_int_equal(rill_join(tb, NULL), 0);
+        assert_status(rill_join(ta, &ok), 0);
+        assert_status(rill_join(tb, NULL), 0);
         assert_non_null(ok);
         rill_receiver_release(a.rx);
         rill_receiver_release(b.rx);
@@ -275,15 +275,15 @@ static void test_thread_feeds_task(void **state)
         feed_t f;
         rill_receiver_t *rx;
         f.n = SCALE(100000, 10);
-        assert_int_equal(rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_status(rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL), 0);
         pthread_t th;
         rill_task_t *t;
-        assert_int_equal(rill_spawn(&t, drain_task, rx,
+        assert_status(rill_spawn(&t, drain_task, rx,
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
         pthread_create(&th, NULL, feeder, &f);
         void *sum;
-        assert_int_equal(rill_join(t, &sum), 0);
+        assert_status(rill_join(t, &sum), 0);
         pthread_join(th, NULL);
         assert_int_equal((long)(intptr_t)sum, (long)f.n * (f.n - 1) / 2);
         rill_receiver_release(rx);
@@ -342,5 +342,5 @@ int main(void)
         cmocka_unit_test(test_thread_feeds_task),
         cmocka_unit_test(test_fast_path_budget_and_cancel),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -24,15 +24,15 @@ static rill_stream_t *chunked(const char *text, size_t len, const size_t *cuts,
     for (size_t i = 0; i <= ncuts; i++) {
         size_t to = i < ncuts ? cuts[i] : len;
         if (to > from) {
-            assert_int_equal(rill_bytes_new(&chunks[n], text + from, to - from),
+            assert_status(rill_bytes_new(&chunks[n], text + from, to - from),
                              0);
             n++;
         }
         from = to;
     }
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, chunks, n, sizeof *chunks), 0);
-    assert_int_equal(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
+    assert_status(rill_stream_iter(&s, chunks, n, sizeof *chunks), 0);
+    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
                      0);
     free(chunks);
     return s;
@@ -54,10 +54,10 @@ static void drain(rill_stream_t *s, char *got, size_t cap)
         } else if (r < 0) {
             len += (size_t)snprintf(got + len, cap - len, "E%d|", r);
         } else {
-            assert_int_equal(r, RILL_DONE);
+            assert_status(r, RILL_DONE);
             snprintf(got + len, cap - len, ".");
             rill_bytes_t again;
-            assert_int_equal(rill_next(s, &again), RILL_DONE); /* sticky */
+            assert_status(rill_next(s, &again), RILL_DONE); /* sticky */
             return;
         }
     }
@@ -178,10 +178,10 @@ static void test_lines_zero_copy(void **state)
     (void)state;
     const char *t = "first\nsecond\n";
     rill_stream_t *s = chunked(t, strlen(t), NULL, 0);
-    assert_int_equal(rill_stream_lines(&s, 64), 0);
+    assert_status(rill_stream_lines(&s, 64), 0);
     rill_bytes_t a, b;
-    assert_int_equal(rill_next(s, &a), 0);
-    assert_int_equal(rill_next(s, &b), 0);
+    assert_status(rill_next(s, &a), 0);
+    assert_status(rill_next(s, &b), 0);
     /* Both are views of the one chunk's buffer, six bytes apart. */
     assert_ptr_equal((const char *)rill_bytes_data(&a) + 6,
                      rill_bytes_data(&b));
@@ -208,7 +208,7 @@ static void test_lines_long_input_bounded(void **state)
         cuts[i] = (i + 1) * C;
     rill_stream_t *s = chunked(t, (size_t)N * C + 4, cuts, N);
     free(t);
-    assert_int_equal(rill_stream_lines(&s, 100), 0);
+    assert_status(rill_stream_lines(&s, 100), 0);
     char got[64];
     drain(s, got, sizeof got);
     rill_stream_free(s);
@@ -222,7 +222,7 @@ static void test_lines_long_input_bounded(void **state)
 static size_t put_frame(char *t, size_t at, const char *payload, size_t n)
 {
     unsigned char h[4];
-    assert_int_equal(rill_frame_header(h, n), 0);
+    assert_status(rill_frame_header(h, n), 0);
     memcpy(t + at, h, 4);
     memcpy(t + at + 4, payload, n);
     return at + 4 + n;
@@ -251,7 +251,7 @@ static void test_frames_huge_header(void **state)
     const char t[] = "\xff\xff\xff\xff"
                      "garbage";
     rill_stream_t *s = chunked(t, sizeof t - 1, NULL, 0);
-    assert_int_equal(rill_stream_frames(&s, 1 << 20), 0);
+    assert_status(rill_stream_frames(&s, 1 << 20), 0);
     char got[64], want[64];
     drain(s, got, sizeof got);
     rill_stream_free(s);
@@ -259,7 +259,7 @@ static void test_frames_huge_header(void **state)
     assert_string_equal(got, want);
     unsigned char h[4];
     if (SIZE_MAX > UINT32_MAX)
-        assert_int_equal(rill_frame_header(h, (size_t)UINT32_MAX + 1),
+        assert_status(rill_frame_header(h, (size_t)UINT32_MAX + 1),
                          RILL_EMSGSIZE);
 }
 
@@ -269,19 +269,19 @@ static void test_bad_arguments(void **state)
 {
     (void)state;
     rill_stream_t *s = NULL;
-    assert_int_equal(rill_stream_lines(NULL, 8), RILL_EINVAL);
-    assert_int_equal(rill_stream_lines(&s, 8), RILL_EINVAL);
+    assert_status(rill_stream_lines(NULL, 8), RILL_EINVAL);
+    assert_status(rill_stream_lines(&s, 8), RILL_EINVAL);
     s = chunked("x", 1, NULL, 0);
-    assert_int_equal(rill_stream_lines(&s, 0), RILL_EINVAL);
-    assert_int_equal(rill_stream_frames(&s, 0), RILL_EINVAL);
+    assert_status(rill_stream_lines(&s, 0), RILL_EINVAL);
+    assert_status(rill_stream_frames(&s, 0), RILL_EINVAL);
     if (SIZE_MAX > UINT32_MAX)
-        assert_int_equal(rill_stream_frames(&s, (size_t)UINT32_MAX + 1),
+        assert_status(rill_stream_frames(&s, (size_t)UINT32_MAX + 1),
                          RILL_EINVAL);
     rill_stream_free(s);
     int v[2] = {1, 2}; /* not a stream of rill_bytes_t */
     s = ints(v, 2);
     rill_stream_t *keep = s;
-    assert_int_equal(rill_stream_lines(&s, 8), RILL_EINVAL);
+    assert_status(rill_stream_lines(&s, 8), RILL_EINVAL);
     assert_ptr_equal(s, keep); /* untouched on failure */
     rill_stream_free(s);
 }
@@ -305,11 +305,11 @@ static void test_upstream_errors_pass(void **state)
     const char *t = "ab!c\nd";
     size_t cuts[] = {2, 3};
     rill_stream_t *s = chunked(t, strlen(t), cuts, 2);
-    assert_int_equal(rill_stream_map(&s, err_step, NULL, sizeof(rill_bytes_t)),
+    assert_status(rill_stream_map(&s, err_step, NULL, sizeof(rill_bytes_t)),
                      0);
-    assert_int_equal(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
+    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
                      0);
-    assert_int_equal(rill_stream_lines(&s, 16), 0);
+    assert_status(rill_stream_lines(&s, 16), 0);
     char got[64], want[64];
     drain(s, got, sizeof got);
     rill_stream_free(s);
@@ -336,14 +336,14 @@ static void test_allocation_failures(void **state)
         for (int fail = 0; fail < 40; fail++) {
             size_t cuts[] = {3, 9, 10};
             rill_stream_t *s = chunked(text, len, cuts, 3);
-            atomic_store(&fail_countdown, fail);
+            test_alloc_refuse(fail, false);
             int r = dec(&s, 64);
             if (r == RILL_ENOMEM) {
-                atomic_store(&fail_countdown, -1);
+                test_alloc_disarm();
                 rill_stream_free(s);
                 continue;
             }
-            assert_int_equal(r, 0);
+            assert_status(r, 0);
             char got[256];
             size_t o = 0;
             got[0] = 0;
@@ -351,7 +351,7 @@ static void test_allocation_failures(void **state)
                 rill_bytes_t m;
                 r = rill_next(s, &m);
                 if (r == RILL_ENOMEM) {
-                    atomic_store(&fail_countdown, -1);
+                    test_alloc_disarm();
                     continue; /* a retry must go on where it stopped */
                 }
                 if (r == 0) {
@@ -366,7 +366,7 @@ static void test_allocation_failures(void **state)
                     break;
                 }
             }
-            atomic_store(&fail_countdown, -1);
+            test_alloc_disarm();
             rill_stream_free(s);
             assert_string_equal(got, want);
         }
@@ -375,7 +375,6 @@ static void test_allocation_failures(void **state)
 
 int main(void)
 {
-    rill_set_allocator(counting_realloc, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lines_every_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_zero_copy, setup, teardown),
@@ -390,5 +389,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup,
                                         teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -57,21 +57,21 @@ static void *ordered_task(void *arg)
     enum { N = 200, LIMIT = 8 };
     gauge_t g = {0};
     rill_stream_t *s = range64(0, N);
-    assert_int_equal(rill_stream_map_async(&s, LIMIT, RILL_ORDERED, slow_triple,
+    assert_status(rill_stream_map_async(&s, LIMIT, RILL_ORDERED, slow_triple,
                                            &g, sizeof(int64_t)),
                      0);
     for (int64_t i = 0; i < N; i++) {
         int64_t v;
         int r = rill_next(s, &v);
         if (i == 13) {
-            assert_int_equal(r, RILL_EUSER - 13); /* in its place */
+            assert_status(r, RILL_EUSER - 13); /* in its place */
             continue;
         }
-        assert_int_equal(r, 0);
+        assert_status(r, 0);
         assert_int_equal(v, 3 * i); /* in input order */
     }
     int64_t v;
-    assert_int_equal(rill_next(s, &v), RILL_DONE);
+    assert_status(rill_next(s, &v), RILL_DONE);
     assert_int_equal(atomic_load(&g.most), LIMIT); /* reached, never more */
     assert_int_equal(atomic_load(&g.calls), N);
     rill_stream_free(s);
@@ -100,21 +100,21 @@ static void *unordered_task(void *arg)
     rill_stream_t *s;
     const int64_t script[] = {0, 1, ERR(RILL_EAGAIN), 2, 3};
     scripted(&s, true, script, 5, NULL);
-    assert_int_equal(rill_stream_map_async(&s, 4, RILL_UNORDERED,
+    assert_status(rill_stream_map_async(&s, 4, RILL_UNORDERED,
                                            countdown_sleep, NULL,
                                            sizeof(int64_t)),
                      0);
     rill_instant_t t0 = rill_now();
     int64_t v;
     /* The error item passes at once; then completion order. */
-    assert_int_equal(rill_next(s, &v), RILL_EAGAIN);
+    assert_status(rill_next(s, &v), RILL_EAGAIN);
     static const int64_t want[][2] = {{3, 70}, {2, 80}, {1, 90}, {0, 100}};
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(rill_next(s, &v), 0);
+        assert_status(rill_next(s, &v), 0);
         assert_int_equal(v, want[i][0]);
         assert_int_equal(MS(rill_now() - t0), want[i][1]);
     }
-    assert_int_equal(rill_next(s, &v), RILL_DONE);
+    assert_status(rill_next(s, &v), RILL_DONE);
     rill_stream_free(s);
     return (void *)1;
 }
@@ -138,7 +138,7 @@ typedef struct fec_case {
 static int work_100ms(void *ud, int status, void *item)
 {
     fec_case_t *c = ud;
-    assert_int_equal(status, 0);
+    assert_status(status, 0);
     int64_t v = *(int64_t *)item;
     gauge_enter(&c->g);
     int r = rill_sleep(RILL_MS(100));
@@ -166,7 +166,7 @@ static void test_for_each_concurrent_limit(void **state)
     /* 20 items of 100 ms, 5 at a time: 400 ms, never more than 5. */
     fec_case_t c = {.limit = 5, .items = 20, .stop_at = -1};
     void *ms;
-    assert_int_equal(rill_block_on(rt, fec_task, &c, &ms), 0);
+    assert_status(rill_block_on(rt, fec_task, &c, &ms), 0);
     assert_int_equal((intptr_t)ms, 400);
     assert_int_equal(atomic_load(&c.g.most), 5);
     assert_int_equal(atomic_load(&c.g.calls), 20);
@@ -174,7 +174,7 @@ static void test_for_each_concurrent_limit(void **state)
 
     /* No limit: all 20 at once. */
     fec_case_t u = {.limit = 0, .items = 20, .stop_at = -1};
-    assert_int_equal(rill_block_on(rt, fec_task, &u, &ms), 0);
+    assert_status(rill_block_on(rt, fec_task, &u, &ms), 0);
     assert_int_equal((intptr_t)ms, 100);
     assert_int_equal(atomic_load(&u.g.most), 20);
 }
@@ -186,7 +186,7 @@ static void test_for_each_concurrent_stop(void **state)
      * calls still running then are cancelled. */
     fec_case_t c = {.limit = 4, .items = 40, .stop_at = 7};
     void *r;
-    assert_int_equal(rill_block_on(rt, fec_task, &c, &r), 0);
+    assert_status(rill_block_on(rt, fec_task, &c, &r), 0);
     assert_int_equal((intptr_t)r, -7);
     assert_true(atomic_load(&c.g.most) <= 4);
     assert_true(atomic_load(&c.g.calls) < 40);
@@ -219,9 +219,9 @@ static void *drop_task(void *arg)
         if (ordered)
             for (int i = 0; i < N; i++)
                 objs[i] = obj_new(i);
-        assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
+        assert_status(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
         rill_stream_set_item_dtor(s, obj_drop, NULL);
-        assert_int_equal(rill_stream_map_async(&s, 6,
+        assert_status(rill_stream_map_async(&s, 6,
                                                ordered ? RILL_ORDERED
                                                        : RILL_UNORDERED,
                                                obj_slow_copy, NULL,
@@ -230,7 +230,7 @@ static void *drop_task(void *arg)
         rill_stream_set_item_dtor(s, obj_drop, NULL);
         for (int i = 0; i < 3; i++) {
             obj_t *o;
-            assert_int_equal(rill_next(s, &o), 0);
+            assert_status(rill_next(s, &o), 0);
             obj_free(o);
         }
         rill_sleep(RILL_MS(25)); /* let some finish, some not */
@@ -255,12 +255,12 @@ static void *drop_when_cancelled_task(void *arg)
     (void)arg;
     gauge_t g = {0};
     rill_stream_t *s = range64(0, 100);
-    assert_int_equal(rill_stream_map_async(&s, 8, RILL_UNORDERED, slow_triple,
+    assert_status(rill_stream_map_async(&s, 8, RILL_UNORDERED, slow_triple,
                                            &g, sizeof(int64_t)),
                      0);
     int64_t v;
-    assert_int_equal(rill_next(s, &v), 0); /* the calls are under way */
-    assert_int_equal(rill_task_cancel(rill_task_current()), 0);
+    assert_status(rill_next(s, &v), 0); /* the calls are under way */
+    assert_status(rill_task_cancel(rill_task_current()), 0);
     rill_stream_free(s);
     assert_int_equal(atomic_load(&g.running), 0);
     return (void *)1;
@@ -276,10 +276,10 @@ static void *misuse_task(void *arg)
 {
     (void)arg;
     rill_stream_t *s = range64(0, 3);
-    assert_int_equal(rill_stream_map_async(&s, 0, RILL_ORDERED, slow_triple,
+    assert_status(rill_stream_map_async(&s, 0, RILL_ORDERED, slow_triple,
                                            NULL, 8),
                      RILL_EINVAL);
-    assert_int_equal(rill_stream_map_async(&s, 2, (rill_order_t)9, slow_triple,
+    assert_status(rill_stream_map_async(&s, 2, (rill_order_t)9, slow_triple,
                                            NULL, 8),
                      RILL_EINVAL);
     rill_stream_free(s);
@@ -292,7 +292,7 @@ static void test_misuse(void **state)
     run(misuse_task, NULL);
     /* On a plain thread there is no runtime to run the calls. */
     rill_stream_t *s = range64(0, 3);
-    assert_int_equal(rill_stream_map_async(&s, 2, RILL_ORDERED, slow_triple,
+    assert_status(rill_stream_map_async(&s, 2, RILL_ORDERED, slow_triple,
                                            NULL, 8),
                      RILL_EINVAL);
     rill_stream_free(s);
@@ -300,7 +300,6 @@ static void test_misuse(void **state)
 
 int main(void)
 {
-    rill_set_allocator(counting_realloc, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_map_async_ordered, rt_setup,
                                         rt_teardown),
@@ -316,5 +315,5 @@ int main(void)
                                         rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_misuse, rt_setup, rt_teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -67,37 +67,29 @@ static void test_waker_refcounts(void **state)
     rill_waker_wake(&n);
 }
 
-static int fail_after = -1;
-static void *failing_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after == 0)
-        return NULL;
-    if (fail_after > 0)
-        fail_after--;
-    return realloc(p, n);
-}
-
 static void test_allocator_hook(void **state)
 {
     (void)state;
-    rill_set_allocator(failing_realloc, NULL);
-    fail_after = 1;
+    /* test_run installed test_alloc_realloc: rill's allocations go
+     * through it, and it refuses the one it is told to. */
+    long live = test_alloc_count();
+    test_alloc_refuse(1, false);
     void *a = rill__malloc(16);
     assert_non_null(a);
+    assert_int_equal(test_alloc_count(), live + 1);
     assert_null(rill__malloc(16));
+    assert_true(test_alloc_hit());
     rill__free(a);
+    assert_int_equal(test_alloc_count(), live);
     assert_null(rill__calloc(SIZE_MAX / 2, 4)); /* overflow, not a huge alloc */
+    /* NULL restores the default allocator, which the hook does not see. */
     rill_set_allocator(NULL, NULL);
-    fail_after = -1;
     a = rill__calloc(4, 4);
     assert_non_null(a);
+    assert_int_equal(test_alloc_count(), live);
     assert_int_equal(((int *)a)[3], 0);
     rill__free(a);
+    test_alloc_install();
 }
 
 static void test_list(void **state)
@@ -124,5 +116,5 @@ int main(void)
         cmocka_unit_test(test_allocator_hook),
         cmocka_unit_test(test_list),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

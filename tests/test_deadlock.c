@@ -82,7 +82,7 @@ static rill_runtime_t *new_rt(report_t *rep, bool virtual_clock)
     c.virtual_clock = virtual_clock;
     c.diag_out = rep->f;
     rill_runtime_t *rt = NULL;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    assert_status(rill_runtime_new(&rt, &c), 0);
     return rt;
 }
 
@@ -98,7 +98,7 @@ static void expect_in(const char *text, const char *needle)
 static uint64_t deadlocks_of(rill_runtime_t *rt)
 {
     rill_runtime_stats_t st;
-    assert_int_equal(rill_runtime_stats(rt, &st), 0);
+    assert_status(rill_runtime_stats(rt, &st), 0);
     return st.deadlocks;
 }
 
@@ -153,15 +153,15 @@ static void *cycle_main(void *arg)
     rill_sender_t *ab_tx, *ba_tx;
     rill_receiver_t *ab_rx, *ba_rx;
     rill_channel_config_t o = {.name = "a->b"};
-    assert_int_equal(rill_channel_new(&ab_tx, &ab_rx, sizeof(int), 4, &o), 0);
+    assert_status(rill_channel_new(&ab_tx, &ab_rx, sizeof(int), 4, &o), 0);
     o.name = "b->a";
-    assert_int_equal(rill_channel_new(&ba_tx, &ba_rx, sizeof(int), 4, &o), 0);
+    assert_status(rill_channel_new(&ba_tx, &ba_rx, sizeof(int), 4, &o), 0);
     rill_task_t *a, *b;
     rill_spawn_config_t so = {.name = "a"};
-    assert_int_equal(
+    assert_status(
         rill_spawn(&a, recv_then_send, peer_new(ab_tx, ba_rx), &so), 0);
     so.name = "b";
-    assert_int_equal(
+    assert_status(
         rill_spawn(&b, recv_then_send, peer_new(ba_tx, ab_rx), &so), 0);
     /* All three stay stuck until shutdown cancels them: then the join
      * returns RILL_ECANCELED and the handles are given up. */
@@ -178,7 +178,7 @@ static void test_two_tasks_deadlock(void **state)
     hook_reset();
     report_t rep;
     rill_runtime_t *rt = new_rt(&rep, false);
-    assert_int_equal(rill_block_on(rt, cycle_main, NULL, NULL), RILL_EDEADLK);
+    assert_status(rill_block_on(rt, cycle_main, NULL, NULL), RILL_EDEADLK);
     assert_int_equal(deadlocks_of(rt), 1);
     rill_runtime_free(rt);
     fclose(rep.f);
@@ -223,15 +223,15 @@ static void test_cycle_through_thread(void **state)
     rill_sender_t *t1, *t2;
     rill_receiver_t *r1, *r2;
     rill_channel_config_t o = {.name = "to-thread"};
-    assert_int_equal(rill_channel_new(&t1, &r1, sizeof(int), 0, &o), 0);
+    assert_status(rill_channel_new(&t1, &r1, sizeof(int), 0, &o), 0);
     o.name = "from-thread";
-    assert_int_equal(rill_channel_new(&t2, &r2, sizeof(int), 0, &o), 0);
+    assert_status(rill_channel_new(&t2, &r2, sizeof(int), 0, &o), 0);
     relay_t rel = {r1, t2};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, relay_thread, &rel), 0);
     /* The root task waits for the thread's item before it sends the
      * thread anything; the thread waits for that. */
-    assert_int_equal(rill_block_on(rt, recv_then_send, peer_new(t1, r2), NULL),
+    assert_status(rill_block_on(rt, recv_then_send, peer_new(t1, r2), NULL),
                      RILL_EDEADLK);
     /* Shutdown cancels the task, which releases its handles: the thread
      * then sees the end of its channel and exits. */
@@ -265,10 +265,10 @@ static void *late_main(void *arg)
     rill_sender_t *tx;
     rill_receiver_t *rx;
     rill_channel_config_t o = {.name = "late"};
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 1, &o), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(int), 1, &o), 0);
     assert_int_equal(pthread_create(th, NULL, late_sender, tx), 0);
     int v = 0;
-    assert_int_equal(rill_recv(rx, &v), 0);
+    assert_status(rill_recv(rx, &v), 0);
     rill_receiver_release(rx);
     return (void *)(intptr_t)v;
 }
@@ -281,7 +281,7 @@ static void test_thread_holding_sender_not_reported(void **state)
     rill_runtime_t *rt = new_rt(&rep, false);
     pthread_t th;
     void *v = NULL;
-    assert_int_equal(rill_block_on(rt, late_main, &th, &v), 0);
+    assert_status(rill_block_on(rt, late_main, &th, &v), 0);
     assert_int_equal((int)(intptr_t)v, 42);
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_true(free_unreported(rt, &rep) >= 3);
@@ -294,7 +294,7 @@ static void *timeout_main(void *arg)
     (void)arg;
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 1, NULL), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(int), 1, NULL), 0);
     int v;
     /* Nobody sends (this task holds the sender): only the timeout can
      * end the wait, on the virtual clock at once. */
@@ -311,8 +311,8 @@ static void test_timer_not_reported(void **state)
     report_t rep;
     rill_runtime_t *rt = new_rt(&rep, true);
     void *r = NULL;
-    assert_int_equal(rill_block_on(rt, timeout_main, NULL, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ETIMEDOUT);
+    assert_status(rill_block_on(rt, timeout_main, NULL, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ETIMEDOUT);
     free_unreported(rt, &rep);
 }
 
@@ -333,9 +333,9 @@ static void *job_main(void *arg)
 {
     (void)arg;
     rill_task_t *j;
-    assert_int_equal(rill_spawn_blocking(&j, slow_job, NULL, NULL), 0);
+    assert_status(rill_spawn_blocking(&j, slow_job, NULL, NULL), 0);
     void *r;
-    assert_int_equal(rill_join(j, &r), 0);
+    assert_status(rill_join(j, &r), 0);
     return r;
 }
 
@@ -346,7 +346,7 @@ static void test_blocking_job_not_reported(void **state)
     report_t rep;
     rill_runtime_t *rt = new_rt(&rep, false);
     void *r = NULL;
-    assert_int_equal(rill_block_on(rt, job_main, NULL, &r), 0);
+    assert_status(rill_block_on(rt, job_main, NULL, &r), 0);
     assert_int_equal((int)(intptr_t)r, 7);
     assert_int_equal(free_unreported(rt, &rep), 0); /* not even looked */
 }
@@ -360,5 +360,5 @@ int main(void)
         cmocka_unit_test(test_timer_not_reported),
         cmocka_unit_test(test_blocking_job_not_reported),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -46,7 +46,7 @@ static void text_line(const char *line, void *ud)
 static char *dump_now(void)
 {
     text_t t = {NULL, 0, 0};
-    assert_int_equal(
+    assert_status(
         rill_runtime_dump_lines(rill_runtime_current(), text_line, &t), 0);
     return t.s;
 }
@@ -63,14 +63,14 @@ static void expect_in(const char *dump, const char *needle)
 /* Let every other task reach its wait (virtual clock: see the top). */
 static void settle(void)
 {
-    assert_int_equal(rill_sleep(RILL_MS(1)), 0);
+    assert_status(rill_sleep(RILL_MS(1)), 0);
 }
 
 static rill_task_t *spawn_named(const char *name, rill_task_fn fn, void *arg)
 {
     rill_task_t *t = NULL;
     rill_spawn_config_t o = {.name = name};
-    assert_int_equal(rill_spawn(&t, fn, arg, &o), 0);
+    assert_status(rill_spawn(&t, fn, arg, &o), 0);
     return t;
 }
 
@@ -80,7 +80,7 @@ static void *recv_one(void *arg)
 {
     rill_receiver_t *rx = arg;
     int v;
-    assert_int_equal(rill_recv(rx, &v), 0);
+    assert_status(rill_recv(rx, &v), 0);
     return (void *)(intptr_t)v;
 }
 
@@ -88,7 +88,7 @@ static void *send_three(void *arg)
 {
     rill_sender_t *tx = arg;
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rill_send(tx, &i), 0);
+        assert_status(rill_send(tx, &i), 0);
     return NULL;
 }
 
@@ -98,9 +98,9 @@ static void *channels_main(void *arg)
     rill_sender_t *tx, *ftx;
     rill_receiver_t *rx, *frx;
     rill_channel_config_t o = {.name = "inbox"};
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 4, &o), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(int), 4, &o), 0);
     rill_channel_config_t fo = {.name = "out"};
-    assert_int_equal(rill_channel_new(&ftx, &frx, sizeof(int), 2, &fo), 0);
+    assert_status(rill_channel_new(&ftx, &frx, sizeof(int), 2, &fo), 0);
     rill_task_t *r = spawn_named("receiver", recv_one, rx);
     rill_task_t *s = spawn_named("sender", send_three, ftx);
     settle();
@@ -124,15 +124,15 @@ static void *channels_main(void *arg)
     free(d);
 
     int v = 7, got;
-    assert_int_equal(rill_send(tx, &v), 0);
+    assert_status(rill_send(tx, &v), 0);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(rill_recv(frx, &got), 0);
+        assert_status(rill_recv(frx, &got), 0);
         assert_int_equal(got, i);
     }
     void *res;
-    assert_int_equal(rill_join(r, &res), 0);
+    assert_status(rill_join(r, &res), 0);
     assert_int_equal((int)(intptr_t)res, 7);
-    assert_int_equal(rill_join(s, NULL), 0);
+    assert_status(rill_join(s, NULL), 0);
     rill_sender_release(tx);
     rill_receiver_release(rx);
     rill_sender_release(ftx);
@@ -144,7 +144,7 @@ static void test_dump_channels(void **state)
 {
     (void)state;
     rill_runtime_t *rt = test_new_rt(2, true);
-    assert_int_equal(rill_block_on(rt, channels_main, NULL, NULL), 0);
+    assert_status(rill_block_on(rt, channels_main, NULL, NULL), 0);
     rill_runtime_free(rt);
 }
 
@@ -167,7 +167,7 @@ static bool keep_all(void *ud, const void *item)
 static void *next_one(void *arg)
 {
     int v;
-    assert_int_equal(rill_next((rill_stream_t *)arg, &v), 0);
+    assert_status(rill_next((rill_stream_t *)arg, &v), 0);
     return (void *)(intptr_t)v;
 }
 
@@ -178,10 +178,10 @@ static void *stream_main(void *arg)
     rill_receiver_t *rx;
     rill_stream_t *s;
     rill_channel_config_t o = {.name = "readings"};
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 64, &o), 0);
-    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
-    assert_int_equal(rill_stream_filter(&s, keep_all, NULL), 0);
-    assert_int_equal(rill_stream_map(&s, add_one, NULL, sizeof(int)), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(int), 64, &o), 0);
+    assert_status(rill_receiver_into_stream(rx, &s), 0);
+    assert_status(rill_stream_filter(&s, keep_all, NULL), 0);
+    assert_status(rill_stream_map(&s, add_one, NULL, sizeof(int)), 0);
     rill_task_t *c = spawn_named("consumer", next_one, s);
     settle();
     char *d = dump_now();
@@ -193,9 +193,9 @@ static void *stream_main(void *arg)
     expect_in(d, want);
     free(d);
     int v = 41;
-    assert_int_equal(rill_send(tx, &v), 0);
+    assert_status(rill_send(tx, &v), 0);
     void *res;
-    assert_int_equal(rill_join(c, &res), 0);
+    assert_status(rill_join(c, &res), 0);
     assert_int_equal((int)(intptr_t)res, 42);
     rill_sender_release(tx);
     rill_stream_free(s);
@@ -206,7 +206,7 @@ static void test_dump_stream(void **state)
 {
     (void)state;
     rill_runtime_t *rt = test_new_rt(2, true);
-    assert_int_equal(rill_block_on(rt, stream_main, NULL, NULL), 0);
+    assert_status(rill_block_on(rt, stream_main, NULL, NULL), 0);
     rill_runtime_free(rt);
 }
 
@@ -215,13 +215,13 @@ static void test_dump_stream(void **state)
 static void *sleeper(void *arg)
 {
     (void)arg;
-    assert_int_equal(rill_sleep(RILL_MS(10)), 0);
+    assert_status(rill_sleep(RILL_MS(10)), 0);
     return NULL;
 }
 
 static void *joiner(void *arg)
 {
-    assert_int_equal(rill_join(arg, NULL), 0);
+    assert_status(rill_join(arg, NULL), 0);
     return NULL;
 }
 
@@ -251,8 +251,8 @@ static void *waits_main(void *arg)
     rill_sender_t *atx, *btx;
     rill_receiver_t *arx, *brx;
     rill_channel_config_t ao = {.name = "a"}, bo = {.name = "b"};
-    assert_int_equal(rill_channel_new(&atx, &arx, sizeof(int), 1, &ao), 0);
-    assert_int_equal(rill_channel_new(&btx, &brx, sizeof(int), 0, &bo), 0);
+    assert_status(rill_channel_new(&atx, &arx, sizeof(int), 1, &ao), 0);
+    assert_status(rill_channel_new(&btx, &brx, sizeof(int), 0, &bo), 0);
     sel_arg_t sa = {arx, brx};
     rill_task_t *sl = spawn_named("sleeper", sleeper, NULL);
     rill_task_t *jn = spawn_named("joiner", joiner, sl);
@@ -284,11 +284,11 @@ static void *waits_main(void *arg)
     free(d);
 
     int v = 1;
-    assert_int_equal(rill_send(btx, &v), 0); /* the selector takes it */
+    assert_status(rill_send(btx, &v), 0); /* the selector takes it */
     void *res;
-    assert_int_equal(rill_join(se, &res), 0);
+    assert_status(rill_join(se, &res), 0);
     assert_int_equal((int)(intptr_t)res, 1);
-    assert_int_equal(rill_join(jn, NULL), 0);
+    assert_status(rill_join(jn, NULL), 0);
     rill_sender_release(atx);
     rill_receiver_release(arx);
     rill_sender_release(btx);
@@ -300,7 +300,7 @@ static void test_dump_sleep_join_select(void **state)
 {
     (void)state;
     rill_runtime_t *rt = test_new_rt(2, true);
-    assert_int_equal(rill_block_on(rt, waits_main, NULL, NULL), 0);
+    assert_status(rill_block_on(rt, waits_main, NULL, NULL), 0);
     rill_runtime_free(rt);
 }
 
@@ -388,7 +388,7 @@ static void test_dump_jobs_futures_watch(void **state)
     rill_runtime_t *rt = test_new_rt(2, false);
     gate_t g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     rill_task_t *bj;
-    assert_int_equal(rill_spawn_blocking(&bj, job, &g,
+    assert_status(rill_spawn_blocking(&bj, job, &g,
                                          &(rill_spawn_config_t){.runtime = rt}),
                      0);
     gate_wait(&g, 1);
@@ -397,10 +397,10 @@ static void test_dump_jobs_futures_watch(void **state)
     flag_fut_t f2 = {
         {&flag_described_vt}, 0, RILL_WAKER_NONE, PTHREAD_MUTEX_INITIALIZER};
     rill_task_t *t1, *t2;
-    assert_int_equal(
+    assert_status(
         rill_spawn_future(&t1, &f1.base, &(rill_spawn_config_t){.runtime = rt}),
         0);
-    assert_int_equal(
+    assert_status(
         rill_spawn_future(&t2, &f2.base, &(rill_spawn_config_t){.runtime = rt}),
         0);
 
@@ -408,17 +408,17 @@ static void test_dump_jobs_futures_watch(void **state)
     rill_watch_receiver_t *wrx;
     int init = 0;
     rill_channel_config_t wo = {.name = "config"};
-    assert_int_equal(rill_watch_new(&wtx, &wrx, sizeof init, &init, &wo), 0);
+    assert_status(rill_watch_new(&wtx, &wrx, sizeof init, &init, &wo), 0);
     rill_task_t *wt = NULL;
     rill_spawn_config_t o = {.runtime = rt, .name = "watcher"};
-    assert_int_equal(rill_spawn(&wt, watcher, wrx, &o), 0);
+    assert_status(rill_spawn(&wt, watcher, wrx, &o), 0);
 
     /* From a plain thread, the tasks reach their waits in their own
      * time: dump until they have (each dump is a valid snapshot). */
     char *d = NULL;
     for (;;) {
         text_t t = {NULL, 0, 0};
-        assert_int_equal(rill_runtime_dump_lines(rt, text_line, &t), 0);
+        assert_status(rill_runtime_dump_lines(rt, text_line, &t), 0);
         d = t.s;
         if (strstr(d, "waiting: future") && strstr(d, "the flag") &&
             strstr(d, "'watcher' waiting: changed"))
@@ -447,22 +447,22 @@ static void test_dump_jobs_futures_watch(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *mf = open_memstream(&buf, &len);
-    assert_int_equal(rill_runtime_dump(rt, mf), 0);
+    assert_status(rill_runtime_dump(rt, mf), 0);
     fclose(mf);
     expect_in(buf, "rill runtime ");
     expect_in(buf, "blocking job running");
     free(buf);
 
     gate_set(&g, 2);
-    assert_int_equal(rill_join(bj, NULL), 0);
+    assert_status(rill_join(bj, NULL), 0);
     flag_set(&f1);
     flag_set(&f2);
-    assert_int_equal(rill_join(t1, NULL), 0);
-    assert_int_equal(rill_join(t2, NULL), 0);
+    assert_status(rill_join(t1, NULL), 0);
+    assert_status(rill_join(t2, NULL), 0);
     int v = 5;
-    assert_int_equal(rill_watch_send(wtx, &v), 0);
+    assert_status(rill_watch_send(wtx, &v), 0);
     void *r;
-    assert_int_equal(rill_join(wt, &r), 0);
+    assert_status(rill_join(wt, &r), 0);
     assert_int_equal((int)(intptr_t)r, 0);
     rill_watch_sender_release(wtx);
     rill_watch_receiver_release(wrx);
@@ -522,27 +522,27 @@ static void test_dump_while_running(void **state)
         rill_sender_t *t1, *t2;
         rill_receiver_t *r1, *r2;
         rill_channel_config_t o = {.name = "ping"};
-        assert_int_equal(rill_channel_new(&t1, &r1, sizeof(int), i % 2, &o), 0);
+        assert_status(rill_channel_new(&t1, &r1, sizeof(int), i % 2, &o), 0);
         o.name = "pong";
-        assert_int_equal(rill_channel_new(&t2, &r2, sizeof(int), 1, &o), 0);
+        assert_status(rill_channel_new(&t2, &r2, sizeof(int), 1, &o), 0);
         a[i] = (pp_t){t1, r2, rounds};
         b[i] = (pp_t){t2, r1, rounds};
         rxs[2 * i] = r1;
         rxs[2 * i + 1] = r2;
-        assert_int_equal(rill_spawn(&ts[2 * i], pinger, &a[i],
+        assert_status(rill_spawn(&ts[2 * i], pinger, &a[i],
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
-        assert_int_equal(rill_spawn(&ts[2 * i + 1], ponger, &b[i],
+        assert_status(rill_spawn(&ts[2 * i + 1], ponger, &b[i],
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
     }
     size_t dumps = 0, lines = 0;
     while (!rill_task_is_finished(ts[0]) || dumps < 20) {
-        assert_int_equal(rill_runtime_dump_lines(rt, null_line, &lines), 0);
+        assert_status(rill_runtime_dump_lines(rt, null_line, &lines), 0);
         dumps++;
     }
     for (int i = 0; i < 2 * PAIRS; i++)
-        assert_int_equal(rill_join(ts[i], NULL), 0);
+        assert_status(rill_join(ts[i], NULL), 0);
     for (int i = 0; i < 2 * PAIRS; i++)
         rill_receiver_release(rxs[i]);
     assert_true(lines >= dumps);
@@ -569,13 +569,13 @@ static void test_sigquit_dump(void **state)
     c.sigquit_dump = true;
     c.diag_out = out;
     rill_runtime_t *rt = NULL;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    assert_status(rill_runtime_new(&rt, &c), 0);
     rill_sender_t *tx;
     rill_receiver_t *rx;
     rill_channel_config_t o = {.name = "quit-test"};
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 1, &o), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(int), 1, &o), 0);
     rill_task_t *t;
-    assert_int_equal(
+    assert_status(
         rill_spawn(&t, parked_recv, rx, &(rill_spawn_config_t){.runtime = rt}),
         0);
 
@@ -596,9 +596,9 @@ static void test_sigquit_dump(void **state)
         seen = strstr(line, "waiting: recv on bounded channel 'quit-test'");
     }
     int v = 1;
-    assert_int_equal(rill_send(tx, &v), 0);
+    assert_status(rill_send(tx, &v), 0);
     void *r;
-    assert_int_equal(rill_join(t, &r), 0);
+    assert_status(rill_join(t, &r), 0);
     assert_int_equal((int)(intptr_t)r, 0);
     rill_sender_release(tx);
     rill_receiver_release(rx);
@@ -612,11 +612,11 @@ static void test_sigquit_dump(void **state)
 static void test_dump_bad_input(void **state)
 {
     (void)state;
-    assert_int_equal(rill_runtime_dump(NULL, stderr), RILL_EINVAL);
-    assert_int_equal(rill_runtime_dump_lines(NULL, null_line, NULL),
+    assert_status(rill_runtime_dump(NULL, stderr), RILL_EINVAL);
+    assert_status(rill_runtime_dump_lines(NULL, null_line, NULL),
                      RILL_EINVAL);
     rill_runtime_t *rt = test_new_rt(1, false);
-    assert_int_equal(rill_runtime_dump_lines(rt, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_runtime_dump_lines(rt, NULL, NULL), RILL_EINVAL);
     char buf[8];
     /* A future with no vtable and a tiny buffer: still a string. */
     rill_future_t none = {NULL};
@@ -626,7 +626,7 @@ static void test_dump_bad_input(void **state)
     rill_runtime_config_init(&c);
     c.deadlock = (rill_deadlock_mode_t)99;
     rill_runtime_t *bad = NULL;
-    assert_int_equal(rill_runtime_new(&bad, &c), RILL_EINVAL);
+    assert_status(rill_runtime_new(&bad, &c), RILL_EINVAL);
     rill_runtime_free(rt);
 }
 
@@ -641,5 +641,5 @@ int main(void)
         cmocka_unit_test(test_sigquit_dump),
         cmocka_unit_test(test_dump_bad_input),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -163,7 +163,7 @@ static void test_pipelined(void **state)
     rill_http_request_t req;
     rill_http_header_t h[MAXH];
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(
+        assert_status(
             rill_http_parse_request(&req, s + off, len - off, h, MAXH, NULL),
             0);
         assert_true(str_is(req.path, paths[i]));
@@ -229,13 +229,13 @@ static void test_bad_requests(void **state)
                      0);
     assert_true(req.chunked);
     /* Misuse. */
-    assert_int_equal(rill_http_parse_request(NULL, "x", 1, h, 1, NULL),
+    assert_status(rill_http_parse_request(NULL, "x", 1, h, 1, NULL),
                      RILL_EINVAL);
-    assert_int_equal(rill_http_parse_request(&req, NULL, 1, h, 1, NULL),
+    assert_status(rill_http_parse_request(&req, NULL, 1, h, 1, NULL),
                      RILL_EINVAL);
-    assert_int_equal(rill_http_parse_request(&req, "x", 1, NULL, 1, NULL),
+    assert_status(rill_http_parse_request(&req, "x", 1, NULL, 1, NULL),
                      RILL_EINVAL);
-    assert_int_equal(rill_http_parse_request(&req, NULL, 0, NULL, 0, NULL),
+    assert_status(rill_http_parse_request(&req, NULL, 0, NULL, 0, NULL),
                      RILL_PENDING);
 }
 
@@ -257,7 +257,7 @@ static void test_limits(void **state)
     expect_status(line, 414, &cfg);
     /* Refused as soon as the partial line passes the limit. */
     expect_status("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 414, &cfg);
-    assert_int_equal(parse("GET /aaaaaaaaaaaaaaaaaaaaaaaaaa", &req, h, &cfg),
+    assert_status(parse("GET /aaaaaaaaaaaaaaaaaaaaaaaaaa", &req, h, &cfg),
                      RILL_PENDING);
     /* Empty lines before the request count towards it. */
     expect_status("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
@@ -277,11 +277,11 @@ static void test_limits(void **state)
     snprintf(buf, sizeof buf, "%sX: %0100d", head, 0);
     expect_status(buf, 431, &cfg);
     /* The field count is the array's size. */
-    assert_int_equal(
+    assert_status(
         rill_http_parse_request(
             &req, "GET / HTTP/1.1\r\nHost: a\r\nB: c\r\n\r\n", 34, h, 2, NULL),
         0);
-    assert_int_equal(
+    assert_status(
         rill_http_parse_request(
             &req, "GET / HTTP/1.1\r\nHost: a\r\nB: c\r\n\r\n", 34, h, 1, NULL),
         RILL_EPROTO);
@@ -306,7 +306,7 @@ static void check_prefixes(const char *s)
         int rc = rill_http_parse_request(&part, s, k, hp, MAXH, NULL);
         if (rc == RILL_PENDING)
             continue;
-        assert_int_equal(rc, want);
+        assert_status(rc, want);
         if (rc == RILL_EPROTO)
             assert_int_equal(part.status, full.status);
         else
@@ -366,7 +366,7 @@ static void test_chunked(void **state)
     char out[128];
     size_t n, end;
     for (size_t step = 1; step <= strlen(chunked_body); step++) {
-        assert_int_equal(decode_chunked(chunked_body, step, out, &n, &end, 0),
+        assert_status(decode_chunked(chunked_body, step, out, &n, &end, 0),
                          RILL_DONE);
         assert_int_equal(n, 31);
         assert_memory_equal(out, "helloabcdefghijklmnopqrstuvwxyz", 31);
@@ -379,7 +379,7 @@ static void test_chunked(void **state)
     assert_int_equal(decode_chunked("5\nhello", 3, out, &n, &end, 0), -400);
     assert_int_equal(
         decode_chunked("fffffffffffffffffffff\r\n", 3, out, &n, &end, 0), -413);
-    assert_int_equal(decode_chunked("0\r\n\r", 3, out, &n, &end, 0),
+    assert_status(decode_chunked("0\r\n\r", 3, out, &n, &end, 0),
                      RILL_PENDING);
     assert_int_equal(decode_chunked("0\r\n: x\r\n\r\n", 3, out, &n, &end, 0),
                      -400);
@@ -394,7 +394,7 @@ static void test_chunked(void **state)
     size_t used;
     rill_http_str_t d;
     rill_http_chunked_init(&c, 0);
-    assert_int_equal(rill_http_chunked_decode(&c, NULL, 1, &used, &d),
+    assert_status(rill_http_chunked_decode(&c, NULL, 1, &used, &d),
                      RILL_EINVAL);
 }
 
@@ -410,5 +410,5 @@ int main(void)
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_chunked),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

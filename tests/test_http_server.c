@@ -9,7 +9,6 @@
  * open. Each test measures the virtual time its timer took, exactly.
  * (tests/web/clients.sh drives the same server with curl and Python.)
  */
-#include "count_alloc.h"
 #include "test_util.h"
 
 #include <rill.h>
@@ -81,10 +80,10 @@ static int ws_flood(void *ud, rill_http_conn_t *c,
         return -1;
     static char payload[65536];
     rill_bytes_t frame;
-    assert_int_equal(
+    assert_status(
         rill_ws_encode(&frame, RILL_WS_BINARY, payload, sizeof payload), 0);
     rill_sender_t *tx;
-    assert_int_equal(rill_ws_outgoing(ws, &tx), 0);
+    assert_status(rill_ws_outgoing(ws, &tx), 0);
     int sent = 0;
     for (;;) {
         rill_bytes_t f = rill_bytes_clone(&frame);
@@ -111,29 +110,29 @@ static void start(fixture_t *f)
 {
     rill_http_server_config_t cfg = {.header_timeout = RILL_SEC(5),
                                      .idle_timeout = RILL_SEC(20)};
-    assert_int_equal(rill_http_server_new(&f->srv, "127.0.0.1:0", &cfg), 0);
-    assert_int_equal(rill_sse_source_new(&source, 8), 0);
-    assert_int_equal(
+    assert_status(rill_http_server_new(&f->srv, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_sse_source_new(&source, 8), 0);
+    assert_status(
         rill_http_route(f->srv, RILL_HTTP_GET, "/hello", hello, NULL), 0);
-    assert_int_equal(
+    assert_status(
         rill_http_route(f->srv, RILL_HTTP_GET, "/events", events, source), 0);
-    assert_int_equal(
+    assert_status(
         rill_http_route(f->srv, RILL_HTTP_GET, "/ws", ws_route, NULL), 0);
-    assert_int_equal(rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close",
+    assert_status(rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close",
                                      ws_route, (void *)1),
                      0);
-    assert_int_equal(
+    assert_status(
         rill_http_route(f->srv, RILL_HTTP_GET, "/ws-flood", ws_flood, NULL), 0);
     snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d",
              rill_http_server_port(f->srv));
-    assert_int_equal(rill_spawn(&f->runner, run_server, f, NULL), 0);
+    assert_status(rill_spawn(&f->runner, run_server, f, NULL), 0);
 }
 
 static void stop(fixture_t *f)
 {
     rill_http_server_shutdown(f->srv);
     void *rc;
-    assert_int_equal(rill_join(f->runner, &rc), 0);
+    assert_status(rill_join(f->runner, &rc), 0);
     assert_null(rc);
     rill_http_server_free(f->srv);
     rill_sse_source_release(source);
@@ -151,7 +150,7 @@ static size_t read_all(rill_io_t *io, char *buf, size_t max)
 static rill_io_t *dial(const fixture_t *f)
 {
     rill_io_t *io;
-    assert_int_equal(rill_connect(&io, f->addr, NULL), 0);
+    assert_status(rill_connect(&io, f->addr, NULL), 0);
     return io;
 }
 
@@ -161,7 +160,7 @@ static void *slowloris(void *arg)
     start(&f);
     rill_io_t *io = dial(&f);
     rill_instant_t t0 = rill_now();
-    assert_int_equal(
+    assert_status(
         rill_io_write_all(io, "GET /hello HTTP/1.1\r\nHo", 23, NULL), 0);
     char buf[512];
     size_t n = read_all(io, buf, sizeof buf);
@@ -178,7 +177,7 @@ static void *slowloris(void *arg)
     assert_true(took >= RILL_SEC(20) && took < RILL_SEC(20) + RILL_MS(10));
     rill_io_free(io);
     io = dial(&f);
-    assert_int_equal(rill_io_write_all(io,
+    assert_status(rill_io_write_all(io,
                                        "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n",
                                        32, NULL),
                      0);
@@ -197,21 +196,21 @@ static void *sse_keepalive(void *arg)
     fixture_t f;
     start(&f);
     rill_io_t *io = dial(&f);
-    assert_int_equal(
+    assert_status(
         rill_io_write_all(io, "GET /events HTTP/1.1\r\nHost: a\r\n\r\n", 33,
                           NULL),
         0);
     char buf[512] = "";
     size_t n, len = 0;
     while (!strstr(buf, "\r\n\r\n")) {
-        assert_int_equal(rill_io_read(io, buf + len, sizeof buf - 1 - len, &n),
+        assert_status(rill_io_read(io, buf + len, sizeof buf - 1 - len, &n),
                          0);
         len += n;
         buf[len] = '\0';
     }
     assert_non_null(strstr(buf, "Content-Type: text/event-stream"));
     rill_instant_t t0 = rill_now();
-    assert_int_equal(rill_io_read(io, buf, sizeof buf, &n), 0);
+    assert_status(rill_io_read(io, buf, sizeof buf, &n), 0);
     rill_duration_t took = rill_now() - t0;
     if (n != 2)
         fprintf(stderr, "keep-alive read %zu bytes: %.*s\n", n, (int)n, buf);
@@ -220,10 +219,10 @@ static void *sse_keepalive(void *arg)
     assert_true(took >= RILL_SEC(15) && took < RILL_SEC(15) + RILL_MS(10));
     /* A published event arrives; the shutdown ends the response. */
     rill_sse_event_t ev = {0};
-    assert_int_equal(rill_bytes_new(&ev.data, "x", 1), 0);
-    assert_int_equal(rill_sse_source_publish(source, &ev), 0);
+    assert_status(rill_bytes_new(&ev.data, "x", 1), 0);
+    assert_status(rill_sse_source_publish(source, &ev), 0);
     rill_sse_event_destroy(&ev);
-    assert_int_equal(rill_io_read(io, buf, sizeof buf, &n), 0);
+    assert_status(rill_io_read(io, buf, sizeof buf, &n), 0);
     assert_int_equal(n, 9);
     assert_memory_equal(buf, "data: x\n\n", 9);
     rill_http_server_shutdown(f.srv);
@@ -241,11 +240,11 @@ static void ws_handshake(rill_io_t *io, const char *path)
                      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
                      path);
-    assert_int_equal(rill_io_write_all(io, req, (size_t)n, NULL), 0);
+    assert_status(rill_io_write_all(io, req, (size_t)n, NULL), 0);
     size_t len = 0, got;
     buf[0] = '\0';
     while (!strstr(buf, "\r\n\r\n")) {
-        assert_int_equal(rill_io_read(io, buf + len, 1, &got), 0);
+        assert_status(rill_io_read(io, buf + len, 1, &got), 0);
         len += got;
         buf[len] = '\0';
     }
@@ -270,7 +269,7 @@ static void *ws_timeouts(void *arg)
     rill_io_free(io);
     while (!ws_ended_at)
         rill_yield();
-    assert_int_equal(ws_end_rc, RILL_ETIMEDOUT);
+    assert_status(ws_end_rc, RILL_ETIMEDOUT);
     /* The server closes; the client never replies: 5 s later it ends. */
     ws_ended_at = 0;
     io = dial(&f);
@@ -284,8 +283,8 @@ static void *ws_timeouts(void *arg)
                         "done",
                         8);
     while (!ws_ended_at)
-        assert_int_equal(rill_sleep(RILL_MS(100)), 0);
-    assert_int_equal(ws_end_rc, RILL_ETIMEDOUT);
+        assert_status(rill_sleep(RILL_MS(100)), 0);
+    assert_status(ws_end_rc, RILL_ETIMEDOUT);
     took = ws_ended_at - t0;
     assert_true(took >= RILL_SEC(5) && took < RILL_SEC(5) + RILL_MS(10));
     rill_io_free(io);
@@ -295,9 +294,9 @@ static void *ws_timeouts(void *arg)
     ws_handshake(io, "/ws-flood");
     t0 = rill_now();
     while (!ws_ended_at)
-        assert_int_equal(rill_sleep(RILL_MS(100)), 0);
+        assert_status(rill_sleep(RILL_MS(100)), 0);
     took = ws_ended_at - t0;
-    assert_int_equal(ws_end_rc, RILL_ETIMEDOUT);
+    assert_status(ws_end_rc, RILL_ETIMEDOUT);
     assert_true(took >= RILL_SEC(10) && took < RILL_SEC(10) + RILL_MS(200));
     rill_io_free(io);
     stop(&f);
@@ -315,7 +314,7 @@ static void *many_unfinished_once(void *arg)
     for (int i = 0; i < N; i++) {
         io[i] = dial(&f);
         if (i % 2)
-            assert_int_equal(rill_io_write_all(io[i], "GET / HT", 8, NULL), 0);
+            assert_status(rill_io_write_all(io[i], "GET / HT", 8, NULL), 0);
     }
     rill_http_server_shutdown(f.srv);
     char buf[256];
@@ -335,9 +334,9 @@ static void *many_unfinished_once(void *arg)
 static void *many_unfinished(void *arg)
 {
     many_unfinished_once(arg);
-    long before = atomic_load(&count_alloc_live);
+    long before = test_alloc_count();
     many_unfinished_once(arg);
-    assert_int_equal(atomic_load(&count_alloc_live), before);
+    assert_int_equal(test_alloc_count(), before);
     return NULL;
 }
 
@@ -345,7 +344,7 @@ static void run(rill_task_fn fn)
 {
     rill_runtime_t *rt = test_new_rt(1, true);
     void *res = (void *)1;
-    assert_int_equal(rill_block_on(rt, fn, NULL, &res), 0);
+    assert_status(rill_block_on(rt, fn, NULL, &res), 0);
     rill_runtime_free(rt);
 }
 
@@ -373,13 +372,6 @@ static void test_many_unfinished(void **state)
     run(many_unfinished);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    rill_set_allocator(count_alloc_realloc, NULL);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,5 +380,5 @@ int main(void)
         cmocka_unit_test(test_ws_timeouts),
         cmocka_unit_test(test_many_unfinished),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

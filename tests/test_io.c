@@ -7,7 +7,6 @@
  * with sockets, the deadlock detector with a socket waiter, the dump, bad
  * input. Every test checks that no rill allocation is left behind.
  */
-#include "count_alloc.h"
 #include "test_util.h"
 
 #include "rt/reactor.h" /* rill__reactor_no_pwait2 */
@@ -29,12 +28,10 @@
 #include <unistd.h>
 
 static rill_runtime_t *rt;
-static long allocs_before;
 
 static int setup(void **state)
 {
     (void)state;
-    allocs_before = atomic_load(&count_alloc_live);
     rt = test_new_rt(2, false);
     return 0;
 }
@@ -42,40 +39,24 @@ static int setup(void **state)
 static int setup_virtual(void **state)
 {
     (void)state;
-    allocs_before = atomic_load(&count_alloc_live);
     rt = test_new_rt(2, true);
     return 0;
 }
 
+/* The runtime goes first, so that test_run's leak check after this sees
+ * everything the test's tasks held. */
 static int teardown(void **state)
 {
     (void)state;
     rill_runtime_free(rt);
     rt = NULL;
-    assert_int_equal(atomic_load(&count_alloc_live), allocs_before);
     return 0;
-}
-
-static void *nothing(void *arg)
-{
-    return arg;
-}
-
-/* The first wait on a thread makes the thread's parker, which lives as
- * long as the thread: make it before any test counts allocations. */
-static int group_setup(void **state)
-{
-    (void)state;
-    rill_runtime_t *r = test_new_rt(1, false);
-    int rc = rill_block_on(r, nothing, NULL, NULL);
-    rill_runtime_free(r);
-    return rc;
 }
 
 static void run(rill_task_fn fn, void *arg)
 {
     void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, fn, arg, &ok), 0);
+    assert_status(rill_block_on(rt, fn, arg, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
 }
 
@@ -135,10 +116,10 @@ static void *echo_client(void *arg)
 {
     echo_t *e = arg;
     rill_io_t *c;
-    assert_int_equal(rill_connect(&c, e->addr, NULL), 0);
+    assert_status(rill_connect(&c, e->addr, NULL), 0);
     sender_t s = {c, e->total};
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, echo_sender, &s, NULL), 0);
+    assert_status(rill_spawn(&t, echo_sender, &s, NULL), 0);
     unsigned char buf[16384];
     uint64_t got = 0;
     size_t n;
@@ -149,10 +130,10 @@ static void *echo_client(void *arg)
                 fail_msg("byte %llu differs", (unsigned long long)(got + i));
         got += n;
     }
-    assert_int_equal(r, RILL_DONE);
+    assert_status(r, RILL_DONE);
     assert_int_equal(got, e->total);
     void *sent;
-    assert_int_equal(rill_join(t, &sent), 0);
+    assert_status(rill_join(t, &sent), 0);
     assert_ptr_equal(sent, (void *)1);
     rill_io_free(c);
     return (void *)1;
@@ -162,10 +143,10 @@ static void *echo_main(void *arg)
 {
     echo_t *e = arg;
     rill_task_t *srv;
-    assert_int_equal(rill_spawn(&srv, echo_server, e, NULL), 0);
+    assert_status(rill_spawn(&srv, echo_server, e, NULL), 0);
     void *ok = echo_client(e);
     void *srv_ok;
-    assert_int_equal(rill_join(srv, &srv_ok), 0);
+    assert_status(rill_join(srv, &srv_ok), 0);
     assert_ptr_equal(srv_ok, (void *)1);
     return ok;
 }
@@ -176,7 +157,7 @@ static void test_tcp_echo_exact(void **state)
     (void)state;
     echo_t e = {.total = RILL_TEST_SANITIZED ? 32u << 20 : (uint64_t)1 << 30};
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_listen(&e.l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&e.l, "127.0.0.1:0", &cfg), 0);
     assert_true(rill_listener_port(e.l) > 0);
     snprintf(e.addr, sizeof e.addr, "127.0.0.1:%d", rill_listener_port(e.l));
     run(echo_main, &e);
@@ -191,10 +172,10 @@ static void test_unix_echo(void **state)
     snprintf(path, sizeof e.addr, "unix:/tmp/rill-test-%d.sock", (int)getpid());
     unlink(path + 5);
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_listen(&e.l, path, &cfg), 0);
+    assert_status(rill_listen(&e.l, path, &cfg), 0);
     assert_int_equal(rill_listener_port(e.l), 0);
     rill_listener_t *busy;
-    assert_int_equal(rill_listen(&busy, path, &cfg), RILL_EADDRINUSE);
+    assert_status(rill_listen(&busy, path, &cfg), RILL_EADDRINUSE);
     run(echo_main, &e);
     rill_listener_free(e.l);
     unlink(path + 5);
@@ -230,23 +211,23 @@ static void test_task_and_thread_share_socketpair(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     pair_t p = {.rounds = SCALE(20000, 10)};
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
-    assert_int_equal(rill_io_new(&p.b, sv[1], &cfg), 0);
+    assert_status(rill_io_new(&p.a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&p.b, sv[1], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(
+    assert_status(
         rill_spawn(&t, pair_task, &p, &(rill_spawn_config_t){.runtime = rt}),
         0);
     /* This plain thread waits on the same reactor (it parks). */
     for (int i = 0; i < p.rounds; i++) {
         int v = i;
-        assert_int_equal(rill_io_write_all(p.b, &v, sizeof v, NULL), 0);
+        assert_status(rill_io_write_all(p.b, &v, sizeof v, NULL), 0);
         size_t n;
-        assert_int_equal(rill_io_read(p.b, &v, sizeof v, &n), 0);
+        assert_status(rill_io_read(p.b, &v, sizeof v, &n), 0);
         assert_int_equal(n, sizeof v);
         assert_int_equal(v, -i);
     }
     void *ok;
-    assert_int_equal(rill_join(t, &ok), 0);
+    assert_status(rill_join(t, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     rill_io_free(p.a);
     rill_io_free(p.b);
@@ -263,7 +244,7 @@ static void wait_all_asleep(void)
         rill_runtime_dump(rt, f);
         fclose(f);
         rill_runtime_stats_t st;
-        assert_int_equal(rill_runtime_stats(rt, &st), 0);
+        assert_status(rill_runtime_stats(rt, &st), 0);
         if (strstr(buf, "(2 idle)") && st.parks >= 3)
             return;
         sched_yield();
@@ -281,15 +262,15 @@ static void test_thread_waits_while_workers_sleep(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *a;
-    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&a, sv[0], &cfg), 0);
     char c;
     size_t n;
     /* EAGAIN clears the cached readiness: from now on only an event from
      * epoll can say the byte below is there. */
-    assert_int_equal(rill_io_try_read(a, &c, 1, &n), RILL_EAGAIN);
+    assert_status(rill_io_try_read(a, &c, 1, &n), RILL_EAGAIN);
     assert_int_equal(write(sv[1], "x", 1), 1);
     alarm(20); /* a hang fails the test */
-    assert_int_equal(rill_io_read(a, &c, 1, &n), 0);
+    assert_status(rill_io_read(a, &c, 1, &n), 0);
     alarm(0);
     assert_int_equal(c, 'x');
     rill_io_free(a);
@@ -319,9 +300,9 @@ static void test_partial_reads_edge_triggered(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     pair_t p = {.rounds = SCALE(1 << 20, 16)};
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&p.a, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, one_byte_reader, &p,
+    assert_status(rill_spawn(&t, one_byte_reader, &p,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     unsigned char *buf = malloc((size_t)p.rounds);
@@ -337,7 +318,7 @@ static void test_partial_reads_edge_triggered(void **state)
     close(sv[1]);
     free(buf);
     void *ok;
-    assert_int_equal(rill_join(t, &ok), 0);
+    assert_status(rill_join(t, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     rill_io_free(p.a);
 }
@@ -379,9 +360,9 @@ static void test_deadline_races_readiness(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     racer_t r = {.total = SCALE(4u << 20, 8)};
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_io_new(&r.io, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&r.io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, deadline_reader, &r,
+    assert_status(rill_spawn(&t, deadline_reader, &r,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     /* Small writes with pauses between bursts, so reads time out often. */
@@ -403,7 +384,7 @@ static void test_deadline_races_readiness(void **state)
     }
     close(sv[1]);
     void *ok;
-    assert_int_equal(rill_join(t, &ok), 0);
+    assert_status(rill_join(t, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     fprintf(stderr, "deadline race: %d timeouts, %llu bytes, none lost\n",
             r.timeouts, (unsigned long long)r.got);
@@ -441,19 +422,19 @@ static void test_close_wakes_waiter(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *io;
-    assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, blocked_reader, io,
+    assert_status(rill_spawn(&t, blocked_reader, io,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(t, "read on fd"); /* the dump names the fd */
     rill_io_close(io);
     void *r;
-    assert_int_equal(rill_join(t, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ECLOSED);
+    assert_status(rill_join(t, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ECLOSED);
     char c;
     size_t n;
-    assert_int_equal(rill_io_read(io, &c, 1, &n), RILL_ECLOSED);
+    assert_status(rill_io_read(io, &c, 1, &n), RILL_ECLOSED);
     rill_io_close(io); /* idempotent */
     rill_io_free(io);
     close(sv[1]);
@@ -466,21 +447,21 @@ static void test_cancel_blocked_read(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *io;
-    assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&io, sv[0], &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, blocked_reader, io,
+    assert_status(rill_spawn(&t, blocked_reader, io,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(t, "read on fd");
     rill_task_cancel(t);
     void *r;
-    assert_int_equal(rill_join(t, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_status(rill_join(t, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ECANCELED);
     /* Nothing was taken: a byte written now is read whole. */
     assert_int_equal(write(sv[1], "x", 1), 1);
     char c;
     size_t n;
-    assert_int_equal(rill_io_read(io, &c, 1, &n), 0);
+    assert_status(rill_io_read(io, &c, 1, &n), 0);
     assert_int_equal(c, 'x');
     rill_io_free(io);
     close(sv[1]);
@@ -516,9 +497,9 @@ static void test_peer_reset_mid_write(void **state)
     (void)state;
     reset_t x = {0};
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_listen(&x.l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&x.l, "127.0.0.1:0", &cfg), 0);
     rill_task_t *t;
-    assert_int_equal(
+    assert_status(
         rill_spawn(&t, reset_writer, &x, &(rill_spawn_config_t){.runtime = rt}),
         0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -533,7 +514,7 @@ static void test_peer_reset_mid_write(void **state)
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd); /* RST */
     void *ok;
-    assert_int_equal(rill_join(t, &ok), 0);
+    assert_status(rill_join(t, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     assert_true(x.status == RILL_ECONNRESET || x.status == RILL_EPIPE);
     rill_listener_free(x.l);
@@ -548,9 +529,9 @@ static void test_pipe_without_reader_no_sigpipe(void **state)
     close(p[0]);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *io;
-    assert_int_equal(rill_io_new(&io, p[1], &cfg), 0);
+    assert_status(rill_io_new(&io, p[1], &cfg), 0);
     size_t w;
-    assert_int_equal(rill_io_write_all(io, "abc", 3, &w), RILL_EPIPE);
+    assert_status(rill_io_write_all(io, "abc", 3, &w), RILL_EPIPE);
     assert_int_equal(w, 0);
     rill_io_free(io);
 }
@@ -562,18 +543,18 @@ static void test_half_close(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *a, *b;
-    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
-    assert_int_equal(rill_io_new(&b, sv[1], &cfg), 0);
-    assert_int_equal(rill_io_write_all(a, "question", 8, NULL), 0);
-    assert_int_equal(rill_io_shutdown_write(a), 0);
+    assert_status(rill_io_new(&a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&b, sv[1], &cfg), 0);
+    assert_status(rill_io_write_all(a, "question", 8, NULL), 0);
+    assert_status(rill_io_shutdown_write(a), 0);
     char buf[16];
     size_t n;
-    assert_int_equal(rill_io_read(b, buf, sizeof buf, &n), 0);
+    assert_status(rill_io_read(b, buf, sizeof buf, &n), 0);
     assert_int_equal(n, 8);
-    assert_int_equal(rill_io_read(b, buf, sizeof buf, &n), RILL_DONE);
+    assert_status(rill_io_read(b, buf, sizeof buf, &n), RILL_DONE);
     /* b can still answer, a can still read. */
-    assert_int_equal(rill_io_write_all(b, "answer", 6, NULL), 0);
-    assert_int_equal(rill_io_read(a, buf, sizeof buf, &n), 0);
+    assert_status(rill_io_write_all(b, "answer", 6, NULL), 0);
+    assert_status(rill_io_read(a, buf, sizeof buf, &n), 0);
     assert_int_equal(n, 6);
     rill_io_free(a);
     rill_io_free(b);
@@ -589,13 +570,13 @@ static void test_write_all_timeout_reports_bytes(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *a;
-    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&a, sv[0], &cfg), 0);
     size_t len = 8 << 20;
     unsigned char *buf = malloc(len);
     for (size_t i = 0; i < len; i++)
         buf[i] = pattern(i);
     size_t written;
-    assert_int_equal(
+    assert_status(
         rill_io_write_all_timeout(a, buf, len, &written, RILL_MS(20)),
         RILL_ETIMEDOUT);
     assert_true(written > 0 && written < len);
@@ -651,15 +632,15 @@ static void test_both_directions_two_tasks(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     duplex_t d = {.len = 8 << 20};
-    assert_int_equal(rill_io_new(&d.io, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&d.io, sv[0], &cfg), 0);
     d.buf = malloc(d.len);
     for (size_t i = 0; i < d.len; i++)
         d.buf[i] = pattern(i);
     rill_task_t *rd, *wr;
-    assert_int_equal(rill_spawn(&rd, blocked_reader, d.io,
+    assert_status(rill_spawn(&rd, blocked_reader, d.io,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
-    assert_int_equal(rill_spawn(&wr, duplex_writer, &d,
+    assert_status(rill_spawn(&wr, duplex_writer, &d,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(rd, "read on fd");
@@ -667,11 +648,11 @@ static void test_both_directions_two_tasks(void **state)
     /* Drain the writer: it finishes, the reader still waits. */
     drain_pattern(sv[1], d.len);
     void *r;
-    assert_int_equal(rill_join(wr, &r), 0);
+    assert_status(rill_join(wr, &r), 0);
     assert_ptr_equal(r, (void *)1);
     assert_false(rill_task_is_finished(rd));
     assert_int_equal(write(sv[1], "r", 1), 1);
-    assert_int_equal(rill_join(rd, &r), 0);
+    assert_status(rill_join(rd, &r), 0);
     assert_int_equal((int)(intptr_t)r, 0);
     free(d.buf);
     rill_io_free(d.io);
@@ -701,19 +682,19 @@ static void test_cancel_blocked_write(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = rt};
     duplex_t d = {.len = 8 << 20};
-    assert_int_equal(rill_io_new(&d.io, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&d.io, sv[0], &cfg), 0);
     d.buf = malloc(d.len);
     for (size_t i = 0; i < d.len; i++)
         d.buf[i] = pattern(i);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, blocked_write_all, &d,
+    assert_status(rill_spawn(&t, blocked_write_all, &d,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(t, "write_all on fd");
     rill_task_cancel(t);
     void *r;
-    assert_int_equal(rill_join(t, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_status(rill_join(t, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ECANCELED);
     size_t first = d.written;
     assert_true(first > 0 && first < d.len);
     /* A plain write on the still-full socket, cancelled: nothing went. */
@@ -721,13 +702,13 @@ static void test_cancel_blocked_write(void **state)
     d2.buf += first; /* the stream goes on where write_all stopped */
     d2.len -= first;
     d2.written = 12345;
-    assert_int_equal(rill_spawn(&t, blocked_write, &d2,
+    assert_status(rill_spawn(&t, blocked_write, &d2,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(t, "write on fd");
     rill_task_cancel(t);
-    assert_int_equal(rill_join(t, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_status(rill_join(t, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ECANCELED);
     assert_int_equal(d2.written, 0);
     /* The peer reads exactly buf[0 .. first), nothing lost or doubled. */
     rill_io_free(d.io);
@@ -771,19 +752,19 @@ static void test_cancel_blocked_accept_and_connect(void **state)
     int fds_before = open_fds();
     rill_io_config_t cfg = {.runtime = rt, .backlog = 1};
     acc_t a = {0};
-    assert_int_equal(rill_listen(&a.l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&a.l, "127.0.0.1:0", &cfg), 0);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(a.l));
     a.addr = addr;
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, blocked_accept, &a,
+    assert_status(rill_spawn(&t, blocked_accept, &a,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(t, "accept on fd");
     rill_task_cancel(t);
     void *r;
-    assert_int_equal(rill_join(t, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_status(rill_join(t, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ECANCELED);
     assert_null(a.conn);
     /* Fill the backlog (never accepted), so the next connect waits for a
      * SYN-ACK that does not come; it took no connection meanwhile. */
@@ -793,18 +774,18 @@ static void test_cancel_blocked_accept_and_connect(void **state)
         if (rill_connect_timeout(&held[nheld], addr, RILL_MS(50), &cfg) != 0)
             break;
     assert_true(nheld < 8);
-    assert_int_equal(rill_spawn(&t, blocked_connect, &a,
+    assert_status(rill_spawn(&t, blocked_connect, &a,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     wait_until_waiting(t, "connect on fd");
     rill_task_cancel(t);
-    assert_int_equal(rill_join(t, &r), 0);
-    assert_int_equal((int)(intptr_t)r, RILL_ECANCELED);
+    assert_status(rill_join(t, &r), 0);
+    assert_status((int)(intptr_t)r, RILL_ECANCELED);
     assert_null(a.conn);
     /* The queued connections are all still there to accept. */
     for (int i = 0; i < nheld; i++) {
         rill_io_t *c;
-        assert_int_equal(rill_accept_timeout(a.l, &c, RILL_SEC(10)), 0);
+        assert_status(rill_accept_timeout(a.l, &c, RILL_SEC(10)), 0);
         rill_io_free(c);
         rill_io_free(held[i]);
     }
@@ -994,17 +975,17 @@ static void test_emfile_at_accept(void **state)
     (void)state;
     rill_io_config_t cfg = {.runtime = rt};
     rill_listener_t *l;
-    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
     int c1 = raw_socket();
     static fdfill_t f;
     fd_fill(&f);
     raw_connect(c1, rill_listener_port(l));
     rill_io_t *conn;
-    assert_int_equal(rill_accept(l, &conn), RILL_EMFILE);
-    assert_int_equal(rill_accept(l, &conn), RILL_EMFILE); /* still queued */
+    assert_status(rill_accept(l, &conn), RILL_EMFILE);
+    assert_status(rill_accept(l, &conn), RILL_EMFILE); /* still queued */
     fd_give(&f);
-    assert_int_equal(rill_accept(l, &conn), 0);
-    assert_int_equal(rill_io_write_all(conn, "hi", 2, NULL), 0);
+    assert_status(rill_accept(l, &conn), 0);
+    assert_status(rill_io_write_all(conn, "hi", 2, NULL), 0);
     char buf[2];
     assert_int_equal(read(c1, buf, 2), 2);
     fd_unfill(&f);
@@ -1039,12 +1020,12 @@ static void test_emfile_accept_stream_keeps_serving(void **state)
     (void)state;
     rill_io_config_t cfg = {.runtime = rt};
     rill_listener_t *l;
-    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
     int port = rill_listener_port(l);
     rill_stream_t *conns;
-    assert_int_equal(rill_listener_into_stream(l, &conns), 0);
+    assert_status(rill_listener_into_stream(l, &conns), 0);
     rill_task_t *srv;
-    assert_int_equal(rill_spawn(&srv, emfile_server, conns,
+    assert_status(rill_spawn(&srv, emfile_server, conns,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     int first = raw_socket(), c[3];
@@ -1073,7 +1054,7 @@ static void test_emfile_accept_stream_keeps_serving(void **state)
     /* Closing the listener (the stream owns it) ends the server. */
     rill_listener_close(l);
     void *ok;
-    assert_int_equal(rill_join(srv, &ok), 0);
+    assert_status(rill_join(srv, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
 }
 
@@ -1120,9 +1101,9 @@ static void test_timerfd_fallback(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_config_t cfg = {.runtime = one};
     precise_t p;
-    assert_int_equal(rill_io_new(&p.a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&p.a, sv[0], &cfg), 0);
     void *ok = NULL;
-    assert_int_equal(rill_block_on(one, precise_main, &p, &ok), 0);
+    assert_status(rill_block_on(one, precise_main, &p, &ok), 0);
     assert_ptr_equal(ok, (void *)1);
     fprintf(stderr,
             "timerfd: best 200 us sleep took %.0f us, 300 us read "
@@ -1136,7 +1117,7 @@ static void test_timerfd_fallback(void **state)
     assert_int_equal(write(sv[1], "z", 1), 1);
     char c;
     size_t n;
-    assert_int_equal(rill_io_read(p.a, &c, 1, &n), 0);
+    assert_status(rill_io_read(p.a, &c, 1, &n), 0);
     assert_int_equal(c, 'z');
     rill_io_free(p.a);
     close(sv[1]);
@@ -1224,14 +1205,14 @@ static void test_no_deadlock_while_waiting_on_socket(void **state)
     close(sv[1]);
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *io;
-    assert_int_equal(rill_io_new(&io, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&io, sv[0], &cfg), 0);
     /* block_on fails with RILL_EDEADLK if a deadlock is reported. */
     run(wait_for_child, io);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     rill_runtime_stats_t st2;
-    assert_int_equal(rill_runtime_stats(rt, &st2), 0);
+    assert_status(rill_runtime_stats(rt, &st2), 0);
     assert_int_equal(st2.deadlocks, 0);
     rill_io_free(io);
 }
@@ -1277,7 +1258,7 @@ static void test_shutdown_with_1000_connections(void **state)
     (void)state;
     rill_listener_t *l;
     rill_io_config_t cfg = {.runtime = rt};
-    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
     atomic_store(&holding, 0);
     run(many_main, l);
     rill_listener_free(l);
@@ -1292,30 +1273,30 @@ static void test_bad_input(void **state)
     (void)state;
     rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *io = NULL;
-    assert_int_equal(rill_io_new(&io, -1, &cfg), RILL_EINVAL);
-    assert_int_equal(rill_io_new(NULL, 0, &cfg), RILL_EINVAL);
+    assert_status(rill_io_new(&io, -1, &cfg), RILL_EINVAL);
+    assert_status(rill_io_new(NULL, 0, &cfg), RILL_EINVAL);
     int fd = dup(0);
     close(fd);
-    assert_int_equal(rill_io_new(&io, fd, &cfg), RILL_EINVAL); /* closed */
-    assert_int_equal(rill_io_new(&io, 0, NULL), RILL_EINVAL);  /* no runtime */
+    assert_status(rill_io_new(&io, fd, &cfg), RILL_EINVAL); /* closed */
+    assert_status(rill_io_new(&io, 0, NULL), RILL_EINVAL);  /* no runtime */
     char tmpl[] = "/tmp/rill-io-XXXXXX";
     int file = mkstemp(tmpl);
     unlink(tmpl);
-    assert_int_equal(rill_io_new(&io, file, &cfg), RILL_EINVAL); /* a file */
+    assert_status(rill_io_new(&io, file, &cfg), RILL_EINVAL); /* a file */
     close(file);
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rill_io_t *a, *again;
-    assert_int_equal(rill_io_new(&a, sv[0], &cfg), 0);
-    assert_int_equal(rill_io_new(&again, sv[0], &cfg), RILL_EINVAL); /* twice */
+    assert_status(rill_io_new(&a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(&again, sv[0], &cfg), RILL_EINVAL); /* twice */
     char buf[4];
     size_t n;
-    assert_int_equal(rill_io_read(NULL, buf, 4, &n), RILL_EINVAL);
-    assert_int_equal(rill_io_read(a, NULL, 4, &n), RILL_EINVAL);
-    assert_int_equal(rill_io_read(a, buf, 0, &n), RILL_EINVAL);
-    assert_int_equal(rill_io_try_read(a, buf, 4, &n), RILL_EAGAIN);
-    assert_int_equal(rill_io_ready(a, 0), RILL_EINVAL);
-    assert_int_equal(rill_io_ready(a, RILL_IO_WRITE), 0);
+    assert_status(rill_io_read(NULL, buf, 4, &n), RILL_EINVAL);
+    assert_status(rill_io_read(a, NULL, 4, &n), RILL_EINVAL);
+    assert_status(rill_io_read(a, buf, 0, &n), RILL_EINVAL);
+    assert_status(rill_io_try_read(a, buf, 4, &n), RILL_EAGAIN);
+    assert_status(rill_io_ready(a, 0), RILL_EINVAL);
+    assert_status(rill_io_ready(a, RILL_IO_WRITE), 0);
     rill_io_free(a);
     close(sv[1]);
 
@@ -1324,16 +1305,16 @@ static void test_bad_input(void **state)
         "",      "127.0.0.1", "127.0.0.1:99999", "[::1]8080", "example.com:80",
         "unix:", "1.2.3.4:-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(rill_listen(&l, bad[i], &cfg), RILL_EINVAL);
-    assert_int_equal(rill_listen(&l, NULL, &cfg), RILL_EINVAL);
-    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+        assert_status(rill_listen(&l, bad[i], &cfg), RILL_EINVAL);
+    assert_status(rill_listen(&l, NULL, &cfg), RILL_EINVAL);
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
     rill_listener_t *l2;
-    assert_int_equal(rill_listen(&l2, addr, &cfg), RILL_EADDRINUSE);
+    assert_status(rill_listen(&l2, addr, &cfg), RILL_EADDRINUSE);
     rill_listener_free(l); /* the port is now closed */
     rill_io_t *c;
-    assert_int_equal(rill_connect(&c, addr, &cfg), RILL_ECONNREFUSED);
+    assert_status(rill_connect(&c, addr, &cfg), RILL_ECONNREFUSED);
     assert_int_equal(rill_connect(&c, "[::1]:0", &cfg) < 0, true);
 
     /* Unix: no socket file is refused; a full backlog is RILL_EAGAIN
@@ -1341,15 +1322,15 @@ static void test_bad_input(void **state)
     char path[108];
     snprintf(path, sizeof path, "unix:/tmp/rill-bad-%d.sock", (int)getpid());
     unlink(path + 5);
-    assert_int_equal(rill_connect(&c, path, &cfg), RILL_ECONNREFUSED);
+    assert_status(rill_connect(&c, path, &cfg), RILL_ECONNREFUSED);
     rill_io_config_t small = {.runtime = rt, .backlog = 1};
-    assert_int_equal(rill_listen(&l, path, &small), 0);
+    assert_status(rill_listen(&l, path, &small), 0);
     rill_io_t *q[8];
     int nq = 0, r;
     while (nq < 8 && (r = rill_connect(&q[nq], path, &cfg)) == 0)
         nq++;
     assert_true(nq < 8);
-    assert_int_equal(r, RILL_EAGAIN);
+    assert_status(r, RILL_EAGAIN);
     while (nq > 0)
         rill_io_free(q[--nq]);
     rill_listener_free(l);
@@ -1363,7 +1344,7 @@ static void test_connect_timeout(void **state)
     (void)state;
     rill_io_config_t cfg = {.runtime = rt, .backlog = 1};
     rill_listener_t *l;
-    assert_int_equal(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
     rill_io_t *c[8];
@@ -1386,9 +1367,6 @@ static void test_connect_timeout(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: none may */
-    rill_set_allocator(count_alloc_realloc, NULL);
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tcp_echo_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unix_echo, setup, teardown),
@@ -1432,5 +1410,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

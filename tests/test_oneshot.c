@@ -11,26 +11,26 @@ static void test_send_recv(void **state)
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
     rill_channel_config_t o = {.name = "reply"};
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(double), &o), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(double), &o), 0);
     double v = 0, w = 2.5;
-    assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_EEMPTY);
+    assert_status(rill_oneshot_try_recv(rx, &v), RILL_EEMPTY);
     assert_false(rill_oneshot_is_closed(tx));
-    assert_int_equal(rill_oneshot_send(tx, &w), 0);
-    assert_int_equal(rill_oneshot_send(tx, &w), RILL_EALREADY);
-    assert_int_equal(rill_oneshot_recv(rx, &v), 0);
+    assert_status(rill_oneshot_send(tx, &w), 0);
+    assert_status(rill_oneshot_send(tx, &w), RILL_EALREADY);
+    assert_status(rill_oneshot_recv(rx, &v), 0);
     assert_true(v == 2.5);
-    assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_DONE);
-    assert_int_equal(rill_oneshot_recv(rx, &v), RILL_DONE);
+    assert_status(rill_oneshot_try_recv(rx, &v), RILL_DONE);
+    assert_status(rill_oneshot_recv(rx, &v), RILL_DONE);
     rill_channel_stats_t st;
-    assert_int_equal(rill_oneshot_stats(NULL, rx, &st), 0);
+    assert_status(rill_oneshot_stats(NULL, rx, &st), 0);
     assert_string_equal(st.name, "reply");
     assert_int_equal(st.sent, 1);
     assert_int_equal(st.received, 1);
     assert_int_equal(st.capacity, 1);
     assert_int_equal(st.len, 0);
     assert_false(st.is_closed);
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
 }
 
 static void test_sender_gone(void **state)
@@ -38,12 +38,12 @@ static void test_sender_gone(void **state)
     (void)state;
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_sender_release(tx), 0);
     int v;
-    assert_int_equal(rill_oneshot_try_recv(rx, &v), RILL_DONE);
-    assert_int_equal(rill_oneshot_recv(rx, &v), RILL_DONE);
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_try_recv(rx, &v), RILL_DONE);
+    assert_status(rill_oneshot_recv(rx, &v), RILL_DONE);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
 }
 
 static void test_receiver_gone(void **state)
@@ -51,15 +51,15 @@ static void test_receiver_gone(void **state)
     (void)state;
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
-    assert_int_equal(rill_oneshot_closed_timeout(tx, RILL_US(100)),
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_closed_timeout(tx, RILL_US(100)),
                      RILL_ETIMEDOUT);
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
     assert_true(rill_oneshot_is_closed(tx));
-    assert_int_equal(rill_oneshot_closed(tx), 0);
+    assert_status(rill_oneshot_closed(tx), 0);
     int v = 1;
-    assert_int_equal(rill_oneshot_send(tx, &v), RILL_ECLOSED);
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_send(tx, &v), RILL_ECLOSED);
+    assert_status(rill_oneshot_sender_release(tx), 0);
 }
 
 static void test_close_keeps_sent_value(void **state)
@@ -67,23 +67,23 @@ static void test_close_keeps_sent_value(void **state)
     (void)state;
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
     int v = 7, out = 0;
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
-    assert_int_equal(rill_oneshot_close(rx), 0);
-    assert_int_equal(rill_oneshot_close(rx), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_close(rx), 0);
+    assert_status(rill_oneshot_close(rx), 0);
     assert_true(rill_oneshot_is_closed(tx));
-    assert_int_equal(rill_oneshot_try_recv(rx, &out), 0);
+    assert_status(rill_oneshot_try_recv(rx, &out), 0);
     assert_int_equal(out, 7);
     /* A value sent after close is refused. */
     rill_oneshot_sender_t *tx2;
     rill_oneshot_receiver_t *rx2;
-    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
-    assert_int_equal(rill_oneshot_close(rx2), 0);
-    assert_int_equal(rill_oneshot_send(tx2, &v), RILL_ECLOSED);
-    assert_int_equal(rill_oneshot_try_recv(rx2, &out), RILL_EEMPTY);
-    assert_int_equal(rill_oneshot_sender_release(tx2), 0);
-    assert_int_equal(rill_oneshot_try_recv(rx2, &out), RILL_DONE);
+    assert_status(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_close(rx2), 0);
+    assert_status(rill_oneshot_send(tx2, &v), RILL_ECLOSED);
+    assert_status(rill_oneshot_try_recv(rx2, &out), RILL_EEMPTY);
+    assert_status(rill_oneshot_sender_release(tx2), 0);
+    assert_status(rill_oneshot_try_recv(rx2, &out), RILL_DONE);
     rill_oneshot_receiver_release(rx2);
     rill_oneshot_sender_release(tx);
     rill_oneshot_receiver_release(rx);
@@ -106,23 +106,23 @@ static void test_item_dtor(void **state)
     rill_oneshot_receiver_t *rx;
     int v = 41, out;
     dtor_calls = 0;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, &o), 0);
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof v, &o), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
     rill_channel_stats_t st;
-    assert_int_equal(rill_oneshot_stats(tx, NULL, &st), 0);
+    assert_status(rill_oneshot_stats(tx, NULL, &st), 0);
     assert_int_equal(st.len, 1);
-    assert_int_equal(rill_oneshot_close(rx), 0); /* still receivable */
+    assert_status(rill_oneshot_close(rx), 0); /* still receivable */
     assert_int_equal(dtor_calls, 0);
-    assert_int_equal(rill_oneshot_receiver_release(rx), 0);
+    assert_status(rill_oneshot_receiver_release(rx), 0);
     assert_int_equal(dtor_calls, 1);
-    assert_int_equal(rill_oneshot_stats(tx, NULL, &st), 0);
+    assert_status(rill_oneshot_stats(tx, NULL, &st), 0);
     assert_int_equal(st.discarded, 1);
     assert_true(st.is_closed);
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_sender_release(tx), 0);
     /* Received: the receiver owns it, the channel never calls the dtor. */
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof v, &o), 0);
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
-    assert_int_equal(rill_oneshot_recv(rx, &out), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof v, &o), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_recv(rx, &out), 0);
     rill_oneshot_receiver_release(rx);
     rill_oneshot_sender_release(tx);
     assert_int_equal(dtor_calls, 1);
@@ -133,33 +133,33 @@ static void test_misuse(void **state)
     (void)state;
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, 0, NULL), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_new(NULL, &rx, 4, NULL), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_new(&tx, &rx, SIZE_MAX, NULL), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(double), NULL), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, 0, NULL), RILL_EINVAL);
+    assert_status(rill_oneshot_new(NULL, &rx, 4, NULL), RILL_EINVAL);
+    assert_status(rill_oneshot_new(&tx, &rx, SIZE_MAX, NULL), RILL_EINVAL);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(double), NULL), 0);
     int i = 1;
     double d;
-    assert_int_equal(rill_oneshot_send(tx, &i), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_send_sized(tx, NULL, 8), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_send_sized(NULL, &d, 8), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_try_recv(rx, &i), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_recv(rx, &i), RILL_EINVAL);
+    assert_status(rill_oneshot_send(tx, &i), RILL_EINVAL);
+    assert_status(rill_oneshot_send_sized(tx, NULL, 8), RILL_EINVAL);
+    assert_status(rill_oneshot_send_sized(NULL, &d, 8), RILL_EINVAL);
+    assert_status(rill_oneshot_try_recv(rx, &i), RILL_EINVAL);
+    assert_status(rill_oneshot_recv(rx, &i), RILL_EINVAL);
     rill_oneshot_recv_op_t op;
     rill_oneshot_recv_op(&op, rx, &i, sizeof i);
-    assert_int_equal(rill_await(&op.base), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_close(NULL), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_closed(NULL), RILL_EINVAL);
-    assert_int_equal(rill_oneshot_stats(NULL, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_await(&op.base), RILL_EINVAL);
+    assert_status(rill_oneshot_close(NULL), RILL_EINVAL);
+    assert_status(rill_oneshot_closed(NULL), RILL_EINVAL);
+    assert_status(rill_oneshot_stats(NULL, NULL, NULL), RILL_EINVAL);
     /* Releasing a handle as the other kind, or twice. */
-    assert_int_equal(
+    assert_status(
         rill_oneshot_receiver_release((rill_oneshot_receiver_t *)tx),
         RILL_EINVAL);
-    assert_int_equal(rill_oneshot_sender_release(tx), 0);
-    assert_int_equal(rill_oneshot_sender_release(tx), RILL_EALREADY);
-    assert_int_equal(rill_oneshot_receiver_release(rx),
+    assert_status(rill_oneshot_sender_release(tx), 0);
+    assert_status(rill_oneshot_sender_release(tx), RILL_EALREADY);
+    assert_status(rill_oneshot_receiver_release(rx),
                      0); /* frees the channel */
-    assert_int_equal(rill_oneshot_sender_release(NULL), 0);
-    assert_int_equal(rill_oneshot_receiver_release(NULL), 0);
+    assert_status(rill_oneshot_sender_release(NULL), 0);
+    assert_status(rill_oneshot_receiver_release(NULL), 0);
 }
 
 /* A pending recv withdrawn leaves no trace: the value goes to the next. */
@@ -168,39 +168,39 @@ static void test_cancel_leaves_no_trace(void **state)
     (void)state;
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
     ct_waker_t c = {0};
     rill_waker_t w = ct_waker(&c);
     rill_cx_t cx = RILL_CX_INIT(&w);
     int out = 0, v = 5;
     rill_oneshot_recv_op_t op;
     rill_oneshot_recv_op(&op, rx, &out, sizeof out);
-    assert_int_equal(rill_future_poll(&op.base, &cx), RILL_PENDING);
+    assert_status(rill_future_poll(&op.base, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 1);
-    assert_int_equal(rill_future_cancel(&op.base), RILL_PENDING);
+    assert_status(rill_future_cancel(&op.base), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 0);
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 0); /* withdrawn: not woken */
     assert_int_equal(out, 0);
     /* The poll function: registers, is woken by the send, takes it. */
     rill_oneshot_sender_t *tx2;
     rill_oneshot_receiver_t *rx2;
-    assert_int_equal(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
-    assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
+    assert_status(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
                      RILL_PENDING);
-    assert_int_equal(rill_oneshot_send(tx2, &v), 0);
+    assert_status(rill_oneshot_send(tx2, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 1);
     assert_int_equal(atomic_load(&c.refs), 0);
     /* No budget: PENDING and a wake, value stays. */
     cx.budget = 0;
-    assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
+    assert_status(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
                      RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 2);
     cx.budget = 1;
-    assert_int_equal(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out), 0);
+    assert_status(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out), 0);
     assert_int_equal(out, 5);
     assert_int_equal(cx.budget, 0);
-    assert_int_equal(rill_oneshot_recv(rx, &out), 0);
+    assert_status(rill_oneshot_recv(rx, &out), 0);
     rill_oneshot_sender_release(tx);
     rill_oneshot_receiver_release(rx);
     rill_oneshot_sender_release(tx2);
@@ -228,14 +228,14 @@ static void test_wait_across_threads(void **state)
 {
     (void)state;
     pair_t p;
-    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
     pthread_t t = ct_start(waiting_receiver, &p);
     int v = 99;
-    assert_int_equal(rill_oneshot_send(p.tx, &v), 0);
+    assert_status(rill_oneshot_send(p.tx, &v), 0);
     assert_int_equal((intptr_t)ct_join(t), 99);
     rill_oneshot_sender_release(p.tx);
     /* Sender released while the receiver waits: RILL_DONE. */
-    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
     t = ct_start(waiting_receiver, &p);
     rill_oneshot_sender_release(p.tx);
     assert_int_equal((intptr_t)ct_join(t), -100 + RILL_DONE);
@@ -253,7 +253,7 @@ static void test_closed_across_threads(void **state)
 {
     (void)state;
     pair_t p;
-    assert_int_equal(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
+    assert_status(rill_oneshot_new(&p.tx, &p.rx, sizeof(int), NULL), 0);
     pthread_t t = ct_start(closed_waiter, &p);
     rill_oneshot_receiver_release(p.rx);
     assert_int_equal((intptr_t)ct_join(t), 0);
@@ -302,7 +302,7 @@ static void test_both_sides_gone_race(void **state)
     assert_non_null(r);
     r->n = SCALE(RACE_N, 4);
     for (int i = 0; i < r->n; i++)
-        assert_int_equal(
+        assert_status(
             rill_oneshot_new(&r->tx[i], &r->rx[i], sizeof(int), NULL), 0);
     pthread_t a = ct_start(race_sender, r), b = ct_start(race_receiver, r);
     ct_join(a);
@@ -433,19 +433,19 @@ static void test_tasks_cancel(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        CT_TEST(test_send_recv),
-        CT_TEST(test_sender_gone),
-        CT_TEST(test_receiver_gone),
-        CT_TEST(test_close_keeps_sent_value),
-        CT_TEST(test_item_dtor),
-        CT_TEST(test_misuse),
-        CT_TEST(test_cancel_leaves_no_trace),
-        CT_TEST(test_wait_across_threads),
-        CT_TEST(test_closed_across_threads),
-        CT_TEST(test_both_sides_gone_race),
-        CT_TEST(test_tasks_many_waiters),
-        CT_TEST(test_tasks_virtual_timeouts),
-        CT_TEST(test_tasks_cancel),
+        cmocka_unit_test(test_send_recv),
+        cmocka_unit_test(test_sender_gone),
+        cmocka_unit_test(test_receiver_gone),
+        cmocka_unit_test(test_close_keeps_sent_value),
+        cmocka_unit_test(test_item_dtor),
+        cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_cancel_leaves_no_trace),
+        cmocka_unit_test(test_wait_across_threads),
+        cmocka_unit_test(test_closed_across_threads),
+        cmocka_unit_test(test_both_sides_gone_race),
+        cmocka_unit_test(test_tasks_many_waiters),
+        cmocka_unit_test(test_tasks_virtual_timeouts),
+        cmocka_unit_test(test_tasks_cancel),
     };
-    return cmocka_run_group_tests(tests, ct_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

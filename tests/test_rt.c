@@ -27,12 +27,12 @@ static void *spawn_many(void *arg)
     for (long base = 0; base < n; base += BATCH) {
         long k = n - base < BATCH ? n - base : BATCH;
         for (long i = 0; i < k; i++)
-            assert_int_equal(
+            assert_status(
                 rill_spawn(&t[i], ret_arg, (void *)(intptr_t)(base + i), NULL),
                 0);
         for (long i = 0; i < k; i++) {
             void *r;
-            assert_int_equal(rill_join(t[i], &r), 0);
+            assert_status(rill_join(t[i], &r), 0);
             sum += (long)(intptr_t)r;
             expect += base + i;
         }
@@ -46,11 +46,11 @@ static void test_spawn_join_million(void **state)
     rill_runtime_t *rt = test_new_rt(2, false);
     void *ok = NULL;
     long n = SCALE(1000000, 10);
-    assert_int_equal(rill_block_on(rt, spawn_many, (void *)(intptr_t)n, &ok),
+    assert_status(rill_block_on(rt, spawn_many, (void *)(intptr_t)n, &ok),
                      0);
     assert_true(ok != NULL);
     rill_runtime_stats_t st;
-    assert_int_equal(rill_runtime_stats(rt, &st), 0);
+    assert_status(rill_runtime_stats(rt, &st), 0);
     assert_true(st.tasks_spawned >= (uint64_t)n + 1);
     assert_int_equal(st.tasks_alive, 0);
     rill_runtime_free(rt);
@@ -61,15 +61,15 @@ static void test_block_on_result_and_names(void **state)
     (void)state;
     rill_runtime_t *rt = test_new_rt(2, false);
     void *r = NULL;
-    assert_int_equal(rill_block_on(rt, ret_arg, (void *)42, &r), 0);
+    assert_status(rill_block_on(rt, ret_arg, (void *)42, &r), 0);
     assert_ptr_equal(r, (void *)42);
     rill_spawn_config_t o = {
         .runtime = rt, .name = "named-task-with-a-long-name-xxxxxxxxxxxx"};
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, ret_arg, (void *)7, &o), 0);
+    assert_status(rill_spawn(&t, ret_arg, (void *)7, &o), 0);
     assert_true(rill_task_id(t) > 0);
     assert_int_equal(strlen(rill_task_name(t)), 31);
-    assert_int_equal(rill_join(t, &r), 0);
+    assert_status(rill_join(t, &r), 0);
     assert_ptr_equal(r, (void *)7);
     rill_runtime_free(rt);
 }
@@ -141,16 +141,16 @@ static void test_await_on_plain_thread(void **state)
     for (int i = 0; i < SCALE(2000, 4); i++) {
         flag_fut_t f;
         flag_init(&f);
-        assert_int_equal(rill_spawn(NULL, set_flag_task, &f,
+        assert_status(rill_spawn(NULL, set_flag_task, &f,
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
-        assert_int_equal(rill_await(&f.base), 0);
+        assert_status(rill_await(&f.base), 0);
         flag_destroy(&f);
     }
     /* A timeout on a plain thread, with no runtime involved. */
     flag_fut_t f;
     flag_init(&f);
-    assert_int_equal(rill_await_timeout(&f.base, RILL_MS(2)), RILL_ETIMEDOUT);
+    assert_status(rill_await_timeout(&f.base, RILL_MS(2)), RILL_ETIMEDOUT);
     flag_destroy(&f);
     rill_runtime_free(rt);
 }
@@ -191,7 +191,7 @@ static void test_foreign_wakes_race_completion(void **state)
         flag_init(&r.flag);
         pthread_barrier_init(&r.barrier, NULL, 5);
         rill_task_t *t;
-        assert_int_equal(rill_spawn(&t, race_task, &r,
+        assert_status(rill_spawn(&t, race_task, &r,
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
         pthread_t th[4];
@@ -200,7 +200,7 @@ static void test_foreign_wakes_race_completion(void **state)
         pthread_barrier_wait(&r.barrier);
         flag_set(&r.flag);
         void *ok;
-        assert_int_equal(rill_join(t, &ok), 0);
+        assert_status(rill_join(t, &ok), 0);
         assert_true(ok != NULL);
         for (int i = 0; i < 4; i++)
             pthread_join(th[i], NULL);
@@ -246,12 +246,12 @@ static void test_cancel_races_wake(void **state)
         flag_fut_t f;
         flag_init(&f);
         rill_task_t *t;
-        assert_int_equal(rill_spawn(&t, wait_forever, &f,
+        assert_status(rill_spawn(&t, wait_forever, &f,
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
         pthread_t th;
         pthread_create(&th, NULL, cancel_waker_thread, &f);
-        assert_int_equal(rill_task_cancel(t), 0);
+        assert_status(rill_task_cancel(t), 0);
         void *ok = NULL;
         int rc = rill_join(t, &ok);
         /* Cancelled before it ran (ECANCELED) or it unwound (ok). */
@@ -269,17 +269,17 @@ static void test_shutdown_cancels_live_tasks(void **state)
     flag_fut_t f;
     flag_init(&f);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(rill_spawn(NULL, wait_forever, &f,
+        assert_status(rill_spawn(NULL, wait_forever, &f,
                                     &(rill_spawn_config_t){.runtime = rt}),
                          0);
     rill_runtime_shutdown(rt);
     rill_runtime_stats_t st;
     rill_runtime_stats(rt, &st);
     assert_int_equal(st.tasks_alive, 0);
-    assert_int_equal(
+    assert_status(
         rill_spawn(NULL, ret_arg, NULL, &(rill_spawn_config_t){.runtime = rt}),
         RILL_ESHUTDOWN);
-    assert_int_equal(rill_block_on(rt, ret_arg, NULL, NULL), RILL_ESHUTDOWN);
+    assert_status(rill_block_on(rt, ret_arg, NULL, NULL), RILL_ESHUTDOWN);
     rill_runtime_free(rt);
     flag_destroy(&f);
 }
@@ -344,7 +344,7 @@ static void test_stackless_futures(void **state)
             count_fut_t *c = calloc(1, sizeof *c);
             c->base.vtable = &count_vt;
             c->dropped = &dropped;
-            assert_int_equal(
+            assert_status(
                 rill_spawn_future(&t[i], &c->base,
                                   &(rill_spawn_config_t){.runtime = rt}),
                 0);
@@ -352,7 +352,7 @@ static void test_stackless_futures(void **state)
         }
         big_fut_t b = {{{&embedded_vt}, 0, &dropped}, {0}};
         b.pad[332] = 0xAB;
-        assert_int_equal(
+        assert_status(
             rill_spawn_future_in(&t[i], &b.c.base, sizeof b,
                                  &(rill_spawn_config_t){.runtime = rt}),
             0);
@@ -363,15 +363,15 @@ static void test_stackless_futures(void **state)
     assert_int_equal(atomic_load(&dropped), N);
     big_fut_t b = {{{&embedded_vt}, 0, &dropped}, {0}};
     rill_task_t *x;
-    assert_int_equal(
+    assert_status(
         rill_spawn_future_in(&x, &b.c.base, 4,
                              &(rill_spawn_config_t){.runtime = rt}),
         RILL_EINVAL);
-    assert_int_equal(
+    assert_status(
         rill_spawn_future_in(&x, &b.c.base, RILL_SPAWN_FUTURE_IN_MAX + 1,
                              &(rill_spawn_config_t){.runtime = rt}),
         RILL_EINVAL);
-    assert_int_equal(
+    assert_status(
         rill_spawn_future_in(&x, NULL, sizeof b,
                              &(rill_spawn_config_t){.runtime = rt}),
         RILL_EINVAL);
@@ -428,7 +428,7 @@ static void test_coop_budget(void **state)
     (void)state;
     rill_runtime_t *rt = test_new_rt(1, false); /* one worker: no escape */
     void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, coop_main, NULL, &ok), 0);
+    assert_status(rill_block_on(rt, coop_main, NULL, &ok), 0);
     assert_true(ok != NULL);
     rill_runtime_free(rt);
 }
@@ -445,7 +445,7 @@ static atomic_uint wake_seq;
 static void *vt_sleep_task(void *arg)
 {
     vt_sleeper_t *s = arg;
-    assert_int_equal(rill_sleep_until(s->deadline), 0);
+    assert_status(rill_sleep_until(s->deadline), 0);
     s->woke = rill_now();
     s->order = atomic_fetch_add(&wake_seq, 1);
     return NULL;
@@ -472,10 +472,10 @@ static void *vt_main(void *arg)
         s[i].start = t0;
         s[i].deadline =
             t0 + RILL_US(1) + (rill_duration_t)((x >> 11) % RILL_SEC(3600));
-        assert_int_equal(rill_spawn(&t[i], vt_sleep_task, &s[i], NULL), 0);
+        assert_status(rill_spawn(&t[i], vt_sleep_task, &s[i], NULL), 0);
     }
     for (int i = 0; i < N; i++)
-        assert_int_equal(rill_join(t[i], NULL), 0);
+        assert_status(rill_join(t[i], NULL), 0);
     /* Exact virtual times. */
     for (int i = 0; i < N; i++)
         assert_int_equal(s[i].woke, s[i].deadline);
@@ -499,7 +499,7 @@ static void test_virtual_clock_timers(void **state)
     rill_runtime_t *rt = test_new_rt(2, true);
     atomic_store(&wake_seq, 0);
     void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, vt_main, NULL, &ok), 0);
+    assert_status(rill_block_on(rt, vt_main, NULL, &ok), 0);
     assert_true(ok != NULL);
     rill_runtime_free(rt);
 }
@@ -521,7 +521,7 @@ static void test_virtual_clock_timeout(void **state)
     (void)state;
     rill_runtime_t *rt = test_new_rt(2, true);
     void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, vt_timeout_task, NULL, &ok), 0);
+    assert_status(rill_block_on(rt, vt_timeout_task, NULL, &ok), 0);
     assert_true(ok != NULL);
     rill_runtime_free(rt);
 }
@@ -542,7 +542,7 @@ static void test_real_sleep_not_early(void **state)
     rill_runtime_t *rt = test_new_rt(2, false);
     for (int i = 0; i < 20; i++) {
         void *ok = NULL;
-        assert_int_equal(rill_block_on(rt, real_sleep_task, NULL, &ok), 0);
+        assert_status(rill_block_on(rt, real_sleep_task, NULL, &ok), 0);
         assert_true(ok != NULL);
     }
     rill_runtime_free(rt);
@@ -560,10 +560,10 @@ static void *blocking_from_task(void *arg)
     intptr_t sum = 0;
     for (intptr_t i = 0; i < 100; i++) {
         rill_task_t *t;
-        assert_int_equal(rill_spawn_blocking(&t, blocking_fn, (void *)i, NULL),
+        assert_status(rill_spawn_blocking(&t, blocking_fn, (void *)i, NULL),
                          0);
         void *r;
-        assert_int_equal(rill_join(t, &r), 0);
+        assert_status(rill_join(t, &r), 0);
         sum += (intptr_t)r;
     }
     return (void *)sum;
@@ -574,13 +574,13 @@ static void test_blocking_pool(void **state)
     (void)state;
     rill_runtime_t *rt = test_new_rt(2, false);
     void *r = NULL;
-    assert_int_equal(rill_block_on(rt, blocking_from_task, NULL, &r), 0);
+    assert_status(rill_block_on(rt, blocking_from_task, NULL, &r), 0);
     assert_int_equal((intptr_t)r, 5050);
     rill_task_t *t; /* from a plain thread */
-    assert_int_equal(rill_spawn_blocking(&t, blocking_fn, (void *)1,
+    assert_status(rill_spawn_blocking(&t, blocking_fn, (void *)1,
                                          &(rill_spawn_config_t){.runtime = rt}),
                      0);
-    assert_int_equal(rill_join(t, &r), 0);
+    assert_status(rill_join(t, &r), 0);
     assert_int_equal((intptr_t)r, 2);
     rill_runtime_free(rt);
 }
@@ -613,60 +613,60 @@ static void *set_flag_then_wait(void *arg)
 static void test_bad_input(void **state)
 {
     (void)state;
-    assert_int_equal(rill_runtime_new(NULL, NULL), RILL_EINVAL);
+    assert_status(rill_runtime_new(NULL, NULL), RILL_EINVAL);
     rill_runtime_config_t c;
     rill_runtime_config_init(&c);
     rill_runtime_t *rt = NULL;
     c.stack_size = 100;
-    assert_int_equal(rill_runtime_new(&rt, &c), RILL_EINVAL);
+    assert_status(rill_runtime_new(&rt, &c), RILL_EINVAL);
     c.stack_size = (size_t)1 << 40;
-    assert_int_equal(rill_runtime_new(&rt, &c), RILL_EINVAL);
+    assert_status(rill_runtime_new(&rt, &c), RILL_EINVAL);
     c.stack_size = 0;
     c.workers = 100000;
-    assert_int_equal(rill_runtime_new(&rt, &c), RILL_EINVAL);
+    assert_status(rill_runtime_new(&rt, &c), RILL_EINVAL);
     assert_null(rt);
 
-    assert_int_equal(rill_block_on(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_spawn(NULL, ret_arg, NULL, NULL),
+    assert_status(rill_block_on(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_spawn(NULL, ret_arg, NULL, NULL),
                      RILL_EINVAL); /* no rt */
-    assert_int_equal(rill_spawn(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_join(NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_task_cancel(NULL), RILL_EINVAL);
-    assert_int_equal(rill_await(NULL), RILL_EINVAL);
+    assert_status(rill_spawn(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_join(NULL, NULL), RILL_EINVAL);
+    assert_status(rill_task_cancel(NULL), RILL_EINVAL);
+    assert_status(rill_await(NULL), RILL_EINVAL);
 
     rt = test_new_rt(2, false);
-    assert_int_equal(rill_block_on(rt, NULL, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_block_on(rt, NULL, NULL, NULL), RILL_EINVAL);
     rill_spawn_config_t o = {.runtime = rt, .stack_size = 1};
-    assert_int_equal(rill_spawn(NULL, ret_arg, NULL, &o), RILL_EINVAL);
+    assert_status(rill_spawn(NULL, ret_arg, NULL, &o), RILL_EINVAL);
     /* block_on from inside a task. */
     void *r = NULL;
-    assert_int_equal(rill_block_on(rt, nested_block_on, rt, &r), 0);
-    assert_int_equal((intptr_t)r, RILL_EINVAL);
+    assert_status(rill_block_on(rt, nested_block_on, rt, &r), 0);
+    assert_status((intptr_t)r, RILL_EINVAL);
     /* Cancel after completion does nothing; join still gives the result. */
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, ret_arg, (void *)3,
+    assert_status(rill_spawn(&t, ret_arg, (void *)3,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     while (!rill_task_is_finished(t))
         rill_yield();
-    assert_int_equal(rill_task_cancel(t), 0);
-    assert_int_equal(rill_join(t, &r), 0);
+    assert_status(rill_task_cancel(t), 0);
+    assert_status(rill_join(t, &r), 0);
     assert_ptr_equal(r, (void *)3);
     /* A consumed handle is reported while the task is still alive (its
      * waker, registered in f, keeps it so): join after detach, detach
      * twice. */
     flag_fut_t f;
     flag_init(&f);
-    assert_int_equal(rill_spawn(&t, set_flag_then_wait, &f,
+    assert_status(rill_spawn(&t, set_flag_then_wait, &f,
                                 &(rill_spawn_config_t){.runtime = rt}),
                      0);
     pthread_mutex_lock(&f.lock);
     while (!atomic_load(&f.done))
         pthread_cond_wait(&started_cond, &f.lock);
     pthread_mutex_unlock(&f.lock);
-    assert_int_equal(rill_task_detach(t), 0);
-    assert_int_equal(rill_task_detach(t), RILL_EALREADY);
-    assert_int_equal(rill_join(t, NULL), RILL_EALREADY);
+    assert_status(rill_task_detach(t), 0);
+    assert_status(rill_task_detach(t), RILL_EALREADY);
+    assert_status(rill_join(t, NULL), RILL_EALREADY);
     rill_runtime_shutdown(rt); /* cancels it: it unwinds and finishes */
     rill_runtime_free(rt);
     flag_destroy(&f);
@@ -690,7 +690,5 @@ int main(void)
         cmocka_unit_test(test_blocking_pool),
         cmocka_unit_test(test_bad_input),
     };
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 
 static void new_chan(rill_sender_t **tx, rill_receiver_t **rx, size_t cap)
 {
-    assert_int_equal(rill_channel_new(tx, rx, sizeof(int), cap, NULL), 0);
+    assert_status(rill_channel_new(tx, rx, sizeof(int), cap, NULL), 0);
 }
 
 static void test_exactly_one_of_ready(void **state)
@@ -26,7 +26,7 @@ static void test_exactly_one_of_ready(void **state)
     for (int i = 0; i < 3; i++) {
         new_chan(&tx[i], &rx[i], 4);
         int v = 10 + i;
-        assert_int_equal(rill_try_send(tx[i], &v), 0);
+        assert_status(rill_try_send(tx[i], &v), 0);
     }
     for (int round = 0; round < 3; round++) {
         int out[3] = {-1, -1, -1}, st = -1;
@@ -38,7 +38,7 @@ static void test_exactly_one_of_ready(void **state)
         }
         int w = rill_select(cases, 3, 0, RILL_FOREVER, &st);
         assert_true(w >= 0 && w < 3);
-        assert_int_equal(st, 0);
+        assert_status(st, 0);
         assert_int_equal(out[w], 10 + w);
         for (int i = 0; i < 3; i++)
             if (i != w)
@@ -56,12 +56,12 @@ static void test_exactly_one_of_ready(void **state)
     rill_recv_op(&op, rx[0], &out, sizeof out);
     rill_send_op(&sop, tx[1], &v, sizeof v);
     for (int i = 0; i < 4; i++) /* fill channel 1 */
-        assert_int_equal(rill_try_send(tx[1], &v), 0);
+        assert_status(rill_try_send(tx[1], &v), 0);
     rill_future_t *cases[2] = {&op.base, &sop.base};
-    assert_int_equal(rill_select(cases, 2, RILL_SELECT_DEFAULT, RILL_FOREVER, &st),
+    assert_status(rill_select(cases, 2, RILL_SELECT_DEFAULT, RILL_FOREVER, &st),
                      RILL_EAGAIN);
     assert_int_equal(rill_receiver_len(rx[1]), 4); /* the send did not happen */
-    assert_int_equal(rill_try_send(tx[0], &v), 0);
+    assert_status(rill_try_send(tx[0], &v), 0);
     assert_int_equal(rill_receiver_len(rx[0]), 1); /* went to the ring */
     assert_int_equal(out, -1);
     for (int i = 0; i < 3; i++) {
@@ -87,7 +87,7 @@ static void test_fairness_with_never_ready_cases(void **state)
         for (int i = 0; i < K; i++) {
             new_chan(&tx[i], &rx[i], 2);
             if (layouts[l][i] == 'r') {
-                assert_int_equal(rill_try_send(tx[i], &i), 0);
+                assert_status(rill_try_send(tx[i], &i), 0);
                 ready++;
             }
         }
@@ -104,7 +104,7 @@ static void test_fairness_with_never_ready_cases(void **state)
                                 &st);
             assert_true(w >= 0 && w < K && layouts[l][w] == 'r');
             wins[w]++;
-            assert_int_equal(rill_try_send(tx[w], &w), 0);
+            assert_status(rill_try_send(tx[w], &w), 0);
         }
         double expect = (double)n / ready, chi2 = 0;
         for (int i = 0; i < K; i++)
@@ -132,7 +132,7 @@ static void test_fairness_chi_square(void **state)
     rill_receiver_t *rx[K];
     for (int i = 0; i < K; i++) {
         new_chan(&tx[i], &rx[i], 2);
-        assert_int_equal(rill_try_send(tx[i], &i), 0);
+        assert_status(rill_try_send(tx[i], &i), 0);
     }
     long wins[K] = {0};
     for (int s = 0; s < n; s++) {
@@ -147,7 +147,7 @@ static void test_fairness_chi_square(void **state)
         assert_true(w >= 0 && w < K);
         assert_int_equal(out[w], w);
         wins[w]++;
-        assert_int_equal(rill_try_send(tx[w], &w), 0); /* all stay ready */
+        assert_status(rill_try_send(tx[w], &w), 0); /* all stay ready */
     }
     double expect = (double)n / K, chi2 = 0;
     for (int i = 0; i < K; i++)
@@ -169,7 +169,7 @@ static void test_fairness_chi_square(void **state)
             cases[i] = &ops[i].base;
         }
         assert_int_equal(rill_select(cases, K, RILL_SELECT_BIASED, RILL_FOREVER, &st), 0);
-        assert_int_equal(rill_try_send(tx[0], &out[0]), 0);
+        assert_status(rill_try_send(tx[0], &out[0]), 0);
     }
     for (int i = 0; i < K; i++) {
         rill_sender_release(tx[i]);
@@ -186,7 +186,7 @@ static void test_many_cases_and_timer(void **state)
     for (int i = 0; i < N; i++)
         new_chan(&tx[i], &rx[i], i % 3 == 0 ? 0 : 1);
     int v = 77;
-    assert_int_equal(rill_try_send(tx[77], &v), 0);
+    assert_status(rill_try_send(tx[77], &v), 0);
     int out[N], st;
     rill_recv_op_t ops[N];
     rill_future_t *cases[N + 1];
@@ -204,24 +204,24 @@ static void test_many_cases_and_timer(void **state)
         rill_recv_op(&ops[i], rx[i], &out[i], sizeof(int));
     cases[N] = &sl.base;
     assert_int_equal(rill_select(cases, N + 1, 0, RILL_FOREVER, &st), N);
-    assert_int_equal(st, 0);
+    assert_status(st, 0);
     /* and a deadline: RILL_ETIMEDOUT, nothing registered afterwards */
     for (int i = 0; i < N; i++)
         rill_recv_op(&ops[i], rx[i], &out[i], sizeof(int));
-    assert_int_equal(rill_select(cases, N, 0, rill_deadline(RILL_MS(2)), &st),
+    assert_status(rill_select(cases, N, 0, rill_deadline(RILL_MS(2)), &st),
                      RILL_ETIMEDOUT);
     for (int i = 0; i < N; i++) {
         rill_channel_stats_t s;
         rill_receiver_stats(rx[i], &s);
         if (i % 3 != 0) /* buffered: a send goes into the ring */
-            assert_int_equal(rill_try_send(tx[i], &v), 0);
+            assert_status(rill_try_send(tx[i], &v), 0);
         else /* rendezvous: no receiver is waiting any more */
-            assert_int_equal(rill_try_send(tx[i], &v), RILL_EFULL);
+            assert_status(rill_try_send(tx[i], &v), RILL_EFULL);
         rill_sender_release(tx[i]);
         rill_receiver_release(rx[i]);
     }
-    assert_int_equal(rill_select(NULL, 1, 0, RILL_FOREVER, &st), RILL_EINVAL);
-    assert_int_equal(rill_select(cases, 0, 0, RILL_FOREVER, &st), RILL_EINVAL);
+    assert_status(rill_select(NULL, 1, 0, RILL_FOREVER, &st), RILL_EINVAL);
+    assert_status(rill_select(cases, 0, 0, RILL_FOREVER, &st), RILL_EINVAL);
 }
 
 /* ---- a send case and a receive case of one select never pair ---- */
@@ -237,7 +237,7 @@ static void test_select_not_with_itself(void **state)
     rill_send_op(&s, tx, &v, sizeof v);
     rill_recv_op(&r, rx, &out, sizeof out);
     rill_future_t *cases[2] = {&s.base, &r.base};
-    assert_int_equal(rill_select(cases, 2, 0, rill_deadline(RILL_MS(2)), &st),
+    assert_status(rill_select(cases, 2, 0, rill_deadline(RILL_MS(2)), &st),
                      RILL_ETIMEDOUT);
     rill_sender_release(tx);
     rill_receiver_release(rx);
@@ -401,9 +401,9 @@ static void test_virtual_clock_deadline(void **state)
     c.workers = 2;
     c.virtual_clock = true;
     rill_runtime_t *rt;
-    assert_int_equal(rill_runtime_new(&rt, &c), 0);
+    assert_status(rill_runtime_new(&rt, &c), 0);
     void *ok = NULL;
-    assert_int_equal(rill_block_on(rt, vt_select_task, NULL, &ok), 0);
+    assert_status(rill_block_on(rt, vt_select_task, NULL, &ok), 0);
     assert_non_null(ok);
     rill_runtime_free(rt);
 }
@@ -419,5 +419,5 @@ int main(void)
         cmocka_unit_test(test_exactly_one_stress),
         cmocka_unit_test(test_virtual_clock_deadline),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -5,7 +5,6 @@
  * WHATWG algorithm in web_util.h) reads back; refused fields; comments;
  * one encoding shared by many holders.
  */
-#include "count_alloc.h"
 #include "test_util.h"
 #include "web_util.h"
 
@@ -15,14 +14,14 @@
 static rill_bytes_t B(const char *s)
 {
     rill_bytes_t b;
-    assert_int_equal(rill_bytes_new(&b, s, strlen(s)), 0);
+    assert_status(rill_bytes_new(&b, s, strlen(s)), 0);
     return b;
 }
 
 static void expect_wire(const rill_sse_event_t *ev, const char *want)
 {
     rill_bytes_t out;
-    assert_int_equal(rill_sse_encode(&out, ev), 0);
+    assert_status(rill_sse_encode(&out, ev), 0);
     assert_int_equal(rill_sse_encoded_len(ev), strlen(want));
     assert_int_equal(out.len, strlen(want));
     assert_memory_equal(out.ptr, want, out.len);
@@ -87,12 +86,12 @@ static void test_browser_reads_back(void **state)
         if (i == 3)
             ev.event = B("custom");
         rill_bytes_t out;
-        assert_int_equal(rill_sse_encode(&out, &ev), 0);
+        assert_status(rill_sse_encode(&out, &ev), 0);
         wu_put(&stream, out.ptr, out.len);
         rill_bytes_release(&out);
         rill_sse_event_destroy(&ev);
         if (i == 2) {
-            assert_int_equal(rill_sse_encode_comment(&out, "keep\nalive", 10),
+            assert_status(rill_sse_encode_comment(&out, "keep\nalive", 10),
                              0);
             assert_memory_equal(out.ptr, ": keep\n: alive\n", out.len);
             wu_put(&stream, out.ptr, out.len);
@@ -123,26 +122,26 @@ static void test_refused(void **state)
     rill_bytes_t keep = B("x"), out = keep; /* overwritten on error */
     rill_sse_event_t ev = {0};
     ev.id = B("a\nb");
-    assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
+    assert_status(rill_sse_encode(&out, &ev), RILL_EINVAL);
     assert_null(out.shared_); /* the empty value on error */
     assert_int_equal(rill_sse_encoded_len(&ev), 0);
     rill_sse_event_destroy(&ev);
-    assert_int_equal(rill_bytes_new(&ev.id, "a\0b", 3), 0);
-    assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
+    assert_status(rill_bytes_new(&ev.id, "a\0b", 3), 0);
+    assert_status(rill_sse_encode(&out, &ev), RILL_EINVAL);
     rill_sse_event_destroy(&ev);
     ev.event = B("a\rb");
-    assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
+    assert_status(rill_sse_encode(&out, &ev), RILL_EINVAL);
     rill_sse_event_destroy(&ev);
-    assert_int_equal(rill_bytes_new(&ev.event, "a\0b", 3), 0);
-    assert_int_equal(rill_sse_encode(&out, &ev), 0); /* a NUL type is fine */
+    assert_status(rill_bytes_new(&ev.event, "a\0b", 3), 0);
+    assert_status(rill_sse_encode(&out, &ev), 0); /* a NUL type is fine */
     rill_bytes_release(&out);
     rill_sse_event_destroy(&ev);
     ev.retry_ms = -1;
-    assert_int_equal(rill_sse_encode(&out, &ev), RILL_EINVAL);
-    assert_int_equal(rill_sse_encode(NULL, &ev), RILL_EINVAL);
-    assert_int_equal(rill_sse_encode(&out, NULL), RILL_EINVAL);
-    assert_int_equal(rill_sse_encode_comment(&out, NULL, 1), RILL_EINVAL);
-    assert_int_equal(rill_sse_encode_comment(&out, NULL, 0), 0);
+    assert_status(rill_sse_encode(&out, &ev), RILL_EINVAL);
+    assert_status(rill_sse_encode(NULL, &ev), RILL_EINVAL);
+    assert_status(rill_sse_encode(&out, NULL), RILL_EINVAL);
+    assert_status(rill_sse_encode_comment(&out, NULL, 1), RILL_EINVAL);
+    assert_status(rill_sse_encode_comment(&out, NULL, 0), 0);
     assert_memory_equal(out.ptr, ":\n", 2);
     rill_bytes_release(&out);
     rill_bytes_release(&keep);
@@ -153,42 +152,35 @@ static void test_refused(void **state)
 static void test_shared_encoding(void **state)
 {
     (void)state;
-    long before = atomic_load(&count_alloc_live);
+    long before = test_alloc_count();
     rill_sse_event_t ev = {0};
     ev.data = B("shared");
     rill_bytes_t wire, clients[100];
-    assert_int_equal(rill_sse_encode(&wire, &ev), 0);
+    assert_status(rill_sse_encode(&wire, &ev), 0);
     rill_sse_event_destroy(&ev);
-    long after_encode = atomic_load(&count_alloc_live);
+    long after_encode = test_alloc_count();
     assert_int_equal(after_encode - before, 1); /* one allocation */
     for (int i = 0; i < 100; i++) {
         clients[i] = rill_bytes_clone(&wire);
         assert_ptr_equal(clients[i].ptr, wire.ptr);
     }
-    assert_int_equal(atomic_load(&count_alloc_live), after_encode);
+    assert_int_equal(test_alloc_count(), after_encode);
     assert_int_equal(rill_bytes_refs(&wire), 101);
     rill_bytes_release(&wire);
     for (int i = 0; i < 100; i++)
         rill_bytes_release(&clients[i]);
-    assert_int_equal(atomic_load(&count_alloc_live), before);
+    assert_int_equal(test_alloc_count(), before);
 }
 
 /* A channel of events with the item destructor drops what it holds. */
 static void test_item_dtor(void **state)
 {
     (void)state;
-    long before = atomic_load(&count_alloc_live);
+    long before = test_alloc_count();
     rill_sse_event_t ev = {B("1"), B("t"), B("d"), 0};
     rill_sse_event_item_dtor(&ev, NULL);
     assert_null(ev.id.shared_);
-    assert_int_equal(atomic_load(&count_alloc_live), before);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    rill_set_allocator(count_alloc_realloc, NULL);
-    return 0;
+    assert_int_equal(test_alloc_count(), before);
 }
 
 int main(void)
@@ -200,5 +192,5 @@ int main(void)
         cmocka_unit_test(test_shared_encoding),
         cmocka_unit_test(test_item_dtor),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -21,22 +21,22 @@ static void test_iter_next(void **state)
     rill_stream_t *s = ints(v, 3);
     int x;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(rill_next(s, &x), 0);
+        assert_status(rill_next(s, &x), 0);
         assert_int_equal(x, v[i]);
     }
-    assert_int_equal(rill_next(s, &x), RILL_DONE);
-    assert_int_equal(rill_next(s, &x), RILL_DONE);
+    assert_status(rill_next(s, &x), RILL_DONE);
+    assert_status(rill_next(s, &x), RILL_DONE);
     long wrong;
-    assert_int_equal(rill_next(s, &wrong), RILL_EINVAL); /* size checked */
+    assert_status(rill_next(s, &wrong), RILL_EINVAL); /* size checked */
     rill_stream_free(s);
 
-    assert_int_equal(rill_stream_empty(&s, sizeof(int64_t)), 0);
+    assert_status(rill_stream_empty(&s, sizeof(int64_t)), 0);
     expect_seq(s, ".");
     int64_t one = 7;
-    assert_int_equal(rill_stream_once(&s, &one, sizeof one), 0);
+    assert_status(rill_stream_once(&s, &one, sizeof one), 0);
     expect_seq(s, "7 .");
-    assert_int_equal(rill_stream_repeat(&s, &one, sizeof one), 0);
-    assert_int_equal(rill_stream_take(&s, 4), 0);
+    assert_status(rill_stream_repeat(&s, &one, sizeof one), 0);
+    assert_status(rill_stream_take(&s, 4), 0);
     expect_seq(s, "7 7 7 7 .");
 }
 
@@ -46,14 +46,14 @@ static void test_next_many(void **state)
     rill_stream_t *s = range64(0, 10);
     int64_t buf[4];
     size_t n;
-    assert_int_equal(rill_next_many(s, buf, 4, &n), 0);
+    assert_status(rill_next_many(s, buf, 4, &n), 0);
     assert_int_equal(n, 4);
     assert_int_equal(buf[3], 3);
-    assert_int_equal(rill_next_many(s, buf, 4, &n), 0);
-    assert_int_equal(rill_next_many(s, buf, 4, &n), 0);
+    assert_status(rill_next_many(s, buf, 4, &n), 0);
+    assert_status(rill_next_many(s, buf, 4, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(buf[1], 9);
-    assert_int_equal(rill_next_many(s, buf, 4, &n), RILL_DONE);
+    assert_status(rill_next_many(s, buf, 4, &n), RILL_DONE);
     rill_stream_free(s);
 }
 
@@ -94,7 +94,7 @@ static void test_from_fn(void **state)
     c->left = 3;
     c->freed = &freed;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_from_fn(&s, sizeof(int64_t), countdown_poll,
+    assert_status(rill_stream_from_fn(&s, sizeof(int64_t), countdown_poll,
                                          c, countdown_free),
                      0);
     expect_seq(s, "3 2 1 .");
@@ -107,14 +107,14 @@ static void test_budget(void **state)
     (void)state;
     int64_t one = 1, x;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_repeat(&s, &one, sizeof one), 0);
+    assert_status(rill_stream_repeat(&s, &one, sizeof one), 0);
     rill_waker_t w = {&cw_vt, NULL};
     rill_cx_t cx = {&w, 3, NULL};
     atomic_store(&wakes, 0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rill_stream_poll_next(s, &cx, &x), 0);
+        assert_status(rill_stream_poll_next(s, &cx, &x), 0);
     /* Out of budget: yields, after waking itself so it is polled again. */
-    assert_int_equal(rill_stream_poll_next(s, &cx, &x), RILL_PENDING);
+    assert_status(rill_stream_poll_next(s, &cx, &x), RILL_PENDING);
     assert_int_equal(atomic_load(&wakes), 1);
     rill_stream_free(s);
 }
@@ -148,7 +148,7 @@ static void test_header_example(void **state)
     long sum = 0, x;
     while ((r = rill_next(s, &x)) == 0)
         sum += x;
-    assert_int_equal(r, RILL_DONE);
+    assert_status(r, RILL_DONE);
     assert_int_equal(sum, 1 + 9 + 25);
     rill_stream_free(s);
 }
@@ -175,24 +175,24 @@ static void test_map_errors(void **state)
         rill_stream_t *s;
         scripted(&s, batch, v, 5, NULL);
         calls = 0;
-        assert_int_equal(rill_stream_map(&s, dbl, NULL, sizeof(int64_t)), 0);
+        assert_status(rill_stream_map(&s, dbl, NULL, sizeof(int64_t)), 0);
         expect_seq(s, "2 E-6 4 E-1013 6 .");
         assert_int_equal(calls, 4); /* never called for the error item */
     }
     /* Batch path: the error made by fn keeps its place among the items
      * taken in the same batch. */
     rill_stream_t *s = range64(10, 16);
-    assert_int_equal(rill_stream_map(&s, dbl, NULL, sizeof(int64_t)), 0);
+    assert_status(rill_stream_map(&s, dbl, NULL, sizeof(int64_t)), 0);
     int64_t buf[8];
     size_t n;
-    assert_int_equal(rill_next_many(s, buf, 8, &n), 0);
+    assert_status(rill_next_many(s, buf, 8, &n), 0);
     assert_int_equal(n, 3);
     assert_int_equal(buf[2], 24);
     assert_int_equal(rill_next_many(s, buf, 8, &n), RILL_EUSER - 13);
-    assert_int_equal(rill_next_many(s, buf, 8, &n), 0);
+    assert_status(rill_next_many(s, buf, 8, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(buf[1], 30);
-    assert_int_equal(rill_next_many(s, buf, 8, &n), RILL_DONE);
+    assert_status(rill_next_many(s, buf, 8, &n), RILL_DONE);
     rill_stream_free(s);
 }
 
@@ -225,7 +225,7 @@ static void test_filter_map_scan(void **state)
     const int64_t v[] = {1, 2, -5, 3, 4, ERR(RILL_ECLOSED), 6};
     rill_stream_t *s;
     scripted(&s, true, v, 7, NULL);
-    assert_int_equal(
+    assert_status(
         rill_stream_filter_map(&s, halve_evens, NULL, sizeof(int64_t)), 0);
     expect_seq(s, "1 E-1000 2 E-5 3 .");
 
@@ -233,15 +233,15 @@ static void test_filter_map_scan(void **state)
     const int64_t w[] = {1, 2, 3, 4, 5, 6, 7};
     scripted(&s, true, w, 7, &st);
     int64_t acc = 0;
-    assert_int_equal(rill_stream_scan(&s, running_sum, &acc, sizeof acc), 0);
+    assert_status(rill_stream_scan(&s, running_sum, &acc, sizeof acc), 0);
     int64_t x;
     for (int i = 0; i < 4; i++)
-        assert_int_equal(rill_next(s, &x), 0);
+        assert_status(rill_next(s, &x), 0);
     assert_int_equal(x, 10);
-    assert_int_equal(rill_next(s, &x), 0);
+    assert_status(rill_next(s, &x), 0);
     assert_int_equal(x, 15);
     assert_false(atomic_load(&st.dropped));
-    assert_int_equal(rill_next(s, &x), RILL_DONE);
+    assert_status(rill_next(s, &x), RILL_DONE);
     assert_true(atomic_load(&st.dropped)); /* upstream let go at the end */
     rill_stream_free(s);
 }
@@ -258,32 +258,32 @@ static void test_take_skip(void **state)
     rill_stream_t *s;
     gate_stats_t st = {0};
     scripted(&s, true, v, 6, &st);
-    assert_int_equal(rill_stream_skip(&s, 1), 0);
-    assert_int_equal(rill_stream_take(&s, 2), 0);
+    assert_status(rill_stream_skip(&s, 1), 0);
+    assert_status(rill_stream_take(&s, 2), 0);
     int64_t x;
-    assert_int_equal(rill_next(s, &x), RILL_EAGAIN); /* errors don't count */
-    assert_int_equal(rill_next(s, &x), 0);
-    assert_int_equal(rill_next(s, &x), 0);
+    assert_status(rill_next(s, &x), RILL_EAGAIN); /* errors don't count */
+    assert_status(rill_next(s, &x), 0);
+    assert_status(rill_next(s, &x), 0);
     assert_int_equal(x, 3);
     assert_true(atomic_load(&st.dropped)); /* take let go at its n-th item */
-    assert_int_equal(rill_next(s, &x), RILL_DONE);
+    assert_status(rill_next(s, &x), RILL_DONE);
     rill_stream_free(s);
 
     s = range64(0, 5);
-    assert_int_equal(rill_stream_take(&s, 0), 0);
+    assert_status(rill_stream_take(&s, 0), 0);
     expect_seq(s, ".");
 
     int64_t lim = 3;
     s = range64(0, 8);
-    assert_int_equal(rill_stream_skip_while(&s, below, &lim), 0);
+    assert_status(rill_stream_skip_while(&s, below, &lim), 0);
     expect_seq(s, "3 4 5 6 7 .");
     s = range64(0, 8);
-    assert_int_equal(rill_stream_take_while(&s, below, &lim), 0);
+    assert_status(rill_stream_take_while(&s, below, &lim), 0);
     expect_seq(s, "0 1 2 .");
     /* skip_while stops asking once the predicate failed. */
     const int64_t w[] = {0, 5, 1, 7};
     scripted(&s, false, w, 4, NULL);
-    assert_int_equal(rill_stream_skip_while(&s, below, &lim), 0);
+    assert_status(rill_stream_skip_while(&s, below, &lim), 0);
     expect_seq(s, "5 1 7 .");
 }
 
@@ -291,14 +291,14 @@ static void test_chain_fuse(void **state)
 {
     (void)state;
     rill_stream_t *s = range64(0, 3), *t = range64(10, 12);
-    assert_int_equal(rill_stream_chain(&s, t), 0);
-    assert_int_equal(rill_stream_fuse(&s), 0);
+    assert_status(rill_stream_chain(&s, t), 0);
+    assert_status(rill_stream_fuse(&s), 0);
     expect_seq(s, "0 1 2 10 11 .");
 
     rill_stream_t *a = range64(0, 1), *b;
     int v = 1;
-    assert_int_equal(rill_stream_iter(&b, &v, 1, sizeof v), 0);
-    assert_int_equal(rill_stream_chain(&a, b), RILL_EINVAL); /* sizes */
+    assert_status(rill_stream_iter(&b, &v, 1, sizeof v), 0);
+    assert_status(rill_stream_chain(&a, b), RILL_EINVAL); /* sizes */
     rill_stream_free(b); /* neither was taken */
     rill_stream_free(a);
 }
@@ -313,7 +313,7 @@ static void test_inspect(void **state)
     (void)state;
     int64_t sum = 0;
     rill_stream_t *s = range64(1, 5);
-    assert_int_equal(rill_stream_inspect(&s, sum_inspect, &sum), 0);
+    assert_status(rill_stream_inspect(&s, sum_inspect, &sum), 0);
     expect_seq(s, "1 2 3 4 .");
     assert_int_equal(sum, 10);
 }
@@ -334,36 +334,36 @@ static void test_enumerate_zip(void **state)
     const int64_t v[] = {5, ERR(RILL_EAGAIN), 6};
     rill_stream_t *s;
     scripted(&s, true, v, 3, NULL);
-    assert_int_equal(rill_stream_enumerate(&s, sizeof(indexed_t), 4),
+    assert_status(rill_stream_enumerate(&s, sizeof(indexed_t), 4),
                      RILL_EINVAL);
-    assert_int_equal(rill_stream_enumerate(&s, sizeof(indexed_t),
+    assert_status(rill_stream_enumerate(&s, sizeof(indexed_t),
                                            offsetof(indexed_t, item)),
                      0);
     indexed_t x;
-    assert_int_equal(rill_next(s, &x), 0);
+    assert_status(rill_next(s, &x), 0);
     assert_true(x.index == 0 && x.item == 5);
-    assert_int_equal(rill_next(s, &x), RILL_EAGAIN);
-    assert_int_equal(rill_next(s, &x), 0);
+    assert_status(rill_next(s, &x), RILL_EAGAIN);
+    assert_status(rill_next(s, &x), 0);
     assert_true(x.index == 1 && x.item == 6);
-    assert_int_equal(rill_next(s, &x), RILL_DONE);
+    assert_status(rill_next(s, &x), RILL_DONE);
     rill_stream_free(s);
 
     int32_t as[] = {1, 2, 3};
     rill_stream_t *a, *b;
-    assert_int_equal(rill_stream_iter(&a, as, 3, sizeof as[0]), 0);
+    assert_status(rill_stream_iter(&a, as, 3, sizeof as[0]), 0);
     const int64_t bs[] = {10, ERR(RILL_ECLOSED), 20};
     scripted(&b, false, bs, 3, NULL);
-    assert_int_equal(rill_stream_zip(&a, b, sizeof(pair_t), 2), RILL_EINVAL);
-    assert_int_equal(rill_stream_zip(&a, b, sizeof(pair_t),
+    assert_status(rill_stream_zip(&a, b, sizeof(pair_t), 2), RILL_EINVAL);
+    assert_status(rill_stream_zip(&a, b, sizeof(pair_t),
                                      offsetof(pair_t, b)),
                      0);
     pair_t p;
-    assert_int_equal(rill_next(a, &p), 0);
+    assert_status(rill_next(a, &p), 0);
     assert_true(p.a == 1 && p.b == 10);
-    assert_int_equal(rill_next(a, &p), RILL_ECLOSED);
-    assert_int_equal(rill_next(a, &p), 0);
+    assert_status(rill_next(a, &p), RILL_ECLOSED);
+    assert_status(rill_next(a, &p), 0);
     assert_true(p.a == 2 && p.b == 20);
-    assert_int_equal(rill_next(a, &p), RILL_DONE); /* b ended; 3 released */
+    assert_status(rill_next(a, &p), RILL_DONE); /* b ended; 3 released */
     rill_stream_free(a);
 }
 
@@ -375,19 +375,19 @@ static void test_zip_releases(void **state)
     atomic_int drops = 0;
     obj_t *objs[2] = {obj_new(1), obj_new(2)};
     rill_stream_t *a, *b;
-    assert_int_equal(rill_stream_iter(&a, objs, 2, sizeof objs[0]), 0);
+    assert_status(rill_stream_iter(&a, objs, 2, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(a, obj_drop, &drops);
     gate_t *g = gate_new(&b, false, NULL);
     gate_push(g, 100);
-    assert_int_equal(rill_stream_zip(&a, b, 2 * sizeof(void *), sizeof(void *)),
+    assert_status(rill_stream_zip(&a, b, 2 * sizeof(void *), sizeof(void *)),
                      0);
     struct {
         obj_t *o;
         int64_t v;
     } p;
-    assert_int_equal(rill_next(a, &p), 0);
+    assert_status(rill_next(a, &p), 0);
     obj_free(p.o);
-    assert_int_equal(poll_once(a, &p), RILL_PENDING); /* holds objs[1] */
+    assert_status(poll_once(a, &p), RILL_PENDING); /* holds objs[1] */
     rill_stream_free(a);
     assert_int_equal(atomic_load(&drops), 1);
 }
@@ -397,7 +397,7 @@ static void test_zip_releases(void **state)
 static void expect_chunk(rill_stream_t *s, size_t len, int64_t first)
 {
     rill_chunk_t c;
-    assert_int_equal(rill_next(s, &c), 0);
+    assert_status(rill_next(s, &c), 0);
     assert_int_equal(c.len, len);
     assert_int_equal(c.item_size, sizeof(int64_t));
     assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 0), first);
@@ -411,31 +411,31 @@ static void test_chunks(void **state)
 {
     (void)state;
     rill_stream_t *s = range64(0, 10);
-    assert_int_equal(rill_stream_chunks(&s, 0), RILL_EINVAL);
-    assert_int_equal(rill_stream_chunks(&s, 4), 0);
+    assert_status(rill_stream_chunks(&s, 0), RILL_EINVAL);
+    assert_status(rill_stream_chunks(&s, 4), 0);
     expect_chunk(s, 4, 0);
     expect_chunk(s, 4, 4);
     expect_chunk(s, 2, 8); /* the last, partial chunk */
     rill_chunk_t c;
-    assert_int_equal(rill_next(s, &c), RILL_DONE);
+    assert_status(rill_next(s, &c), RILL_DONE);
     rill_stream_free(s);
 
     /* An error item passes at once; the chunk keeps filling. */
     const int64_t v[] = {0, 1, ERR(RILL_EAGAIN), 2, 3, 4};
     scripted(&s, true, v, 6, NULL);
-    assert_int_equal(rill_stream_chunks(&s, 3), 0);
-    assert_int_equal(rill_next(s, &c), RILL_EAGAIN);
+    assert_status(rill_stream_chunks(&s, 3), 0);
+    assert_status(rill_next(s, &c), RILL_EAGAIN);
     expect_chunk(s, 3, 0);
     expect_chunk(s, 2, 3);
-    assert_int_equal(rill_next(s, &c), RILL_DONE);
+    assert_status(rill_next(s, &c), RILL_DONE);
     rill_stream_free(s);
 
     /* Exactly divisible: no empty chunk at the end. */
     s = range64(0, 8);
-    assert_int_equal(rill_stream_chunks(&s, 4), 0);
+    assert_status(rill_stream_chunks(&s, 4), 0);
     expect_chunk(s, 4, 0);
     expect_chunk(s, 4, 4);
-    assert_int_equal(rill_next(s, &c), RILL_DONE);
+    assert_status(rill_next(s, &c), RILL_DONE);
     rill_stream_free(s);
 }
 
@@ -445,9 +445,9 @@ static void test_ready_chunks(void **state)
     for (int batch = 0; batch < 2; batch++) {
         rill_stream_t *s;
         gate_t *g = gate_new(&s, batch, NULL);
-        assert_int_equal(rill_stream_ready_chunks(&s, 4), 0);
+        assert_status(rill_stream_ready_chunks(&s, 4), 0);
         rill_chunk_t c;
-        assert_int_equal(poll_once(s, &c), RILL_PENDING);
+        assert_status(poll_once(s, &c), RILL_PENDING);
         gate_push(g, 0);
         gate_push(g, 1);
         expect_chunk(s, 2, 0); /* what is ready; does not wait for 4 */
@@ -455,11 +455,11 @@ static void test_ready_chunks(void **state)
             gate_push(g, i);
         expect_chunk(s, 4, 2); /* at most 4 */
         expect_chunk(s, 2, 6);
-        assert_int_equal(poll_once(s, &c), RILL_PENDING);
+        assert_status(poll_once(s, &c), RILL_PENDING);
         gate_push(g, 8);
         gate_close(g);
         expect_chunk(s, 1, 8);
-        assert_int_equal(rill_next(s, &c), RILL_DONE);
+        assert_status(rill_next(s, &c), RILL_DONE);
         rill_stream_free(s);
     }
 }
@@ -469,22 +469,22 @@ static void test_chunk_pool(void **state)
 {
     (void)state;
     rill_stream_t *s = range64(0, 64 * 100);
-    assert_int_equal(rill_stream_chunks(&s, 64), 0);
+    assert_status(rill_stream_chunks(&s, 64), 0);
     rill_chunk_t c;
-    assert_int_equal(rill_next(s, &c), 0);
+    assert_status(rill_next(s, &c), 0);
     rill_chunk_destroy(&c);
-    long before = atomic_load(&live_allocs);
+    long before = test_alloc_count();
     for (int i = 1; i < 100; i++) {
-        assert_int_equal(rill_next(s, &c), 0);
+        assert_status(rill_next(s, &c), 0);
         assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 0), 64 * i);
         rill_chunk_destroy(&c);
-        assert_int_equal(atomic_load(&live_allocs), before);
+        assert_int_equal(test_alloc_count(), before);
     }
     /* A chunk may outlive its stream. */
     rill_stream_free(s);
     s = range64(0, 3);
-    assert_int_equal(rill_stream_chunks(&s, 2), 0);
-    assert_int_equal(rill_next(s, &c), 0);
+    assert_status(rill_stream_chunks(&s, 2), 0);
+    assert_status(rill_next(s, &c), 0);
     rill_stream_free(s);
     assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 1), 1);
     rill_chunk_destroy(&c);
@@ -524,11 +524,11 @@ static void test_batch_path(void **state)
     for (int i = 0; i < N; i++)
         gate_push(g, i);
     gate_close(g);
-    assert_int_equal(rill_stream_map(&s, add_one, NULL, sizeof(int64_t)), 0);
-    assert_int_equal(rill_stream_filter(&s, always, NULL), 0);
-    assert_int_equal(rill_stream_inspect(&s, nothing, NULL), 0);
-    assert_int_equal(rill_stream_take(&s, N), 0);
-    assert_int_equal(rill_stream_chunks(&s, 64), 0);
+    assert_status(rill_stream_map(&s, add_one, NULL, sizeof(int64_t)), 0);
+    assert_status(rill_stream_filter(&s, always, NULL), 0);
+    assert_status(rill_stream_inspect(&s, nothing, NULL), 0);
+    assert_status(rill_stream_take(&s, N), 0);
+    assert_status(rill_stream_chunks(&s, 64), 0);
     rill_chunk_t c;
     int chunks = 0;
     int64_t sum = 0;
@@ -565,7 +565,7 @@ static void *produce(void *arg)
 
 static int sum_chunk(void *ud, int status, void *item)
 {
-    assert_int_equal(status, 0);
+    assert_status(status, 0);
     rill_chunk_t *c = item;
     for (size_t i = 0; i < c->len; i++)
         *(int64_t *)ud += RILL_CHUNK_AT(c, int64_t, i);
@@ -579,13 +579,13 @@ static void test_cross_thread(void **state)
     for (int batch = 0; batch < 2; batch++) {
         rill_stream_t *s;
         producer_t p = {gate_new(&s, batch, NULL), SCALE(200000, 10)};
-        assert_int_equal(rill_stream_map(&s, add_one, NULL, sizeof(int64_t)),
+        assert_status(rill_stream_map(&s, add_one, NULL, sizeof(int64_t)),
                          0);
-        assert_int_equal(rill_stream_ready_chunks(&s, 64), 0);
+        assert_status(rill_stream_ready_chunks(&s, 64), 0);
         pthread_t t;
         pthread_create(&t, NULL, produce, &p);
         int64_t sum = 0;
-        assert_int_equal(rill_stream_for_each(s, sum_chunk, &sum), 0);
+        assert_status(rill_stream_for_each(s, sum_chunk, &sum), 0);
         pthread_join(t, NULL);
         assert_int_equal(sum, p.n * (p.n + 1) / 2);
     }
@@ -608,18 +608,18 @@ static void test_drop_half_consumed(void **state)
         objs[i] = obj_new(i);
     atomic_int drops = 0;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
+    assert_status(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, &drops);
-    assert_int_equal(rill_stream_skip(&s, 10), 0);        /* 10 released */
-    assert_int_equal(rill_stream_filter(&s, obj_odd, NULL), 0); /* evens */
-    assert_int_equal(rill_stream_chunks(&s, 8), 0);
-    assert_int_equal(rill_stream_take(&s, 3), 0);
+    assert_status(rill_stream_skip(&s, 10), 0);        /* 10 released */
+    assert_status(rill_stream_filter(&s, obj_odd, NULL), 0); /* evens */
+    assert_status(rill_stream_chunks(&s, 8), 0);
+    assert_status(rill_stream_take(&s, 3), 0);
     rill_chunk_t c, held;
-    assert_int_equal(rill_next(s, &c), 0); /* consume one chunk's items */
+    assert_status(rill_next(s, &c), 0); /* consume one chunk's items */
     for (size_t i = 0; i < c.len; i++)
         obj_free(RILL_CHUNK_AT(&c, obj_t *, i));
     rill_chunk_destroy(&c);
-    assert_int_equal(rill_next(s, &held), 0); /* keep one chunk */
+    assert_status(rill_next(s, &held), 0); /* keep one chunk */
     /* Drop the rest: everything buffered and upstream is released. */
     rill_stream_free(s);
     rill_chunk_discard(&held); /* its items, via the pool's destructor */
@@ -636,14 +636,14 @@ static void test_drop_scratch(void **state)
     obj_t *objs[N];
     for (int i = 0; i < N; i++)
         objs[i] = obj_new(i);
-    assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
+    assert_status(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, NULL);
-    assert_int_equal(rill_stream_inspect(&s, nothing, NULL), 0);
-    assert_int_equal(rill_stream_filter(&s, always, NULL), 0);
+    assert_status(rill_stream_inspect(&s, nothing, NULL), 0);
+    assert_status(rill_stream_filter(&s, always, NULL), 0);
     obj_t *few[4];
     size_t n;
     /* The filter takes 4 from the inspect, which takes 4 from iter. */
-    assert_int_equal(rill_next_many(s, few, 4, &n), 0);
+    assert_status(rill_next_many(s, few, 4, &n), 0);
     assert_int_equal(n, 4);
     for (size_t i = 0; i < n; i++)
         obj_free(few[i]);
@@ -681,13 +681,13 @@ static void test_consumers(void **state)
 
     tally_t t = {0};
     scripted(&s, false, v, 6, &st);
-    assert_int_equal(rill_stream_for_each(s, tally, &t), 0);
+    assert_status(rill_stream_for_each(s, tally, &t), 0);
     assert_true(t.sum == 10 && t.items == 4 && t.errors == 2);
     assert_true(atomic_load(&st.dropped)); /* consumed */
 
     t = (tally_t){0};
     scripted(&s, false, v, 6, NULL);
-    assert_int_equal(rill_stream_try_for_each(s, tally, &t), RILL_EAGAIN);
+    assert_status(rill_stream_try_for_each(s, tally, &t), RILL_EAGAIN);
     assert_true(t.sum == 3 && t.items == 2 && t.errors == 0);
 
     t = (tally_t){.stop_at = 3};
@@ -697,33 +697,33 @@ static void test_consumers(void **state)
 
     t = (tally_t){0};
     scripted(&s, false, v, 6, NULL);
-    assert_int_equal(rill_stream_try_fold(s, &t, tally), RILL_EAGAIN);
+    assert_status(rill_stream_try_fold(s, &t, tally), RILL_EAGAIN);
 
     uint64_t n;
     scripted(&s, true, v, 6, NULL);
-    assert_int_equal(rill_stream_count(s, &n), 0);
+    assert_status(rill_stream_count(s, &n), 0);
     assert_int_equal(n, 4);
 
     rill_chunk_t all;
     scripted(&s, true, v, 6, NULL);
-    assert_int_equal(rill_stream_collect(s, &all), 0);
+    assert_status(rill_stream_collect(s, &all), 0);
     assert_int_equal(all.len, 4);
     assert_int_equal(RILL_CHUNK_AT(&all, int64_t, 3), 4);
     rill_chunk_destroy(&all);
 
     scripted(&s, true, v, 6, NULL);
-    assert_int_equal(rill_stream_try_collect(s, &all), RILL_EAGAIN);
+    assert_status(rill_stream_try_collect(s, &all), RILL_EAGAIN);
     assert_null(all.items);
 
     s = range64(0, 1000);
-    assert_int_equal(rill_stream_collect(s, &all), 0);
+    assert_status(rill_stream_collect(s, &all), 0);
     assert_int_equal(all.len, 1000);
     assert_int_equal(RILL_CHUNK_AT(&all, int64_t, 999), 999);
     rill_chunk_destroy(&all);
 
-    assert_int_equal(rill_stream_for_each(NULL, tally, &t), RILL_EINVAL);
+    assert_status(rill_stream_for_each(NULL, tally, &t), RILL_EINVAL);
     s = range64(0, 3);
-    assert_int_equal(rill_stream_for_each(s, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_stream_for_each(s, NULL, NULL), RILL_EINVAL);
 }
 
 /* An error item, then the end. */
@@ -743,23 +743,23 @@ static void test_consumers_release(void **state)
     (void)state;
     obj_t *objs[3] = {obj_new(1), obj_new(2), obj_new(3)};
     rill_stream_t *s, *e;
-    assert_int_equal(rill_stream_iter(&s, objs, 3, sizeof objs[0]), 0);
+    assert_status(rill_stream_iter(&s, objs, 3, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, NULL);
     uint64_t n;
-    assert_int_equal(rill_stream_count(s, &n), 0);
+    assert_status(rill_stream_count(s, &n), 0);
     assert_int_equal(n, 3);
 
     /* Two items, then an error item: try_collect releases the two. */
     for (int i = 0; i < 2; i++)
         objs[i] = obj_new(i);
-    assert_int_equal(rill_stream_iter(&s, objs, 2, sizeof objs[0]), 0);
+    assert_status(rill_stream_iter(&s, objs, 2, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, NULL);
-    assert_int_equal(rill_stream_from_fn(&e, sizeof(obj_t *), fail_once,
+    assert_status(rill_stream_from_fn(&e, sizeof(obj_t *), fail_once,
                                          NULL, NULL),
                      0);
-    assert_int_equal(rill_stream_chain(&s, e), 0);
+    assert_status(rill_stream_chain(&s, e), 0);
     rill_chunk_t all;
-    assert_int_equal(rill_stream_try_collect(s, &all), RILL_ETIMEDOUT);
+    assert_status(rill_stream_try_collect(s, &all), RILL_ETIMEDOUT);
     assert_null(all.items);
 }
 
@@ -769,27 +769,27 @@ static void test_misuse_and_enomem(void **state)
 {
     (void)state;
     rill_stream_t *s = NULL;
-    assert_int_equal(rill_stream_map(NULL, add_one, NULL, 8), RILL_EINVAL);
-    assert_int_equal(rill_stream_map(&s, add_one, NULL, 8), RILL_EINVAL);
-    assert_int_equal(rill_stream_iter(&s, NULL, 3, 8), RILL_EINVAL);
-    assert_int_equal(rill_stream_iter(&s, NULL, 0, 0), RILL_EINVAL);
+    assert_status(rill_stream_map(NULL, add_one, NULL, 8), RILL_EINVAL);
+    assert_status(rill_stream_map(&s, add_one, NULL, 8), RILL_EINVAL);
+    assert_status(rill_stream_iter(&s, NULL, 3, 8), RILL_EINVAL);
+    assert_status(rill_stream_iter(&s, NULL, 0, 0), RILL_EINVAL);
     s = range64(0, 3);
-    assert_int_equal(rill_stream_map(&s, NULL, NULL, 8), RILL_EINVAL);
-    assert_int_equal(rill_stream_map(&s, add_one, NULL, 0), RILL_EINVAL);
+    assert_status(rill_stream_map(&s, NULL, NULL, 8), RILL_EINVAL);
+    assert_status(rill_stream_map(&s, add_one, NULL, 0), RILL_EINVAL);
     rill_stream_t *before = s;
     /* Every allocation a constructor makes may fail: *s is then the old
      * stream, still usable. */
     for (int k = 0; k < 2; k++) {
-        atomic_store(&fail_countdown, k);
-        assert_int_equal(rill_stream_map(&s, add_one, NULL, 8), RILL_ENOMEM);
+        test_alloc_refuse(k, false);
+        assert_status(rill_stream_map(&s, add_one, NULL, 8), RILL_ENOMEM);
         assert_ptr_equal(s, before);
-        atomic_store(&fail_countdown, k);
-        assert_int_equal(rill_stream_chunks(&s, 4), RILL_ENOMEM);
+        test_alloc_refuse(k, false);
+        assert_status(rill_stream_chunks(&s, 4), RILL_ENOMEM);
         assert_ptr_equal(s, before);
     }
-    atomic_store(&fail_countdown, -1);
+    test_alloc_disarm();
     expect_seq(s, "0 1 2 .");
-    assert_int_equal(rill_stream_set_item_dtor(NULL, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_stream_set_item_dtor(NULL, NULL, NULL), RILL_EINVAL);
     rill_stream_free(NULL);
     rill_chunk_destroy(NULL);
     rill_chunk_discard(NULL);
@@ -797,7 +797,6 @@ static void test_misuse_and_enomem(void **state)
 
 int main(void)
 {
-    rill_set_allocator(counting_realloc, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_iter_next, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_many, setup, teardown),
@@ -825,5 +824,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_misuse_and_enomem, setup,
                                         teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

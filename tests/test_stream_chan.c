@@ -44,13 +44,13 @@ static void test_receiver_chunks(void **state)
         rill_sender_t *tx;
         rill_receiver_t *rx;
         rill_stream_t *s;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k],
+        assert_status(rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k],
                                           NULL),
                          0);
-        assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
-        assert_int_equal(rill_stream_map(&s, plus_one, NULL, sizeof(int64_t)),
+        assert_status(rill_receiver_into_stream(rx, &s), 0);
+        assert_status(rill_stream_map(&s, plus_one, NULL, sizeof(int64_t)),
                          0);
-        assert_int_equal(rill_stream_chunks(&s, 64), 0);
+        assert_status(rill_stream_chunks(&s, 64), 0);
         sender_arg_t a = {tx, SCALE(100000, 10), -1};
         pthread_t t;
         pthread_create(&t, NULL, send_range, &a);
@@ -95,16 +95,16 @@ static void test_receiver_drop(void **state)
     rill_sender_t *tx;
     rill_receiver_t *rx;
     rill_stream_t *s;
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(obj_t *), 32, &o), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(obj_t *), 32, &o), 0);
     for (int i = 0; i < 20; i++) {
         obj_t *ob = obj_new(i);
-        assert_int_equal(rill_send(tx, &ob), 0);
+        assert_status(rill_send(tx, &ob), 0);
     }
-    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
-    assert_int_equal(rill_stream_filter(&s, obj_even, NULL), 0);
+    assert_status(rill_receiver_into_stream(rx, &s), 0);
+    assert_status(rill_stream_filter(&s, obj_even, NULL), 0);
     obj_t *got;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(rill_next(s, &got), 0);
+        assert_status(rill_next(s, &got), 0);
         assert_int_equal(got->v, 2 * i);
         obj_free(got);
     }
@@ -113,7 +113,7 @@ static void test_receiver_drop(void **state)
     assert_int_equal(atomic_load(&live_objs), 0);
     assert_int_equal(atomic_load(&drops), 20 - 3);
     obj_t *late = obj_new(99);
-    assert_int_equal(rill_send(tx, &late), RILL_ECLOSED);
+    assert_status(rill_send(tx, &late), RILL_ECLOSED);
     obj_free(late);
     rill_sender_release(tx);
 
@@ -121,25 +121,25 @@ static void test_receiver_drop(void **state)
      * read-ahead items come next, in order, through rill_next and
      * rill_next_many, and dropping the stream destroys the rest. */
     atomic_store(&drops, 0);
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(obj_t *), 1024, &o), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(obj_t *), 1024, &o), 0);
     for (int i = 0; i < 100; i++) {
         obj_t *ob = obj_new(i);
-        assert_int_equal(rill_send(tx, &ob), 0);
+        assert_status(rill_send(tx, &ob), 0);
     }
-    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
-    assert_int_equal(rill_next(s, &got), 0);
+    assert_status(rill_receiver_into_stream(rx, &s), 0);
+    assert_status(rill_next(s, &got), 0);
     assert_int_equal(got->v, 0);
     obj_free(got);
     assert_int_equal(rill_sender_len(tx), 100 - 64); /* 63 read ahead */
     obj_t *many[10];
     size_t n;
-    assert_int_equal(rill_next_many(s, many, 10, &n), 0);
+    assert_status(rill_next_many(s, many, 10, &n), 0);
     assert_int_equal(n, 10);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(many[i]->v, 1 + (int)i);
         obj_free(many[i]);
     }
-    assert_int_equal(rill_next(s, &got), 0);
+    assert_status(rill_next(s, &got), 0);
     assert_int_equal(got->v, 11);
     obj_free(got);
     rill_stream_free(s);
@@ -179,13 +179,13 @@ static void *forward_task(void *arg)
     (void)arg;
     rill_sender_t *tx;
     slow_reader_t r = {0};
-    assert_int_equal(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL),
+    assert_status(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL),
                      0);
     rill_task_t *t;
-    assert_int_equal(rill_spawn(&t, read_slowly, &r, NULL), 0);
+    assert_status(rill_spawn(&t, read_slowly, &r, NULL), 0);
     rill_instant_t t0 = rill_now();
-    assert_int_equal(rill_stream_forward(range64(0, 200), tx), 0);
-    assert_int_equal(rill_join(t, NULL), 0);
+    assert_status(rill_stream_forward(range64(0, 200), tx), 0);
+    assert_status(rill_join(t, NULL), 0);
     assert_int_equal(r.count, 200);
     assert_int_equal(r.sum, 199 * 200 / 2);
     assert_true(r.most <= 4);
@@ -195,18 +195,18 @@ static void *forward_task(void *arg)
     /* The reader goes away: forward stops with RILL_ECLOSED and releases
      * what it could not send. */
     rill_receiver_t *rx;
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(obj_t *), 2, NULL), 0);
+    assert_status(rill_channel_new(&tx, &rx, sizeof(obj_t *), 2, NULL), 0);
     obj_t *objs[10];
     for (int i = 0; i < 10; i++)
         objs[i] = obj_new(i);
     rill_stream_t *s;
-    assert_int_equal(rill_stream_iter(&s, objs, 10, sizeof objs[0]), 0);
+    assert_status(rill_stream_iter(&s, objs, 10, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, NULL);
     obj_t *first;
-    assert_int_equal(rill_next(s, &first), 0);
+    assert_status(rill_next(s, &first), 0);
     obj_free(first);
     rill_receiver_release(rx);
-    assert_int_equal(rill_stream_forward(s, tx), RILL_ECLOSED);
+    assert_status(rill_stream_forward(s, tx), RILL_ECLOSED);
     assert_int_equal(atomic_load(&live_objs), 0);
     return (void *)1;
 }
@@ -226,17 +226,17 @@ static void test_oneshot_stream(void **state)
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
     rill_stream_t *s;
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), 0);
-    assert_int_equal(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), 0);
+    assert_status(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
     int64_t v = 42;
-    assert_int_equal(poll_once(s, &v), RILL_PENDING);
+    assert_status(poll_once(s, &v), RILL_PENDING);
     v = 42;
-    assert_int_equal(rill_oneshot_send(tx, &v), 0);
+    assert_status(rill_oneshot_send(tx, &v), 0);
     rill_oneshot_sender_release(tx);
     expect_seq(s, "42 .");
 
-    assert_int_equal(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), 0);
-    assert_int_equal(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
+    assert_status(rill_oneshot_new(&tx, &rx, sizeof(int64_t), NULL), 0);
+    assert_status(rill_oneshot_into_stream(rx, sizeof(int64_t), &s), 0);
     rill_oneshot_sender_release(tx); /* gone without sending */
     expect_seq(s, ".");
 }
@@ -248,24 +248,24 @@ static void *watch_task(void *arg)
     rill_watch_receiver_t *rx;
     rill_stream_t *s;
     int64_t cfg = 1;
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof cfg, &cfg, NULL), 0);
-    assert_int_equal(rill_watch_into_stream(rx, sizeof cfg, &s), 0);
+    assert_status(rill_watch_new(&tx, &rx, sizeof cfg, &cfg, NULL), 0);
+    assert_status(rill_watch_into_stream(rx, sizeof cfg, &s), 0);
     int64_t v;
-    assert_int_equal(rill_next(s, &v), 0); /* the current value first */
+    assert_status(rill_next(s, &v), 0); /* the current value first */
     assert_int_equal(v, 1);
     cfg = 2;
-    assert_int_equal(rill_watch_send(tx, &cfg), 0);
+    assert_status(rill_watch_send(tx, &cfg), 0);
     cfg = 3;
-    assert_int_equal(rill_watch_send(tx, &cfg), 0); /* coalesced with 2 */
-    assert_int_equal(rill_next(s, &v), 0);
+    assert_status(rill_watch_send(tx, &cfg), 0); /* coalesced with 2 */
+    assert_status(rill_next(s, &v), 0);
     assert_int_equal(v, 3);
-    assert_int_equal(poll_once(s, &v), RILL_PENDING);
+    assert_status(poll_once(s, &v), RILL_PENDING);
     cfg = 4;
-    assert_int_equal(rill_watch_send(tx, &cfg), 0);
+    assert_status(rill_watch_send(tx, &cfg), 0);
     rill_watch_sender_release(tx);
-    assert_int_equal(rill_next(s, &v), 0);
+    assert_status(rill_next(s, &v), 0);
     assert_int_equal(v, 4);
-    assert_int_equal(rill_next(s, &v), RILL_DONE);
+    assert_status(rill_next(s, &v), RILL_DONE);
     rill_stream_free(s);
     return (void *)1;
 }
@@ -283,29 +283,29 @@ static void test_broadcast_stream(void **state)
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *rx1, *rx2;
     rill_stream_t *a, *b;
-    assert_int_equal(rill_broadcast_new(&tx, &rx1, sizeof(int64_t), 4,
+    assert_status(rill_broadcast_new(&tx, &rx1, sizeof(int64_t), 4,
                                         RILL_BROADCAST_LAG, NULL),
                      0);
-    assert_int_equal(rill_broadcast_subscribe(tx, &rx2), 0);
-    assert_int_equal(rill_broadcast_into_stream(rx1, sizeof(int64_t), &a), 0);
-    assert_int_equal(rill_broadcast_into_stream(rx2, sizeof(int64_t), &b), 0);
+    assert_status(rill_broadcast_subscribe(tx, &rx2), 0);
+    assert_status(rill_broadcast_into_stream(rx1, sizeof(int64_t), &a), 0);
+    assert_status(rill_broadcast_into_stream(rx2, sizeof(int64_t), &b), 0);
     int64_t v;
     for (v = 0; v < 2; v++)
-        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        assert_status(rill_broadcast_send(tx, &v), 0);
     /* b keeps up... */
-    assert_int_equal(rill_next(b, &v), 0);
-    assert_int_equal(rill_next(b, &v), 0);
+    assert_status(rill_next(b, &v), 0);
+    assert_status(rill_next(b, &v), 0);
     for (v = 2; v < 10; v++)
-        assert_int_equal(rill_broadcast_send(tx, &v), 0);
+        assert_status(rill_broadcast_send(tx, &v), 0);
     rill_broadcast_sender_release(tx);
     /* ...a lagged: an error item with the count, then the stream goes on
      * from the oldest item kept. */
     rill_stream_t *bs = a;
-    assert_int_equal(rill_stream_take(&a, 100), 0);
-    assert_int_equal(rill_next(a, &v), RILL_ELAGGED);
+    assert_status(rill_stream_take(&a, 100), 0);
+    assert_status(rill_next(a, &v), RILL_ELAGGED);
     assert_int_equal(rill_broadcast_stream_missed(bs), 6);
     expect_seq(a, "6 7 8 9 .");
-    assert_int_equal(rill_next(b, &v), RILL_ELAGGED);
+    assert_status(rill_next(b, &v), RILL_ELAGGED);
     assert_int_equal(rill_broadcast_stream_missed(b), 4);
     expect_seq(b, "6 7 8 9 .");
 }
@@ -334,18 +334,18 @@ static void *from_blocking_task(void *arg)
 {
     blocking_src_t *b = arg;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_from_blocking(&s, sizeof(int64_t), 16,
+    assert_status(rill_stream_from_blocking(&s, sizeof(int64_t), 16,
                                                produce_blocking, b),
                      0);
     if (b->n > 1000) { /* drop early: the producer sees RILL_ECLOSED */
         int64_t v;
         for (int i = 0; i < 10; i++)
-            assert_int_equal(rill_next(s, &v), 0);
+            assert_status(rill_next(s, &v), 0);
         rill_stream_free(s);
         return (void *)1;
     }
     uint64_t n;
-    assert_int_equal(rill_stream_count(s, &n), 0);
+    assert_status(rill_stream_count(s, &n), 0);
     assert_int_equal(n, b->n);
     return (void *)1;
 }
@@ -368,7 +368,6 @@ static void test_from_blocking(void **state)
 
 int main(void)
 {
-    rill_set_allocator(counting_realloc, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_receiver_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_drop, setup, teardown),
@@ -379,5 +378,5 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_from_blocking),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -51,16 +51,16 @@ static void *interval_task(void *arg)
 {
     const interval_case_t *c = arg;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_interval(&s, RILL_MS(100), c->policy), 0);
+    assert_status(rill_stream_interval(&s, RILL_MS(100), c->policy), 0);
     rill_instant_t t0 = rill_now(), tick;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(rill_next(s, &tick), 0);
+        assert_status(rill_next(s, &tick), 0);
         assert_int_equal(MS(tick - t0), 100 * i);
         assert_int_equal(MS(rill_now() - t0), 100 * i);
     }
     rill_sleep_until(t0 + RILL_MS(550));
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(rill_next(s, &tick), 0);
+        assert_status(rill_next(s, &tick), 0);
         assert_int_equal(MS(tick - t0), c->tick[i]);
         assert_int_equal(MS(rill_now() - t0), c->now[i]);
     }
@@ -90,9 +90,9 @@ static void *timeout_task(void *arg)
     static const step_t steps[] = {{50, 1}, {280, 2}, {300, -1}};
     sc.steps = steps;
     sc.n = 3;
-    assert_int_equal(rill_stream_timeout(&s, RILL_MS(100)), 0);
+    assert_status(rill_stream_timeout(&s, RILL_MS(100)), 0);
     rill_task_t *p;
-    assert_int_equal(rill_spawn(&p, producer, &sc, NULL), 0);
+    assert_status(rill_spawn(&p, producer, &sc, NULL), 0);
     /* (result, at ms) */
     static const int64_t want[][2] = {{0, 50},
                                       {RILL_ETIMEDOUT, 150},
@@ -104,7 +104,7 @@ static void *timeout_task(void *arg)
         assert_int_equal(rill_next(s, &v), want[i][0]);
         assert_int_equal(MS(rill_now() - sc.t0), want[i][1]);
     }
-    assert_int_equal(rill_join(p, NULL), 0);
+    assert_status(rill_join(p, NULL), 0);
     rill_stream_free(s);
     return (void *)1;
 }
@@ -125,15 +125,15 @@ static void *throttle_task(void *arg)
     for (int i = 0; i < 4; i++)
         gate_push(g, i);
     gate_close(g);
-    assert_int_equal(rill_stream_throttle(&s, RILL_MS(100)), 0);
+    assert_status(rill_stream_throttle(&s, RILL_MS(100)), 0);
     rill_instant_t t0 = rill_now();
     int64_t v;
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(rill_next(s, &v), 0);
+        assert_status(rill_next(s, &v), 0);
         assert_int_equal(v, i);
         assert_int_equal(MS(rill_now() - t0), 100 * i);
     }
-    assert_int_equal(rill_next(s, &v), RILL_DONE);
+    assert_status(rill_next(s, &v), RILL_DONE);
     assert_int_equal(MS(rill_now() - t0), 400); /* waits out the period */
     rill_stream_free(s);
     return (void *)1;
@@ -161,23 +161,23 @@ static void *chunks_timeout_task(void *arg)
         {700, 700}, {750, -1}};                     /* the end at 750 */
     sc.steps = steps;
     sc.n = sizeof steps / sizeof steps[0];
-    assert_int_equal(rill_stream_chunks_timeout(&s, 3, RILL_MS(200)), 0);
+    assert_status(rill_stream_chunks_timeout(&s, 3, RILL_MS(200)), 0);
     rill_task_t *p;
-    assert_int_equal(rill_spawn(&p, producer, &sc, NULL), 0);
+    assert_status(rill_spawn(&p, producer, &sc, NULL), 0);
     /* (at ms, length, first item) */
     static const int64_t want[][3] = {
         {20, 3, 0}, {300, 2, 100}, {420, 3, 400}, {630, 1, 430}, {750, 1, 700}};
     for (size_t i = 0; i < 5; i++) {
         rill_chunk_t c;
-        assert_int_equal(rill_next(s, &c), 0);
+        assert_status(rill_next(s, &c), 0);
         assert_int_equal(MS(rill_now() - sc.t0), want[i][0]);
         assert_int_equal(c.len, want[i][1]);
         assert_int_equal(RILL_CHUNK_AT(&c, int64_t, 0), want[i][2]);
         rill_chunk_destroy(&c);
     }
     rill_chunk_t c;
-    assert_int_equal(rill_next(s, &c), RILL_DONE);
-    assert_int_equal(rill_join(p, NULL), 0);
+    assert_status(rill_next(s, &c), RILL_DONE);
+    assert_status(rill_join(p, NULL), 0);
     rill_stream_free(s);
     return (void *)1;
 }
@@ -199,24 +199,24 @@ static void *drop_armed_task(void *arg)
     rill_stream_set_item_dtor(s, obj_drop, NULL);
     obj_t *o = obj_new(1);
     gate_push(g, (int64_t)(intptr_t)o); /* the gate carries the pointer */
-    assert_int_equal(rill_stream_chunks_timeout(&s, 4, RILL_MS(100)), 0);
-    assert_int_equal(rill_stream_timeout(&s, RILL_MS(100)), 0);
+    assert_status(rill_stream_chunks_timeout(&s, 4, RILL_MS(100)), 0);
+    assert_status(rill_stream_timeout(&s, RILL_MS(100)), 0);
     rill_chunk_t c;
-    assert_int_equal(poll_once(s, &c), RILL_PENDING); /* both timers armed */
+    assert_status(poll_once(s, &c), RILL_PENDING); /* both timers armed */
     rill_stream_free(s);
 
-    assert_int_equal(rill_stream_interval(&iv, RILL_MS(10), RILL_TICK_BURST),
+    assert_status(rill_stream_interval(&iv, RILL_MS(10), RILL_TICK_BURST),
                      0);
     rill_instant_t t;
-    assert_int_equal(rill_next(iv, &t), 0);
-    assert_int_equal(poll_once(iv, &t), RILL_PENDING);
+    assert_status(rill_next(iv, &t), 0);
+    assert_status(poll_once(iv, &t), RILL_PENDING);
     rill_stream_free(iv);
 
     th = range64(0, 3);
-    assert_int_equal(rill_stream_throttle(&th, RILL_MS(10)), 0);
+    assert_status(rill_stream_throttle(&th, RILL_MS(10)), 0);
     int64_t v;
-    assert_int_equal(rill_next(th, &v), 0);
-    assert_int_equal(poll_once(th, &v), RILL_PENDING);
+    assert_status(rill_next(th, &v), 0);
+    assert_status(poll_once(th, &v), RILL_PENDING);
     rill_stream_free(th);
     /* Let time pass over where the timers were. */
     rill_sleep(RILL_MS(500));
@@ -232,7 +232,6 @@ static void test_drop_armed(void **state)
 
 int main(void)
 {
-    rill_set_allocator(counting_realloc, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_interval, rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_timeout, rt_setup, rt_teardown),
@@ -242,5 +241,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_drop_armed, rt_setup,
                                         rt_teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -60,39 +60,11 @@ static void assert_no_fiber_failures(void)
         fail_msg("%d CHECKs failed in fibers, first at line %d", n, line);
 }
 
-/* ---- every test leaves no allocation behind ---- */
-static _Atomic long live_allocs;
-
-static void *counting_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (n == 0) {
-        if (p)
-            rill__fetch_sub(&live_allocs, 1, RILL_RELAXED);
-        free(p);
-        return NULL;
-    }
-    void *q = realloc(p, n);
-    if (!p && q)
-        rill__fetch_add(&live_allocs, 1, RILL_RELAXED);
-    return q;
-}
-
-/* Live allocations when the test began: a failed test leaks, and the next
- * one should not fail for it. */
-static long allocs_before;
-
-static int mark_allocs(void **state)
-{
-    (void)state;
-    allocs_before = rill__load(&live_allocs, RILL_RELAXED);
-    return 0;
-}
-
+/* ---- every test leaves no fiber failure behind (and, through
+ * test_run, no allocation) ---- */
 static int check_clean(void **state)
 {
     (void)state;
-    assert_int_equal(rill__load(&live_allocs, RILL_RELAXED), allocs_before);
     assert_no_fiber_failures();
     return 0;
 }
@@ -107,9 +79,9 @@ typedef struct {
 static void stacks_get(stacks_t *st, int n)
 {
     st->n = n;
-    assert_int_equal(rill__stack_pool_new(&st->pool, STACK_SIZE), 0);
+    assert_status(rill__stack_pool_new(&st->pool, STACK_SIZE), 0);
     for (int i = 0; i < n; i++)
-        assert_int_equal(rill__stack_get(st->pool, 0, &st->s[i]), 0);
+        assert_status(rill__stack_get(st->pool, 0, &st->s[i]), 0);
 }
 
 static void stacks_put(stacks_t *st)
@@ -469,14 +441,14 @@ static void test_pool_reuse(void **state)
     (void)state;
     rill__stack_pool_t *pool;
     rill__stack_t *s, *t, *u;
-    assert_int_equal(rill__stack_pool_new(NULL, STACK_SIZE), RILL_EINVAL);
-    assert_int_equal(rill__stack_pool_new(&pool, 0), RILL_EINVAL);
-    assert_int_equal(rill__stack_pool_new(&pool, (size_t)4 << 30), RILL_EINVAL);
-    assert_int_equal(rill__stack_pool_new(&pool, 10000), 0);
-    assert_int_equal(rill__stack_get(pool, 0, NULL), RILL_EINVAL);
+    assert_status(rill__stack_pool_new(NULL, STACK_SIZE), RILL_EINVAL);
+    assert_status(rill__stack_pool_new(&pool, 0), RILL_EINVAL);
+    assert_status(rill__stack_pool_new(&pool, (size_t)4 << 30), RILL_EINVAL);
+    assert_status(rill__stack_pool_new(&pool, 10000), 0);
+    assert_status(rill__stack_get(pool, 0, NULL), RILL_EINVAL);
 
     /* Sizes round up to pages; the whole usable range is writable. */
-    assert_int_equal(rill__stack_get(pool, 0, &s), 0);
+    assert_status(rill__stack_get(pool, 0, &s), 0);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     assert_true(s->size >= 10000 && s->size % page == 0);
     assert_true((uintptr_t)s->lo % page == 0);
@@ -485,13 +457,13 @@ static void test_pool_reuse(void **state)
     /* LIFO reuse, for the pool's size asked as 0 or by value. */
     rill__stack_put(pool, s);
     assert_int_equal(rill__stack_pool_idle(pool), 1);
-    assert_int_equal(rill__stack_get(pool, 10000, &t), 0);
+    assert_status(rill__stack_get(pool, 10000, &t), 0);
     assert_ptr_equal(t, s);
     assert_int_equal(rill__stack_pool_idle(pool), 0);
     assert_int_equal(((unsigned char *)t->lo)[0], 0xab); /* kept resident */
 
     /* Another size: a fresh mapping, unmapped on put, never pooled. */
-    assert_int_equal(rill__stack_get(pool, 3 * STACK_SIZE, &u), 0);
+    assert_status(rill__stack_get(pool, 3 * STACK_SIZE, &u), 0);
     assert_true(u != t && u->size == 3 * STACK_SIZE);
     memset(u->lo, 1, u->size);
     rill__stack_put(pool, u);
@@ -503,7 +475,7 @@ static void test_pool_reuse(void **state)
     enum { N = RILL__STACK_POOL_MAX + 8 };
     static rill__stack_t *many[N];
     for (int i = 0; i < N; i++)
-        assert_int_equal(rill__stack_get(pool, 0, &many[i]), 0);
+        assert_status(rill__stack_get(pool, 0, &many[i]), 0);
     for (int i = 0; i < N; i++)
         rill__stack_put(pool, many[i]);
     assert_int_equal(rill__stack_pool_idle(pool), RILL__STACK_POOL_MAX);
@@ -555,7 +527,7 @@ static void test_pool_concurrent(void **state)
     (void)state;
     enum { THREADS = 4 };
     rill__stack_pool_t *pool;
-    assert_int_equal(rill__stack_pool_new(&pool, STACK_SIZE), 0);
+    assert_status(rill__stack_pool_new(&pool, STACK_SIZE), 0);
     churn_t c[THREADS];
     pthread_t th[THREADS];
     for (uint32_t i = 0; i < THREADS; i++) {
@@ -694,8 +666,8 @@ static void test_overflow_handler_chains(void **state)
 static void test_thread_init_fini(void **state)
 {
     (void)state;
-    assert_int_equal(rill__stack_thread_init(), 0);
-    assert_int_equal(rill__stack_thread_init(), 0); /* idempotent */
+    assert_status(rill__stack_thread_init(), 0);
+    assert_status(rill__stack_thread_init(), 0); /* idempotent */
     rill__stack_thread_fini();
     rill__stack_thread_fini();
     rill__fiber_destroy(NULL);
@@ -703,26 +675,16 @@ static void test_thread_init_fini(void **state)
 
 int main(void)
 {
-    rill_set_allocator(counting_realloc, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_stack_overflow, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_overflow_handler_chains,
-                                        mark_allocs, check_clean),
-        cmocka_unit_test_setup_teardown(test_ping_pong, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_exit_and_reuse, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_registers_and_fp, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_migration, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_pool_reuse, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_pool_concurrent, mark_allocs,
-                                        check_clean),
-        cmocka_unit_test_setup_teardown(test_thread_init_fini, mark_allocs,
-                                        check_clean),
+        cmocka_unit_test_teardown(test_stack_overflow, check_clean),
+        cmocka_unit_test_teardown(test_overflow_handler_chains, check_clean),
+        cmocka_unit_test_teardown(test_ping_pong, check_clean),
+        cmocka_unit_test_teardown(test_exit_and_reuse, check_clean),
+        cmocka_unit_test_teardown(test_registers_and_fp, check_clean),
+        cmocka_unit_test_teardown(test_migration, check_clean),
+        cmocka_unit_test_teardown(test_pool_reuse, check_clean),
+        cmocka_unit_test_teardown(test_pool_concurrent, check_clean),
+        cmocka_unit_test_teardown(test_thread_init_fini, check_clean),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

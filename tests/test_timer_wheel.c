@@ -501,5 +501,5 @@ int main(void)
         cmocka_unit_test(test_fifo_cancel),
         cmocka_unit_test(test_insert_remove_million),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -11,41 +11,41 @@ static void test_versions(void **state)
     rill_watch_receiver_t *rx, *rx2, *rx3;
     int v = 10, out = 0;
     rill_channel_config_t o = {.name = "config"};
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, &o), 0);
-    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, &o), 0);
+    assert_status(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 10);
-    assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
-    assert_int_equal(rill_watch_get_and_update(rx, &out), RILL_EEMPTY);
+    assert_status(rill_watch_try_changed(rx), RILL_EEMPTY);
+    assert_status(rill_watch_get_and_update(rx, &out), RILL_EEMPTY);
     v = 11;
-    assert_int_equal(rill_watch_send(tx, &v), 0);
-    assert_int_equal(rill_watch_subscribe(tx, &rx2), 0); /* has seen 11 */
-    assert_int_equal(rill_watch_try_changed(rx2), RILL_EEMPTY);
-    assert_int_equal(rill_watch_receiver_clone(rx, &rx3), 0); /* has seen 10 */
-    assert_int_equal(rill_watch_try_changed(rx), 0);
+    assert_status(rill_watch_send(tx, &v), 0);
+    assert_status(rill_watch_subscribe(tx, &rx2), 0); /* has seen 11 */
+    assert_status(rill_watch_try_changed(rx2), RILL_EEMPTY);
+    assert_status(rill_watch_receiver_clone(rx, &rx3), 0); /* has seen 10 */
+    assert_status(rill_watch_try_changed(rx), 0);
     assert_int_equal(rill_watch_version(rx), 1);
-    assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
-    assert_int_equal(rill_watch_get_and_update(rx3, &out), 0);
+    assert_status(rill_watch_try_changed(rx), RILL_EEMPTY);
+    assert_status(rill_watch_get_and_update(rx3, &out), 0);
     assert_int_equal(out, 11);
-    assert_int_equal(rill_watch_changed_timeout(rx3, RILL_US(50)),
+    assert_status(rill_watch_changed_timeout(rx3, RILL_US(50)),
                      RILL_ETIMEDOUT);
     v = 12;
-    assert_int_equal(rill_watch_send(tx, &v), 0);
-    assert_int_equal(rill_watch_mark_seen(rx3), 0);
-    assert_int_equal(rill_watch_try_changed(rx3), RILL_EEMPTY);
+    assert_status(rill_watch_send(tx, &v), 0);
+    assert_status(rill_watch_mark_seen(rx3), 0);
+    assert_status(rill_watch_try_changed(rx3), RILL_EEMPTY);
     assert_int_equal(rill_watch_receiver_count(tx), 3);
     rill_channel_stats_t st;
-    assert_int_equal(rill_watch_stats(tx, NULL, &st), 0);
+    assert_status(rill_watch_stats(tx, NULL, &st), 0);
     assert_string_equal(st.name, "config");
     assert_int_equal(st.sent, 2);
     assert_int_equal(st.received, 2);
     assert_false(st.is_closed);
     /* The sender's release ends receivers after the last value. */
-    assert_int_equal(rill_watch_sender_release(tx), 0);
-    assert_int_equal(rill_watch_changed(rx), 0); /* 12 not yet seen */
-    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_status(rill_watch_sender_release(tx), 0);
+    assert_status(rill_watch_changed(rx), 0); /* 12 not yet seen */
+    assert_status(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 12);
-    assert_int_equal(rill_watch_changed(rx), RILL_DONE);
-    assert_int_equal(rill_watch_try_changed(rx3), RILL_DONE);
+    assert_status(rill_watch_changed(rx), RILL_DONE);
+    assert_status(rill_watch_try_changed(rx3), RILL_DONE);
     rill_watch_receiver_release(rx);
     rill_watch_receiver_release(rx2);
     rill_watch_receiver_release(rx3);
@@ -57,22 +57,22 @@ static void test_coalescing(void **state)
     rill_watch_sender_t *tx;
     rill_watch_receiver_t *rx;
     long v = 0, out;
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
+    assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     for (v = 1; v <= 100; v++)
-        assert_int_equal(rill_watch_send(tx, &v), 0);
-    assert_int_equal(rill_watch_changed(rx), 0);
-    assert_int_equal(rill_watch_try_changed(rx), RILL_EEMPTY);
-    assert_int_equal(rill_watch_get(rx, &out), 0);
+        assert_status(rill_watch_send(tx, &v), 0);
+    assert_status(rill_watch_changed(rx), 0);
+    assert_status(rill_watch_try_changed(rx), RILL_EEMPTY);
+    assert_status(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 100);
     /* No receivers: send fails and stores nothing. */
-    assert_int_equal(rill_watch_receiver_release(rx), 0);
+    assert_status(rill_watch_receiver_release(rx), 0);
     assert_int_equal(rill_watch_receiver_count(tx), 0);
-    assert_int_equal(rill_watch_send(tx, &v), RILL_ECLOSED);
-    assert_int_equal(rill_watch_subscribe(tx, &rx), 0);
-    assert_int_equal(rill_watch_get(rx, &out), 0);
+    assert_status(rill_watch_send(tx, &v), RILL_ECLOSED);
+    assert_status(rill_watch_subscribe(tx, &rx), 0);
+    assert_status(rill_watch_get(rx, &out), 0);
     assert_int_equal(out, 100);
     rill_watch_sender_release(tx);
-    assert_int_equal(rill_watch_changed(rx), RILL_DONE);
+    assert_status(rill_watch_changed(rx), RILL_DONE);
     rill_watch_receiver_release(rx);
 }
 
@@ -83,31 +83,31 @@ static void test_misuse(void **state)
     rill_watch_receiver_t *rx;
     int v = 0;
     double d;
-    assert_int_equal(rill_watch_new(&tx, &rx, 0, &v, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_new(&tx, &rx, 4, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_new(&tx, NULL, 4, &v, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_new(&tx, &rx, SIZE_MAX - 3, &v, NULL),
+    assert_status(rill_watch_new(&tx, &rx, 0, &v, NULL), RILL_EINVAL);
+    assert_status(rill_watch_new(&tx, &rx, 4, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_watch_new(&tx, NULL, 4, &v, NULL), RILL_EINVAL);
+    assert_status(rill_watch_new(&tx, &rx, SIZE_MAX - 3, &v, NULL),
                      RILL_EINVAL);
     rill_channel_config_t o = {.item_dtor = ct_dtor};
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, &o),
+    assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, &o),
                      RILL_EINVAL); /* copied to every receiver: no owner */
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
-    assert_int_equal(rill_watch_send(tx, &d), RILL_EINVAL);
-    assert_int_equal(rill_watch_get(rx, &d), RILL_EINVAL);
-    assert_int_equal(rill_watch_get_and_update(rx, &d), RILL_EINVAL);
-    assert_int_equal(rill_watch_send_sized(NULL, &v, 4), RILL_EINVAL);
-    assert_int_equal(rill_watch_changed(NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_try_changed(NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_subscribe(tx, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_receiver_clone(NULL, &rx), RILL_EINVAL);
-    assert_int_equal(rill_watch_stats(NULL, NULL, NULL), RILL_EINVAL);
-    assert_int_equal(rill_watch_sender_release((rill_watch_sender_t *)rx),
+    assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
+    assert_status(rill_watch_send(tx, &d), RILL_EINVAL);
+    assert_status(rill_watch_get(rx, &d), RILL_EINVAL);
+    assert_status(rill_watch_get_and_update(rx, &d), RILL_EINVAL);
+    assert_status(rill_watch_send_sized(NULL, &v, 4), RILL_EINVAL);
+    assert_status(rill_watch_changed(NULL), RILL_EINVAL);
+    assert_status(rill_watch_try_changed(NULL), RILL_EINVAL);
+    assert_status(rill_watch_subscribe(tx, NULL), RILL_EINVAL);
+    assert_status(rill_watch_receiver_clone(NULL, &rx), RILL_EINVAL);
+    assert_status(rill_watch_stats(NULL, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_watch_sender_release((rill_watch_sender_t *)rx),
                      RILL_EINVAL);
-    assert_int_equal(rill_watch_receiver_release(rx), 0);
-    assert_int_equal(rill_watch_receiver_release(rx), RILL_EALREADY);
-    assert_int_equal(rill_watch_sender_release(tx), 0);
-    assert_int_equal(rill_watch_sender_release(tx), RILL_EALREADY);
-    assert_int_equal(rill_watch_sender_release(NULL), 0);
+    assert_status(rill_watch_receiver_release(rx), 0);
+    assert_status(rill_watch_receiver_release(rx), RILL_EALREADY);
+    assert_status(rill_watch_sender_release(tx), 0);
+    assert_status(rill_watch_sender_release(tx), RILL_EALREADY);
+    assert_status(rill_watch_sender_release(NULL), 0);
 }
 
 static void test_cancel_leaves_no_trace(void **state)
@@ -116,29 +116,29 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_watch_sender_t *tx;
     rill_watch_receiver_t *rx;
     int v = 0;
-    assert_int_equal(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
+    assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     ct_waker_t c = {0};
     rill_waker_t w = ct_waker(&c);
     rill_cx_t cx = RILL_CX_INIT(&w);
     rill_watch_changed_op_t op;
     rill_watch_changed_op(&op, rx);
-    assert_int_equal(rill_future_poll(&op.base, &cx), RILL_PENDING);
-    assert_int_equal(rill_future_cancel(&op.base), RILL_PENDING);
+    assert_status(rill_future_poll(&op.base, &cx), RILL_PENDING);
+    assert_status(rill_future_cancel(&op.base), RILL_PENDING);
     assert_int_equal(atomic_load(&c.refs), 0);
     v = 1;
-    assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_status(rill_watch_send(tx, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 0);
     assert_int_equal(rill_watch_version(rx), 0); /* nothing marked */
     /* Poll function: pending, woken by a send, then ready. */
-    assert_int_equal(rill_watch_poll_changed(rx, &cx), 0);
-    assert_int_equal(rill_watch_poll_changed(rx, &cx), RILL_PENDING);
-    assert_int_equal(rill_watch_send(tx, &v), 0);
+    assert_status(rill_watch_poll_changed(rx, &cx), 0);
+    assert_status(rill_watch_poll_changed(rx, &cx), RILL_PENDING);
+    assert_status(rill_watch_send(tx, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 1);
     cx.budget = 0;
-    assert_int_equal(rill_watch_poll_changed(rx, &cx), RILL_PENDING);
+    assert_status(rill_watch_poll_changed(rx, &cx), RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 2);
     cx.budget = 5;
-    assert_int_equal(rill_watch_poll_changed(rx, &cx), 0);
+    assert_status(rill_watch_poll_changed(rx, &cx), 0);
     assert_int_equal(cx.budget, 4);
     assert_int_equal(rill_watch_version(rx), 2);
     rill_watch_sender_release(tx);
@@ -169,7 +169,7 @@ static void *reader(void *arg)
     big_t v;
     int rc;
     while ((rc = rill_watch_changed(r->rx)) == 0) {
-        assert_int_equal(rill_watch_get(r->rx, &v), 0);
+        assert_status(rill_watch_get(r->rx, &v), 0);
         if (v.b != 3 * v.a || v.c != ~v.a || v.d != (v.a ^ 0x5555) ||
             v.e != v.a + 7 || v.a < r->last)
             return (void *)1; /* torn or going back */
@@ -187,15 +187,15 @@ static void test_racing_sender(void **state)
     rill_watch_sender_t *tx;
     reader_t r[READERS] = {{0}};
     big_t v = big(0);
-    assert_int_equal(rill_watch_new(&tx, &r[0].rx, sizeof v, &v, NULL), 0);
+    assert_status(rill_watch_new(&tx, &r[0].rx, sizeof v, &v, NULL), 0);
     for (int i = 1; i < READERS; i++)
-        assert_int_equal(rill_watch_subscribe(tx, &r[i].rx), 0);
+        assert_status(rill_watch_subscribe(tx, &r[i].rx), 0);
     pthread_t t[READERS];
     for (int i = 0; i < READERS; i++)
         t[i] = ct_start(reader, &r[i]);
     for (uint64_t i = 1; i <= n; i++) {
         v = big(i);
-        assert_int_equal(rill_watch_send(tx, &v), 0);
+        assert_status(rill_watch_send(tx, &v), 0);
     }
     rill_watch_sender_release(tx);
     for (int i = 0; i < READERS; i++) {
@@ -308,13 +308,13 @@ static void test_tasks_timeouts_and_cancel(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        CT_TEST(test_versions),
-        CT_TEST(test_coalescing),
-        CT_TEST(test_misuse),
-        CT_TEST(test_cancel_leaves_no_trace),
-        CT_TEST(test_racing_sender),
-        CT_TEST(test_tasks_every_version_then_coalesce),
-        CT_TEST(test_tasks_timeouts_and_cancel),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_coalescing),
+        cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_cancel_leaves_no_trace),
+        cmocka_unit_test(test_racing_sender),
+        cmocka_unit_test(test_tasks_every_version_then_coalesce),
+        cmocka_unit_test(test_tasks_timeouts_and_cancel),
     };
-    return cmocka_run_group_tests(tests, ct_setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -7,7 +7,6 @@
  * with fragmentation, control frames between fragments, every close code,
  * and each protocol error with its close code (1002, 1007, 1009).
  */
-#include "count_alloc.h"
 #include "net/net_int.h"
 #include "test_util.h"
 #include "web_util.h"
@@ -101,7 +100,7 @@ static void test_sha1_base64_utf8(void **state)
 static void parse_req(const char *s, rill_http_request_t *req,
                       rill_http_header_t *h)
 {
-    assert_int_equal(rill_http_parse_request(req, s, strlen(s), h, 16, NULL),
+    assert_status(rill_http_parse_request(req, s, strlen(s), h, 16, NULL),
                      0);
 }
 
@@ -110,7 +109,7 @@ static void test_handshake(void **state)
     (void)state;
     char accept[RILL_WS_ACCEPT_LEN + 1];
     /* RFC 6455 1.3 */
-    assert_int_equal(rill_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, accept),
+    assert_status(rill_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, accept),
                      0);
     assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 
@@ -125,7 +124,7 @@ static void test_handshake(void **state)
                       "Sec-WebSocket-Version: 13\r\n\r\n";
     parse_req(rfc, &req, h);
     assert_true(req.upgrade);
-    assert_int_equal(rill_ws_handshake(&req, &hs, NULL), 0);
+    assert_status(rill_ws_handshake(&req, &hs, NULL), 0);
     assert_string_equal(hs.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     assert_null(hs.protocol);
     char resp[256];
@@ -141,13 +140,13 @@ static void test_handshake(void **state)
     /* The server's preference decides among the client's offers. */
     const char *protos[] = {"v2.rill", "superchat", "chat"};
     rill_ws_handshake_config_t cfg = {protos, 3};
-    assert_int_equal(rill_ws_handshake(&req, &hs, &cfg), 0);
+    assert_status(rill_ws_handshake(&req, &hs, &cfg), 0);
     assert_string_equal(hs.protocol, "superchat");
     n = rill_ws_handshake_response(&hs, resp, sizeof resp);
     assert_non_null(strstr(resp, "\r\nSec-WebSocket-Protocol: superchat\r\n"));
     const char *none[] = {"other"};
     rill_ws_handshake_config_t cfg2 = {none, 1};
-    assert_int_equal(rill_ws_handshake(&req, &hs, &cfg2), 0);
+    assert_status(rill_ws_handshake(&req, &hs, &cfg2), 0);
     assert_null(hs.protocol);
 
     struct {
@@ -187,11 +186,11 @@ static void test_handshake(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         parse_req(bad[i].req, &req, h);
-        assert_int_equal(rill_ws_handshake(&req, &hs, NULL), RILL_EPROTO);
+        assert_status(rill_ws_handshake(&req, &hs, NULL), RILL_EPROTO);
         assert_int_equal(hs.status, bad[i].status);
         assert_non_null(hs.error);
     }
-    assert_int_equal(rill_ws_handshake(NULL, &hs, NULL), RILL_EINVAL);
+    assert_status(rill_ws_handshake(NULL, &hs, NULL), RILL_EINVAL);
 }
 
 /* ---- encoder ---- */
@@ -200,7 +199,7 @@ static void test_encode(void **state)
 {
     (void)state;
     rill_bytes_t f;
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_TEXT, "Hello", 5), 0);
+    assert_status(rill_ws_encode(&f, RILL_WS_TEXT, "Hello", 5), 0);
     assert_int_equal(f.len, 7); /* RFC 6455 5.7, unmasked */
     assert_memory_equal(f.ptr, "\x81\x05Hello", 7);
     rill_bytes_release(&f);
@@ -208,7 +207,7 @@ static void test_encode(void **state)
     size_t lens[] = {0, 125, 126, 65535, 65536, 70000};
     size_t hls[] = {2, 2, 4, 4, 10, 10};
     for (int i = 0; i < 6; i++) {
-        assert_int_equal(rill_ws_encode(&f, RILL_WS_BINARY, big, lens[i]), 0);
+        assert_status(rill_ws_encode(&f, RILL_WS_BINARY, big, lens[i]), 0);
         assert_int_equal(f.len, lens[i] + hls[i]);
         assert_int_equal(f.ptr[0], 0x82);
         uint8_t h[RILL_WS_MAX_HEADER];
@@ -218,10 +217,10 @@ static void test_encode(void **state)
         /* A client (decoder in the client role) reads it back. */
         rill_ws_decoder_t d;
         rill_ws_decoder_config_t cfg = {.role = RILL_WS_CLIENT};
-        assert_int_equal(rill_ws_decoder_init(&d, &cfg), 0);
+        assert_status(rill_ws_decoder_init(&d, &cfg), 0);
         size_t used;
         rill_ws_message_t m;
-        assert_int_equal(rill_ws_decode(&d, f.ptr, f.len, &used, &m), 0);
+        assert_status(rill_ws_decode(&d, f.ptr, f.len, &used, &m), 0);
         assert_int_equal(used, f.len);
         assert_int_equal(m.opcode, RILL_WS_BINARY);
         assert_int_equal(m.data.len, lens[i]);
@@ -229,18 +228,18 @@ static void test_encode(void **state)
         rill_ws_decoder_destroy(&d);
         rill_bytes_release(&f);
     }
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_PING, big, 125), 0);
+    assert_status(rill_ws_encode(&f, RILL_WS_PING, big, 125), 0);
     rill_bytes_release(&f);
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_PING, big, 126), RILL_EINVAL);
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_CLOSE, big, 2), RILL_EINVAL);
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_CONTINUATION, big, 2),
+    assert_status(rill_ws_encode(&f, RILL_WS_PING, big, 126), RILL_EINVAL);
+    assert_status(rill_ws_encode(&f, RILL_WS_CLOSE, big, 2), RILL_EINVAL);
+    assert_status(rill_ws_encode(&f, RILL_WS_CONTINUATION, big, 2),
                      RILL_EINVAL);
-    assert_int_equal(rill_ws_encode(&f, (rill_ws_opcode_t)3, big, 2),
+    assert_status(rill_ws_encode(&f, (rill_ws_opcode_t)3, big, 2),
                      RILL_EINVAL);
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_TEXT, "\xc0\x80", 2),
+    assert_status(rill_ws_encode(&f, RILL_WS_TEXT, "\xc0\x80", 2),
                      RILL_EINVAL);
     assert_null(f.shared_);
-    assert_int_equal(rill_ws_encode(&f, RILL_WS_TEXT, NULL, 1), RILL_EINVAL);
+    assert_status(rill_ws_encode(&f, RILL_WS_TEXT, NULL, 1), RILL_EINVAL);
     uint8_t h[RILL_WS_MAX_HEADER];
     assert_int_equal(rill_ws_frame_header(h, RILL_WS_PING, false, 1), 0);
     assert_int_equal(rill_ws_frame_header(h, RILL_WS_CONTINUATION, false, 1),
@@ -249,19 +248,19 @@ static void test_encode(void **state)
     assert_int_equal(rill_ws_frame_header(h, RILL_WS_TEXT, true, 1ull << 63),
                      0);
 
-    assert_int_equal(rill_ws_encode_close(&f, 1000, "bye", 3), 0);
+    assert_status(rill_ws_encode_close(&f, 1000, "bye", 3), 0);
     assert_memory_equal(f.ptr,
                         "\x88\x05\x03\xe8"
                         "bye",
                         7);
     rill_bytes_release(&f);
-    assert_int_equal(rill_ws_encode_close(&f, 0, NULL, 0), 0);
+    assert_status(rill_ws_encode_close(&f, 0, NULL, 0), 0);
     assert_memory_equal(f.ptr, "\x88\x00", 2);
     rill_bytes_release(&f);
-    assert_int_equal(rill_ws_encode_close(&f, 1005, NULL, 0), RILL_EINVAL);
-    assert_int_equal(rill_ws_encode_close(&f, 0, "x", 1), RILL_EINVAL);
-    assert_int_equal(rill_ws_encode_close(&f, 1000, big, 124), RILL_EINVAL);
-    assert_int_equal(rill_ws_encode_close(&f, 1000, "\xff", 1), RILL_EINVAL);
+    assert_status(rill_ws_encode_close(&f, 1005, NULL, 0), RILL_EINVAL);
+    assert_status(rill_ws_encode_close(&f, 0, "x", 1), RILL_EINVAL);
+    assert_status(rill_ws_encode_close(&f, 1000, big, 124), RILL_EINVAL);
+    assert_status(rill_ws_encode_close(&f, 1000, "\xff", 1), RILL_EINVAL);
 }
 
 /* ---- decoder ---- */
@@ -278,7 +277,7 @@ static void decode(const void *s, size_t len, size_t step,
                    const rill_ws_decoder_config_t *cfg, run_t *r)
 {
     rill_ws_decoder_t d;
-    assert_int_equal(rill_ws_decoder_init(&d, cfg), 0);
+    assert_status(rill_ws_decoder_init(&d, cfg), 0);
     memset(r, 0, sizeof *r);
     const uint8_t *b = s;
     size_t off = 0, avail = 0;
@@ -333,7 +332,7 @@ static void test_rfc_examples(void **state)
         decode(masked, sizeof masked, step, NULL, &r);
         assert_int_equal(r.n, 1);
         assert_true(msg_is(&r.m[0], RILL_WS_TEXT, "Hello", 5));
-        assert_int_equal(r.end, RILL_PENDING);
+        assert_status(r.end, RILL_PENDING);
         run_free(&r);
         decode(frag, sizeof frag, step, &client, &r);
         assert_int_equal(r.n, 2);
@@ -342,7 +341,7 @@ static void test_rfc_examples(void **state)
         run_free(&r);
         /* The same unmasked frames from a "client" are a protocol error. */
         decode(frag, sizeof frag, step, NULL, &r);
-        assert_int_equal(r.end, RILL_EPROTO);
+        assert_status(r.end, RILL_EPROTO);
         assert_int_equal(r.code, 1002);
         assert_int_equal(r.n, 0);
     }
@@ -382,7 +381,7 @@ static void test_fragmentation(void **state)
         assert_true(msg_is(&r.m[4], RILL_WS_TEXT, "", 0));
         assert_true(msg_is(&r.m[5], RILL_WS_CLOSE, "going", 5));
         assert_int_equal(r.m[5].close_code, 1001);
-        assert_int_equal(r.end, RILL_DONE);
+        assert_status(r.end, RILL_DONE);
         run_free(&r);
     }
     free(s.p);
@@ -469,7 +468,7 @@ static void test_protocol_errors(void **state)
         decode(s.p, s.len, 3, &lim, &r);
         assert_int_equal(r.n, 1); /* exactly 25 is allowed */
         assert_int_equal(r.m[0].data.len, 25);
-        assert_int_equal(r.end, RILL_PENDING);
+        assert_status(r.end, RILL_PENDING);
         run_free(&r);
     }
     /* Invalid UTF-8: found at the bad byte, before the message ends. */
@@ -506,7 +505,7 @@ static void test_close_codes(void **state)
         s.len = 0;
         wu_frame(&s, 0x88, body, 2, KEY, false);
         rill_ws_decoder_t d;
-        assert_int_equal(rill_ws_decoder_init(&d, NULL), 0);
+        assert_status(rill_ws_decoder_init(&d, NULL), 0);
         size_t used;
         rill_ws_message_t m;
         int rc = rill_ws_decode(&d, s.p, s.len, &used, &m);
@@ -516,17 +515,17 @@ static void test_close_codes(void **state)
         assert_int_equal(rill_ws_close_code_valid(code), ok);
         if (ok) {
             valid++;
-            assert_int_equal(rc, 0);
+            assert_status(rc, 0);
             assert_int_equal(m.opcode, RILL_WS_CLOSE);
             assert_int_equal(m.close_code, code);
-            assert_int_equal(rill_ws_decode(&d, "xyz", 3, &used, &m),
+            assert_status(rill_ws_decode(&d, "xyz", 3, &used, &m),
                              RILL_DONE);
             assert_int_equal(used, 3);
             rill_bytes_t f;
-            assert_int_equal(rill_ws_encode_close(&f, code, "r", 1), 0);
+            assert_status(rill_ws_encode_close(&f, code, "r", 1), 0);
             rill_bytes_release(&f);
         } else {
-            assert_int_equal(rc, RILL_EPROTO);
+            assert_status(rc, RILL_EPROTO);
             assert_int_equal(rill_ws_decoder_close_code(&d), 1002);
         }
         rill_ws_decoder_destroy(&d);
@@ -539,7 +538,7 @@ static void test_close_codes(void **state)
     decode(s.p, s.len, 1, NULL, &r);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.m[0].close_code, 1005);
-    assert_int_equal(r.end, RILL_DONE);
+    assert_status(r.end, RILL_DONE);
     run_free(&r);
     free(s.p);
 }
@@ -549,30 +548,23 @@ static void test_close_codes(void **state)
 static void test_memory(void **state)
 {
     (void)state;
-    long before = atomic_load(&count_alloc_live);
+    long before = test_alloc_count();
     rill_ws_decoder_t d;
-    assert_int_equal(rill_ws_decoder_init(&d, NULL), 0);
+    assert_status(rill_ws_decoder_init(&d, NULL), 0);
     wu_buf_t s = {0};
     wu_frame(&s, 0x82, NULL, 1000000, KEY, false);
     wu_put(&s, "abcdefgh", 8);
     size_t used;
     rill_ws_message_t m;
-    assert_int_equal(rill_ws_decode(&d, s.p, s.len, &used, &m), RILL_PENDING);
+    assert_status(rill_ws_decode(&d, s.p, s.len, &used, &m), RILL_PENDING);
     assert_true(d.buf_cap_ <= 256);
     rill_ws_decoder_destroy(&d);
-    assert_int_equal(atomic_load(&count_alloc_live), before);
-    assert_int_equal(rill_ws_decode(NULL, s.p, 1, &used, &m), RILL_EINVAL);
+    assert_int_equal(test_alloc_count(), before);
+    assert_status(rill_ws_decode(NULL, s.p, 1, &used, &m), RILL_EINVAL);
     rill_ws_decoder_config_t bad = {.role = (rill_ws_role_t)7};
-    assert_int_equal(rill_ws_decoder_init(&d, &bad), RILL_EINVAL);
+    assert_status(rill_ws_decoder_init(&d, &bad), RILL_EINVAL);
     rill_ws_decoder_destroy(NULL);
     free(s.p);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    rill_set_allocator(count_alloc_realloc, NULL);
-    return 0;
 }
 
 int main(void)
@@ -587,5 +579,5 @@ int main(void)
         cmocka_unit_test(test_close_codes),
         cmocka_unit_test(test_memory),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return test_run(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@
 #ifndef RILL_FUZZ_H
 #define RILL_FUZZ_H
 
-#include "count_alloc.h"
+#include "test_alloc.h"
 #include <rill.h>
 
 #include <stdatomic.h>
@@ -150,10 +150,10 @@ static fz_body_fn fz_body_now;
 
 static void *fz_task(void *arg)
 {
-    long before = atomic_load(&count_alloc_live);
+    long before = test_alloc_count();
     fz_reset_ids();
     fz_body_now((fz_in_t *)arg);
-    FZ_EQ(atomic_load(&count_alloc_live), before); /* nothing left behind */
+    FZ_EQ(test_alloc_count(), before); /* nothing left behind */
     return NULL;
 }
 
@@ -167,7 +167,7 @@ static void *fz_warm(void *arg)
 static inline int fz_run(const uint8_t *data, size_t size, fz_body_fn body)
 {
     if (!fz_rt) {
-        rill_set_allocator(count_alloc_realloc, NULL);
+        test_alloc_install();
         rill_runtime_config_t c;
         rill_runtime_config_init(&c);
         c.workers = 1;

@@ -36,7 +36,7 @@
  * Prints a progress line every 10 s and a summary at the end; exits 1 on
  * the first broken invariant (with a message) or on RSS growth.
  */
-#include "count_alloc.h"
+#include "test_alloc.h"
 #include <rill.h>
 
 #include <pthread.h>
@@ -566,12 +566,12 @@ int main(void)
     size_t slack = (size_t)(e ? atof(e) : 32) << 20;
     double warmup = seconds / 10 < 30 ? seconds / 10 : 30;
 
-    rill_set_allocator(count_alloc_realloc, NULL);
+    test_alloc_install();
     rill_runtime_config_t c;
     rill_runtime_config_init(&c);
     c.workers = 2;
     CHECK(rill_runtime_new(&rt, &c) == 0);
-    long allocs_base = atomic_load(&count_alloc_live);
+    long allocs_base = test_alloc_count();
 
     double t0 = now_s(), next_sample = t0, next_print = t0 + 10;
     size_t rss_start = rss_bytes(), rss_base = 0, rss_max = rss_start;
@@ -609,12 +609,12 @@ int main(void)
                    "KiB  allocs %ld\n",
                    t - t0, round, (unsigned long long)atomic_load(&ops),
                    (unsigned long long)atomic_load(&items), rss_bytes() >> 10,
-                   atomic_load(&count_alloc_live) - allocs_base);
+                   test_alloc_count() - allocs_base);
             fflush(stdout);
         }
     }
     size_t rss_end = rss_bytes();
-    long left = atomic_load(&count_alloc_live) - allocs_base;
+    long left = test_alloc_count() - allocs_base;
     rill_runtime_free(rt);
     printf("soak: PASSED %.0f s, %u rounds, %llu ops, %llu items; RSS start "
            "%zu KiB, baseline %zu KiB, end %zu KiB, max %zu KiB; rill "
