@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The user's verbs. CMake does the work; this file only names it.
 #   make            build the library, examples and tests (release)
-#   make test       the whole suite: release, ASan+UBSan, TSan, clang, install, aarch64
+#   make test       the whole suite: format, release, ASan+UBSan, TSan, clang, install,
+#                   aarch64, fuzz
 #   make demo       build and run the flagship example
 #   make bench      benchmarks, rill beside its peers (W=5 runs one workload)
 #   make install    install to PREFIX (default /usr/local)
@@ -42,7 +43,7 @@ install: all
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
-	@clang-format -i include/rill.h include/rill/*.h src/*/*.[ch] tests/*.[ch] tests/fuzz/*.[ch] tests/soak/*.c examples/*.c
+	@scripts/format.sh
 
 clean:
 	rm -rf build

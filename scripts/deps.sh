@@ -3,12 +3,19 @@
 # Install the Debian packages rill's build, tests and demo need, if any is
 # missing. Idempotent: does nothing (and needs no network) when all are in.
 # Usage: scripts/deps.sh [build|test|bench]   (default: test)
+#   build  the library, the examples and the demo (`make`, `make demo`)
+#   test   build + cmocka, clang (TSan, libFuzzer), clang-format, the
+#          aarch64 cross tools, and the real web clients (curl, websockets)
+#   bench  test + the peers' toolchains and crates
+# gcc only recommends libc6-dev (the C headers and crt files), and
+# packages are installed here without recommends: it is named.
 set -euo pipefail
 what=${1:-test}
-pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
+build=(cmake make gcc libc6-dev pkg-config)
+pkgs=("${build[@]}" clang libclang-rt-14-dev libcmocka-dev clang-format)
 case "$what" in
-  build) pkgs=(cmake make gcc pkg-config) ;;
-  test)  pkgs+=(libclang-rt-14-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  build) pkgs=("${build[@]}") ;;
+  test)  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
                libhttp-parser-dev curl python3 python3-websockets) ;;
   bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-futures-dev

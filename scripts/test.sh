@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The whole test suite, as `make test` runs it:
+#   format    clang-format --dry-run -Werror over every source (scripts/format.sh)
 #   release   gcc, optimised, the unit tests and the examples
 #   asan      gcc, AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer)
 #   tsan      clang, ThreadSanitizer
@@ -11,7 +12,10 @@
 #   fuzz      clang libFuzzer harnesses (tests/fuzz): replay the corpus through
 #             each, then fuzz each for FUZZ_SECONDS (default 30) s
 # Ends with one line "N passed, N failed" (N = CTest entries and checks) and
-# exits non-zero on any failure. CONFIGS="release tsan" runs a subset.
+# exits non-zero on any failure. CONFIGS="release tsan" runs a subset;
+# TEST_FILTER=glob runs only the matching tests inside each binary, and
+# CTEST_ARGS="-L sync" (or -R, -E, ...) picks CTest entries (see
+# docs/testing.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,13 +39,13 @@ build_and_test() { # name, cmake args...
   local name=$1; shift
   local dir=build/$name
   note "$name: configure + build"
-  if ! cmake -S . -B "$dir" -DRILL_BENCH=OFF "$@" >"$dir.configure.log" 2>&1 ||
+  if ! cmake -S . -B "$dir" -DRILL_BENCH=OFF -DRILL_CONFIG_NAME="$name" "$@" >"$dir.configure.log" 2>&1 ||
      ! cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
     cat "$dir.configure.log" "$dir.build.log" 2>/dev/null | tail -60
     failed=$((failed + 1)); failures+=("$name: build failed"); return
   fi
   note "$name: ctest"
-  (cd "$dir" && $RUNNER ctest --output-on-failure -j"$jobs") 2>&1 | tee "$dir.ctest.log" | grep -Ev '^\s+(Start|[0-9]+/[0-9]+ Test)' | tail -40
+  (cd "$dir" && $RUNNER ctest --output-on-failure -j"$jobs" ${CTEST_ARGS:-}) 2>&1 | tee "$dir.ctest.log" | grep -Ev '^\s+(Start|[0-9]+/[0-9]+ Test)' | tail -40
   count_ctest "$name" "$dir.ctest.log"
 }
 check() { # name, command...
@@ -60,6 +64,8 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 for c in $configs; do
   RUNNER=""
   case $c in
+    format)  note "format: clang-format --dry-run -Werror"
+             check clang-format scripts/format.sh check ;;
     release) build_and_test release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc ;;
     asan)    build_and_test asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 \
                -DCMAKE_C_COMPILER=gcc -DRILL_SANITIZE=address ;;

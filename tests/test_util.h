@@ -4,6 +4,10 @@
  *
  * RILL_TEST_SANITIZED is true under ASan/TSan, where stress tests may use
  * fewer iterations (SCALE) to keep `make test` inside its time budget.
+ *
+ * TEST_FILTER=glob in the environment runs only the tests whose names
+ * match it ('*' any run of characters, '?' one), in every test binary:
+ *   TEST_FILTER='*close*' build/release/test_chan
  */
 #ifndef RILL_TEST_UTIL_H
 #define RILL_TEST_UTIL_H
@@ -12,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 #include <rill/rt.h>
 
@@ -25,6 +30,14 @@
 #ifndef RILL_TEST_SANITIZED
 #define RILL_TEST_SANITIZED 0
 #endif
+
+/* Read before main, so that no test binary needs a line of its own. */
+__attribute__((constructor)) static void test_filter_from_env(void)
+{
+    const char *glob = getenv("TEST_FILTER");
+    if (glob && *glob)
+        cmocka_set_test_filter(glob);
+}
 
 /* Iterations for stress tests: full in release, divided under sanitizers. */
 #define SCALE(n, divisor) (RILL_TEST_SANITIZED ? (n) / (divisor) : (n))

@@ -4,8 +4,11 @@
  * LLVMFuzzerTestOneInput over every file named on the command line (a
  * directory means every file in it, in name order). So the corpus is
  * replayed by the normal test suite, with any compiler and sanitizer.
+ * TEST_FILTER=glob in the environment replays only the files whose names
+ * (without the directory) match it, as in the cmocka tests.
  */
 #include <dirent.h>
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,14 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The path's file name matches TEST_FILTER, or there is none. */
+static int wanted(const char *path)
+{
+    const char *glob = getenv("TEST_FILTER");
+    const char *name = strrchr(path, '/');
+    return !glob || !*glob || fnmatch(glob, name ? name + 1 : path, 0) == 0;
+}
 
 static int run_file(const char *path)
 {
@@ -60,8 +71,10 @@ int main(int argc, char **argv)
             return 1;
         }
         if (!S_ISDIR(st.st_mode)) {
-            errors += run_file(argv[i]);
-            files++;
+            if (wanted(argv[i])) {
+                errors += run_file(argv[i]);
+                files++;
+            }
             continue;
         }
         struct dirent **names;
@@ -73,8 +86,8 @@ int main(int argc, char **argv)
         for (int k = 0; k < n; k++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], names[k]->d_name);
-            if (names[k]->d_name[0] != '.' && stat(path, &st) == 0 &&
-                S_ISREG(st.st_mode)) {
+            if (names[k]->d_name[0] != '.' && wanted(path) &&
+                stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
                 errors += run_file(path);
                 files++;
             }
