@@ -8,6 +8,7 @@
  * with 100 ms of work per item. The consumer is the slower side, so the
  * producer's sends wait for room: backpressure, nothing piles up.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdio.h>
 
@@ -54,7 +55,7 @@ static void *main_task(void *arg)
     }
     printf("Stream finished, all items consumed or channel closed.\n");
     rill_stream_free(stream);
-    rill_join(p, NULL);
+    CHECK(rill_join(p, NULL));
     return NULL;
 }
 

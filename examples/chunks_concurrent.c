@@ -10,6 +10,7 @@
  * synchronisation per chunk), their buffers come back to the chunk stream
  * when freed, and the concurrent calls run in reused worker tasks.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ static void *main_task(void *arg)
         return (void *)1;
     rill_instant_t t0 = rill_now();
     int r = rill_stream_for_each_concurrent(s, 0, process_chunk, &t);
-    rill_join(p, NULL);
+    CHECK(rill_join(p, NULL));
     printf("Stream processing finished: %d chunks, %d items, %s.\n",
            atomic_load(&t.chunks), atomic_load(&t.items), rill_strerror(r));
     /* No limit: the chunks overlap, far below 20 x 50 ms. */

@@ -6,6 +6,7 @@
  * .for_each_concurrent(5, ...) where each item sleeps 100 ms. At most 5
  * run at once; the example counts how many did, to show it.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static void *main_task(void *arg)
         rill_receiver_into_stream(rx, &s) || rill_spawn(&p, producer, tx, NULL))
         return (void *)1;
     int r = rill_stream_for_each_concurrent(s, 5, process, &g);
-    rill_join(p, NULL);
+    CHECK(rill_join(p, NULL));
     printf("All items processed concurrently: %s, at most %d at once.\n",
            rill_strerror(r), atomic_load(&g.most));
     return r || atomic_load(&g.most) > 5 ? (void *)1 : NULL;

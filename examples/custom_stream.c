@@ -26,8 +26,8 @@ typedef struct event_stream {
     pthread_cond_t space; /* the source waits here when the queue is full */
     int queue[QUEUE_CAP]; /* events not yet taken */
     size_t head, len;
-    bool closed;          /* the source will send no more */
-    rill_waker_t waker;   /* the consumer to wake, if it waits */
+    bool closed;        /* the source will send no more */
+    rill_waker_t waker; /* the consumer to wake, if it waits */
 } event_stream_t;
 
 /* Called by the event source, on its own thread. */
@@ -82,8 +82,8 @@ static void es_drop(rill_stream_t *s)
     free(es);
 }
 
-static const rill_stream_vtable_t es_vtable = {
-    .poll_next = es_poll_next, .drop = es_drop};
+static const rill_stream_vtable_t es_vtable = {.poll_next = es_poll_next,
+                                               .drop = es_drop};
 
 /* ---- the "device driver": 20 readings from its own thread ---- */
 

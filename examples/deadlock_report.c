@@ -14,6 +14,7 @@
  * the output to stdout here; by default it goes to stderr.
  * See docs/diagnostics.md for how to read it.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,16 +44,16 @@ static void *dispatcher(void *arg)
     rill_sender_t *jobs_tx, *res_tx;
     rill_receiver_t *jobs_rx, *res_rx;
     rill_channel_config_t o = {.name = "jobs"};
-    rill_channel_new(&jobs_tx, &jobs_rx, sizeof(int), 2, &o);
+    CHECK(rill_channel_new(&jobs_tx, &jobs_rx, sizeof(int), 2, &o));
     o.name = "results";
-    rill_channel_new(&res_tx, &res_rx, sizeof(int), 2, &o);
+    CHECK(rill_channel_new(&res_tx, &res_rx, sizeof(int), 2, &o));
 
     static chans_t c;
     c.jobs = jobs_rx;
     c.results = res_tx;
     rill_task_t *w;
     rill_spawn_config_t so = {.name = "worker"};
-    rill_spawn(&w, worker, &c, &so);
+    CHECK(rill_spawn(&w, worker, &c, &so));
 
     int rc = 0;
     for (int i = 1; i <= 6 && rc == 0; i++) /* the bug: send them all ... */

@@ -5,6 +5,7 @@
  *   - configuration updates: a watch channel, seen by every worker;
  *   - an event bus: a broadcast channel (backpressure: nobody misses one).
  */
+#include "check.h"
 #include <rill.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,9 +34,9 @@ static void *server(void *arg)
     while (rill_recv(s->requests, &req) == 0) {
         rill_watch_get(s->config, &cfg); /* the latest configuration */
         long y = (long)req.x * cfg.scale;
-        rill_oneshot_send(req.reply, &y);
+        CHECK(rill_oneshot_send(req.reply, &y));
         rill_oneshot_sender_release(req.reply);
-        rill_broadcast_send(s->events, &y);
+        CHECK(rill_broadcast_send(s->events, &y));
     }
     rill_receiver_release(s->requests);
     rill_watch_receiver_release(s->config);
@@ -59,11 +60,12 @@ static long ask(rill_sender_t *requests, int x)
     rill_oneshot_sender_t *tx;
     rill_oneshot_receiver_t *rx;
     long y = -1;
-    rill_oneshot_new(&tx, &rx, sizeof y, NULL);
+    CHECK(rill_oneshot_new(&tx, &rx, sizeof y, NULL));
     request_t req = {x, tx};
     if (rill_send(requests, &req) != 0)
         rill_oneshot_sender_release(tx);
-    rill_oneshot_recv(rx, &y); /* RILL_DONE if nobody answered */
+    if (rill_oneshot_recv(rx, &y) != 0)
+        y = -1; /* RILL_DONE: nobody answered */
     rill_oneshot_receiver_release(rx);
     return y;
 }
@@ -77,27 +79,28 @@ static void *main_task(void *arg)
     rill_watch_sender_t *config;
     rill_broadcast_receiver_t *sub[2];
     rill_task_t *srv, *t[2];
-    rill_channel_new(&requests, &s.requests, sizeof(request_t), 16, NULL);
-    rill_watch_new(&config, &s.config, sizeof cfg, &cfg, NULL);
-    rill_broadcast_new(&s.events, &sub[0], sizeof(long), 64,
-                       RILL_BROADCAST_BACKPRESSURE, NULL);
-    rill_broadcast_subscribe(s.events, &sub[1]);
+    CHECK(
+        rill_channel_new(&requests, &s.requests, sizeof(request_t), 16, NULL));
+    CHECK(rill_watch_new(&config, &s.config, sizeof cfg, &cfg, NULL));
+    CHECK(rill_broadcast_new(&s.events, &sub[0], sizeof(long), 64,
+                             RILL_BROADCAST_BACKPRESSURE, NULL));
+    CHECK(rill_broadcast_subscribe(s.events, &sub[1]));
     for (int i = 0; i < 2; i++)
-        rill_spawn(&t[i], subscriber, sub[i], NULL);
-    rill_spawn(&srv, server, &s, NULL);
+        CHECK(rill_spawn(&t[i], subscriber, sub[i], NULL));
+    CHECK(rill_spawn(&srv, server, &s, NULL));
 
     printf("ask 4 -> %ld\n", ask(requests, 4));
     cfg.scale = 100;
-    rill_watch_send(config, &cfg); /* the server sees it next time */
+    CHECK(rill_watch_send(config, &cfg)); /* the server sees it next time */
     printf("ask 4 -> %ld\n", ask(requests, 4));
     printf("ask 5 -> %ld\n", ask(requests, 5));
 
     rill_sender_release(requests); /* the server ends, then the bus */
     rill_watch_sender_release(config);
-    rill_join(srv, NULL);
+    CHECK(rill_join(srv, NULL));
     for (int i = 0; i < 2; i++) {
         void *sum;
-        rill_join(t[i], &sum);
+        CHECK(rill_join(t[i], &sum));
         printf("subscriber %d saw events summing to %ld\n", i,
                (long)(intptr_t)sum);
     }

@@ -2,10 +2,14 @@
 /* line_chat.c - every line a client sends goes to every client: each
  * connection's lines (read stream -> lines) go into one broadcast channel;
  * a writer task per connection copies the channel to its socket. */
+#include "check.h"
 #include <rill.h>
 #include <stdio.h>
 
-typedef struct { char text[120]; size_t len; } line_t; /* items by value */
+typedef struct {
+    char text[120];
+    size_t len;
+} line_t; /* items by value */
 static rill_broadcast_sender_t *chat;
 
 static void *writer(void *arg) /* the channel -> one client */
@@ -29,17 +33,17 @@ static int session(void *ud, int status, void *item)
     if (status ||
         rill_broadcast_subscribe(chat, (rill_broadcast_receiver_t **)&a[1]))
         return 0;
-    rill_spawn(&w, writer, a, NULL);
+    CHECK(rill_spawn(&w, writer, a, NULL));
     if (!rill_io_read_stream(a[0], 0, &in) && !rill_stream_lines(&in, 100))
         while (rill_next(in, &b) == 0) { /* a client's line, to all */
             m.len = (size_t)snprintf(m.text, sizeof m.text, "%.*s\n",
                                      (int)b.len, (const char *)b.ptr);
             rill_bytes_release(&b);
-            rill_broadcast_send(chat, &m);
+            CHECK(rill_broadcast_send(chat, &m));
         }
     rill_stream_free(in);
     rill_task_cancel(w); /* the client left */
-    rill_join(w, NULL);
+    CHECK(rill_join(w, NULL));
     rill_broadcast_receiver_release(a[1]);
     rill_io_free(a[0]);
     return 0;
@@ -65,7 +69,8 @@ static void *client(void *addr)
 
 static void *serve(void *conns)
 {
-    return (void *)(intptr_t)rill_stream_for_each_concurrent(conns, 0, session, NULL);
+    return (void *)(intptr_t)rill_stream_for_each_concurrent(conns, 0, session,
+                                                             NULL);
 }
 
 static void *main_task(void *unused)
@@ -75,20 +80,22 @@ static void *main_task(void *unused)
     rill_stream_t *conns;
     rill_task_t *srv, *cl[3];
     char addr[32];
-    if (rill_broadcast_new(&chat, &rx, sizeof(line_t), 64, RILL_BROADCAST_LAG, NULL) ||
-        rill_listen(&l, "127.0.0.1:0", NULL) || rill_listener_into_stream(l, &conns))
+    if (rill_broadcast_new(&chat, &rx, sizeof(line_t), 64, RILL_BROADCAST_LAG,
+                           NULL) ||
+        rill_listen(&l, "127.0.0.1:0", NULL) ||
+        rill_listener_into_stream(l, &conns))
         return NULL;
     snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
-    rill_spawn(&srv, serve, conns, NULL);
+    CHECK(rill_spawn(&srv, serve, conns, NULL));
     for (int i = 0; i < 3; i++)
-        rill_spawn(&cl[i], client, addr, NULL);
+        CHECK(rill_spawn(&cl[i], client, addr, NULL));
     for (int i = 0; i < 3; i++) {
         void *ok;
-        rill_join(cl[i], &ok);
+        CHECK(rill_join(cl[i], &ok));
         printf("client %d heard %s\n", i, ok ? "all 3 lines" : "too little");
     }
     rill_listener_close(l);
-    rill_join(srv, NULL);
+    CHECK(rill_join(srv, NULL));
     rill_broadcast_receiver_release(rx);
     rill_broadcast_sender_release(chat);
     return unused;
@@ -97,7 +104,7 @@ static void *main_task(void *unused)
 int main(void)
 {
     rill_runtime_t *rt;
-    rill_runtime_new(&rt, NULL);
-    rill_block_on(rt, main_task, NULL, NULL);
+    CHECK(rill_runtime_new(&rt, NULL));
+    CHECK(rill_block_on(rt, main_task, NULL, NULL));
     rill_runtime_free(rt);
 }

@@ -11,6 +11,7 @@
  *   falls more than the capacity behind gets an error item RILL_ELAGGED
  *   with the number it missed, then goes on.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdio.h>
 
@@ -28,7 +29,7 @@ static int serve(void *ud, int status, void *item)
         return 0;
     request_t *req = item;
     int y = req->x * 2;
-    rill_oneshot_send(req->reply, &y); /* never waits */
+    CHECK(rill_oneshot_send(req->reply, &y)); /* never waits */
     rill_oneshot_sender_release(req->reply);
     return 0;
 }
@@ -54,7 +55,7 @@ static int ask(rill_sender_t *requests, int x)
     }
     /* The reply as a one-item stream. */
     if (rill_oneshot_into_stream(rx, sizeof(int), &reply) == 0) {
-        rill_next(reply, &y);
+        CHECK(rill_next(reply, &y));
         rill_stream_free(reply);
     }
     return y;
@@ -106,12 +107,12 @@ static int watch_demo(void)
         return 1;
     rill_sleep(RILL_MS(20));
     cfg = (config_t){2, 2};
-    rill_watch_send(tx, &cfg);
+    CHECK(rill_watch_send(tx, &cfg));
     rill_sleep(RILL_MS(20));
     cfg = (config_t){3, 3}; /* two quick updates: the watcher may see */
-    rill_watch_send(tx, &cfg);
+    CHECK(rill_watch_send(tx, &cfg));
     cfg = (config_t){5, 4}; /* only the last */
-    rill_watch_send(tx, &cfg);
+    CHECK(rill_watch_send(tx, &cfg));
     rill_sleep(RILL_MS(20));
     rill_watch_sender_release(tx);
     return rill_join(w, NULL);
@@ -159,8 +160,7 @@ static int broadcast_demo(void)
     if (rill_broadcast_new(&tx, &rx_fast, sizeof(event_t), 16,
                            RILL_BROADCAST_LAG, NULL) ||
         rill_broadcast_subscribe(tx, &rx_slow) ||
-        rill_broadcast_into_stream(rx_fast, sizeof(event_t),
-                                   &subs[0].events) ||
+        rill_broadcast_into_stream(rx_fast, sizeof(event_t), &subs[0].events) ||
         rill_broadcast_into_stream(rx_slow, sizeof(event_t), &subs[1].events))
         return 1;
     subs[0].bs = subs[0].events;
@@ -173,13 +173,13 @@ static int broadcast_demo(void)
      * up, the slow one (5 ms per event) falls behind. */
     for (int i = 0; i < 100; i++) {
         event_t e = {i};
-        rill_broadcast_send(tx, &e); /* lag mode: never waits */
+        CHECK(rill_broadcast_send(tx, &e)); /* lag mode: never waits */
         if (i % 10 == 9)
             rill_sleep(RILL_MS(10));
     }
     rill_broadcast_sender_release(tx);
     for (int i = 0; i < 2; i++)
-        rill_join(t[i], NULL);
+        CHECK(rill_join(t[i], NULL));
     return 0;
 }
 

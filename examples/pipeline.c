@@ -13,6 +13,7 @@
  *
  * Each stage ends when the one before it released its sender.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,8 +124,8 @@ static void *main_task(void *arg)
         return (void *)1;
     int r = rill_stream_try_for_each(stored, store_batch, &st);
     void *pr;
-    rill_join(t_ingest, NULL);
-    rill_join(t_process, &pr);
+    CHECK(rill_join(t_ingest, NULL));
+    CHECK(rill_join(t_process, &pr));
     printf("store: done, %d records in %d batches, total value %.1f\n",
            st.records, st.batches, st.total);
     return r || pr ? (void *)1 : NULL;

@@ -24,6 +24,7 @@
  * deepest the queue got and how often the sensors had to wait.
  */
 #include <pthread.h>
+#include "check.h"
 #include <rill.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -187,8 +188,8 @@ static void *monitor_task(void *arg)
             printf("%s[%5.1fs] %7ld stored  %8.0f items/s  queue %4ld/%d  "
                    "in flight %d/%d  errors %ld%s",
                    m->tty ? "\r" : "", (double)(now - t0) / 1e9, done, rate,
-                   depth, QUEUE_CAPACITY, atomic_load(&m->t->in_flight),
-                   STORES, atomic_load(&m->t->errors), m->tty ? "" : "\n");
+                   depth, QUEUE_CAPACITY, atomic_load(&m->t->in_flight), STORES,
+                   atomic_load(&m->t->errors), m->tty ? "" : "\n");
         fflush(stdout);
     }
     if (m->tty)
@@ -221,7 +222,7 @@ static void *main_task(void *arg)
 
     monitor_t m = {.t = &t, .tty = isatty(STDOUT_FILENO)};
     rill_task_t *mon;
-    rill_spawn(&mon, monitor_task, &m, NULL);
+    CHECK(rill_spawn(&mon, monitor_task, &m, NULL));
 
     printf("sensor pipeline: %d sensors x %d readings -> queue of %d -> "
            "parse -> batches of %d (or %d ms) -> %d stores of %d ms\n",
@@ -233,7 +234,7 @@ static void *main_task(void *arg)
     sensor_t sensors[SENSORS];
     for (int i = 0; i < SENSORS; i++) {
         sensors[i].id = i;
-        rill_sender_clone(tx, &sensors[i].tx);
+        CHECK(rill_sender_clone(tx, &sensors[i].tx));
         pthread_create(&threads[i], NULL, sensor_thread, &sensors[i]);
     }
     rill_sender_release(tx); /* the sensors hold the rest */
@@ -242,7 +243,7 @@ static void *main_task(void *arg)
     double secs = (double)(rill_now() - t0) / 1e9;
 
     atomic_store(&m.done, true);
-    rill_join(mon, NULL);
+    CHECK(rill_join(mon, NULL));
     uint64_t max_depth = 0, waits = 0; /* the channel's, at the last exit */
     for (int i = 0; i < SENSORS; i++) {
         pthread_join(threads[i], NULL);
@@ -262,8 +263,8 @@ static void *main_task(void *arg)
            (unsigned long long)max_depth, QUEUE_CAPACITY,
            (unsigned long long)waits);
     for (int i = 0; i < SENSORS; i++)
-        printf("summary: sensor %d: %ld readings, mean %.2f C\n", i,
-               t.count[i], t.count[i] ? t.sum[i] / (double)t.count[i] : 0);
+        printf("summary: sensor %d: %ld readings, mean %.2f C\n", i, t.count[i],
+               t.count[i] ? t.sum[i] / (double)t.count[i] : 0);
     bool ok = r == 0 && stored + errors == (long)SENSORS * READINGS_PER_SENSOR;
     printf("%s\n", ok ? "all readings accounted for" : "READINGS LOST");
     return ok ? NULL : (void *)1;

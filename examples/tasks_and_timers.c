@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tasks_and_timers.c - tasks awaiting a timer and joining (README). */
+#include "check.h"
 #include <rill.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,10 +16,10 @@ static void *main_task(void *arg)
     (void)arg;
     rill_task_t *t[3];
     for (intptr_t i = 0; i < 3; i++)
-        rill_spawn(&t[i], worker, (void *)(10 * (i + 1)), NULL);
+        CHECK(rill_spawn(&t[i], worker, (void *)(10 * (i + 1)), NULL));
     for (int i = 0; i < 3; i++) {
         void *r;
-        rill_join(t[i], &r);
+        CHECK(rill_join(t[i], &r));
         printf("task %d slept %ld ms\n", i, (long)(intptr_t)r);
     }
     return NULL;

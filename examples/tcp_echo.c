@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tcp_echo.c - an echo server: the connections as a stream, served
  * concurrently; three clients in the same program check their echoes. */
+#include "check.h"
 #include <rill.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static int echo(void *ud, int status, void *item)
 
 static void *serve(void *conns)
 {
-    rill_stream_for_each_concurrent(conns, 0, echo, NULL); /* 0: no limit */
+    CHECK(rill_stream_for_each_concurrent(conns, 0, echo,
+                                          NULL)); /* 0: no limit */
     return NULL;
 }
 
@@ -55,16 +57,16 @@ static void *main_task(void *unused)
     if (rill_listener_into_stream(l, &conns) != 0) /* the stream owns l */
         return NULL;
     rill_task_t *server, *clients[3];
-    rill_spawn(&server, serve, conns, NULL);
+    CHECK(rill_spawn(&server, serve, conns, NULL));
     for (int i = 0; i < 3; i++)
-        rill_spawn(&clients[i], client, addr, NULL);
+        CHECK(rill_spawn(&clients[i], client, addr, NULL));
     for (int i = 0; i < 3; i++) {
         void *ok;
-        rill_join(clients[i], &ok);
+        CHECK(rill_join(clients[i], &ok));
         printf("client %d: %s\n", i, ok ? "echo ok" : "FAILED");
     }
     rill_listener_close(l); /* the connection stream ends */
-    rill_join(server, NULL);
+    CHECK(rill_join(server, NULL));
     printf("server closed\n");
     return NULL;
 }
@@ -72,7 +74,7 @@ static void *main_task(void *unused)
 int main(void)
 {
     rill_runtime_t *rt;
-    rill_runtime_new(&rt, NULL);
-    rill_block_on(rt, main_task, NULL, NULL);
+    CHECK(rill_runtime_new(&rt, NULL));
+    CHECK(rill_block_on(rt, main_task, NULL, NULL));
     rill_runtime_free(rt);
 }

@@ -9,6 +9,7 @@
  * In rill an error item is a negative status in the item's place; map's
  * function returns one, and try_for_each stops there and returns it.
  */
+#include "check.h"
 #include <rill.h>
 #include <stdio.h>
 
@@ -59,7 +60,7 @@ static void *main_task(void *arg)
         rill_spawn(&p, producer, tx, NULL))
         return (void *)1;
     int r = rill_stream_try_for_each(s, process, NULL);
-    rill_join(p, NULL);
+    CHECK(rill_join(p, NULL));
     if (r == ERR_NEGATIVE)
         printf("Stream processing stopped by an error item: "
                "Negative item encountered!\n");

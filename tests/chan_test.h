@@ -39,7 +39,8 @@ static int ct_setup(void **state)
     rill_set_allocator(ct_realloc, NULL);
     rill_sleep_op_t warm;
     rill_sleep_op(&warm, 0);
-    (void)rill_await(&warm.base);
+    if (rill_await(&warm.base) != 0)
+        return -1;
     atomic_store(&ct_live_allocs, 0);
     return 0;
 }

@@ -76,7 +76,8 @@ static inline int group_setup(void **state)
     (void)state;
     rill_stream_t *s;
     int64_t v = 0;
-    rill_stream_once(&s, &v, sizeof v);
+    if (rill_stream_once(&s, &v, sizeof v) != 0)
+        return -1;
     int r = rill_next(s, &v);
     rill_stream_free(s);
     return r;

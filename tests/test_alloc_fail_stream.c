@@ -499,7 +499,8 @@ static void *warm_stacks(void *arg)
         if (rill_spawn(&t[i], yield_once, NULL, NULL))
             return (void *)(intptr_t)__LINE__;
     for (int i = 0; i < 8; i++)
-        rill_join(t[i], NULL);
+        if (rill_join(t[i], NULL))
+            return (void *)(intptr_t)__LINE__;
     return NULL;
 }
 

@@ -4,7 +4,7 @@
  * cancel safety, misuse. */
 #include "chan_test.h"
 #include "sync/chan_util.h"
-#include <rill/sync.h>
+#include <rill/broadcast.h>
 #include <string.h>
 
 static const int modes[2] = {RILL_BROADCAST_LAG, RILL_BROADCAST_BACKPRESSURE};

@@ -246,6 +246,32 @@ static void test_map_async_drop(void **state)
     run(drop_task, NULL);
 }
 
+/* A task that is cancelled and then drops a map_async with calls in
+ * flight (a task unwinding after its cancellation frees its pipeline):
+ * the drop still waits for every call to return before it frees what
+ * they use. */
+static void *drop_when_cancelled_task(void *arg)
+{
+    (void)arg;
+    gauge_t g = {0};
+    rill_stream_t *s = range64(0, 100);
+    assert_int_equal(rill_stream_map_async(&s, 8, RILL_UNORDERED, slow_triple,
+                                           &g, sizeof(int64_t)),
+                     0);
+    int64_t v;
+    assert_int_equal(rill_next(s, &v), 0); /* the calls are under way */
+    assert_int_equal(rill_task_cancel(rill_task_current()), 0);
+    rill_stream_free(s);
+    assert_int_equal(atomic_load(&g.running), 0);
+    return (void *)1;
+}
+
+static void test_map_async_drop_when_cancelled(void **state)
+{
+    (void)state;
+    run(drop_when_cancelled_task, NULL);
+}
+
 static void *misuse_task(void *arg)
 {
     (void)arg;
@@ -282,10 +308,12 @@ int main(void)
                                         rt_teardown),
         cmocka_unit_test_setup_teardown(test_for_each_concurrent_limit,
                                         rt_setup, rt_teardown),
-        cmocka_unit_test_setup_teardown(test_for_each_concurrent_stop,
-                                        rt_setup, rt_teardown),
+        cmocka_unit_test_setup_teardown(test_for_each_concurrent_stop, rt_setup,
+                                        rt_teardown),
         cmocka_unit_test_setup_teardown(test_map_async_drop, rt_setup,
                                         rt_teardown),
+        cmocka_unit_test_setup_teardown(test_map_async_drop_when_cancelled,
+                                        rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_misuse, rt_setup, rt_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -38,8 +38,9 @@ static int hello(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
 static int events(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
 {
     rill_sse_config_t cfg = {.keepalive = RILL_SEC(15)};
-    rill_sse_serve_source(c, req, ud, &cfg);
-    return -1;
+    /* The connection closes after the event stream, however it ended. */
+    int rc = rill_sse_serve_source(c, req, ud, &cfg);
+    return rc != 0 ? rc : -1;
 }
 
 static rill_instant_t ws_ended_at;
@@ -112,11 +113,17 @@ static void start(fixture_t *f)
                                      .idle_timeout = RILL_SEC(20)};
     assert_int_equal(rill_http_server_new(&f->srv, "127.0.0.1:0", &cfg), 0);
     assert_int_equal(rill_sse_source_new(&source, 8), 0);
-    rill_http_route(f->srv, RILL_HTTP_GET, "/hello", hello, NULL);
-    rill_http_route(f->srv, RILL_HTTP_GET, "/events", events, source);
-    rill_http_route(f->srv, RILL_HTTP_GET, "/ws", ws_route, NULL);
-    rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close", ws_route, (void *)1);
-    rill_http_route(f->srv, RILL_HTTP_GET, "/ws-flood", ws_flood, NULL);
+    assert_int_equal(
+        rill_http_route(f->srv, RILL_HTTP_GET, "/hello", hello, NULL), 0);
+    assert_int_equal(
+        rill_http_route(f->srv, RILL_HTTP_GET, "/events", events, source), 0);
+    assert_int_equal(
+        rill_http_route(f->srv, RILL_HTTP_GET, "/ws", ws_route, NULL), 0);
+    assert_int_equal(rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close",
+                                     ws_route, (void *)1),
+                     0);
+    assert_int_equal(
+        rill_http_route(f->srv, RILL_HTTP_GET, "/ws-flood", ws_flood, NULL), 0);
     snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d",
              rill_http_server_port(f->srv));
     assert_int_equal(rill_spawn(&f->runner, run_server, f, NULL), 0);
@@ -213,7 +220,7 @@ static void *sse_keepalive(void *arg)
     assert_true(took >= RILL_SEC(15) && took < RILL_SEC(15) + RILL_MS(10));
     /* A published event arrives; the shutdown ends the response. */
     rill_sse_event_t ev = {0};
-    rill_bytes_new(&ev.data, "x", 1);
+    assert_int_equal(rill_bytes_new(&ev.data, "x", 1), 0);
     assert_int_equal(rill_sse_source_publish(source, &ev), 0);
     rill_sse_event_destroy(&ev);
     assert_int_equal(rill_io_read(io, buf, sizeof buf, &n), 0);

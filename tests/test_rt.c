@@ -397,7 +397,8 @@ static void *hot_task(void *arg)
     ready_fut_t r = {{&ready_vt}};
     /* Always ready: without the budget this loop would own the worker. */
     while (!atomic_load(stop))
-        rill_await(&r.base);
+        if (rill_await(&r.base) != 0)
+            return (void *)1;
     return NULL;
 }
 static void *progress_task(void *arg)
@@ -410,12 +411,16 @@ static void *coop_main(void *arg)
     (void)arg;
     atomic_int stop = 0;
     rill_task_t *hot, *p;
-    rill_spawn(&hot, hot_task, &stop, NULL);
+    void *hot_failed = NULL;
+    if (rill_spawn(&hot, hot_task, &stop, NULL))
+        return NULL;
     rill_yield(); /* let the hot task start */
-    rill_spawn(&p, progress_task, &stop, NULL);
-    rill_join(p, NULL);
-    rill_join(hot, NULL);
-    return (void *)1;
+    int rp = rill_spawn(&p, progress_task, &stop, NULL);
+    if (rp)
+        atomic_store(&stop, 1); /* nobody else will end the hot task */
+    int rj = rp ? 0 : rill_join(p, NULL);
+    int rh = rill_join(hot, &hot_failed);
+    return rp || rj || rh || hot_failed ? NULL : (void *)1;
 }
 
 static void test_coop_budget(void **state)
@@ -470,7 +475,7 @@ static void *vt_main(void *arg)
         assert_int_equal(rill_spawn(&t[i], vt_sleep_task, &s[i], NULL), 0);
     }
     for (int i = 0; i < N; i++)
-        rill_join(t[i], NULL);
+        assert_int_equal(rill_join(t[i], NULL), 0);
     /* Exact virtual times. */
     for (int i = 0; i < N; i++)
         assert_int_equal(s[i].woke, s[i].deadline);

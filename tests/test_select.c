@@ -367,8 +367,10 @@ static void *vt_select_task(void *arg)
     rill_send_op_t s;
     rill_sender_t *tx2;
     rill_receiver_t *rx2;
-    rill_channel_new(&tx2, &rx2, sizeof(int), 1, NULL);
-    rill_try_send(tx2, &v); /* full: the send case waits */
+    if (rill_channel_new(&tx2, &rx2, sizeof(int), 1, NULL))
+        return NULL;
+    if (rill_try_send(tx2, &v) != 0) /* full: the send case waits */
+        return NULL;
     rill_recv_op(&r, rx, &out, sizeof out);
     rill_send_op(&s, tx2, &v, sizeof v);
     rill_future_t *cases[2] = {&r.base, &s.base};

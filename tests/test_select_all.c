@@ -184,8 +184,8 @@ static void test_budget(void **state)
     (void)state;
     int64_t one = 1, x;
     rill_stream_t *in[2], *s;
-    rill_stream_repeat(&in[0], &one, sizeof one);
-    rill_stream_repeat(&in[1], &one, sizeof one);
+    assert_int_equal(rill_stream_repeat(&in[0], &one, sizeof one), 0);
+    assert_int_equal(rill_stream_repeat(&in[1], &one, sizeof one), 0);
     assert_int_equal(rill_stream_select_all(&s, in, 2), 0);
     rill_waker_t w = {&cw_vt, NULL};
     rill_cx_t cx = {&w, 5, NULL};

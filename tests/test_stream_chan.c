@@ -254,14 +254,14 @@ static void *watch_task(void *arg)
     assert_int_equal(rill_next(s, &v), 0); /* the current value first */
     assert_int_equal(v, 1);
     cfg = 2;
-    rill_watch_send(tx, &cfg);
+    assert_int_equal(rill_watch_send(tx, &cfg), 0);
     cfg = 3;
-    rill_watch_send(tx, &cfg);             /* coalesced with 2 */
+    assert_int_equal(rill_watch_send(tx, &cfg), 0); /* coalesced with 2 */
     assert_int_equal(rill_next(s, &v), 0);
     assert_int_equal(v, 3);
     assert_int_equal(poll_once(s, &v), RILL_PENDING);
     cfg = 4;
-    rill_watch_send(tx, &cfg);
+    assert_int_equal(rill_watch_send(tx, &cfg), 0);
     rill_watch_sender_release(tx);
     assert_int_equal(rill_next(s, &v), 0);
     assert_int_equal(v, 4);

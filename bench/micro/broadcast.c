@@ -18,6 +18,7 @@
  * checks the sum of what it got. Each figure is the median of 5 runs.
  * Usage: micro_broadcast [which]
  */
+#include "must.h"
 #include <rill.h>
 #include <rill/broadcast.h>
 
@@ -108,16 +109,16 @@ static void *w7_main(void *arg)
         return NULL;
     for (int i = 0; i < RECEIVERS; i++) {
         if (i)
-            rill_broadcast_subscribe(tx, &s[i].rx);
+            MUST(rill_broadcast_subscribe(tx, &s[i].rx));
         s[i].base.vtable = &sink_vt;
         s[i].batch = w->batch;
         if (w->stackful)
-            rill_spawn(&t[i], await_sink, &s[i], NULL);
+            MUST(rill_spawn(&t[i], await_sink, &s[i], NULL));
         else
-            rill_spawn_future(&t[i], &s[i].base, NULL);
+            MUST(rill_spawn_future(&t[i], &s[i].base, NULL));
     }
     for (uint64_t i = 0; i < ITEMS; i++)
-        rill_broadcast_send(tx, &i);
+        MUST(rill_broadcast_send(tx, &i));
     if (getenv("BSTATS")) {
         rill_channel_stats_t st;
         rill_broadcast_stats(tx, NULL, &st);
@@ -129,7 +130,7 @@ static void *w7_main(void *arg)
     rill_broadcast_sender_release(tx);
     w->ok = 1;
     for (int i = 0; i < RECEIVERS; i++) {
-        rill_join(t[i], NULL);
+        MUST(rill_join(t[i], NULL));
         rill_broadcast_receiver_release(s[i].rx);
         if (s[i].count != ITEMS || s[i].sum != ITEMS * (ITEMS - 1) / 2 ||
             s[i].lagged)
@@ -168,17 +169,17 @@ static double cpu_ns_per_delivery(void)
     for (int r = 0; r < RUNS; r++) {
         rill_broadcast_sender_t *tx;
         rill_broadcast_receiver_t *rx[RECEIVERS];
-        rill_broadcast_new(&tx, &rx[0], sizeof(uint64_t), CAPACITY,
-                           RILL_BROADCAST_BACKPRESSURE, NULL);
+        MUST(rill_broadcast_new(&tx, &rx[0], sizeof(uint64_t), CAPACITY,
+                                RILL_BROADCAST_BACKPRESSURE, NULL));
         for (int i = 1; i < RECEIVERS; i++)
-            rill_broadcast_subscribe(tx, &rx[i]);
+            MUST(rill_broadcast_subscribe(tx, &rx[i]));
         uint64_t sum = 0, x;
         const uint64_t n = ITEMS / CAPACITY * CAPACITY;
         struct timespec a, b;
         clock_gettime(CLOCK_MONOTONIC, &a);
         for (uint64_t base = 0; base < n; base += CAPACITY) {
             for (uint64_t i = base; i < base + CAPACITY; i++)
-                rill_broadcast_try_send(tx, &i);
+                MUST(rill_broadcast_try_send(tx, &i));
             for (int k = 0; k < RECEIVERS; k++)
                 while (rill_broadcast_try_recv(rx[k], &x, NULL) == 0)
                     sum += x;

@@ -13,6 +13,7 @@
  * Items are uint64_t; the consumer checks the sum. Each figure is the
  * median of 3 runs. Usage: chan [name] (default: all)
  */
+#include "must.h"
 #include <rill.h>
 
 #include <pthread.h>
@@ -84,21 +85,22 @@ static double run(size_t cap, int producers, uint64_t total, bool ptasks,
         if (rill_sender_clone(tx, &p[i].tx))
             abort();
         if (ptasks)
-            rill_spawn(&tt[i], send_n, &p[i],
-                       &(rill_spawn_config_t){.runtime = rt});
+            MUST(rill_spawn(&tt[i], send_n, &p[i],
+                            &(rill_spawn_config_t){.runtime = rt}));
         else
             pthread_create(&pt[i], NULL, send_n, &p[i]);
     }
     rill_sender_release(tx);
     if (ctask) {
-        rill_spawn(&ct, recv_all, &c, &(rill_spawn_config_t){.runtime = rt});
-        rill_join(ct, NULL);
+        MUST(rill_spawn(&ct, recv_all, &c,
+                        &(rill_spawn_config_t){.runtime = rt}));
+        MUST(rill_join(ct, NULL));
     } else {
         recv_all(&c);
     }
     for (int i = 0; i < producers; i++) {
         if (ptasks)
-            rill_join(tt[i], NULL);
+            MUST(rill_join(tt[i], NULL));
         else
             pthread_join(pt[i], NULL);
     }
@@ -144,15 +146,15 @@ static void *ping(void *arg)
 static double pingpong(uint64_t n)
 {
     pp_t a, b;
-    rill_channel_new(&a.tx, &b.rx, sizeof(uint64_t), 1, NULL);
-    rill_channel_new(&b.tx, &a.rx, sizeof(uint64_t), 1, NULL);
+    MUST(rill_channel_new(&a.tx, &b.rx, sizeof(uint64_t), 1, NULL));
+    MUST(rill_channel_new(&b.tx, &a.rx, sizeof(uint64_t), 1, NULL));
     a.n = b.n = n;
     rill_task_t *ta, *tb;
     int64_t t0 = now_ns();
-    rill_spawn(&tb, pong, &b, &(rill_spawn_config_t){.runtime = rt});
-    rill_spawn(&ta, ping, &a, &(rill_spawn_config_t){.runtime = rt});
-    rill_join(ta, NULL);
-    rill_join(tb, NULL);
+    MUST(rill_spawn(&tb, pong, &b, &(rill_spawn_config_t){.runtime = rt}));
+    MUST(rill_spawn(&ta, ping, &a, &(rill_spawn_config_t){.runtime = rt}));
+    MUST(rill_join(ta, NULL));
+    MUST(rill_join(tb, NULL));
     int64_t dt = now_ns() - t0;
     rill_receiver_release(a.rx);
     rill_receiver_release(b.rx);

@@ -19,6 +19,7 @@
  * Each line: median (min..max) over 5 runs; ping-pongs also give the p99
  * of the run with the median. Usage: io_poll [which]
  */
+#include "must.h"
 #include <rill.h>
 
 #include <arpa/inet.h>
@@ -126,7 +127,7 @@ static void *pingpong_main(void *arg)
     atomic_store(&stop, false);
     if (pp->hot)
         for (int i = 0; i < HOT_TASKS; i++)
-            rill_spawn(&hot[i], yielder, NULL, NULL);
+            MUST(rill_spawn(&hot[i], yielder, NULL, NULL));
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", pp->port);
     rill_io_t *c;
@@ -149,7 +150,7 @@ static void *pingpong_main(void *arg)
     atomic_store(&stop, true);
     if (pp->hot)
         for (int i = 0; i < HOT_TASKS; i++)
-            rill_join(hot[i], NULL);
+            MUST(rill_join(hot[i], NULL));
     return NULL;
 }
 
@@ -160,7 +161,7 @@ static void pingpong_run(rill_runtime_t *rt, bool hot, double *med, double *p99)
     peer_start(&p);
     pp_t pp = {.port = p.port, .hot = hot};
     pp.rtt = malloc(ROUNDS * sizeof *pp.rtt);
-    rill_block_on(rt, pingpong_main, &pp, NULL);
+    MUST(rill_block_on(rt, pingpong_main, &pp, NULL));
     peer_stop(&p);
     qsort(pp.rtt, ROUNDS, sizeof *pp.rtt, cmp_d);
     *med = pp.rtt[ROUNDS / 2];
@@ -176,9 +177,9 @@ static void *yield_main(void *arg)
     rill_task_t *t[HOT_TASKS];
     atomic_store(&stop, false);
     for (int i = 0; i < HOT_TASKS; i++)
-        rill_spawn(&t[i], yielder, (void *)(intptr_t)YIELDS, NULL);
+        MUST(rill_spawn(&t[i], yielder, (void *)(intptr_t)YIELDS, NULL));
     for (int i = 0; i < HOT_TASKS; i++)
-        rill_join(t[i], NULL);
+        MUST(rill_join(t[i], NULL));
     return NULL;
 }
 
@@ -196,7 +197,7 @@ static double yield_run(rill_runtime_t *rt, bool with_fd)
     }
     atomic_store(&yields, 0);
     int64_t t0 = now_ns();
-    rill_block_on(rt, yield_main, NULL, NULL);
+    MUST(rill_block_on(rt, yield_main, NULL, NULL));
     double ns = (double)(now_ns() - t0) / (double)atomic_load(&yields);
     rill_io_free(io);
     if (sv[1] >= 0)

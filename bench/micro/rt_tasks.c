@@ -12,6 +12,7 @@
  *   sleep_1ms_us             how long rill_sleep(1 ms) really takes
  * Each figure is the median of 5 runs. Usage: rt_tasks [which]
  */
+#include "must.h"
 #include <rill.h>
 
 #include <pthread.h>
@@ -86,13 +87,13 @@ static void *bench_spawn(void *arg)
         for (int k = 0; k < 64; k++) {
             if (future) {
                 futs[k].base.vtable = &ready_vt;
-                rill_spawn_future(&t[k], &futs[k].base, NULL);
+                MUST(rill_spawn_future(&t[k], &futs[k].base, NULL));
             } else {
-                rill_spawn(&t[k], empty, NULL, NULL);
+                MUST(rill_spawn(&t[k], empty, NULL, NULL));
             }
         }
         for (int k = 0; k < 64; k++)
-            rill_join(t[k], NULL);
+            MUST(rill_join(t[k], NULL));
     }
     double *out = malloc(sizeof *out);
     *out = (double)(now_ns() - t0) / SPAWN_N;
@@ -148,7 +149,7 @@ static void *pong_task(void *arg)
 {
     (void)arg;
     for (int i = 0; i < PING_N; i++) {
-        rill_await(&ping.base);
+        MUST(rill_await(&ping.base));
         flag_raise(&pong);
     }
     return NULL;
@@ -160,14 +161,15 @@ static double bench_wake(rill_runtime_t *rt)
     memset(&pong, 0, sizeof pong);
     ping.base.vtable = pong.base.vtable = &flag_vt;
     rill_task_t *t;
-    rill_spawn(&t, pong_task, NULL, &(rill_spawn_config_t){.runtime = rt});
+    MUST(
+        rill_spawn(&t, pong_task, NULL, &(rill_spawn_config_t){.runtime = rt}));
     int64_t t0 = now_ns();
     for (int i = 0; i < PING_N; i++) {
         flag_raise(&ping);
-        rill_await(&pong.base);
+        MUST(rill_await(&pong.base));
     }
     double ns = (double)(now_ns() - t0) / PING_N / 2;
-    rill_join(t, NULL);
+    MUST(rill_join(t, NULL));
     rill_waker_release(&ping.waker);
     rill_waker_release(&pong.waker);
     return ns;
@@ -201,7 +203,9 @@ static void *parked_task(void *arg)
     flag_t mine;
     memset(&mine, 0, sizeof mine);
     mine.base.vtable = &flag_vt;
-    rill_await(&mine.base);
+    /* Never raised: the runtime's shutdown cancels the wait. */
+    if (rill_await(&mine.base) != RILL_ECANCELED)
+        abort();
     rill_waker_release(&mine.waker);
     return NULL;
 }
@@ -228,17 +232,17 @@ static double bench_rss(bool future)
 {
     const int n = future ? PARK_N : PARK_N / 5;
     rill_runtime_t *rt;
-    rill_runtime_new(&rt, NULL);
+    MUST(rill_runtime_new(&rt, NULL));
     parked_fut_t *pf = future ? calloc(PARK_N, sizeof *pf) : NULL;
     long before = rss_kib();
     for (int i = 0; i < n; i++) {
         if (future) {
             pf[i].base.vtable = &parked_vt;
-            rill_spawn_future(NULL, &pf[i].base,
-                              &(rill_spawn_config_t){.runtime = rt});
+            MUST(rill_spawn_future(NULL, &pf[i].base,
+                                   &(rill_spawn_config_t){.runtime = rt}));
         } else {
-            rill_spawn(NULL, parked_task, NULL,
-                       &(rill_spawn_config_t){.runtime = rt});
+            MUST(rill_spawn(NULL, parked_task, NULL,
+                            &(rill_spawn_config_t){.runtime = rt}));
         }
     }
     /* Wait until every task has been polled once (parked). */
@@ -259,19 +263,19 @@ int main(int argc, char **argv)
     bool all = strcmp(which, "all") == 0;
     (void)gate;
     rill_runtime_t *rt;
-    rill_runtime_new(&rt, NULL);
+    MUST(rill_runtime_new(&rt, NULL));
     double v[5];
     if (all || !strcmp(which, "spawn")) {
         for (int r = 0; r < 5; r++) {
             void *p;
-            rill_block_on(rt, bench_spawn, NULL, &p);
+            MUST(rill_block_on(rt, bench_spawn, NULL, &p));
             v[r] = *(double *)p;
             free(p);
         }
         printf("spawn_join_stackful_ns %.1f\n", median5(v));
         for (int r = 0; r < 5; r++) {
             void *p;
-            rill_block_on(rt, bench_spawn, (void *)1, &p);
+            MUST(rill_block_on(rt, bench_spawn, (void *)1, &p));
             v[r] = *(double *)p;
             free(p);
         }
@@ -284,7 +288,7 @@ int main(int argc, char **argv)
     }
     if (all || !strcmp(which, "sleep")) {
         void *p;
-        rill_block_on(rt, sleep_1ms, NULL, &p);
+        MUST(rill_block_on(rt, sleep_1ms, NULL, &p));
         printf("sleep_1ms_us %.0f\n", *(double *)p);
         free(p);
     }

@@ -23,6 +23,7 @@
  * Each figure is the median of 5 runs. docs/web.md quotes them.
  * Usage: micro_web
  */
+#include "must.h"
 #include <rill.h>
 
 #include <stdio.h>
@@ -100,8 +101,8 @@ static void bench_encode(void)
     const size_t n = 1000000;
     double t[RUNS];
     rill_sse_event_t ev = {0};
-    rill_bytes_new(&ev.id, "123456789", 9);
-    rill_bytes_new(&ev.data, data, 64);
+    MUST(rill_bytes_new(&ev.id, "123456789", 9));
+    MUST(rill_bytes_new(&ev.data, data, 64));
     for (int r = 0; r < RUNS; r++) {
         double t0 = now();
         for (size_t i = 0; i < n; i++) {
@@ -128,7 +129,7 @@ static void bench_encode(void)
     }
     printf("ws_encode_ns/frame   %8.1f\n", median(t) * 1e9);
     rill_bytes_t frame;
-    rill_ws_encode(&frame, RILL_WS_TEXT, data, 64);
+    MUST(rill_ws_encode(&frame, RILL_WS_TEXT, data, 64));
     enum { CLIENTS = 1000 };
     static rill_bytes_t held[CLIENTS];
     for (int r = 0; r < RUNS; r++) {
@@ -176,7 +177,7 @@ static unsigned char *client_frames(size_t size, size_t count, size_t *len)
 static double decode_all(const unsigned char *b, size_t len, size_t *msgs)
 {
     rill_ws_decoder_t d;
-    rill_ws_decoder_init(&d, NULL);
+    MUST(rill_ws_decoder_init(&d, NULL));
     double t0 = now();
     size_t off = 0;
     *msgs = 0;

@@ -86,10 +86,10 @@ enum {
  * Ownership: the caller owns *tx and *rx and releases each once.
  * Threads: any.
  */
-RILL_API int rill_broadcast_new(rill_broadcast_sender_t **tx,
-                                rill_broadcast_receiver_t **rx,
-                                size_t item_size, size_t capacity, int mode,
-                                const rill_channel_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_broadcast_new(rill_broadcast_sender_t **tx, rill_broadcast_receiver_t **rx,
+                   size_t item_size, size_t capacity, int mode,
+                   const rill_channel_config_t *cfg);
 
 /*
  * rill_broadcast_subscribe - a new receiver that will see every item sent
@@ -98,16 +98,18 @@ RILL_API int rill_broadcast_new(rill_broadcast_sender_t **tx,
  * Ownership: the caller owns *rx.
  * Threads: any holder of a sender.
  */
-RILL_API int rill_broadcast_subscribe(rill_broadcast_sender_t *tx,
-                                      rill_broadcast_receiver_t **rx);
+RILL_API RILL_NODISCARD int
+rill_broadcast_subscribe(rill_broadcast_sender_t *tx,
+                         rill_broadcast_receiver_t **rx);
 
 /*
  * rill_broadcast_sender_clone - another sender on the same channel.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the caller owns *out.
  */
-RILL_API int rill_broadcast_sender_clone(rill_broadcast_sender_t *tx,
-                                         rill_broadcast_sender_t **out);
+RILL_API RILL_NODISCARD int
+rill_broadcast_sender_clone(rill_broadcast_sender_t *tx,
+                            rill_broadcast_sender_t **out);
 
 /*
  * rill_broadcast_sender_release - release a sender. The last one released
@@ -136,8 +138,9 @@ RILL_API int rill_broadcast_close(rill_broadcast_sender_t *tx);
  * Threads: the owner of tx (each sender handle is used by one thread or
  *   task at a time).
  */
-RILL_API int rill_broadcast_try_send_sized(rill_broadcast_sender_t *tx,
-                                           const void *item, size_t size);
+RILL_API RILL_NODISCARD int
+rill_broadcast_try_send_sized(rill_broadcast_sender_t *tx, const void *item,
+                              size_t size);
 #define rill_broadcast_try_send(tx, p)                                         \
     rill_broadcast_try_send_sized((tx), (p), sizeof *(p))
 
@@ -148,16 +151,17 @@ RILL_API int rill_broadcast_try_send_sized(rill_broadcast_sender_t *tx,
  * Waits: backpressure mode: until the slowest receiver makes room; lag
  *   mode: never.
  */
-RILL_API int rill_broadcast_send_sized(rill_broadcast_sender_t *tx,
-                                       const void *item, size_t size);
+RILL_API RILL_NODISCARD int
+rill_broadcast_send_sized(rill_broadcast_sender_t *tx, const void *item,
+                          size_t size);
 #define rill_broadcast_send(tx, p)                                             \
     rill_broadcast_send_sized((tx), (p), sizeof *(p))
 
 /* rill_broadcast_send_timeout_sized - as send for at most `timeout`;
  * RILL_ETIMEDOUT when it passes (nothing sent). */
-RILL_API int rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx,
-                                               const void *item, size_t size,
-                                               rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx, const void *item,
+                                  size_t size, rill_duration_t timeout);
 #define rill_broadcast_send_timeout(tx, p, timeout)                            \
     rill_broadcast_send_timeout_sized((tx), (p), sizeof *(p), (timeout))
 
@@ -166,9 +170,9 @@ RILL_API int rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx,
  * (waker registered in tx, or budget spent), RILL_ECLOSED, RILL_EINVAL.
  * The item is copied only when 0 is returned.
  */
-RILL_API int rill_broadcast_poll_send(rill_broadcast_sender_t *tx,
-                                      rill_cx_t *cx, const void *item,
-                                      size_t size);
+RILL_API RILL_NODISCARD int
+rill_broadcast_poll_send(rill_broadcast_sender_t *tx, rill_cx_t *cx,
+                         const void *item, size_t size);
 
 /* A send as a future in caller storage; *item must stay valid until the
  * future completes or is withdrawn. */
@@ -193,9 +197,9 @@ RILL_API void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
  * Waits: never.
  * Threads: the owner of rx.
  */
-RILL_API int rill_broadcast_try_recv_sized(rill_broadcast_receiver_t *rx,
-                                           void *out, size_t size,
-                                           uint64_t *missed);
+RILL_API RILL_NODISCARD int
+rill_broadcast_try_recv_sized(rill_broadcast_receiver_t *rx, void *out,
+                              size_t size, uint64_t *missed);
 #define rill_broadcast_try_recv(rx, p, missed)                                 \
     rill_broadcast_try_recv_sized((rx), (p), sizeof *(p), (missed))
 
@@ -205,17 +209,18 @@ RILL_API int rill_broadcast_try_recv_sized(rill_broadcast_receiver_t *rx,
  *   task (nothing taken).
  * Waits: until an item is sent or the channel ends.
  */
-RILL_API int rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out,
-                                       size_t size, uint64_t *missed);
+RILL_API RILL_NODISCARD int
+rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out, size_t size,
+                          uint64_t *missed);
 #define rill_broadcast_recv(rx, p, missed)                                     \
     rill_broadcast_recv_sized((rx), (p), sizeof *(p), (missed))
 
 /* rill_broadcast_recv_timeout_sized - as recv for at most `timeout`;
  * RILL_ETIMEDOUT when it passes (nothing taken). */
-RILL_API int rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx,
-                                               void *out, size_t size,
-                                               uint64_t *missed,
-                                               rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx, void *out,
+                                  size_t size, uint64_t *missed,
+                                  rill_duration_t timeout);
 #define rill_broadcast_recv_timeout(rx, p, missed, timeout)                    \
     rill_broadcast_recv_timeout_sized((rx), (p), sizeof *(p), (missed),        \
                                       (timeout))
@@ -226,9 +231,9 @@ RILL_API int rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx,
  * RILL_DONE, RILL_ELAGGED (*missed set; may be NULL), RILL_EINVAL.
  * Threads: the owner of rx; one poller at a time.
  */
-RILL_API int rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx,
-                                      rill_cx_t *cx, void *out, size_t size,
-                                      uint64_t *missed);
+RILL_API RILL_NODISCARD int
+rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
+                         void *out, size_t size, uint64_t *missed);
 
 /*
  * rill_broadcast_poll_recv_many - the batch form: up to max items (max >=
@@ -237,10 +242,10 @@ RILL_API int rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx,
  * as rill_broadcast_poll_recv; on 0, 1 <= *n <= max; on RILL_ELAGGED no
  * item is delivered (*n = 0).
  */
-RILL_API int rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx,
-                                           rill_cx_t *cx, void *out, size_t max,
-                                           size_t size, size_t *n,
-                                           uint64_t *missed);
+RILL_API RILL_NODISCARD int
+rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
+                              void *out, size_t max, size_t size, size_t *n,
+                              uint64_t *missed);
 
 /* A receive as a future in caller storage (rill_await, select, poll). */
 typedef struct rill_broadcast_recv_op {

@@ -90,7 +90,8 @@ static inline size_t rill_bytes_len(const rill_bytes_t *b)
  * Ownership: the caller owns one reference in *b.
  * Threads: any.
  */
-RILL_API int rill_bytes_new(rill_bytes_t *b, const void *data, size_t len);
+RILL_API RILL_NODISCARD int rill_bytes_new(rill_bytes_t *b, const void *data,
+                                           size_t len);
 
 /*
  * rill_bytes_from_buffer - share a buffer you already have, without a
@@ -100,10 +101,9 @@ RILL_API int rill_bytes_new(rill_bytes_t *b, const void *data, size_t len);
  *   the buffer is still yours).
  * Ownership: on success the buffer belongs to the bytes.
  */
-RILL_API int rill_bytes_from_buffer(rill_bytes_t *b, const void *data,
-                                    size_t len,
-                                    void (*free_fn)(void *ud, void *data),
-                                    void *ud);
+RILL_API RILL_NODISCARD int
+rill_bytes_from_buffer(rill_bytes_t *b, const void *data, size_t len,
+                       void (*free_fn)(void *ud, void *data), void *ud);
 
 /*
  * rill_bytes_clone - another reference to the same bytes (never fails).
@@ -119,8 +119,8 @@ RILL_API rill_bytes_t rill_bytes_clone(const rill_bytes_t *b);
  *   empty value).
  * Ownership: the caller owns the reference in *out; b is unchanged.
  */
-RILL_API int rill_bytes_slice(const rill_bytes_t *b, size_t off, size_t len,
-                              rill_bytes_t *out);
+RILL_API RILL_NODISCARD int rill_bytes_slice(const rill_bytes_t *b, size_t off,
+                                             size_t len, rill_bytes_t *out);
 
 /*
  * rill_bytes_release - drop this reference; *b becomes the empty value.
@@ -155,7 +155,8 @@ typedef void (*rill_arc_dtor_fn)(void *obj);
  * Ownership: the caller owns one reference. dtor (may be NULL) runs once,
  *   when the last reference is released, before the memory is freed.
  */
-RILL_API int rill_arc_new(void *out, size_t size, rill_arc_dtor_fn dtor);
+RILL_API RILL_NODISCARD int rill_arc_new(void *out, size_t size,
+                                         rill_arc_dtor_fn dtor);
 
 /*
  * rill_arc_clone - take another reference on obj.

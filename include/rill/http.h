@@ -130,10 +130,10 @@ typedef struct rill_http_request {
  * Ownership: nothing is allocated; req points into buf and headers.
  * Threads: any; no shared state.
  */
-RILL_API int rill_http_parse_request(rill_http_request_t *req, const void *buf,
-                                     size_t len, rill_http_header_t *headers,
-                                     size_t max_headers,
-                                     const rill_http_parse_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_http_parse_request(rill_http_request_t *req, const void *buf, size_t len,
+                        rill_http_header_t *headers, size_t max_headers,
+                        const rill_http_parse_config_t *cfg);
 
 /*
  * rill_http_request_header - the first header field named `name`
@@ -190,9 +190,10 @@ RILL_API void rill_http_chunked_init(rill_http_chunked_t *c, uint64_t max_body);
  *   body over the limit (c->status 413); RILL_EINVAL for NULL arguments.
  * Ownership: *data points into buf.
  */
-RILL_API int rill_http_chunked_decode(rill_http_chunked_t *c, const void *buf,
-                                      size_t len, size_t *used,
-                                      rill_http_str_t *data);
+RILL_API RILL_NODISCARD int rill_http_chunked_decode(rill_http_chunked_t *c,
+                                                     const void *buf,
+                                                     size_t len, size_t *used,
+                                                     rill_http_str_t *data);
 
 /* ------------------------------------------------------------------------ */
 /* The server                                                                */
@@ -253,8 +254,9 @@ typedef struct rill_http_server_config {
  * Ownership: the caller owns *s (rill_http_server_free).
  * Threads: any task, or a thread with cfg->runtime.
  */
-RILL_API int rill_http_server_new(rill_http_server_t **s, const char *addr,
-                                  const rill_http_server_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_http_server_new(rill_http_server_t **s, const char *addr,
+                     const rill_http_server_config_t *cfg);
 
 /* rill_http_server_port - the TCP port it listens on (0 for Unix). */
 RILL_API int rill_http_server_port(const rill_http_server_t *s);
@@ -267,18 +269,19 @@ RILL_API int rill_http_server_port(const rill_http_server_t *s);
  *   already there, called after rill_http_server_run started); RILL_ENOMEM.
  * Ownership: path is copied.
  */
-RILL_API int rill_http_route(rill_http_server_t *s, rill_http_method_t method,
-                             const char *path, rill_http_handler_fn fn,
-                             void *ud);
+RILL_API RILL_NODISCARD int rill_http_route(rill_http_server_t *s,
+                                            rill_http_method_t method,
+                                            const char *path,
+                                            rill_http_handler_fn fn, void *ud);
 
 /*
  * rill_http_route_static - GET (and HEAD) path answers 200 with these
  * bytes and this Content-Type (both copied).
  * Returns: as rill_http_route.
  */
-RILL_API int rill_http_route_static(rill_http_server_t *s, const char *path,
-                                    const char *content_type, const void *body,
-                                    size_t len);
+RILL_API RILL_NODISCARD int
+rill_http_route_static(rill_http_server_t *s, const char *path,
+                       const char *content_type, const void *body, size_t len);
 
 /*
  * rill_http_server_run - accept and serve connections until
@@ -287,7 +290,7 @@ RILL_API int rill_http_route_static(rill_http_server_t *s, const char *path,
  *   transient (RILL_EMFILE is: the server waits and goes on).
  * Waits: until shut down and drained. Threads: one task at a time.
  */
-RILL_API int rill_http_server_run(rill_http_server_t *s);
+RILL_API RILL_NODISCARD int rill_http_server_run(rill_http_server_t *s);
 
 /*
  * rill_http_server_shutdown - stop accepting; connections waiting for a
@@ -322,13 +325,13 @@ typedef struct rill_http_response {
  *   rill_io_write_all (the connection is then closed).
  * Waits: until written. Threads: the connection's task.
  */
-RILL_API int rill_http_send_response(rill_http_conn_t *c,
-                                     const rill_http_response_t *r);
+RILL_API RILL_NODISCARD int
+rill_http_send_response(rill_http_conn_t *c, const rill_http_response_t *r);
 
 /* rill_http_respond - rill_http_send_response with status, type, body. */
-RILL_API int rill_http_respond(rill_http_conn_t *c, int status,
-                               const char *content_type, const void *body,
-                               size_t len);
+RILL_API RILL_NODISCARD int rill_http_respond(rill_http_conn_t *c, int status,
+                                              const char *content_type,
+                                              const void *body, size_t len);
 
 /*
  * rill_http_respond_chunked - start a response whose body follows in
@@ -339,10 +342,11 @@ RILL_API int rill_http_respond(rill_http_conn_t *c, int status,
  *   response, or after its end); write errors.
  * Waits: until written. Threads: the connection's task.
  */
-RILL_API int rill_http_respond_chunked(rill_http_conn_t *c, int status,
-                                       const char *content_type);
-RILL_API int rill_http_write_chunk(rill_http_conn_t *c, const void *data,
-                                   size_t len);
+RILL_API RILL_NODISCARD int rill_http_respond_chunked(rill_http_conn_t *c,
+                                                      int status,
+                                                      const char *content_type);
+RILL_API RILL_NODISCARD int rill_http_write_chunk(rill_http_conn_t *c,
+                                                  const void *data, size_t len);
 
 /*
  * rill_http_conn_io - the connection's socket, for a handler that takes

@@ -58,9 +58,10 @@ typedef struct rill_oneshot_receiver rill_oneshot_receiver_t;
  * Waits: never.
  * Threads: both.
  */
-RILL_API int rill_oneshot_new(rill_oneshot_sender_t **tx,
-                              rill_oneshot_receiver_t **rx, size_t item_size,
-                              const rill_channel_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_oneshot_new(rill_oneshot_sender_t **tx,
+                                             rill_oneshot_receiver_t **rx,
+                                             size_t item_size,
+                                             const rill_channel_config_t *cfg);
 
 /*
  * rill_oneshot_send_sized - store the value and wake the receiver.
@@ -73,8 +74,9 @@ RILL_API int rill_oneshot_new(rill_oneshot_sender_t **tx,
  * Waits: never.
  * Threads: the owner of tx.
  */
-RILL_API int rill_oneshot_send_sized(rill_oneshot_sender_t *tx,
-                                     const void *item, size_t size);
+RILL_API RILL_NODISCARD int rill_oneshot_send_sized(rill_oneshot_sender_t *tx,
+                                                    const void *item,
+                                                    size_t size);
 #define rill_oneshot_send(tx, p) rill_oneshot_send_sized((tx), (p), sizeof *(p))
 
 /*
@@ -85,8 +87,9 @@ RILL_API int rill_oneshot_send_sized(rill_oneshot_sender_t *tx,
  * Waits: never.
  * Threads: the owner of rx.
  */
-RILL_API int rill_oneshot_try_recv_sized(rill_oneshot_receiver_t *rx, void *out,
-                                         size_t size);
+RILL_API RILL_NODISCARD int
+rill_oneshot_try_recv_sized(rill_oneshot_receiver_t *rx, void *out,
+                            size_t size);
 #define rill_oneshot_try_recv(rx, p)                                           \
     rill_oneshot_try_recv_sized((rx), (p), sizeof *(p))
 
@@ -98,8 +101,8 @@ RILL_API int rill_oneshot_try_recv_sized(rill_oneshot_receiver_t *rx, void *out,
  * Waits: until a value is sent or the sender is released.
  * Threads: the owner of rx; a task or a plain thread.
  */
-RILL_API int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx, void *out,
-                                     size_t size);
+RILL_API RILL_NODISCARD int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx,
+                                                    void *out, size_t size);
 #define rill_oneshot_recv(rx, p) rill_oneshot_recv_sized((rx), (p), sizeof *(p))
 
 /*
@@ -107,9 +110,9 @@ RILL_API int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx, void *out,
  * `timeout`.
  * Returns: as rill_oneshot_recv_sized, or RILL_ETIMEDOUT (nothing taken).
  */
-RILL_API int rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx,
-                                             void *out, size_t size,
-                                             rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx, void *out,
+                                size_t size, rill_duration_t timeout);
 #define rill_oneshot_recv_timeout(rx, p, timeout)                              \
     rill_oneshot_recv_timeout_sized((rx), (p), sizeof *(p), (timeout))
 
@@ -121,8 +124,9 @@ RILL_API int rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx,
  * Threads: the owner of rx. The registration lives in rx: one poller at
  *   a time.
  */
-RILL_API int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx, rill_cx_t *cx,
-                                    void *out, size_t size);
+RILL_API RILL_NODISCARD int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx,
+                                                   rill_cx_t *cx, void *out,
+                                                   size_t size);
 
 /*
  * A receive as a future, in caller storage. Initialise with
@@ -178,16 +182,17 @@ RILL_API bool rill_oneshot_is_closed(const rill_oneshot_sender_t *tx);
  * Waits: until the receiver is gone.
  * Threads: the owner of tx.
  */
-RILL_API int rill_oneshot_closed(rill_oneshot_sender_t *tx);
+RILL_API RILL_NODISCARD int rill_oneshot_closed(rill_oneshot_sender_t *tx);
 
 /* rill_oneshot_closed_timeout - as rill_oneshot_closed for at most
  * `timeout`; RILL_ETIMEDOUT when it passes. */
-RILL_API int rill_oneshot_closed_timeout(rill_oneshot_sender_t *tx,
-                                         rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_oneshot_closed_timeout(rill_oneshot_sender_t *tx, rill_duration_t timeout);
 
 /* rill_oneshot_poll_closed - the closed-wait as a poll function: 0 or
  * RILL_PENDING (waker registered in tx); RILL_EINVAL. */
-RILL_API int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx, rill_cx_t *cx);
+RILL_API RILL_NODISCARD int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx,
+                                                     rill_cx_t *cx);
 
 /* The closed-wait as a future in caller storage (as rill_oneshot_recv_op). */
 typedef struct rill_oneshot_closed_op {

@@ -110,8 +110,8 @@ RILL_API void rill_runtime_config_init(rill_runtime_config_t *cfg);
  *   RILL_ENOMEM; RILL_ESYS if a thread could not be started.
  * Ownership: the caller owns *rt and frees it with rill_runtime_free.
  */
-RILL_API int rill_runtime_new(rill_runtime_t **rt,
-                              const rill_runtime_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_runtime_new(rill_runtime_t **rt,
+                                             const rill_runtime_config_t *cfg);
 
 /*
  * rill_block_on - run fn(arg) as a task on rt and wait for it on the
@@ -126,8 +126,8 @@ RILL_API int rill_runtime_new(rill_runtime_t **rt,
  * Waits: until the task returns.
  * Threads: any plain thread; several threads may block_on concurrently.
  */
-RILL_API int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg,
-                           void **result);
+RILL_API RILL_NODISCARD int rill_block_on(rill_runtime_t *rt, rill_task_fn fn,
+                                          void *arg, void **result);
 
 /*
  * rill_runtime_shutdown - stop accepting tasks, cancel every task still
@@ -290,8 +290,9 @@ typedef struct rill_spawn_config {
  * Waits: never.
  * Threads: both (a plain thread must name cfg->runtime).
  */
-RILL_API int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg,
-                        const rill_spawn_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_spawn(rill_task_t **task, rill_task_fn fn,
+                                       void *arg,
+                                       const rill_spawn_config_t *cfg);
 
 /*
  * rill_spawn_future - run a stackless future as a task: no stack, a few
@@ -304,8 +305,9 @@ RILL_API int rill_spawn(rill_task_t **task, rill_task_fn fn, void *arg,
  * Waits: never.
  * Threads: both (a plain thread must name cfg->runtime).
  */
-RILL_API int rill_spawn_future(rill_task_t **task, rill_future_t *fut,
-                               const rill_spawn_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_spawn_future(rill_task_t **task,
+                                              rill_future_t *fut,
+                                              const rill_spawn_config_t *cfg);
 
 /* The largest future rill_spawn_future_in copies. */
 #define RILL_SPAWN_FUTURE_IN_MAX 4096
@@ -334,9 +336,9 @@ RILL_API int rill_spawn_future(rill_task_t **task, rill_future_t *fut,
  *     wait_t w = {{&wait_vtable}, rx};
  *     rill_spawn_future_in(&task, &w.base, sizeof w, NULL);
  */
-RILL_API int rill_spawn_future_in(rill_task_t **task,
-                                  const rill_future_t *proto, size_t size,
-                                  const rill_spawn_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_spawn_future_in(rill_task_t **task, const rill_future_t *proto,
+                     size_t size, const rill_spawn_config_t *cfg);
 
 /*
  * rill_join - wait for the task to finish and release the handle.
@@ -352,7 +354,7 @@ RILL_API int rill_spawn_future_in(rill_task_t **task,
  * Waits: until the task finishes.
  * Ownership: consumes the handle on every result but the last.
  */
-RILL_API int rill_join(rill_task_t *task, void **result);
+RILL_API RILL_NODISCARD int rill_join(rill_task_t *task, void **result);
 
 /*
  * rill_task_detach - give up the handle; the task runs on unobserved.
@@ -408,7 +410,7 @@ RILL_API int rill_yield(void);
  *   its status is returned, or it left no trace).
  * Waits: until fut completes.
  */
-RILL_API int rill_await(rill_future_t *fut);
+RILL_API RILL_NODISCARD int rill_await(rill_future_t *fut);
 
 /*
  * rill_await_until - as rill_await with a deadline on the runtime's clock
@@ -416,10 +418,12 @@ RILL_API int rill_await(rill_future_t *fut);
  * is withdrawn and RILL_ETIMEDOUT returned, unless it completed in the
  * race (its status is then returned). RILL_FOREVER = no deadline.
  */
-RILL_API int rill_await_until(rill_future_t *fut, rill_instant_t deadline);
+RILL_API RILL_NODISCARD int rill_await_until(rill_future_t *fut,
+                                             rill_instant_t deadline);
 
 /* rill_await_timeout - rill_await_until(fut, rill_now() + timeout). */
-RILL_API int rill_await_timeout(rill_future_t *fut, rill_duration_t timeout);
+RILL_API RILL_NODISCARD int rill_await_timeout(rill_future_t *fut,
+                                               rill_duration_t timeout);
 
 /* ------------------------------------------------------------------------ */
 /* Time                                                                      */
@@ -495,8 +499,9 @@ RILL_API int rill_sleep_until(rill_instant_t deadline);
  *   from starting (join then returns RILL_ECANCELED); a running job is not
  *   interrupted.
  */
-RILL_API int rill_spawn_blocking(rill_task_t **task, rill_task_fn fn, void *arg,
-                                 const rill_spawn_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_spawn_blocking(rill_task_t **task,
+                                                rill_task_fn fn, void *arg,
+                                                const rill_spawn_config_t *cfg);
 
 #ifdef __cplusplus
 }

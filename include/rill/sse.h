@@ -55,7 +55,8 @@ typedef struct rill_sse_event {
  *   bytes are copied into *out).
  * Threads: any.
  */
-RILL_API int rill_sse_encode(rill_bytes_t *out, const rill_sse_event_t *ev);
+RILL_API RILL_NODISCARD int rill_sse_encode(rill_bytes_t *out,
+                                            const rill_sse_event_t *ev);
 
 /*
  * rill_sse_encoded_len - the size rill_sse_encode's output would have.
@@ -71,8 +72,8 @@ RILL_API size_t rill_sse_encoded_len(const rill_sse_event_t *ev);
  *   RILL_ENOMEM.
  * Ownership: the caller owns one reference in *out.
  */
-RILL_API int rill_sse_encode_comment(rill_bytes_t *out, const char *text,
-                                     size_t len);
+RILL_API RILL_NODISCARD int
+rill_sse_encode_comment(rill_bytes_t *out, const char *text, size_t len);
 
 /*
  * rill_sse_event_destroy - release the event's three bytes (each becomes
@@ -110,7 +111,8 @@ typedef struct rill_sse_source rill_sse_source_t;
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the caller owns one reference (rill_sse_source_release).
  */
-RILL_API int rill_sse_source_new(rill_sse_source_t **src, size_t replay);
+RILL_API RILL_NODISCARD int rill_sse_source_new(rill_sse_source_t **src,
+                                                size_t replay);
 RILL_API rill_sse_source_t *rill_sse_source_clone(rill_sse_source_t *src);
 RILL_API void rill_sse_source_release(rill_sse_source_t *src);
 
@@ -122,8 +124,8 @@ RILL_API void rill_sse_source_release(rill_sse_source_t *src);
  * Ownership: ev is unchanged (its bytes are copied / shared).
  * Waits: never. Threads: any.
  */
-RILL_API int rill_sse_source_publish(rill_sse_source_t *src,
-                                     const rill_sse_event_t *ev);
+RILL_API RILL_NODISCARD int rill_sse_source_publish(rill_sse_source_t *src,
+                                                    const rill_sse_event_t *ev);
 
 /*
  * rill_sse_source_close - no more events: clients get what is in the ring
@@ -158,10 +160,9 @@ typedef struct rill_sse_config {
  * Ownership: the connection is taken over; it closes after the call.
  * Waits: as long as it serves. Threads: the connection's task.
  */
-RILL_API int rill_sse_serve_source(rill_http_conn_t *c,
-                                   const rill_http_request_t *req,
-                                   rill_sse_source_t *src,
-                                   const rill_sse_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_sse_serve_source(rill_http_conn_t *c, const rill_http_request_t *req,
+                      rill_sse_source_t *src, const rill_sse_config_t *cfg);
 
 /*
  * rill_sse_serve - answer req with a text/event-stream response fed by
@@ -173,9 +174,10 @@ RILL_API int rill_sse_serve_source(rill_http_conn_t *c,
  * Ownership: consumes events (freed before the call returns).
  * Waits, Threads: as rill_sse_serve_source.
  */
-RILL_API int rill_sse_serve(rill_http_conn_t *c, const rill_http_request_t *req,
-                            rill_stream_t *events,
-                            const rill_sse_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_sse_serve(rill_http_conn_t *c,
+                                           const rill_http_request_t *req,
+                                           rill_stream_t *events,
+                                           const rill_sse_config_t *cfg);
 
 #ifdef __cplusplus
 }

@@ -212,8 +212,9 @@ static inline int rill_stream_poll_next(rill_stream_t *s, rill_cx_t *cx,
  * Returns: as poll_next; on 0, *n (1..max) items are in out. RILL_EINVAL
  *   for a NULL argument or max 0.
  */
-RILL_API int rill_stream_poll_next_many(rill_stream_t *s, rill_cx_t *cx,
-                                        void *out, size_t max, size_t *n);
+RILL_API RILL_NODISCARD int rill_stream_poll_next_many(rill_stream_t *s,
+                                                       rill_cx_t *cx, void *out,
+                                                       size_t max, size_t *n);
 
 /* ------------------------------------------------------------------------ */
 /* Awaiting the next item                                                    */
@@ -253,7 +254,8 @@ RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s,
  * Waits: until an item, the end or an error item.
  * Threads: any task or plain thread, one at a time per stream.
  */
-RILL_API int rill_next_sized(rill_stream_t *s, void *out, size_t out_size);
+RILL_API RILL_NODISCARD int rill_next_sized(rill_stream_t *s, void *out,
+                                            size_t out_size);
 #define rill_next(s, out) rill_next_sized((s), (out), sizeof *(out))
 
 /*
@@ -263,8 +265,9 @@ RILL_API int rill_next_sized(rill_stream_t *s, void *out, size_t out_size);
  * Returns: as rill_next_sized; on 0, *n (1..max) items are in out.
  * Waits: until at least one item, the end or an error item.
  */
-RILL_API int rill_next_many_sized(rill_stream_t *s, void *out,
-                                 size_t item_size, size_t max, size_t *n);
+RILL_API RILL_NODISCARD int rill_next_many_sized(rill_stream_t *s, void *out,
+                                                 size_t item_size, size_t max,
+                                                 size_t *n);
 #define rill_next_many(s, arr, max, n)                                         \
     rill_next_many_sized((s), (arr), sizeof *(arr), (max), (n))
 
@@ -281,23 +284,25 @@ RILL_API int rill_next_many_sized(rill_stream_t *s, void *out,
  * Ownership: the stream owns its copy of the items; those not yet taken
  *   when it is dropped are released with its item destructor.
  */
-RILL_API int rill_stream_iter(rill_stream_t **out, const void *items, size_t n,
-                              size_t item_size);
+RILL_API RILL_NODISCARD int rill_stream_iter(rill_stream_t **out,
+                                             const void *items, size_t n,
+                                             size_t item_size);
 
 /* rill_stream_empty - a stream that ends at once. As rill_stream_iter. */
-RILL_API int rill_stream_empty(rill_stream_t **out, size_t item_size);
+RILL_API RILL_NODISCARD int rill_stream_empty(rill_stream_t **out,
+                                              size_t item_size);
 
 /* rill_stream_once - a stream of one copy of *item. As rill_stream_iter. */
-RILL_API int rill_stream_once(rill_stream_t **out, const void *item,
-                              size_t item_size);
+RILL_API RILL_NODISCARD int
+rill_stream_once(rill_stream_t **out, const void *item, size_t item_size);
 
 /*
  * rill_stream_repeat - an endless stream of copies of *item (byte copies:
  * use it for plain data). Spends the cooperative budget as iter does.
  * Returns: as rill_stream_iter.
  */
-RILL_API int rill_stream_repeat(rill_stream_t **out, const void *item,
-                                size_t item_size);
+RILL_API RILL_NODISCARD int
+rill_stream_repeat(rill_stream_t **out, const void *item, size_t item_size);
 
 /*
  * A user poll function: as poll_next (0 with an item in out, RILL_PENDING
@@ -318,9 +323,10 @@ typedef void (*rill_free_fn)(void *ud);
  * Ownership: with ud_free non-NULL the stream owns ud and calls
  *   ud_free(ud) when dropped; otherwise ud is borrowed.
  */
-RILL_API int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
-                                 rill_poll_fn poll, void *ud,
-                                 rill_free_fn ud_free);
+RILL_API RILL_NODISCARD int rill_stream_from_fn(rill_stream_t **out,
+                                                size_t item_size,
+                                                rill_poll_fn poll, void *ud,
+                                                rill_free_fn ud_free);
 
 /*
  * rill_receiver_into_stream - an mpsc receiver (bounded, rendezvous or
@@ -341,7 +347,8 @@ RILL_API int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
  * Threads: the stream may be polled from any one thread or task at a time;
  *   senders anywhere.
  */
-RILL_API int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out);
+RILL_API RILL_NODISCARD int rill_receiver_into_stream(rill_receiver_t *rx,
+                                                      rill_stream_t **out);
 
 /*
  * rill_oneshot_into_stream - a oneshot receiver as a stream of one item
@@ -350,8 +357,9 @@ RILL_API int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out)
  * Returns, Ownership: as rill_receiver_into_stream (RILL_EINVAL also for
  *   item_size 0).
  */
-RILL_API int rill_oneshot_into_stream(rill_oneshot_receiver_t *rx,
-                                      size_t item_size, rill_stream_t **out);
+RILL_API RILL_NODISCARD int
+rill_oneshot_into_stream(rill_oneshot_receiver_t *rx, size_t item_size,
+                         rill_stream_t **out);
 
 /*
  * rill_watch_into_stream - a watch receiver as a stream: the current value
@@ -360,8 +368,9 @@ RILL_API int rill_oneshot_into_stream(rill_oneshot_receiver_t *rx,
  * its last value was given. item_size as for rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
  */
-RILL_API int rill_watch_into_stream(rill_watch_receiver_t *rx, size_t item_size,
-                                    rill_stream_t **out);
+RILL_API RILL_NODISCARD int rill_watch_into_stream(rill_watch_receiver_t *rx,
+                                                   size_t item_size,
+                                                   rill_stream_t **out);
 
 /*
  * rill_broadcast_into_stream - a broadcast receiver as a stream of every
@@ -374,8 +383,9 @@ RILL_API int rill_watch_into_stream(rill_watch_receiver_t *rx, size_t item_size,
  * rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
  */
-RILL_API int rill_broadcast_into_stream(rill_broadcast_receiver_t *rx,
-                                        size_t item_size, rill_stream_t **out);
+RILL_API RILL_NODISCARD int
+rill_broadcast_into_stream(rill_broadcast_receiver_t *rx, size_t item_size,
+                           rill_stream_t **out);
 
 /*
  * rill_broadcast_stream_missed - how many items the broadcast stream s
@@ -417,9 +427,9 @@ typedef void (*rill_blocking_fn)(void *ud, rill_sender_t *tx);
  * Ownership: *out is the caller's. ud must stay valid until fn returns
  *   (the stream does not wait for fn when dropped; fn sees RILL_ECLOSED).
  */
-RILL_API int rill_stream_from_blocking(rill_stream_t **out, size_t item_size,
-                                       size_t capacity, rill_blocking_fn fn,
-                                       void *ud);
+RILL_API RILL_NODISCARD int
+rill_stream_from_blocking(rill_stream_t **out, size_t item_size,
+                          size_t capacity, rill_blocking_fn fn, void *ud);
 
 /* What an interval does when the consumer fell behind (tokio's
  * MissedTickBehavior). */
@@ -440,8 +450,9 @@ typedef enum rill_tick_policy {
  * Returns: 0; RILL_EINVAL (NULL out, period <= 0, unknown policy);
  *   RILL_ENOMEM.
  */
-RILL_API int rill_stream_interval(rill_stream_t **out, rill_duration_t period,
-                                  rill_tick_policy_t policy);
+RILL_API RILL_NODISCARD int rill_stream_interval(rill_stream_t **out,
+                                                 rill_duration_t period,
+                                                 rill_tick_policy_t policy);
 
 /* ------------------------------------------------------------------------ */
 /* Combinators                                                               */
@@ -469,23 +480,25 @@ typedef void (*rill_inspect_fn)(void *ud, const void *item);
  * Ownership: *s is replaced by the new stream, which owns the old one;
  *   unchanged on failure.
  */
-RILL_API int rill_stream_map(rill_stream_t **s, rill_map_fn fn, void *ud,
-                             size_t out_size);
+RILL_API RILL_NODISCARD int rill_stream_map(rill_stream_t **s, rill_map_fn fn,
+                                            void *ud, size_t out_size);
 
 /*
  * rill_stream_filter - only the items for which fn(ud, item) is true;
  * the others are released (item destructor). Batch path: yes.
  * Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_filter(rill_stream_t **s, rill_pred_fn fn, void *ud);
+RILL_API RILL_NODISCARD int rill_stream_filter(rill_stream_t **s,
+                                               rill_pred_fn fn, void *ud);
 
 /*
  * rill_stream_filter_map - map and filter in one: fn returns 0 to emit
  * *out, a positive value to emit nothing for this item, a negative code
  * for an error item. Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_filter_map(rill_stream_t **s, rill_map_fn fn, void *ud,
-                                    size_t out_size);
+RILL_API RILL_NODISCARD int rill_stream_filter_map(rill_stream_t **s,
+                                                   rill_map_fn fn, void *ud,
+                                                   size_t out_size);
 
 /*
  * rill_stream_scan - map with state: fn(ud, in, out) where ud is the
@@ -493,15 +506,15 @@ RILL_API int rill_stream_filter_map(rill_stream_t **s, rill_map_fn fn, void *ud,
  * the stream (upstream is dropped at once), a negative code for an error
  * item. Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_scan(rill_stream_t **s, rill_map_fn fn, void *ud,
-                              size_t out_size);
+RILL_API RILL_NODISCARD int rill_stream_scan(rill_stream_t **s, rill_map_fn fn,
+                                             void *ud, size_t out_size);
 
 /*
  * rill_stream_inspect - calls fn(ud, item) for each item and passes it
  * on unchanged. Batch path: yes. Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_inspect(rill_stream_t **s, rill_inspect_fn fn,
-                                 void *ud);
+RILL_API RILL_NODISCARD int rill_stream_inspect(rill_stream_t **s,
+                                                rill_inspect_fn fn, void *ud);
 
 /*
  * rill_stream_take - the first n items, then RILL_DONE. Error items pass
@@ -509,29 +522,29 @@ RILL_API int rill_stream_inspect(rill_stream_t **s, rill_inspect_fn fn,
  * so a receiver upstream is closed then, not when the consumer lets go.
  * Batch path: yes. Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_take(rill_stream_t **s, uint64_t n);
+RILL_API RILL_NODISCARD int rill_stream_take(rill_stream_t **s, uint64_t n);
 
 /*
  * rill_stream_skip - all but the first n items (released). Error items
  * pass and do not count. Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_skip(rill_stream_t **s, uint64_t n);
+RILL_API RILL_NODISCARD int rill_stream_skip(rill_stream_t **s, uint64_t n);
 
 /*
  * rill_stream_take_while - items while fn(ud, item) is true; the first
  * item for which it is false is released and the stream ends (upstream is
  * dropped). Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_take_while(rill_stream_t **s, rill_pred_fn fn,
-                                    void *ud);
+RILL_API RILL_NODISCARD int rill_stream_take_while(rill_stream_t **s,
+                                                   rill_pred_fn fn, void *ud);
 
 /*
  * rill_stream_skip_while - releases items while fn(ud, item) is true, then
  * passes every item (fn is not called again). Returns, Ownership: as
  * rill_stream_map.
  */
-RILL_API int rill_stream_skip_while(rill_stream_t **s, rill_pred_fn fn,
-                                    void *ud);
+RILL_API RILL_NODISCARD int rill_stream_skip_while(rill_stream_t **s,
+                                                   rill_pred_fn fn, void *ud);
 
 /*
  * rill_stream_enumerate - each item with its index (0, 1, ...): an output
@@ -546,8 +559,8 @@ RILL_API int rill_stream_skip_while(rill_stream_t **s, rill_pred_fn fn,
  * Returns: 0; RILL_EINVAL also when the layout does not fit;
  *   RILL_ENOMEM. Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_enumerate(rill_stream_t **s, size_t out_size,
-                                   size_t item_offset);
+RILL_API RILL_NODISCARD int
+rill_stream_enumerate(rill_stream_t **s, size_t out_size, size_t item_offset);
 
 /*
  * rill_stream_chain - the items of *s, then those of next (same item
@@ -557,7 +570,8 @@ RILL_API int rill_stream_enumerate(rill_stream_t **s, size_t out_size,
  * Ownership: on success the new stream owns both; on failure neither is
  *   taken.
  */
-RILL_API int rill_stream_chain(rill_stream_t **s, rill_stream_t *next);
+RILL_API RILL_NODISCARD int rill_stream_chain(rill_stream_t **s,
+                                              rill_stream_t *next);
 
 /*
  * rill_stream_zip - pairs of one item of *s and one of other, as one
@@ -568,8 +582,10 @@ RILL_API int rill_stream_chain(rill_stream_t **s, rill_stream_t *next);
  * Returns, Ownership: as rill_stream_chain (RILL_EINVAL also when the
  *   layout does not fit, or other is *s itself).
  */
-RILL_API int rill_stream_zip(rill_stream_t **s, rill_stream_t *other,
-                             size_t out_size, size_t other_offset);
+RILL_API RILL_NODISCARD int rill_stream_zip(rill_stream_t **s,
+                                            rill_stream_t *other,
+                                            size_t out_size,
+                                            size_t other_offset);
 
 /* Whether map_async keeps the input order. */
 typedef enum rill_order {
@@ -594,9 +610,9 @@ typedef enum rill_order {
  *   ud must outlive the stream.
  * Threads: built in a task; its calls run on that task's runtime.
  */
-RILL_API int rill_stream_map_async(rill_stream_t **s, size_t limit,
-                                   rill_order_t order, rill_map_fn fn, void *ud,
-                                   size_t out_size);
+RILL_API RILL_NODISCARD int
+rill_stream_map_async(rill_stream_t **s, size_t limit, rill_order_t order,
+                      rill_map_fn fn, void *ud, size_t out_size);
 
 /*
  * rill_stream_merge - the items of *s and of other (same item size) as
@@ -605,7 +621,8 @@ RILL_API int rill_stream_map_async(rill_stream_t **s, size_t limit,
  * either pass.
  * Returns, Ownership: as rill_stream_chain.
  */
-RILL_API int rill_stream_merge(rill_stream_t **s, rill_stream_t *other);
+RILL_API RILL_NODISCARD int rill_stream_merge(rill_stream_t **s,
+                                              rill_stream_t *other);
 
 /*
  * rill_stream_select_all - the items of n streams (same item size) as
@@ -625,8 +642,9 @@ RILL_API int rill_stream_merge(rill_stream_t **s, rill_stream_t *other);
  *   be in the array once (a stream given twice is not detected: it would
  *   be dropped twice).
  */
-RILL_API int rill_stream_select_all(rill_stream_t **out,
-                                    rill_stream_t *const *streams, size_t n);
+RILL_API RILL_NODISCARD int
+rill_stream_select_all(rill_stream_t **out, rill_stream_t *const *streams,
+                       size_t n);
 
 /*
  * rill_stream_fuse - after the first RILL_DONE, never poll upstream again
@@ -634,7 +652,7 @@ RILL_API int rill_stream_select_all(rill_stream_t **out,
  * hand-written streams that might not.
  * Returns, Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_fuse(rill_stream_t **s);
+RILL_API RILL_NODISCARD int rill_stream_fuse(rill_stream_t **s);
 
 /*
  * An owned array of items: a chunk from rill_stream_chunks and its kin,
@@ -681,14 +699,15 @@ RILL_API void rill_chunk_discard(rill_chunk_t *c);
  * Returns: 0; RILL_EINVAL (NULL, n 0); RILL_ENOMEM. Ownership: as
  *   rill_stream_map.
  */
-RILL_API int rill_stream_chunks(rill_stream_t **s, size_t n);
+RILL_API RILL_NODISCARD int rill_stream_chunks(rill_stream_t **s, size_t n);
 
 /*
  * rill_stream_ready_chunks - whatever is ready, at most n items per
  * chunk: once a chunk holds one item it never waits for more (it yields
  * when upstream would wait). Otherwise as rill_stream_chunks.
  */
-RILL_API int rill_stream_ready_chunks(rill_stream_t **s, size_t n);
+RILL_API RILL_NODISCARD int rill_stream_ready_chunks(rill_stream_t **s,
+                                                     size_t n);
 
 /*
  * rill_stream_chunks_timeout - a chunk (rill_chunk_t) when n items are in
@@ -699,8 +718,8 @@ RILL_API int rill_stream_ready_chunks(rill_stream_t **s, size_t n);
  * Returns: 0; RILL_EINVAL (NULL, n 0, period <= 0); RILL_ENOMEM.
  * Ownership: as rill_stream_map.
  */
-RILL_API int rill_stream_chunks_timeout(rill_stream_t **s, size_t n,
-                                        rill_duration_t period);
+RILL_API RILL_NODISCARD int
+rill_stream_chunks_timeout(rill_stream_t **s, size_t n, rill_duration_t period);
 
 /*
  * rill_stream_timeout - an error item RILL_ETIMEDOUT each time upstream
@@ -710,7 +729,8 @@ RILL_API int rill_stream_chunks_timeout(rill_stream_t **s, size_t n,
  * error item. Returns, Ownership: as rill_stream_map (RILL_EINVAL also for
  * period <= 0).
  */
-RILL_API int rill_stream_timeout(rill_stream_t **s, rill_duration_t period);
+RILL_API RILL_NODISCARD int rill_stream_timeout(rill_stream_t **s,
+                                                rill_duration_t period);
 
 /*
  * rill_stream_throttle - at most one item per `period`: after an item it
@@ -718,7 +738,8 @@ RILL_API int rill_stream_timeout(rill_stream_t **s, rill_duration_t period);
  * holds the producer back (nothing is buffered or dropped here). The
  * first item passes at once. Returns, Ownership: as rill_stream_timeout.
  */
-RILL_API int rill_stream_throttle(rill_stream_t **s, rill_duration_t period);
+RILL_API RILL_NODISCARD int rill_stream_throttle(rill_stream_t **s,
+                                                 rill_duration_t period);
 
 /* ------------------------------------------------------------------------ */
 /* Consumers                                                                 */
@@ -741,7 +762,8 @@ typedef int (*rill_each_fn)(void *ud, int status, void *item);
  * Waits: for each item. fn may wait too (it runs on the caller's thread
  *   or task).
  */
-RILL_API int rill_stream_for_each(rill_stream_t *s, rill_each_fn fn, void *ud);
+RILL_API RILL_NODISCARD int rill_stream_for_each(rill_stream_t *s,
+                                                 rill_each_fn fn, void *ud);
 
 /*
  * rill_stream_for_each_concurrent - call fn(ud, 0, item) for every item,
@@ -759,15 +781,17 @@ RILL_API int rill_stream_for_each(rill_stream_t *s, rill_each_fn fn, void *ud);
  * Waits: until the end and every call returned.
  * Threads: a task.
  */
-RILL_API int rill_stream_for_each_concurrent(rill_stream_t *s, size_t limit,
-                                             rill_each_fn fn, void *ud);
+RILL_API RILL_NODISCARD int rill_stream_for_each_concurrent(rill_stream_t *s,
+                                                            size_t limit,
+                                                            rill_each_fn fn,
+                                                            void *ud);
 
 /*
  * rill_stream_try_for_each - as for_each, but the first error item stops
  * it: it returns that error (fn only sees items).
  */
-RILL_API int rill_stream_try_for_each(rill_stream_t *s, rill_each_fn fn,
-                                      void *ud);
+RILL_API RILL_NODISCARD int rill_stream_try_for_each(rill_stream_t *s,
+                                                     rill_each_fn fn, void *ud);
 
 /*
  * rill_stream_fold - fold the stream into the accumulator acc: calls
@@ -775,13 +799,15 @@ RILL_API int rill_stream_try_for_each(rill_stream_t *s, rill_each_fn fn,
  * user data is the accumulator, named as in futures.)
  * Returns, Ownership, Waits: as rill_stream_for_each.
  */
-RILL_API int rill_stream_fold(rill_stream_t *s, void *acc, rill_each_fn fn);
+RILL_API RILL_NODISCARD int rill_stream_fold(rill_stream_t *s, void *acc,
+                                             rill_each_fn fn);
 
 /*
  * rill_stream_try_fold - as fold, stopping at the first error item, which
  * it returns.
  */
-RILL_API int rill_stream_try_fold(rill_stream_t *s, void *acc, rill_each_fn fn);
+RILL_API RILL_NODISCARD int rill_stream_try_fold(rill_stream_t *s, void *acc,
+                                                 rill_each_fn fn);
 
 /*
  * rill_stream_count - count the items to the end; error items are not
@@ -791,7 +817,7 @@ RILL_API int rill_stream_try_fold(rill_stream_t *s, void *acc, rill_each_fn fn);
  *   give it again at each poll); RILL_ECANCELED; RILL_EINVAL.
  * Ownership: consumes s; the items counted are released (destructor).
  */
-RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
+RILL_API RILL_NODISCARD int rill_stream_count(rill_stream_t *s, uint64_t *n);
 
 /*
  * rill_stream_collect - every item, in order, into a growable array given
@@ -803,7 +829,8 @@ RILL_API int rill_stream_count(rill_stream_t *s, uint64_t *n);
  *   RILL_ECANCELED; RILL_EINVAL. On an error *out is empty.
  * Ownership: consumes s; the caller owns *out and its items.
  */
-RILL_API int rill_stream_collect(rill_stream_t *s, rill_chunk_t *out);
+RILL_API RILL_NODISCARD int rill_stream_collect(rill_stream_t *s,
+                                                rill_chunk_t *out);
 
 /*
  * rill_stream_forward - send every item of s into the channel of tx, in
@@ -818,13 +845,15 @@ RILL_API int rill_stream_collect(rill_stream_t *s, rill_chunk_t *out);
  *   receiver ends once every other sender is gone too).
  * Waits: for items, and for room in the channel.
  */
-RILL_API int rill_stream_forward(rill_stream_t *s, rill_sender_t *tx);
+RILL_API RILL_NODISCARD int rill_stream_forward(rill_stream_t *s,
+                                                rill_sender_t *tx);
 
 /*
  * rill_stream_try_collect - as collect, but the first error item stops it:
  * the items collected so far are released and the error returned.
  */
-RILL_API int rill_stream_try_collect(rill_stream_t *s, rill_chunk_t *out);
+RILL_API RILL_NODISCARD int rill_stream_try_collect(rill_stream_t *s,
+                                                    rill_chunk_t *out);
 
 #ifdef __cplusplus
 }

@@ -133,9 +133,10 @@ typedef struct rill_channel_config {
  *   rill_sender_release / rill_receiver_release. The channel's memory goes
  *   when the last handle (and permit) is gone.
  */
-RILL_API int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx,
-                              size_t item_size, size_t capacity,
-                              const rill_channel_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_channel_new(rill_sender_t **tx,
+                                             rill_receiver_t **rx,
+                                             size_t item_size, size_t capacity,
+                                             const rill_channel_config_t *cfg);
 
 /*
  * rill_sender_clone - another sender handle for the same channel.
@@ -143,7 +144,8 @@ RILL_API int rill_channel_new(rill_sender_t **tx, rill_receiver_t **rx,
  * Ownership: *out is the caller's, to release.
  * Threads: any.
  */
-RILL_API int rill_sender_clone(rill_sender_t *tx, rill_sender_t **out);
+RILL_API RILL_NODISCARD int rill_sender_clone(rill_sender_t *tx,
+                                              rill_sender_t **out);
 
 /*
  * rill_sender_release - give up a sender handle. When the last one goes,
@@ -190,8 +192,8 @@ RILL_API int rill_receiver_release(rill_receiver_t *rx);
  * Waits: never.
  * Threads: any.
  */
-RILL_API int rill_try_send_sized(rill_sender_t *tx, const void *item,
-                                 size_t item_size);
+RILL_API RILL_NODISCARD int
+rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size);
 #define rill_try_send(tx, p) rill_try_send_sized((tx), (p), sizeof *(p))
 
 /*
@@ -204,8 +206,8 @@ RILL_API int rill_try_send_sized(rill_sender_t *tx, const void *item,
  * Waits: until sent or closed. Parks a plain thread, suspends a task.
  * Cancel: completed fully or not at all.
  */
-RILL_API int rill_send_sized(rill_sender_t *tx, const void *item,
-                             size_t item_size);
+RILL_API RILL_NODISCARD int rill_send_sized(rill_sender_t *tx, const void *item,
+                                            size_t item_size);
 #define rill_send(tx, p) rill_send_sized((tx), (p), sizeof *(p))
 
 /*
@@ -213,9 +215,10 @@ RILL_API int rill_send_sized(rill_sender_t *tx, const void *item,
  * Returns: as rill_send, or RILL_ETIMEDOUT: nothing was sent, the caller
  *   keeps the item and no slot is held.
  */
-RILL_API int rill_send_timeout_sized(rill_sender_t *tx, const void *item,
-                                     size_t item_size,
-                                     rill_duration_t timeout);
+RILL_API RILL_NODISCARD int rill_send_timeout_sized(rill_sender_t *tx,
+                                                    const void *item,
+                                                    size_t item_size,
+                                                    rill_duration_t timeout);
 #define rill_send_timeout(tx, p, t)                                            \
     rill_send_timeout_sized((tx), (p), sizeof *(p), (t))
 
@@ -227,9 +230,10 @@ RILL_API int rill_send_timeout_sized(rill_sender_t *tx, const void *item,
  *   RILL_ENOMEM with *sent == 0. n == 0 is RILL_EINVAL.
  * Waits: never.
  */
-RILL_API int rill_try_send_many_sized(rill_sender_t *tx, const void *items,
-                                      size_t n, size_t *sent,
-                                      size_t item_size);
+RILL_API RILL_NODISCARD int rill_try_send_many_sized(rill_sender_t *tx,
+                                                     const void *items,
+                                                     size_t n, size_t *sent,
+                                                     size_t item_size);
 #define rill_try_send_many(tx, a, n, sent)                                     \
     rill_try_send_many_sized((tx), (a), (n), (sent), sizeof *(a))
 
@@ -240,16 +244,18 @@ RILL_API int rill_try_send_many_sized(rill_sender_t *tx, const void *items,
  * Waits: until at least one item is sent, or closed.
  * Cancel: *sent items were sent (the first ones) or none at all.
  */
-RILL_API int rill_send_many_sized(rill_sender_t *tx, const void *items,
-                                  size_t n, size_t *sent, size_t item_size);
+RILL_API RILL_NODISCARD int rill_send_many_sized(rill_sender_t *tx,
+                                                 const void *items, size_t n,
+                                                 size_t *sent,
+                                                 size_t item_size);
 #define rill_send_many(tx, a, n, sent)                                         \
     rill_send_many_sized((tx), (a), (n), (sent), sizeof *(a))
 
 /* rill_send_many_timeout - rill_send_many waiting at most `timeout`. */
-RILL_API int rill_send_many_timeout_sized(rill_sender_t *tx, const void *items,
-                                          size_t n, size_t *sent,
-                                          size_t item_size,
-                                          rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_send_many_timeout_sized(rill_sender_t *tx, const void *items, size_t n,
+                             size_t *sent, size_t item_size,
+                             rill_duration_t timeout);
 #define rill_send_many_timeout(tx, a, n, sent, t)                              \
     rill_send_many_timeout_sized((tx), (a), (n), (sent), sizeof *(a), (t))
 
@@ -265,8 +271,8 @@ RILL_API int rill_send_many_timeout_sized(rill_sender_t *tx, const void *items,
  * Waits: never.
  * Threads: the receiver's one consumer.
  */
-RILL_API int rill_try_recv_sized(rill_receiver_t *rx, void *out,
-                                 size_t item_size);
+RILL_API RILL_NODISCARD int rill_try_recv_sized(rill_receiver_t *rx, void *out,
+                                                size_t item_size);
 #define rill_try_recv(rx, p) rill_try_recv_sized((rx), (p), sizeof *(p))
 
 /*
@@ -276,15 +282,15 @@ RILL_API int rill_try_recv_sized(rill_receiver_t *rx, void *out,
  * Waits: until an item arrives or the channel ends.
  * Cancel: took the item fully or not at all (the item stays queued).
  */
-RILL_API int rill_recv_sized(rill_receiver_t *rx, void *out,
-                             size_t item_size);
+RILL_API RILL_NODISCARD int rill_recv_sized(rill_receiver_t *rx, void *out,
+                                            size_t item_size);
 #define rill_recv(rx, p) rill_recv_sized((rx), (p), sizeof *(p))
 
 /* rill_recv_timeout - rill_recv waiting at most `timeout`; RILL_ETIMEDOUT
  * then, with nothing taken. */
-RILL_API int rill_recv_timeout_sized(rill_receiver_t *rx, void *out,
-                                     size_t item_size,
-                                     rill_duration_t timeout);
+RILL_API RILL_NODISCARD int rill_recv_timeout_sized(rill_receiver_t *rx,
+                                                    void *out, size_t item_size,
+                                                    rill_duration_t timeout);
 #define rill_recv_timeout(rx, p, t)                                            \
     rill_recv_timeout_sized((rx), (p), sizeof *(p), (t))
 
@@ -294,9 +300,10 @@ RILL_API int rill_recv_timeout_sized(rill_receiver_t *rx, void *out,
  * Returns: 0 with *n >= 1; RILL_EEMPTY, RILL_DONE, RILL_EINVAL with *n == 0.
  * Waits: never.
  */
-RILL_API int rill_try_recv_many_sized(rill_receiver_t *rx, void *out,
-                                      size_t max, size_t *n,
-                                      size_t item_size);
+RILL_API RILL_NODISCARD int rill_try_recv_many_sized(rill_receiver_t *rx,
+                                                     void *out, size_t max,
+                                                     size_t *n,
+                                                     size_t item_size);
 #define rill_try_recv_many(rx, a, max, n)                                      \
     rill_try_recv_many_sized((rx), (a), (max), (n), sizeof *(a))
 
@@ -305,16 +312,17 @@ RILL_API int rill_try_recv_many_sized(rill_receiver_t *rx, void *out,
  * Returns: as rill_recv; *n >= 1 on 0, else *n == 0.
  * Cancel: *n items were taken or none.
  */
-RILL_API int rill_recv_many_sized(rill_receiver_t *rx, void *out, size_t max,
-                                  size_t *n, size_t item_size);
+RILL_API RILL_NODISCARD int rill_recv_many_sized(rill_receiver_t *rx, void *out,
+                                                 size_t max, size_t *n,
+                                                 size_t item_size);
 #define rill_recv_many(rx, a, max, n)                                          \
     rill_recv_many_sized((rx), (a), (max), (n), sizeof *(a))
 
 /* rill_recv_many_timeout - rill_recv_many waiting at most `timeout`. */
-RILL_API int rill_recv_many_timeout_sized(rill_receiver_t *rx, void *out,
-                                          size_t max, size_t *n,
-                                          size_t item_size,
-                                          rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_recv_many_timeout_sized(rill_receiver_t *rx, void *out, size_t max,
+                             size_t *n, size_t item_size,
+                             rill_duration_t timeout);
 #define rill_recv_many_timeout(rx, a, max, n, t)                               \
     rill_recv_many_timeout_sized((rx), (a), (max), (n), sizeof *(a), (t))
 
@@ -329,17 +337,18 @@ RILL_API int rill_recv_many_timeout_sized(rill_receiver_t *rx, void *out,
  *   next recv or by releasing the receiver.
  * Threads: the receiver's one consumer.
  */
-RILL_API int rill_poll_recv(rill_receiver_t *rx, rill_cx_t *cx, void *out,
-                            size_t item_size);
+RILL_API RILL_NODISCARD int rill_poll_recv(rill_receiver_t *rx, rill_cx_t *cx,
+                                           void *out, size_t item_size);
 
 /*
  * rill_poll_recv_many - as rill_poll_recv for up to max items into the
  * array out; *n gets the count (>= 1 on 0). One budget unit per call that
  * gives items.
  */
-RILL_API int rill_poll_recv_many(rill_receiver_t *rx, rill_cx_t *cx,
-                                 void *out, size_t max, size_t *n,
-                                 size_t item_size);
+RILL_API RILL_NODISCARD int rill_poll_recv_many(rill_receiver_t *rx,
+                                                rill_cx_t *cx, void *out,
+                                                size_t max, size_t *n,
+                                                size_t item_size);
 
 /* ------------------------------------------------------------------------ */
 /* Reserve / permit                                                          */
@@ -367,7 +376,8 @@ typedef struct rill_permit {
  *   (rendezvous); RILL_EINVAL; RILL_ENOMEM.
  * Waits: never.
  */
-RILL_API int rill_try_reserve(rill_sender_t *tx, rill_permit_t *permit);
+RILL_API RILL_NODISCARD int rill_try_reserve(rill_sender_t *tx,
+                                             rill_permit_t *permit);
 
 /*
  * rill_reserve - take a slot, waiting for one (first come, first served
@@ -375,11 +385,13 @@ RILL_API int rill_try_reserve(rill_sender_t *tx, rill_permit_t *permit);
  * Returns: as rill_try_reserve without RILL_EFULL; RILL_ECANCELED.
  * Cancel: a permit was made (0) or no slot is held.
  */
-RILL_API int rill_reserve(rill_sender_t *tx, rill_permit_t *permit);
+RILL_API RILL_NODISCARD int rill_reserve(rill_sender_t *tx,
+                                         rill_permit_t *permit);
 
 /* rill_reserve_timeout - rill_reserve waiting at most `timeout`. */
-RILL_API int rill_reserve_timeout(rill_sender_t *tx, rill_permit_t *permit,
-                                  rill_duration_t timeout);
+RILL_API RILL_NODISCARD int rill_reserve_timeout(rill_sender_t *tx,
+                                                 rill_permit_t *permit,
+                                                 rill_duration_t timeout);
 
 /*
  * rill_permit_send - write the item into the reserved slot; consumes the
@@ -534,25 +546,12 @@ enum {
  *   channel are fine (a rendezvous send and receive on the same channel in
  *   one select never pair with each other).
  */
-RILL_API int rill_select(rill_future_t *const *cases, size_t n,
-                         unsigned flags, rill_instant_t deadline,
-                         int *status);
+RILL_API RILL_NODISCARD int rill_select(rill_future_t *const *cases, size_t n,
+                                        unsigned flags, rill_instant_t deadline,
+                                        int *status);
 
 #ifdef __cplusplus
 }
-#endif
-
-/* The other channel kinds, written beside this one. */
-#if defined(__has_include)
-#if __has_include("oneshot.h")
-#include "oneshot.h"
-#endif
-#if __has_include("watch.h")
-#include "watch.h"
-#endif
-#if __has_include("broadcast.h")
-#include "broadcast.h"
-#endif
 #endif
 
 #endif /* RILL_SYNC_H */

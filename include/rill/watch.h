@@ -66,10 +66,11 @@ typedef struct rill_watch_receiver rill_watch_receiver_t;
  * Waits: never.
  * Threads: both.
  */
-RILL_API int rill_watch_new(rill_watch_sender_t **tx,
-                            rill_watch_receiver_t **rx, size_t item_size,
-                            const void *initial,
-                            const rill_channel_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_watch_new(rill_watch_sender_t **tx,
+                                           rill_watch_receiver_t **rx,
+                                           size_t item_size,
+                                           const void *initial,
+                                           const rill_channel_config_t *cfg);
 
 /*
  * rill_watch_send_sized - store a new value (the next version) and wake
@@ -79,8 +80,8 @@ RILL_API int rill_watch_new(rill_watch_sender_t **tx,
  * Waits: never.
  * Threads: the owner of tx.
  */
-RILL_API int rill_watch_send_sized(rill_watch_sender_t *tx, const void *item,
-                                   size_t size);
+RILL_API RILL_NODISCARD int
+rill_watch_send_sized(rill_watch_sender_t *tx, const void *item, size_t size);
 #define rill_watch_send(tx, p) rill_watch_send_sized((tx), (p), sizeof *(p))
 
 /*
@@ -89,8 +90,8 @@ RILL_API int rill_watch_send_sized(rill_watch_sender_t *tx, const void *item,
  * Ownership: the caller owns *rx.
  * Threads: the owner of tx.
  */
-RILL_API int rill_watch_subscribe(rill_watch_sender_t *tx,
-                                  rill_watch_receiver_t **rx);
+RILL_API RILL_NODISCARD int rill_watch_subscribe(rill_watch_sender_t *tx,
+                                                 rill_watch_receiver_t **rx);
 
 /*
  * rill_watch_receiver_count - receivers alive now.
@@ -116,7 +117,7 @@ RILL_API int rill_watch_sender_release(rill_watch_sender_t *tx);
  * Waits: never.
  * Threads: the owner of rx.
  */
-RILL_API int rill_watch_try_changed(rill_watch_receiver_t *rx);
+RILL_API RILL_NODISCARD int rill_watch_try_changed(rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_changed - wait for a version this receiver has not seen and
@@ -126,12 +127,12 @@ RILL_API int rill_watch_try_changed(rill_watch_receiver_t *rx);
  * Waits: until a new version or the sender's release.
  * Threads: the owner of rx.
  */
-RILL_API int rill_watch_changed(rill_watch_receiver_t *rx);
+RILL_API RILL_NODISCARD int rill_watch_changed(rill_watch_receiver_t *rx);
 
 /* rill_watch_changed_timeout - as rill_watch_changed for at most
  * `timeout`; RILL_ETIMEDOUT (nothing marked) when it passes. */
-RILL_API int rill_watch_changed_timeout(rill_watch_receiver_t *rx,
-                                        rill_duration_t timeout);
+RILL_API RILL_NODISCARD int
+rill_watch_changed_timeout(rill_watch_receiver_t *rx, rill_duration_t timeout);
 
 /*
  * rill_watch_poll_changed - changed as a poll function (for the stream
@@ -139,7 +140,8 @@ RILL_API int rill_watch_changed_timeout(rill_watch_receiver_t *rx,
  * budget is spent), RILL_DONE, RILL_EINVAL.
  * Threads: the owner of rx; one poller at a time.
  */
-RILL_API int rill_watch_poll_changed(rill_watch_receiver_t *rx, rill_cx_t *cx);
+RILL_API RILL_NODISCARD int rill_watch_poll_changed(rill_watch_receiver_t *rx,
+                                                    rill_cx_t *cx);
 
 /* changed as a future in caller storage (rill_await, select, poll). */
 typedef struct rill_watch_changed_op {
@@ -190,8 +192,9 @@ RILL_API uint64_t rill_watch_version(const rill_watch_receiver_t *rx);
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the caller owns *out.
  */
-RILL_API int rill_watch_receiver_clone(rill_watch_receiver_t *rx,
-                                       rill_watch_receiver_t **out);
+RILL_API RILL_NODISCARD int
+rill_watch_receiver_clone(rill_watch_receiver_t *rx,
+                          rill_watch_receiver_t **out);
 
 /*
  * rill_watch_receiver_release - release a receiver. NULL is accepted.

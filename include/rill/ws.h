@@ -119,9 +119,9 @@ typedef struct rill_ws_handshake {
  *   req or hs.
  * Threads: any.
  */
-RILL_API int rill_ws_handshake(const rill_http_request_t *req,
-                               rill_ws_handshake_t *hs,
-                               const rill_ws_handshake_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_ws_handshake(const rill_http_request_t *req, rill_ws_handshake_t *hs,
+                  const rill_ws_handshake_config_t *cfg);
 
 /*
  * rill_ws_handshake_response - the "101 Switching Protocols" response for
@@ -155,8 +155,9 @@ RILL_API size_t rill_ws_frame_header(uint8_t hdr[RILL_WS_MAX_HEADER],
  * Ownership: the caller owns one reference in *out.
  * Threads: any.
  */
-RILL_API int rill_ws_encode(rill_bytes_t *out, rill_ws_opcode_t op,
-                            const void *payload, size_t len);
+RILL_API RILL_NODISCARD int rill_ws_encode(rill_bytes_t *out,
+                                           rill_ws_opcode_t op,
+                                           const void *payload, size_t len);
 
 /*
  * rill_ws_encode_close - a close frame with `code` and a UTF-8 reason of
@@ -166,8 +167,10 @@ RILL_API int rill_ws_encode(rill_bytes_t *out, rill_ws_opcode_t op,
  *   refuses, a reason too long or not UTF-8); RILL_ENOMEM.
  * Ownership: the caller owns one reference in *out.
  */
-RILL_API int rill_ws_encode_close(rill_bytes_t *out, unsigned code,
-                                  const char *reason, size_t reason_len);
+RILL_API RILL_NODISCARD int rill_ws_encode_close(rill_bytes_t *out,
+                                                 unsigned code,
+                                                 const char *reason,
+                                                 size_t reason_len);
 
 /* ---- the decoder ---- */
 
@@ -221,8 +224,8 @@ typedef struct rill_ws_decoder {
  * Returns: 0; RILL_EINVAL (NULL d, an unknown role).
  * Ownership: call rill_ws_decoder_destroy when done.
  */
-RILL_API int rill_ws_decoder_init(rill_ws_decoder_t *d,
-                                  const rill_ws_decoder_config_t *cfg);
+RILL_API RILL_NODISCARD int
+rill_ws_decoder_init(rill_ws_decoder_t *d, const rill_ws_decoder_config_t *cfg);
 
 /* rill_ws_decoder_destroy - free what the decoder holds. NULL is
  * accepted. */
@@ -242,8 +245,10 @@ RILL_API void rill_ws_decoder_destroy(rill_ws_decoder_t *d);
  * Ownership: the caller owns msg->data.
  * Threads: one thread at a time per decoder.
  */
-RILL_API int rill_ws_decode(rill_ws_decoder_t *d, const void *buf, size_t len,
-                            size_t *used, rill_ws_message_t *msg);
+RILL_API RILL_NODISCARD int rill_ws_decode(rill_ws_decoder_t *d,
+                                           const void *buf, size_t len,
+                                           size_t *used,
+                                           rill_ws_message_t *msg);
 
 /*
  * rill_ws_decoder_close_code - after RILL_EPROTO, the close code to send
@@ -305,9 +310,10 @@ typedef struct rill_ws_config {
  *   returns).
  * Threads: the connection's task.
  */
-RILL_API int rill_ws_accept(rill_ws_conn_t **ws, rill_http_conn_t *c,
-                            const rill_http_request_t *req,
-                            const rill_ws_config_t *cfg);
+RILL_API RILL_NODISCARD int rill_ws_accept(rill_ws_conn_t **ws,
+                                           rill_http_conn_t *c,
+                                           const rill_http_request_t *req,
+                                           const rill_ws_config_t *cfg);
 
 /* rill_ws_protocol - the selected subprotocol, or NULL. */
 RILL_API const char *rill_ws_protocol(const rill_ws_conn_t *ws);
@@ -322,14 +328,16 @@ RILL_API const char *rill_ws_protocol(const rill_ws_conn_t *ws);
  *   close frame).
  * Waits: until a message or the end. Threads: one task at a time.
  */
-RILL_API int rill_ws_recv(rill_ws_conn_t *ws, rill_ws_message_t *msg);
+RILL_API RILL_NODISCARD int rill_ws_recv(rill_ws_conn_t *ws,
+                                         rill_ws_message_t *msg);
 
 /*
  * rill_ws_incoming - the incoming messages as a stream of
  * rill_ws_message_t (it ends as rill_ws_recv does; errors are error
  * items). Borrowed: ws must outlive it; use either it or rill_ws_recv.
  */
-RILL_API int rill_ws_incoming(rill_ws_conn_t *ws, rill_stream_t **out);
+RILL_API RILL_NODISCARD int rill_ws_incoming(rill_ws_conn_t *ws,
+                                             rill_stream_t **out);
 
 /*
  * rill_ws_send - encode and queue one message (TEXT, BINARY, PING, PONG).
@@ -337,15 +345,17 @@ RILL_API int rill_ws_incoming(rill_ws_conn_t *ws, rill_stream_t **out);
  *   closed); RILL_ENOMEM.
  * Waits: while the queue is full. Threads: any task or thread.
  */
-RILL_API int rill_ws_send(rill_ws_conn_t *ws, rill_ws_opcode_t op,
-                          const void *data, size_t len);
+RILL_API RILL_NODISCARD int rill_ws_send(rill_ws_conn_t *ws,
+                                         rill_ws_opcode_t op, const void *data,
+                                         size_t len);
 
 /*
  * rill_ws_send_frame - queue an encoded frame (rill_ws_encode's output),
  * shared: the connection takes its own reference.
  * Returns, Waits, Threads: as rill_ws_send.
  */
-RILL_API int rill_ws_send_frame(rill_ws_conn_t *ws, const rill_bytes_t *frame);
+RILL_API RILL_NODISCARD int rill_ws_send_frame(rill_ws_conn_t *ws,
+                                               const rill_bytes_t *frame);
 
 /*
  * rill_ws_outgoing - a sender of encoded frames (items rill_bytes_t) into
@@ -353,7 +363,8 @@ RILL_API int rill_ws_send_frame(rill_ws_conn_t *ws, const rill_bytes_t *frame);
  * Returns: 0; RILL_ECLOSED; RILL_ENOMEM.
  * Ownership: the caller owns *tx (rill_sender_release).
  */
-RILL_API int rill_ws_outgoing(rill_ws_conn_t *ws, rill_sender_t **tx);
+RILL_API RILL_NODISCARD int rill_ws_outgoing(rill_ws_conn_t *ws,
+                                             rill_sender_t **tx);
 
 /*
  * rill_ws_close - start the closing handshake: queue a close frame with

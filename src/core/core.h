@@ -101,6 +101,9 @@ void rill__panic(const char *file, int line, const char *fmt, ...)
 #endif
 
 #define RILL_UNUSED(x) ((void)(x))
+/* Drop a status on purpose (say why at the call). A (void) cast does not
+ * silence GCC's warn_unused_result (RILL_NODISCARD); this does. */
+#define RILL__DISCARD(status) ((void)!(status))
 #define RILL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define RILL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RILL_CONTAINER_OF(ptr, type, member)                                   \

@@ -243,7 +243,9 @@ void rill_http_server_shutdown(rill_http_server_t *s)
             rill_io_close(c->io);
         if (c->stop_tx) {
             char one = 1;
-            (void)rill_oneshot_send(c->stop_tx, &one);
+            /* RILL_ECLOSED: the connection ended meanwhile, it has
+             * nothing left to stop. */
+            RILL__DISCARD(rill_oneshot_send(c->stop_tx, &one));
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -430,7 +432,9 @@ static void refuse(rill_http_conn_t *c, int status, const char *extra)
     c->responded = false;
     const char *why = rill_http_status_reason(status);
     rill_http_response_t r = {status, "text/plain", extra, why, strlen(why)};
-    (void)rill_http_send_response(c, &r);
+    /* The connection closes after this reply (close_after): if it cannot
+     * be sent, there is nobody left to tell. */
+    RILL__DISCARD(rill_http_send_response(c, &r));
 }
 
 /* ---- the connection's task ---- */
@@ -634,7 +638,8 @@ static void conn_end(rill_http_conn_t *c)
     pthread_mutex_unlock(&s->lock);
     if (drained) {
         char one = 1;
-        (void)rill_oneshot_send(drained, &one);
+        /* RILL_ECLOSED: the shutdown stopped waiting (it was cancelled). */
+        RILL__DISCARD(rill_oneshot_send(drained, &one));
         rill_oneshot_sender_release(drained);
     }
     rill__free(c);
@@ -770,7 +775,10 @@ int rill_http_server_run(rill_http_server_t *s)
     pthread_mutex_unlock(&s->lock);
     if (wait) {
         char one;
-        (void)rill_oneshot_recv(drained_rx, &one);
+        /* 0 when the last connection ended; RILL_DONE if its sender went
+         * without sending; RILL_ECANCELED if this task is cancelled: the
+         * shutdown then goes on without waiting. */
+        RILL__DISCARD(rill_oneshot_recv(drained_rx, &one));
     }
     rill_oneshot_receiver_release(drained_rx);
     return result;

@@ -33,6 +33,7 @@
 #include "rill/stream.h"
 #include "rill/sync.h"
 #include "rill/ws.h"
+#include "rt/rt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -132,7 +133,9 @@ static void *writer_main(void *arg)
     rill_receiver_release(ws->rx);
     ws->rx = NULL;
     char one = 1;
-    (void)rill_oneshot_send(ws->writer_done_tx, &one);
+    /* Cannot fail: rill_ws_conn_free releases the receiver only after it
+     * has joined this task. */
+    RILL__DISCARD(rill_oneshot_send(ws->writer_done_tx, &one));
     return NULL;
 }
 
@@ -343,7 +346,9 @@ static void refuse(rill_http_conn_t *c, const rill_ws_handshake_t *hs)
         hs->status, "text/plain",
         hs->status == 426 ? "Sec-WebSocket-Version: 13\r\n" : NULL, hs->error,
         strlen(hs->error)};
-    (void)rill_http_send_response(c, &r);
+    /* The connection closes after this reply: if it cannot be sent,
+     * there is nobody left to tell. */
+    RILL__DISCARD(rill_http_send_response(c, &r));
 }
 
 int rill_ws_accept(rill_ws_conn_t **out, rill_http_conn_t *c,
@@ -440,7 +445,9 @@ void rill_ws_conn_free(rill_ws_conn_t *ws)
     if (rill_oneshot_recv_timeout(ws->writer_done_rx, &one,
                                   ws->cfg.close_timeout) != 0)
         rill_io_close(ws->io);
-    rill_join(ws->writer, NULL);
+    /* Shielded: freed by a cancelled task, ws must still outlive its
+     * writer (the close above ends the writer's last write). */
+    RILL__DISCARD(rill__join_shielded(ws->writer, NULL));
     rill_oneshot_sender_release(ws->writer_done_tx);
     rill_oneshot_receiver_release(ws->writer_done_rx);
     rill_ws_decoder_destroy(&ws->dec);

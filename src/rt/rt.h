@@ -17,6 +17,17 @@ struct rill_task *rill__current_task(void);
 struct rill_runtime *rill__current_runtime(void);
 
 /*
+ * rill__join_shielded - rill_join that waits for the task to finish even
+ * when the calling task is cancelled: for teardown that frees what the
+ * joined task still uses (returning at the caller's cancellation would
+ * free it under the running task). Cancel the joined task first so the
+ * wait is short. Returns as rill_join, but never RILL_ECANCELED for the
+ * caller's own cancellation (RILL_ECANCELED is then the joined task's
+ * status: cancelled before it ran).
+ */
+int rill__join_shielded(rill_task_t *task, void **result);
+
+/*
  * The fast path of an operation that may complete without waiting: in a
  * task, spend one unit of the cooperative budget and return true, or
  * return false when the budget is (nearly) gone, so the caller takes its

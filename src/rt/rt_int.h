@@ -84,6 +84,9 @@ struct rill_task {
      * RUNNING bit is the lock). */
     bool started;
     bool exited;
+    /* > 0 while the task waits in rill__join_shielded: its awaits ignore
+     * its cancellation. Read and written by the task itself only. */
+    uint8_t cancel_shield;
     /* The diagnostics lock (a byte in what was padding): held around
      * setting and clearing u.sf.awaited (a stackful task's slow wait
      * path) and u.fu.fut (before a stackless task's future is dropped),

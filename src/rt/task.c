@@ -507,6 +507,17 @@ int rill_join(rill_task_t *task, void **result)
     return rc;
 }
 
+int rill__join_shielded(rill_task_t *task, void **result)
+{
+    struct rill_task *self = rill__tls_task();
+    if (self)
+        self->cancel_shield++;
+    int rc = rill_join(task, result);
+    if (self)
+        self->cancel_shield--;
+    return rc;
+}
+
 int rill_task_detach(rill_task_t *task)
 {
     int rc = handle_check("rill_task_detach", task);
@@ -624,7 +635,8 @@ static int await_slow(struct rill_task *t, rill_future_t *f,
     int r;
     rill__task_diag_set(t, f, deadline);
     for (;;) {
-        if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED) {
+        if (!t->cancel_shield &&
+            (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)) {
             r = rill_future_cancel(f);
             if (r == RILL_PENDING)
                 r = RILL_ECANCELED;
@@ -643,7 +655,8 @@ static int await_slow(struct rill_task *t, rill_future_t *f,
             }
         }
         task_suspend(t);
-        if (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED) {
+        if (!t->cancel_shield &&
+            (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)) {
             r = rill_future_cancel(f);
             if (r == RILL_PENDING)
                 r = RILL_ECANCELED;

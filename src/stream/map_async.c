@@ -32,6 +32,7 @@
  * never started (upstream's item destructor) and outputs never delivered
  * (this stream's).
  */
+#include "rt/rt.h"
 #include "stream_int.h"
 
 #include <pthread.h>
@@ -268,9 +269,12 @@ static void map_async_drop(rill_stream_t *s)
         rill_task_cancel(j->task);
     }
     /* Join them all before freeing any job: a running worker links its
-     * job next to others on the done list. */
+     * job next to others on the done list. Shielded: a stream dropped by
+     * a cancelled task must still wait, or the jobs are freed under their
+     * workers. A worker's own result is of no interest here (it was
+     * cancelled, or its item is dropped below). */
     for (size_t i = 0; i < ma->njobs; i++)
-        rill_join(ma->jobs[i]->task, NULL);
+        RILL__DISCARD(rill__join_shielded(ma->jobs[i]->task, NULL));
     /* The workers are gone: no lock needed from here on. */
     rill__item_drop_t out_drop = rill__item_drop_of(s);
     for (size_t i = 0; i < ma->njobs; i++) {

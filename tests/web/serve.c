@@ -48,8 +48,9 @@ static int events(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
 {
     (void)ud;
     rill_sse_config_t cfg = {.keepalive = RILL_SEC(1)};
-    rill_sse_serve_source(c, req, source, &cfg);
-    return -1;
+    /* The connection closes after the event stream, however it ended. */
+    int rc = rill_sse_serve_source(c, req, source, &cfg);
+    return rc != 0 ? rc : -1;
 }
 
 static int publish(void *ud, rill_http_conn_t *c,
@@ -65,9 +66,11 @@ static int publish(void *ud, rill_http_conn_t *c,
         snprintf(id, sizeof id, "%ld", published);
         snprintf(data, sizeof data, "event %ld\nsecond line", published);
         rill_sse_event_t ev = {0};
-        rill_bytes_new(&ev.id, id, strlen(id));
-        rill_bytes_new(&ev.data, data, strlen(data));
-        int rc = rill_sse_source_publish(source, &ev);
+        int rc = rill_bytes_new(&ev.id, id, strlen(id));
+        if (rc == 0)
+            rc = rill_bytes_new(&ev.data, data, strlen(data));
+        if (rc == 0)
+            rc = rill_sse_source_publish(source, &ev);
         rill_sse_event_destroy(&ev);
         if (rc != 0)
             return rill_http_respond(c, 500, "text/plain", "publish\n", 8);
@@ -80,18 +83,26 @@ static int stream(void *ud, rill_http_conn_t *c, const rill_http_request_t *req)
     (void)ud;
     rill_sse_event_t evs[3];
     memset(evs, 0, sizeof evs);
-    for (int i = 0; i < 3; i++) {
+    int rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++) {
         char d[24];
         snprintf(d, sizeof d, "item %d", i);
-        rill_bytes_new(&evs[i].data, d, strlen(d));
+        rc = rill_bytes_new(&evs[i].data, d, strlen(d));
     }
-    rill_bytes_new(&evs[2].event, "last", 4);
+    if (rc == 0)
+        rc = rill_bytes_new(&evs[2].event, "last", 4);
     rill_stream_t *s;
-    if (rill_stream_iter(&s, evs, 3, sizeof evs[0]) != 0)
-        return -1;
+    if (rc == 0)
+        rc = rill_stream_iter(&s, evs, 3, sizeof evs[0]);
+    if (rc != 0) {
+        for (int i = 0; i < 3; i++)
+            rill_sse_event_destroy(&evs[i]);
+        return rill_http_respond(c, 500, "text/plain", "stream\n", 7);
+    }
     rill_stream_set_item_dtor(s, rill_sse_event_item_dtor, NULL);
-    rill_sse_serve(c, req, s, NULL);
-    return -1;
+    /* The connection closes after the event stream, however it ended. */
+    rc = rill_sse_serve(c, req, s, NULL);
+    return rc != 0 ? rc : -1;
 }
 
 static int ws_echo(void *ud, rill_http_conn_t *c,
@@ -108,8 +119,8 @@ static int ws_echo(void *ud, rill_http_conn_t *c,
     while ((rc = rill_ws_recv(ws, &m)) == 0) {
         if (m.data.len == 5 && !memcmp(m.data.ptr, "close", 5))
             rill_ws_close(ws, 4000, "asked to");
-        else
-            rill_ws_send(ws, m.opcode, m.data.ptr, m.data.len);
+        else if (rill_ws_send(ws, m.opcode, m.data.ptr, m.data.len) != 0)
+            fprintf(stderr, "ws: echo not sent (the next recv says why)\n");
         rill_bytes_release(&m.data);
     }
     fprintf(stderr, "ws: ended %s, peer code %u\n", rill_err_name(rc),
@@ -135,15 +146,20 @@ static void *main_task(void *arg)
     if (rill_http_server_new(&srv, "127.0.0.1:0", NULL) != 0 ||
         rill_sse_source_new(&source, 16) != 0)
         return (void *)1;
-    rill_http_route_static(srv, "/", "text/html", page, sizeof page - 1);
-    rill_http_route_static(srv, "/hello", "text/plain", "hello\n", 6);
-    rill_http_route(srv, RILL_HTTP_POST, "/echo", echo, NULL);
-    rill_http_route(srv, RILL_HTTP_GET, "/chunked", chunked, NULL);
-    rill_http_route(srv, RILL_HTTP_GET, "/events", events, NULL);
-    rill_http_route(srv, RILL_HTTP_POST, "/publish", publish, NULL);
-    rill_http_route(srv, RILL_HTTP_GET, "/stream", stream, NULL);
-    rill_http_route(srv, RILL_HTTP_GET, "/ws", ws_echo, NULL);
-    rill_http_route(srv, RILL_HTTP_POST, "/shutdown", shutdown_route, NULL);
+    if (rill_http_route_static(srv, "/", "text/html", page, sizeof page - 1) ||
+        rill_http_route_static(srv, "/hello", "text/plain", "hello\n", 6) ||
+        rill_http_route(srv, RILL_HTTP_POST, "/echo", echo, NULL) ||
+        rill_http_route(srv, RILL_HTTP_GET, "/chunked", chunked, NULL) ||
+        rill_http_route(srv, RILL_HTTP_GET, "/events", events, NULL) ||
+        rill_http_route(srv, RILL_HTTP_POST, "/publish", publish, NULL) ||
+        rill_http_route(srv, RILL_HTTP_GET, "/stream", stream, NULL) ||
+        rill_http_route(srv, RILL_HTTP_GET, "/ws", ws_echo, NULL) ||
+        rill_http_route(srv, RILL_HTTP_POST, "/shutdown", shutdown_route,
+                        NULL)) {
+        rill_http_server_free(srv);
+        rill_sse_source_release(source);
+        return (void *)1;
+    }
     printf("port %d\n", rill_http_server_port(srv));
     fflush(stdout);
     int rc = rill_http_server_run(srv);
@@ -159,7 +175,7 @@ int main(void)
     if (rill_runtime_new(&rt, NULL) != 0)
         return 1;
     void *res = NULL;
-    rill_block_on(rt, main_task, NULL, &res);
+    int rc = rill_block_on(rt, main_task, NULL, &res);
     rill_runtime_free(rt);
-    return res ? 1 : 0;
+    return rc || res ? 1 : 0;
 }
