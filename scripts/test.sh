@@ -20,7 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
-configs=${CONFIGS:-"release asan tsan clang install aarch64 fuzz"}
+configs=${CONFIGS:-"format release asan tsan clang install aarch64 fuzz"}
 passed=0 failed=0
 failures=()
 

@@ -1239,7 +1239,7 @@ static void test_no_deadlock_while_waiting_on_socket(void **state)
 /* ---- many connections open at shutdown ---- */
 
 static atomic_int holding; /* hold_conn tasks that started */
-static int n_conns;         /* connections many_main makes */
+static int n_conns;        /* connections many_main makes */
 
 /* Raise the soft fd limit to what the test wants, and the hard one when
  * allowed (root may): a fresh machine often starts at 1024. Returns the
@@ -1307,8 +1307,8 @@ static void test_shutdown_with_1000_connections(void **state)
     if (n_conns > 1000)
         n_conns = 1000;
     if (n_conns < 1000)
-        printf("shutdown: fd limit %d allows %d connections, not 1000\n",
-               limit, n_conns);
+        printf("shutdown: fd limit %d allows %d connections, not 1000\n", limit,
+               n_conns);
     assert_true(n_conns >= 100);
     rt = test_new_rt(2, false);
     rill_listener_t *l;
