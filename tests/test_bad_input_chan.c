@@ -161,8 +161,8 @@ static void test_broadcast(void **state)
     rill_channel_config_t o = {.item_dtor = never_called};
     BAD(RILL_EINVAL, rill_broadcast_new(&tx, &rx, 4, 4, LAG, &o));
     assert_status(rill_broadcast_new(&tx, &rx, sizeof v, 4,
-                                        RILL_BROADCAST_BACKPRESSURE, NULL),
-                     0);
+                                     RILL_BROADCAST_BACKPRESSURE, NULL),
+                  0);
     BAD(RILL_EINVAL, rill_broadcast_subscribe(NULL, &rx2));
     BAD(RILL_EINVAL, rill_broadcast_subscribe(tx, NULL));
     BAD(RILL_EINVAL, rill_broadcast_sender_clone(NULL, &tx2));

@@ -16,12 +16,11 @@ static void test_basic(void **state)
         rill_broadcast_sender_t *tx;
         rill_broadcast_receiver_t *a, *b;
         rill_channel_config_t o = {.name = "bus"};
-        assert_status(
-            rill_broadcast_new(&tx, &a, sizeof(int), 8, modes[m], &o), 0);
+        assert_status(rill_broadcast_new(&tx, &a, sizeof(int), 8, modes[m], &o),
+                      0);
         int v = 1, out = 0;
         uint64_t missed = 99;
-        assert_status(rill_broadcast_try_recv(a, &out, &missed),
-                         RILL_EEMPTY);
+        assert_status(rill_broadcast_try_recv(a, &out, &missed), RILL_EEMPTY);
         assert_status(rill_broadcast_send(tx, &v), 0);
         assert_status(rill_broadcast_subscribe(tx, &b), 0);
         assert_int_equal(rill_broadcast_receiver_count(tx), 2);
@@ -89,8 +88,8 @@ static void test_lag_exact(void **state)
         rill_broadcast_sender_t *tx;
         rill_broadcast_receiver_t *rx;
         assert_status(rill_broadcast_new(&tx, &rx, sizeof(uint64_t), cap,
-                                            RILL_BROADCAST_LAG, NULL),
-                         0);
+                                         RILL_BROADCAST_LAG, NULL),
+                      0);
         uint64_t total = 3 * cap + 2, v, missed = 0;
         for (v = 0; v < total; v++)
             assert_status(rill_broadcast_try_send(tx, &v), 0);
@@ -114,13 +113,13 @@ static void test_lag_exact(void **state)
         rill_cx_t cx = RILL_CX_INIT(&w);
         uint64_t buf[32];
         size_t n = 0;
-        assert_status(rill_broadcast_poll_recv_many(
-                             rx, &cx, buf, 32, sizeof *buf, &n, &missed),
-                         RILL_ELAGGED);
+        assert_status(rill_broadcast_poll_recv_many(rx, &cx, buf, 32,
+                                                    sizeof *buf, &n, &missed),
+                      RILL_ELAGGED);
         assert_int_equal(missed, 1);
-        assert_status(rill_broadcast_poll_recv_many(
-                             rx, &cx, buf, 32, sizeof *buf, &n, &missed),
-                         0);
+        assert_status(rill_broadcast_poll_recv_many(rx, &cx, buf, 32,
+                                                    sizeof *buf, &n, &missed),
+                      0);
         assert_int_equal(n, cap);
         assert_int_equal(buf[0], 1);
         rill_broadcast_sender_release(tx);
@@ -134,15 +133,15 @@ static void test_backpressure_full(void **state)
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *a, *b;
     assert_status(rill_broadcast_new(&tx, &a, sizeof(int), 3,
-                                        RILL_BROADCAST_BACKPRESSURE, NULL),
-                     0);
+                                     RILL_BROADCAST_BACKPRESSURE, NULL),
+                  0);
     assert_status(rill_broadcast_subscribe(tx, &b), 0);
     int v, out;
     for (v = 0; v < 3; v++)
         assert_status(rill_broadcast_try_send(tx, &v), 0);
     assert_status(rill_broadcast_try_send(tx, &v), RILL_EFULL);
     assert_status(rill_broadcast_send_timeout(tx, &v, RILL_US(100)),
-                     RILL_ETIMEDOUT);
+                  RILL_ETIMEDOUT);
     /* a reads all; b still holds the sender back. */
     for (int i = 0; i < 3; i++)
         assert_status(rill_broadcast_recv(a, &out, NULL), 0);
@@ -182,14 +181,13 @@ static void test_misuse(void **state)
     assert_status(rill_broadcast_new(&tx, &rx, 4, 4, 3, NULL), RILL_EINVAL);
     rill_channel_config_t o = {.item_dtor = ct_dtor};
     assert_status(rill_broadcast_new(&tx, &rx, 4, 4, bp, &o),
-                     RILL_EINVAL); /* copied to every receiver: no owner */
-    assert_status(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL),
-                     RILL_EINVAL);
-    assert_status(rill_broadcast_new(&tx, &rx, (size_t)1 << 30,
-                                        (size_t)1 << 32, bp, NULL),
-                     RILL_EINVAL); /* 2^62 bytes: refused, not attempted */
+                  RILL_EINVAL); /* copied to every receiver: no owner */
+    assert_status(rill_broadcast_new(NULL, &rx, 4, 4, bp, NULL), RILL_EINVAL);
+    assert_status(rill_broadcast_new(&tx, &rx, (size_t)1 << 30, (size_t)1 << 32,
+                                     bp, NULL),
+                  RILL_EINVAL); /* 2^62 bytes: refused, not attempted */
     assert_status(rill_broadcast_new(&tx, &rx, 4, SIZE_MAX, bp, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_broadcast_new(&tx, &rx, sizeof(int), 4, bp, NULL), 0);
     double d = 0;
     uint64_t missed;
@@ -223,8 +221,8 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *rx;
     assert_status(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
-                                        RILL_BROADCAST_BACKPRESSURE, NULL),
-                     0);
+                                     RILL_BROADCAST_BACKPRESSURE, NULL),
+                  0);
     ct_waker_t c = {0};
     rill_waker_t w = ct_waker(&c);
     rill_cx_t cx = RILL_CX_INIT(&w);
@@ -260,9 +258,9 @@ static void test_cancel_leaves_no_trace(void **state)
      * makes room, a waiting receiver by the send. */
     assert_status(rill_broadcast_send(tx, &v), 0);
     assert_status(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
-                     RILL_PENDING); /* yields */
+                  RILL_PENDING); /* yields */
     assert_status(rill_broadcast_poll_send(tx, &cx, &v2, sizeof v2),
-                     RILL_PENDING); /* parks */
+                  RILL_PENDING); /* parks */
     assert_int_equal(atomic_load(&c.wakes), 3);
     assert_status(rill_broadcast_recv(rx, &out, NULL), 0);
     assert_int_equal(atomic_load(&c.wakes), 4);
@@ -270,19 +268,18 @@ static void test_cancel_leaves_no_trace(void **state)
     assert_status(rill_broadcast_recv(rx, &out, NULL), 0);
     assert_int_equal(out, 2);
     assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
-                     RILL_PENDING); /* yields */
+                  RILL_PENDING); /* yields */
     assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
-                     RILL_PENDING); /* parks */
+                  RILL_PENDING); /* parks */
     assert_int_equal(atomic_load(&c.wakes), 5);
     assert_status(rill_broadcast_send(tx, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 6);
     cx.budget = 0;
     assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
-                     RILL_PENDING);
+                  RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 7);
     cx.budget = 2;
-    assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL),
-                     0);
+    assert_status(rill_broadcast_poll_recv(rx, &cx, &out, sizeof out, NULL), 0);
     assert_int_equal(cx.budget, 1);
     rill_broadcast_sender_release(tx);
     rill_broadcast_receiver_release(rx);
@@ -303,8 +300,8 @@ static void test_close_wakes_sender(void **state)
     rill_broadcast_sender_t *tx;
     rill_broadcast_receiver_t *rx;
     assert_status(rill_broadcast_new(&tx, &rx, sizeof(int), 1,
-                                        RILL_BROADCAST_BACKPRESSURE, NULL),
-                     0);
+                                     RILL_BROADCAST_BACKPRESSURE, NULL),
+                  0);
     int v = 1;
     assert_status(rill_broadcast_send(tx, &v), 0);
     pthread_t t = ct_start(blocked_sender, tx);
@@ -410,9 +407,9 @@ static void run_stress(int mode, int senders, int receivers, size_t cap,
     sink_t sinks[8] = {{0}};
     source_t src[4];
     pthread_t st[4], rt[8];
-    assert_status(rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t),
-                                        cap, mode, NULL),
-                     0);
+    assert_status(rill_broadcast_new(&tx, &sinks[0].rx, sizeof(uint64_t), cap,
+                                     mode, NULL),
+                  0);
     for (int i = 0; i < receivers; i++) {
         if (i)
             assert_status(rill_broadcast_subscribe(tx, &sinks[i].rx), 0);

@@ -39,7 +39,8 @@ static void test_fifo_each_buffered_kind(void **state)
     for (size_t c = 0; c < NCAPS; c++) {
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_status(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_status(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL),
+                      0);
         size_t n = caps[c] == RILL_UNBOUNDED ? 1000 : caps[c];
         for (int i = 0; i < (int)n; i++)
             assert_status(rill_try_send(tx, &i), 0);
@@ -81,11 +82,11 @@ static void test_bad_input(void **state)
     assert_status(rill_channel_new(NULL, &rx, 4, 4, NULL), RILL_EINVAL);
     assert_status(rill_channel_new(&tx, NULL, 4, 4, NULL), RILL_EINVAL);
     assert_status(rill_channel_new(&tx, &rx, 1u << 20, SIZE_MAX / 2, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_channel_new(&tx, &rx, SIZE_MAX / 2, 3, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_channel_new(&tx, &rx, 8, (size_t)1 << 41, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
 
     assert_status(rill_try_send(NULL, &v), RILL_EINVAL);
     assert_status(rill_send(NULL, &v), RILL_EINVAL);
@@ -164,7 +165,8 @@ static void test_many(void **state)
     for (size_t c = 0; c < NCAPS; c++) {
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_status(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_status(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL),
+                      0);
         int in[100], out[100];
         for (int i = 0; i < 100; i++)
             in[i] = i;
@@ -424,7 +426,8 @@ static void test_poll_recv(void **state)
             cx.budget = 1;
             assert_status(rill_poll_recv(rx, &cx, &got, sizeof got), 0);
             assert_int_equal(cx.budget, 0);
-            assert_status(rill_poll_recv(rx, &cx, &got, sizeof got), RILL_PENDING);
+            assert_status(rill_poll_recv(rx, &cx, &got, sizeof got),
+                          RILL_PENDING);
             assert_int_equal(atomic_load(&f.wakes), 2);
             cx.budget = -1;
             assert_status(rill_poll_recv(rx, &cx, &got, sizeof got), 0);
@@ -572,8 +575,8 @@ static void test_unbounded_memory_returns(void **state)
     rill_set_allocator(NULL, NULL);
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    assert_status(rill_channel_new(&tx, &rx, sizeof(uint64_t), RILL_UNBOUNDED,
-                                      NULL), 0);
+    assert_status(
+        rill_channel_new(&tx, &rx, sizeof(uint64_t), RILL_UNBOUNDED, NULL), 0);
     uint64_t v = 0, sum = 0;
     for (int i = 0; i < 1000; i++) { /* warm: first blocks, cache */
         assert_status(rill_try_send(tx, &v), 0);

@@ -35,7 +35,7 @@ typedef struct model {
     int scenario;
     uint32_t m; /* operations per producer */
     uint32_t sent[NPROD];
-    uint32_t next[NPROD]; /* consumer: next expected seq */
+    uint32_t next[NPROD];        /* consumer: next expected seq */
     _Atomic unsigned char *got;  /* [producer * m + seq]: received */
     _Atomic unsigned char *dead; /* destroyed */
     _Atomic int errors;
@@ -230,7 +230,8 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
     m.got = calloc((size_t)NPROD * m.m, 1);
     m.dead = calloc((size_t)NPROD * m.m, 1);
     rill_channel_config_t o = {"stress", on_destroy, &m};
-    assert_status(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o), 0);
+    assert_status(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o),
+                  0);
     for (int i = 1; i < NPROD; i++)
         assert_status(rill_sender_clone(m.tx[0], &m.tx[i]), 0);
 
@@ -243,8 +244,8 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
         pthread_create(&th[i], NULL, producer, &args[i]);
     for (int i = 0; i < PTASKS; i++)
         assert_status(rill_spawn(&tk[i], producer, &args[PTHREADS + i],
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
     if (consumer_task) {
         rill_task_t *c;
         assert_status(

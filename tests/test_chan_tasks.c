@@ -143,7 +143,8 @@ static void *cancel_main(void *arg)
             blk_t b;
             memset(&b, 0, sizeof b);
             b.which = which;
-            CHECK(rill_channel_new(&b.tx, &b.rx, sizeof(int), caps[c], NULL) == 0);
+            CHECK(rill_channel_new(&b.tx, &b.rx, sizeof(int), caps[c], NULL) ==
+                  0);
             int one = 1, got;
             if (caps[c] == 1)
                 CHECK(rill_try_send(b.tx, &one) == 0); /* full */
@@ -275,12 +276,13 @@ static void test_thread_feeds_task(void **state)
         feed_t f;
         rill_receiver_t *rx;
         f.n = SCALE(100000, 10);
-        assert_status(rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_status(rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL),
+                      0);
         pthread_t th;
         rill_task_t *t;
         assert_status(rill_spawn(&t, drain_task, rx,
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
         pthread_create(&th, NULL, feeder, &f);
         void *sum;
         assert_status(rill_join(t, &sum), 0);

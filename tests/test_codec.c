@@ -25,15 +25,14 @@ static rill_stream_t *chunked(const char *text, size_t len, const size_t *cuts,
         size_t to = i < ncuts ? cuts[i] : len;
         if (to > from) {
             assert_status(rill_bytes_new(&chunks[n], text + from, to - from),
-                             0);
+                          0);
             n++;
         }
         from = to;
     }
     rill_stream_t *s;
     assert_status(rill_stream_iter(&s, chunks, n, sizeof *chunks), 0);
-    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
-                     0);
+    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL), 0);
     free(chunks);
     return s;
 }
@@ -260,7 +259,7 @@ static void test_frames_huge_header(void **state)
     unsigned char h[4];
     if (SIZE_MAX > UINT32_MAX)
         assert_status(rill_frame_header(h, (size_t)UINT32_MAX + 1),
-                         RILL_EMSGSIZE);
+                      RILL_EMSGSIZE);
 }
 
 /* ---- both ---- */
@@ -276,7 +275,7 @@ static void test_bad_arguments(void **state)
     assert_status(rill_stream_frames(&s, 0), RILL_EINVAL);
     if (SIZE_MAX > UINT32_MAX)
         assert_status(rill_stream_frames(&s, (size_t)UINT32_MAX + 1),
-                         RILL_EINVAL);
+                      RILL_EINVAL);
     rill_stream_free(s);
     int v[2] = {1, 2}; /* not a stream of rill_bytes_t */
     s = ints(v, 2);
@@ -305,10 +304,8 @@ static void test_upstream_errors_pass(void **state)
     const char *t = "ab!c\nd";
     size_t cuts[] = {2, 3};
     rill_stream_t *s = chunked(t, strlen(t), cuts, 2);
-    assert_status(rill_stream_map(&s, err_step, NULL, sizeof(rill_bytes_t)),
-                     0);
-    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
-                     0);
+    assert_status(rill_stream_map(&s, err_step, NULL, sizeof(rill_bytes_t)), 0);
+    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL), 0);
     assert_status(rill_stream_lines(&s, 16), 0);
     char got[64], want[64];
     drain(s, got, sizeof got);

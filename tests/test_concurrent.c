@@ -8,7 +8,6 @@
  */
 #include "stream_util.h"
 
-
 /* Concurrency instrumentation: calls running now and the most at once. */
 typedef struct gauge {
     atomic_int running, most, calls, cancelled;
@@ -58,8 +57,8 @@ static void *ordered_task(void *arg)
     gauge_t g = {0};
     rill_stream_t *s = range64(0, N);
     assert_status(rill_stream_map_async(&s, LIMIT, RILL_ORDERED, slow_triple,
-                                           &g, sizeof(int64_t)),
-                     0);
+                                        &g, sizeof(int64_t)),
+                  0);
     for (int64_t i = 0; i < N; i++) {
         int64_t v;
         int r = rill_next(s, &v);
@@ -100,10 +99,9 @@ static void *unordered_task(void *arg)
     rill_stream_t *s;
     const int64_t script[] = {0, 1, ERR(RILL_EAGAIN), 2, 3};
     scripted(&s, true, script, 5, NULL);
-    assert_status(rill_stream_map_async(&s, 4, RILL_UNORDERED,
-                                           countdown_sleep, NULL,
-                                           sizeof(int64_t)),
-                     0);
+    assert_status(rill_stream_map_async(&s, 4, RILL_UNORDERED, countdown_sleep,
+                                        NULL, sizeof(int64_t)),
+                  0);
     rill_instant_t t0 = rill_now();
     int64_t v;
     /* The error item passes at once; then completion order. */
@@ -130,7 +128,7 @@ static void test_map_async_unordered(void **state)
 typedef struct fec_case {
     size_t limit;
     int items;
-    int stop_at;    /* fn returns 7 for this item (-1: never) */
+    int stop_at; /* fn returns 7 for this item (-1: never) */
     gauge_t g;
     atomic_long sum;
 } fec_case_t;
@@ -221,12 +219,10 @@ static void *drop_task(void *arg)
                 objs[i] = obj_new(i);
         assert_status(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
         rill_stream_set_item_dtor(s, obj_drop, NULL);
-        assert_status(rill_stream_map_async(&s, 6,
-                                               ordered ? RILL_ORDERED
-                                                       : RILL_UNORDERED,
-                                               obj_slow_copy, NULL,
-                                               sizeof(obj_t *)),
-                         0);
+        assert_status(rill_stream_map_async(
+                          &s, 6, ordered ? RILL_ORDERED : RILL_UNORDERED,
+                          obj_slow_copy, NULL, sizeof(obj_t *)),
+                      0);
         rill_stream_set_item_dtor(s, obj_drop, NULL);
         for (int i = 0; i < 3; i++) {
             obj_t *o;
@@ -255,9 +251,9 @@ static void *drop_when_cancelled_task(void *arg)
     (void)arg;
     gauge_t g = {0};
     rill_stream_t *s = range64(0, 100);
-    assert_status(rill_stream_map_async(&s, 8, RILL_UNORDERED, slow_triple,
-                                           &g, sizeof(int64_t)),
-                     0);
+    assert_status(rill_stream_map_async(&s, 8, RILL_UNORDERED, slow_triple, &g,
+                                        sizeof(int64_t)),
+                  0);
     int64_t v;
     assert_status(rill_next(s, &v), 0); /* the calls are under way */
     assert_status(rill_task_cancel(rill_task_current()), 0);
@@ -276,12 +272,12 @@ static void *misuse_task(void *arg)
 {
     (void)arg;
     rill_stream_t *s = range64(0, 3);
-    assert_status(rill_stream_map_async(&s, 0, RILL_ORDERED, slow_triple,
-                                           NULL, 8),
-                     RILL_EINVAL);
-    assert_status(rill_stream_map_async(&s, 2, (rill_order_t)9, slow_triple,
-                                           NULL, 8),
-                     RILL_EINVAL);
+    assert_status(
+        rill_stream_map_async(&s, 0, RILL_ORDERED, slow_triple, NULL, 8),
+        RILL_EINVAL);
+    assert_status(
+        rill_stream_map_async(&s, 2, (rill_order_t)9, slow_triple, NULL, 8),
+        RILL_EINVAL);
     rill_stream_free(s);
     return (void *)1;
 }
@@ -292,9 +288,9 @@ static void test_misuse(void **state)
     run(misuse_task, NULL);
     /* On a plain thread there is no runtime to run the calls. */
     rill_stream_t *s = range64(0, 3);
-    assert_status(rill_stream_map_async(&s, 2, RILL_ORDERED, slow_triple,
-                                           NULL, 8),
-                     RILL_EINVAL);
+    assert_status(
+        rill_stream_map_async(&s, 2, RILL_ORDERED, slow_triple, NULL, 8),
+        RILL_EINVAL);
     rill_stream_free(s);
 }
 

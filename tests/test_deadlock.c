@@ -158,11 +158,11 @@ static void *cycle_main(void *arg)
     assert_status(rill_channel_new(&ba_tx, &ba_rx, sizeof(int), 4, &o), 0);
     rill_task_t *a, *b;
     rill_spawn_config_t so = {.name = "a"};
-    assert_status(
-        rill_spawn(&a, recv_then_send, peer_new(ab_tx, ba_rx), &so), 0);
+    assert_status(rill_spawn(&a, recv_then_send, peer_new(ab_tx, ba_rx), &so),
+                  0);
     so.name = "b";
-    assert_status(
-        rill_spawn(&b, recv_then_send, peer_new(ba_tx, ab_rx), &so), 0);
+    assert_status(rill_spawn(&b, recv_then_send, peer_new(ba_tx, ab_rx), &so),
+                  0);
     /* All three stay stuck until shutdown cancels them: then the join
      * returns RILL_ECANCELED and the handles are given up. */
     if (rill_join(a, NULL) == RILL_ECANCELED)
@@ -232,7 +232,7 @@ static void test_cycle_through_thread(void **state)
     /* The root task waits for the thread's item before it sends the
      * thread anything; the thread waits for that. */
     assert_status(rill_block_on(rt, recv_then_send, peer_new(t1, r2), NULL),
-                     RILL_EDEADLK);
+                  RILL_EDEADLK);
     /* Shutdown cancels the task, which releases its handles: the thread
      * then sees the end of its channel and exits. */
     rill_runtime_free(rt);

@@ -389,8 +389,8 @@ static void test_dump_jobs_futures_watch(void **state)
     gate_t g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     rill_task_t *bj;
     assert_status(rill_spawn_blocking(&bj, job, &g,
-                                         &(rill_spawn_config_t){.runtime = rt}),
-                     0);
+                                      &(rill_spawn_config_t){.runtime = rt}),
+                  0);
     gate_wait(&g, 1);
 
     flag_fut_t f1 = {{&flag_vt}, 0, RILL_WAKER_NONE, PTHREAD_MUTEX_INITIALIZER};
@@ -530,11 +530,11 @@ static void test_dump_while_running(void **state)
         rxs[2 * i] = r1;
         rxs[2 * i + 1] = r2;
         assert_status(rill_spawn(&ts[2 * i], pinger, &a[i],
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
         assert_status(rill_spawn(&ts[2 * i + 1], ponger, &b[i],
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
     }
     size_t dumps = 0, lines = 0;
     while (!rill_task_is_finished(ts[0]) || dumps < 20) {
@@ -613,8 +613,7 @@ static void test_dump_bad_input(void **state)
 {
     (void)state;
     assert_status(rill_runtime_dump(NULL, stderr), RILL_EINVAL);
-    assert_status(rill_runtime_dump_lines(NULL, null_line, NULL),
-                     RILL_EINVAL);
+    assert_status(rill_runtime_dump_lines(NULL, null_line, NULL), RILL_EINVAL);
     rill_runtime_t *rt = test_new_rt(1, false);
     assert_status(rill_runtime_dump_lines(rt, NULL, NULL), RILL_EINVAL);
     char buf[8];

@@ -230,13 +230,13 @@ static void test_bad_requests(void **state)
     assert_true(req.chunked);
     /* Misuse. */
     assert_status(rill_http_parse_request(NULL, "x", 1, h, 1, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_http_parse_request(&req, NULL, 1, h, 1, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_http_parse_request(&req, "x", 1, NULL, 1, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_http_parse_request(&req, NULL, 0, NULL, 0, NULL),
-                     RILL_PENDING);
+                  RILL_PENDING);
 }
 
 static void test_limits(void **state)
@@ -258,7 +258,7 @@ static void test_limits(void **state)
     /* Refused as soon as the partial line passes the limit. */
     expect_status("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 414, &cfg);
     assert_status(parse("GET /aaaaaaaaaaaaaaaaaaaaaaaaaa", &req, h, &cfg),
-                     RILL_PENDING);
+                  RILL_PENDING);
     /* Empty lines before the request count towards it. */
     expect_status("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
                   "\r\n\r\n\r\n",
@@ -367,7 +367,7 @@ static void test_chunked(void **state)
     size_t n, end;
     for (size_t step = 1; step <= strlen(chunked_body); step++) {
         assert_status(decode_chunked(chunked_body, step, out, &n, &end, 0),
-                         RILL_DONE);
+                      RILL_DONE);
         assert_int_equal(n, 31);
         assert_memory_equal(out, "helloabcdefghijklmnopqrstuvwxyz", 31);
         assert_int_equal(end, strlen(chunked_body) - 4); /* at "NEXT" */
@@ -379,8 +379,7 @@ static void test_chunked(void **state)
     assert_int_equal(decode_chunked("5\nhello", 3, out, &n, &end, 0), -400);
     assert_int_equal(
         decode_chunked("fffffffffffffffffffff\r\n", 3, out, &n, &end, 0), -413);
-    assert_status(decode_chunked("0\r\n\r", 3, out, &n, &end, 0),
-                     RILL_PENDING);
+    assert_status(decode_chunked("0\r\n\r", 3, out, &n, &end, 0), RILL_PENDING);
     assert_int_equal(decode_chunked("0\r\n: x\r\n\r\n", 3, out, &n, &end, 0),
                      -400);
     /* An endless extension is refused. */
@@ -395,7 +394,7 @@ static void test_chunked(void **state)
     rill_http_str_t d;
     rill_http_chunked_init(&c, 0);
     assert_status(rill_http_chunked_decode(&c, NULL, 1, &used, &d),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
 }
 
 int main(void)

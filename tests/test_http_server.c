@@ -112,15 +112,15 @@ static void start(fixture_t *f)
                                      .idle_timeout = RILL_SEC(20)};
     assert_status(rill_http_server_new(&f->srv, "127.0.0.1:0", &cfg), 0);
     assert_status(rill_sse_source_new(&source, 8), 0);
-    assert_status(
-        rill_http_route(f->srv, RILL_HTTP_GET, "/hello", hello, NULL), 0);
+    assert_status(rill_http_route(f->srv, RILL_HTTP_GET, "/hello", hello, NULL),
+                  0);
     assert_status(
         rill_http_route(f->srv, RILL_HTTP_GET, "/events", events, source), 0);
-    assert_status(
-        rill_http_route(f->srv, RILL_HTTP_GET, "/ws", ws_route, NULL), 0);
-    assert_status(rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close",
-                                     ws_route, (void *)1),
-                     0);
+    assert_status(rill_http_route(f->srv, RILL_HTTP_GET, "/ws", ws_route, NULL),
+                  0);
+    assert_status(rill_http_route(f->srv, RILL_HTTP_GET, "/ws-close", ws_route,
+                                  (void *)1),
+                  0);
     assert_status(
         rill_http_route(f->srv, RILL_HTTP_GET, "/ws-flood", ws_flood, NULL), 0);
     snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d",
@@ -160,8 +160,8 @@ static void *slowloris(void *arg)
     start(&f);
     rill_io_t *io = dial(&f);
     rill_instant_t t0 = rill_now();
-    assert_status(
-        rill_io_write_all(io, "GET /hello HTTP/1.1\r\nHo", 23, NULL), 0);
+    assert_status(rill_io_write_all(io, "GET /hello HTTP/1.1\r\nHo", 23, NULL),
+                  0);
     char buf[512];
     size_t n = read_all(io, buf, sizeof buf);
     rill_duration_t took = rill_now() - t0;
@@ -177,10 +177,9 @@ static void *slowloris(void *arg)
     assert_true(took >= RILL_SEC(20) && took < RILL_SEC(20) + RILL_MS(10));
     rill_io_free(io);
     io = dial(&f);
-    assert_status(rill_io_write_all(io,
-                                       "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n",
-                                       32, NULL),
-                     0);
+    assert_status(rill_io_write_all(
+                      io, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n", 32, NULL),
+                  0);
     t0 = rill_now();
     n = read_all(io, buf, sizeof buf);
     took = rill_now() - t0;
@@ -196,15 +195,13 @@ static void *sse_keepalive(void *arg)
     fixture_t f;
     start(&f);
     rill_io_t *io = dial(&f);
-    assert_status(
-        rill_io_write_all(io, "GET /events HTTP/1.1\r\nHost: a\r\n\r\n", 33,
-                          NULL),
-        0);
+    assert_status(rill_io_write_all(
+                      io, "GET /events HTTP/1.1\r\nHost: a\r\n\r\n", 33, NULL),
+                  0);
     char buf[512] = "";
     size_t n, len = 0;
     while (!strstr(buf, "\r\n\r\n")) {
-        assert_status(rill_io_read(io, buf + len, sizeof buf - 1 - len, &n),
-                         0);
+        assert_status(rill_io_read(io, buf + len, sizeof buf - 1 - len, &n), 0);
         len += n;
         buf[len] = '\0';
     }

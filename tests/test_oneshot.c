@@ -53,7 +53,7 @@ static void test_receiver_gone(void **state)
     rill_oneshot_receiver_t *rx;
     assert_status(rill_oneshot_new(&tx, &rx, sizeof(int), NULL), 0);
     assert_status(rill_oneshot_closed_timeout(tx, RILL_US(100)),
-                     RILL_ETIMEDOUT);
+                  RILL_ETIMEDOUT);
     assert_status(rill_oneshot_receiver_release(rx), 0);
     assert_true(rill_oneshot_is_closed(tx));
     assert_status(rill_oneshot_closed(tx), 0);
@@ -151,13 +151,11 @@ static void test_misuse(void **state)
     assert_status(rill_oneshot_closed(NULL), RILL_EINVAL);
     assert_status(rill_oneshot_stats(NULL, NULL, NULL), RILL_EINVAL);
     /* Releasing a handle as the other kind, or twice. */
-    assert_status(
-        rill_oneshot_receiver_release((rill_oneshot_receiver_t *)tx),
-        RILL_EINVAL);
+    assert_status(rill_oneshot_receiver_release((rill_oneshot_receiver_t *)tx),
+                  RILL_EINVAL);
     assert_status(rill_oneshot_sender_release(tx), 0);
     assert_status(rill_oneshot_sender_release(tx), RILL_EALREADY);
-    assert_status(rill_oneshot_receiver_release(rx),
-                     0); /* frees the channel */
+    assert_status(rill_oneshot_receiver_release(rx), 0); /* frees the channel */
     assert_status(rill_oneshot_sender_release(NULL), 0);
     assert_status(rill_oneshot_receiver_release(NULL), 0);
 }
@@ -187,14 +185,14 @@ static void test_cancel_leaves_no_trace(void **state)
     rill_oneshot_receiver_t *rx2;
     assert_status(rill_oneshot_new(&tx2, &rx2, sizeof(int), NULL), 0);
     assert_status(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
-                     RILL_PENDING);
+                  RILL_PENDING);
     assert_status(rill_oneshot_send(tx2, &v), 0);
     assert_int_equal(atomic_load(&c.wakes), 1);
     assert_int_equal(atomic_load(&c.refs), 0);
     /* No budget: PENDING and a wake, value stays. */
     cx.budget = 0;
     assert_status(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out),
-                     RILL_PENDING);
+                  RILL_PENDING);
     assert_int_equal(atomic_load(&c.wakes), 2);
     cx.budget = 1;
     assert_status(rill_oneshot_poll_recv(rx2, &cx, &out, sizeof out), 0);
@@ -302,8 +300,8 @@ static void test_both_sides_gone_race(void **state)
     assert_non_null(r);
     r->n = SCALE(RACE_N, 4);
     for (int i = 0; i < r->n; i++)
-        assert_status(
-            rill_oneshot_new(&r->tx[i], &r->rx[i], sizeof(int), NULL), 0);
+        assert_status(rill_oneshot_new(&r->tx[i], &r->rx[i], sizeof(int), NULL),
+                      0);
     pthread_t a = ct_start(race_sender, r), b = ct_start(race_receiver, r);
     ct_join(a);
     ct_join(b);

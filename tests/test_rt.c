@@ -46,8 +46,7 @@ static void test_spawn_join_million(void **state)
     rill_runtime_t *rt = test_new_rt(2, false);
     void *ok = NULL;
     long n = SCALE(1000000, 10);
-    assert_status(rill_block_on(rt, spawn_many, (void *)(intptr_t)n, &ok),
-                     0);
+    assert_status(rill_block_on(rt, spawn_many, (void *)(intptr_t)n, &ok), 0);
     assert_true(ok != NULL);
     rill_runtime_stats_t st;
     assert_status(rill_runtime_stats(rt, &st), 0);
@@ -142,8 +141,8 @@ static void test_await_on_plain_thread(void **state)
         flag_fut_t f;
         flag_init(&f);
         assert_status(rill_spawn(NULL, set_flag_task, &f,
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
         assert_status(rill_await(&f.base), 0);
         flag_destroy(&f);
     }
@@ -192,8 +191,8 @@ static void test_foreign_wakes_race_completion(void **state)
         pthread_barrier_init(&r.barrier, NULL, 5);
         rill_task_t *t;
         assert_status(rill_spawn(&t, race_task, &r,
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
         pthread_t th[4];
         for (int i = 0; i < 4; i++)
             pthread_create(&th[i], NULL, waker_thread, &r);
@@ -247,8 +246,8 @@ static void test_cancel_races_wake(void **state)
         flag_init(&f);
         rill_task_t *t;
         assert_status(rill_spawn(&t, wait_forever, &f,
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
         pthread_t th;
         pthread_create(&th, NULL, cancel_waker_thread, &f);
         assert_status(rill_task_cancel(t), 0);
@@ -270,8 +269,8 @@ static void test_shutdown_cancels_live_tasks(void **state)
     flag_init(&f);
     for (int i = 0; i < 100; i++)
         assert_status(rill_spawn(NULL, wait_forever, &f,
-                                    &(rill_spawn_config_t){.runtime = rt}),
-                         0);
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
     rill_runtime_shutdown(rt);
     rill_runtime_stats_t st;
     rill_runtime_stats(rt, &st);
@@ -363,18 +362,16 @@ static void test_stackless_futures(void **state)
     assert_int_equal(atomic_load(&dropped), N);
     big_fut_t b = {{{&embedded_vt}, 0, &dropped}, {0}};
     rill_task_t *x;
-    assert_status(
-        rill_spawn_future_in(&x, &b.c.base, 4,
-                             &(rill_spawn_config_t){.runtime = rt}),
-        RILL_EINVAL);
-    assert_status(
-        rill_spawn_future_in(&x, &b.c.base, RILL_SPAWN_FUTURE_IN_MAX + 1,
-                             &(rill_spawn_config_t){.runtime = rt}),
-        RILL_EINVAL);
-    assert_status(
-        rill_spawn_future_in(&x, NULL, sizeof b,
-                             &(rill_spawn_config_t){.runtime = rt}),
-        RILL_EINVAL);
+    assert_status(rill_spawn_future_in(&x, &b.c.base, 4,
+                                       &(rill_spawn_config_t){.runtime = rt}),
+                  RILL_EINVAL);
+    assert_status(rill_spawn_future_in(&x, &b.c.base,
+                                       RILL_SPAWN_FUTURE_IN_MAX + 1,
+                                       &(rill_spawn_config_t){.runtime = rt}),
+                  RILL_EINVAL);
+    assert_status(rill_spawn_future_in(&x, NULL, sizeof b,
+                                       &(rill_spawn_config_t){.runtime = rt}),
+                  RILL_EINVAL);
     rill_runtime_free(rt);
 }
 
@@ -560,8 +557,7 @@ static void *blocking_from_task(void *arg)
     intptr_t sum = 0;
     for (intptr_t i = 0; i < 100; i++) {
         rill_task_t *t;
-        assert_status(rill_spawn_blocking(&t, blocking_fn, (void *)i, NULL),
-                         0);
+        assert_status(rill_spawn_blocking(&t, blocking_fn, (void *)i, NULL), 0);
         void *r;
         assert_status(rill_join(t, &r), 0);
         sum += (intptr_t)r;
@@ -578,8 +574,8 @@ static void test_blocking_pool(void **state)
     assert_int_equal((intptr_t)r, 5050);
     rill_task_t *t; /* from a plain thread */
     assert_status(rill_spawn_blocking(&t, blocking_fn, (void *)1,
-                                         &(rill_spawn_config_t){.runtime = rt}),
-                     0);
+                                      &(rill_spawn_config_t){.runtime = rt}),
+                  0);
     assert_status(rill_join(t, &r), 0);
     assert_int_equal((intptr_t)r, 2);
     rill_runtime_free(rt);
@@ -628,7 +624,7 @@ static void test_bad_input(void **state)
 
     assert_status(rill_block_on(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
     assert_status(rill_spawn(NULL, ret_arg, NULL, NULL),
-                     RILL_EINVAL); /* no rt */
+                  RILL_EINVAL); /* no rt */
     assert_status(rill_spawn(NULL, ret_arg, NULL, NULL), RILL_EINVAL);
     assert_status(rill_join(NULL, NULL), RILL_EINVAL);
     assert_status(rill_task_cancel(NULL), RILL_EINVAL);
@@ -645,8 +641,8 @@ static void test_bad_input(void **state)
     /* Cancel after completion does nothing; join still gives the result. */
     rill_task_t *t;
     assert_status(rill_spawn(&t, ret_arg, (void *)3,
-                                &(rill_spawn_config_t){.runtime = rt}),
-                     0);
+                             &(rill_spawn_config_t){.runtime = rt}),
+                  0);
     while (!rill_task_is_finished(t))
         rill_yield();
     assert_status(rill_task_cancel(t), 0);
@@ -658,8 +654,8 @@ static void test_bad_input(void **state)
     flag_fut_t f;
     flag_init(&f);
     assert_status(rill_spawn(&t, set_flag_then_wait, &f,
-                                &(rill_spawn_config_t){.runtime = rt}),
-                     0);
+                             &(rill_spawn_config_t){.runtime = rt}),
+                  0);
     pthread_mutex_lock(&f.lock);
     while (!atomic_load(&f.done))
         pthread_cond_wait(&started_cond, &f.lock);

@@ -91,8 +91,7 @@ static void test_browser_reads_back(void **state)
         rill_bytes_release(&out);
         rill_sse_event_destroy(&ev);
         if (i == 2) {
-            assert_status(rill_sse_encode_comment(&out, "keep\nalive", 10),
-                             0);
+            assert_status(rill_sse_encode_comment(&out, "keep\nalive", 10), 0);
             assert_memory_equal(out.ptr, ": keep\n: alive\n", out.len);
             wu_put(&stream, out.ptr, out.len);
             rill_bytes_release(&out);

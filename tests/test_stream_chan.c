@@ -44,12 +44,10 @@ static void test_receiver_chunks(void **state)
         rill_sender_t *tx;
         rill_receiver_t *rx;
         rill_stream_t *s;
-        assert_status(rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k],
-                                          NULL),
-                         0);
+        assert_status(
+            rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k], NULL), 0);
         assert_status(rill_receiver_into_stream(rx, &s), 0);
-        assert_status(rill_stream_map(&s, plus_one, NULL, sizeof(int64_t)),
-                         0);
+        assert_status(rill_stream_map(&s, plus_one, NULL, sizeof(int64_t)), 0);
         assert_status(rill_stream_chunks(&s, 64), 0);
         sender_arg_t a = {tx, SCALE(100000, 10), -1};
         pthread_t t;
@@ -179,8 +177,7 @@ static void *forward_task(void *arg)
     (void)arg;
     rill_sender_t *tx;
     slow_reader_t r = {0};
-    assert_status(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL),
-                     0);
+    assert_status(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL), 0);
     rill_task_t *t;
     assert_status(rill_spawn(&t, read_slowly, &r, NULL), 0);
     rill_instant_t t0 = rill_now();
@@ -284,8 +281,8 @@ static void test_broadcast_stream(void **state)
     rill_broadcast_receiver_t *rx1, *rx2;
     rill_stream_t *a, *b;
     assert_status(rill_broadcast_new(&tx, &rx1, sizeof(int64_t), 4,
-                                        RILL_BROADCAST_LAG, NULL),
-                     0);
+                                     RILL_BROADCAST_LAG, NULL),
+                  0);
     assert_status(rill_broadcast_subscribe(tx, &rx2), 0);
     assert_status(rill_broadcast_into_stream(rx1, sizeof(int64_t), &a), 0);
     assert_status(rill_broadcast_into_stream(rx2, sizeof(int64_t), &b), 0);
@@ -334,9 +331,9 @@ static void *from_blocking_task(void *arg)
 {
     blocking_src_t *b = arg;
     rill_stream_t *s;
-    assert_status(rill_stream_from_blocking(&s, sizeof(int64_t), 16,
-                                               produce_blocking, b),
-                     0);
+    assert_status(
+        rill_stream_from_blocking(&s, sizeof(int64_t), 16, produce_blocking, b),
+        0);
     if (b->n > 1000) { /* drop early: the producer sees RILL_ECLOSED */
         int64_t v;
         for (int i = 0; i < 10; i++)
@@ -374,8 +371,7 @@ int main(void)
         cmocka_unit_test(test_forward),
         cmocka_unit_test_setup_teardown(test_oneshot_stream, setup, teardown),
         cmocka_unit_test(test_watch_stream),
-        cmocka_unit_test_setup_teardown(test_broadcast_stream, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_stream, setup, teardown),
         cmocka_unit_test(test_from_blocking),
     };
     return test_run(tests, NULL, NULL);

@@ -26,8 +26,7 @@ static void test_versions(void **state)
     assert_status(rill_watch_try_changed(rx), RILL_EEMPTY);
     assert_status(rill_watch_get_and_update(rx3, &out), 0);
     assert_int_equal(out, 11);
-    assert_status(rill_watch_changed_timeout(rx3, RILL_US(50)),
-                     RILL_ETIMEDOUT);
+    assert_status(rill_watch_changed_timeout(rx3, RILL_US(50)), RILL_ETIMEDOUT);
     v = 12;
     assert_status(rill_watch_send(tx, &v), 0);
     assert_status(rill_watch_mark_seen(rx3), 0);
@@ -87,10 +86,10 @@ static void test_misuse(void **state)
     assert_status(rill_watch_new(&tx, &rx, 4, NULL, NULL), RILL_EINVAL);
     assert_status(rill_watch_new(&tx, NULL, 4, &v, NULL), RILL_EINVAL);
     assert_status(rill_watch_new(&tx, &rx, SIZE_MAX - 3, &v, NULL),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     rill_channel_config_t o = {.item_dtor = ct_dtor};
     assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, &o),
-                     RILL_EINVAL); /* copied to every receiver: no owner */
+                  RILL_EINVAL); /* copied to every receiver: no owner */
     assert_status(rill_watch_new(&tx, &rx, sizeof v, &v, NULL), 0);
     assert_status(rill_watch_send(tx, &d), RILL_EINVAL);
     assert_status(rill_watch_get(rx, &d), RILL_EINVAL);
@@ -102,7 +101,7 @@ static void test_misuse(void **state)
     assert_status(rill_watch_receiver_clone(NULL, &rx), RILL_EINVAL);
     assert_status(rill_watch_stats(NULL, NULL, NULL), RILL_EINVAL);
     assert_status(rill_watch_sender_release((rill_watch_sender_t *)rx),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
     assert_status(rill_watch_receiver_release(rx), 0);
     assert_status(rill_watch_receiver_release(rx), RILL_EALREADY);
     assert_status(rill_watch_sender_release(tx), 0);

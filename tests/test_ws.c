@@ -100,8 +100,7 @@ static void test_sha1_base64_utf8(void **state)
 static void parse_req(const char *s, rill_http_request_t *req,
                       rill_http_header_t *h)
 {
-    assert_status(rill_http_parse_request(req, s, strlen(s), h, 16, NULL),
-                     0);
+    assert_status(rill_http_parse_request(req, s, strlen(s), h, 16, NULL), 0);
 }
 
 static void test_handshake(void **state)
@@ -110,7 +109,7 @@ static void test_handshake(void **state)
     char accept[RILL_WS_ACCEPT_LEN + 1];
     /* RFC 6455 1.3 */
     assert_status(rill_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, accept),
-                     0);
+                  0);
     assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 
     rill_http_request_t req;
@@ -233,11 +232,9 @@ static void test_encode(void **state)
     assert_status(rill_ws_encode(&f, RILL_WS_PING, big, 126), RILL_EINVAL);
     assert_status(rill_ws_encode(&f, RILL_WS_CLOSE, big, 2), RILL_EINVAL);
     assert_status(rill_ws_encode(&f, RILL_WS_CONTINUATION, big, 2),
-                     RILL_EINVAL);
-    assert_status(rill_ws_encode(&f, (rill_ws_opcode_t)3, big, 2),
-                     RILL_EINVAL);
-    assert_status(rill_ws_encode(&f, RILL_WS_TEXT, "\xc0\x80", 2),
-                     RILL_EINVAL);
+                  RILL_EINVAL);
+    assert_status(rill_ws_encode(&f, (rill_ws_opcode_t)3, big, 2), RILL_EINVAL);
+    assert_status(rill_ws_encode(&f, RILL_WS_TEXT, "\xc0\x80", 2), RILL_EINVAL);
     assert_null(f.shared_);
     assert_status(rill_ws_encode(&f, RILL_WS_TEXT, NULL, 1), RILL_EINVAL);
     uint8_t h[RILL_WS_MAX_HEADER];
@@ -518,8 +515,7 @@ static void test_close_codes(void **state)
             assert_status(rc, 0);
             assert_int_equal(m.opcode, RILL_WS_CLOSE);
             assert_int_equal(m.close_code, code);
-            assert_status(rill_ws_decode(&d, "xyz", 3, &used, &m),
-                             RILL_DONE);
+            assert_status(rill_ws_decode(&d, "xyz", 3, &used, &m), RILL_DONE);
             assert_int_equal(used, 3);
             rill_bytes_t f;
             assert_status(rill_ws_encode_close(&f, code, "r", 1), 0);
