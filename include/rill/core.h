@@ -172,6 +172,7 @@ struct rill_waker {
  * Returns: the new waker; release it with rill_waker_release or consume it
  *   with rill_waker_wake. Cloning the empty waker gives the empty waker.
  * Threads: any.
+ * Ownership: the caller owns the new waker (release it or wake it).
  */
 RILL_API rill_waker_t rill_waker_clone(const rill_waker_t *w);
 
@@ -192,6 +193,7 @@ RILL_API void rill_waker_wake_by_ref(const rill_waker_t *w);
  * rill_waker_release - release the waker without waking. *w becomes the
  * empty waker. Releasing the empty waker does nothing.
  * Threads: any.
+ * Ownership: consumes *w's reference.
  */
 RILL_API void rill_waker_release(rill_waker_t *w);
 
@@ -199,6 +201,8 @@ RILL_API void rill_waker_release(rill_waker_t *w);
  * rill_waker_will_wake - true if both wakers wake the same target, so a
  * stored waker need not be replaced by a fresh clone. False if either is
  * NULL.
+ * Returns: true if both wake the same target.
+ * Threads: both.
  */
 RILL_API bool rill_waker_will_wake(const rill_waker_t *a, const rill_waker_t *b);
 
@@ -207,11 +211,14 @@ RILL_API bool rill_waker_will_wake(const rill_waker_t *a, const rill_waker_t *b)
  * the stored one when it already wakes that target (the common case of a
  * task polled again). The caller serialises access to *slot. w NULL
  * empties the slot; a NULL slot is reported as misuse and ignored.
+ * Threads: both; the caller serialises access to *slot.
  */
 RILL_API void rill_waker_set(rill_waker_t *slot, const rill_waker_t *w);
 
 /*
  * rill_waker_noop - a waker that does nothing (for polling by hand).
+ * Returns: a static waker; never NULL.
+ * Threads: both.
  */
 RILL_API const rill_waker_t *rill_waker_noop(void);
 
@@ -331,6 +338,7 @@ static inline int rill_future_cancel(rill_future_t *f)
  * (no describe)". Never fails: buf (len > 0) always ends up a string.
  * Returns: as snprintf.
  * Threads: see the vtable's describe.
+ * Waits: never.
  */
 RILL_API int rill_future_describe(const rill_future_t *f, rill_instant_t now,
                                   char *buf, size_t len);
