@@ -369,6 +369,21 @@ typedef struct rill_stream_vtable {
                           size_t max, size_t *n);
     /* Release the stream and everything upstream of it. */
     void (*drop)(rill_stream_t *s);
+    /*
+     * Optional (NULL = "stream <address> (no describe)"; last member, so
+     * initialisers that stop at drop stay valid): write a one-line
+     * description into buf (at most len bytes including the NUL,
+     * truncated as snprintf does) for task dumps (rill_runtime_dump):
+     * what the stream is and, for a combinator, what it draws from -
+     * "name <- " followed by rill_stream_describe of its upstream, so a
+     * pipeline reads "map <- filter <- receiver stream on bounded channel
+     * 'x' (...)". Returns what snprintf returns. Called from another
+     * thread while a task waits for the stream, possibly during a poll:
+     * read only fields set at construction, atomics, or an upstream
+     * pointer the stream keeps until it is freed; never block, never call
+     * into rill except the stats and describe functions.
+     */
+    int (*describe)(const rill_stream_t *s, char *buf, size_t len);
 } rill_stream_vtable_t;
 
 /*
@@ -395,6 +410,17 @@ struct rill_stream {
     rill_item_dtor_fn item_dtor;
     void *item_dtor_ud;
 };
+
+/*
+ * rill_stream_describe - describe s into buf as its vtable's describe
+ * does; a stream without one is "stream <address> (poll_next <address>,
+ * no describe)". Never fails: buf (len > 0) always ends up a string.
+ * Returns: as snprintf.
+ * Waits: never.
+ * Threads: see the vtable's describe.
+ */
+RILL_API int rill_stream_describe(const rill_stream_t *s, char *buf,
+                                  size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Allocation                                                                */
