@@ -15,6 +15,23 @@
  * - Allocation: one replaceable allocator for every allocation rill makes.
  *
  * Nothing in this header waits; awaiting is in rill/rt.h.
+ *
+ * Lifetime words. Every public name uses these with one meaning
+ * (docs/api.md has the rest of the vocabulary):
+ *   _new / _free        a heap object with one owner: made by _new,
+ *                       ended by _free.
+ *   _init / _destroy    an object in caller storage: _destroy releases
+ *                       what it holds; the storage stays the caller's.
+ *   _clone / _release   a reference-counted handle: _clone adds a
+ *                       reference, _release gives one up; the last one
+ *                       frees.
+ *   _close              ends the input (sends fail, the other side drains
+ *                       and sees the end); never frees.
+ *   _into_              consumes its argument (on success).
+ *   _discard            gives items to their item destructor.
+ * Every _free, _destroy and _release accepts NULL. A vtable's `drop` is
+ * the slot behind rill_stream_free (and, for futures rill owns, the
+ * runtime's free); programs call the _free, not the slot.
  */
 #ifndef RILL_CORE_H
 #define RILL_CORE_H
