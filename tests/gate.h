@@ -32,8 +32,8 @@ typedef struct gate_stats {
 
 typedef struct gate {
     rill_stream_t base;
-    pthread_mutex_t mu;   /* guards q, head, len, cap, closed, waker */
-    gate_entry_t *q;      /* ring */
+    pthread_mutex_t mu; /* guards q, head, len, cap, closed, waker */
+    gate_entry_t *q;    /* ring */
     size_t head, len, cap;
     bool closed;
     rill_waker_t waker;

@@ -152,7 +152,7 @@ static inline void expect_seq(rill_stream_t *s, const char *want)
  * items -k, and closed at the end. */
 #define ERR(e) (INT64_MIN - (e))
 static inline gate_t *scripted(rill_stream_t **s, bool batch, const int64_t *v,
-                        size_t n, gate_stats_t *stats)
+                               size_t n, gate_stats_t *stats)
 {
     gate_t *g = gate_new(s, batch, stats);
     for (size_t i = 0; i < n; i++) {

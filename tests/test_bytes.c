@@ -33,7 +33,8 @@ static void test_bytes_basics(void **state)
     assert_int_equal(rill_bytes_slice(&b, 7, 5, &tail), 0);
     assert_int_equal(rill_bytes_refs(&b), 3);
     /* A slice is a view of the same buffer: no copy. */
-    assert_ptr_equal(rill_bytes_data(&tail), (const char *)rill_bytes_data(&b) + 7);
+    assert_ptr_equal(rill_bytes_data(&tail),
+                     (const char *)rill_bytes_data(&b) + 7);
     assert_memory_equal(rill_bytes_data(&head), "hello", 5);
     assert_int_equal(rill_bytes_slice(&b, 7, 6, &empty), RILL_EINVAL);
     assert_int_equal(rill_bytes_len(&empty), 0);
@@ -63,9 +64,8 @@ static void test_bytes_from_buffer(void **state)
     atomic_store(&buffers_freed, 0);
     char *raw = strdup("a buffer of mine");
     rill_bytes_t b, c;
-    assert_int_equal(rill_bytes_from_buffer(&b, raw, strlen(raw), count_free,
-                                            NULL),
-                     0);
+    assert_int_equal(
+        rill_bytes_from_buffer(&b, raw, strlen(raw), count_free, NULL), 0);
     assert_ptr_equal(rill_bytes_data(&b), raw); /* not copied */
     c = rill_bytes_clone(&b);
     rill_bytes_release(&b);

@@ -39,7 +39,8 @@ static void test_fifo_each_buffered_kind(void **state)
     for (size_t c = 0; c < NCAPS; c++) {
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL),
+                         0);
         size_t n = caps[c] == RILL_UNBOUNDED ? 1000 : caps[c];
         for (int i = 0; i < (int)n; i++)
             assert_int_equal(rill_try_send(tx, &i), 0);
@@ -138,7 +139,8 @@ static void test_destructor_on_release(void **state)
         rill_channel_config_t o = {"d", log_dtor, &log};
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], &o), 0);
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], &o),
+                         0);
         int n = caps[c] == 1 ? 1 : 5;
         for (int i = 1; i <= n; i++)
             assert_int_equal(rill_try_send(tx, &i), 0);
@@ -164,7 +166,8 @@ static void test_many(void **state)
     for (size_t c = 0; c < NCAPS; c++) {
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), caps[c], NULL),
+                         0);
         int in[100], out[100];
         for (int i = 0; i < 100; i++)
             in[i] = i;
@@ -410,8 +413,10 @@ static void test_poll_recv(void **state)
         rill_receiver_t *rx;
         assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), cap, NULL), 0);
         int got = 0, v = 11;
-        assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got), RILL_PENDING);
-        assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got), RILL_PENDING);
+        assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got),
+                         RILL_PENDING);
+        assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got),
+                         RILL_PENDING);
         assert_int_equal(atomic_load(&f.wakes), 0);
         assert_int_equal(rill_try_send(tx, &v), 0); /* rendezvous: to pw */
         assert_int_equal(atomic_load(&f.wakes), 1);
@@ -424,13 +429,15 @@ static void test_poll_recv(void **state)
             cx.budget = 1;
             assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got), 0);
             assert_int_equal(cx.budget, 0);
-            assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got), RILL_PENDING);
+            assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got),
+                             RILL_PENDING);
             assert_int_equal(atomic_load(&f.wakes), 2);
             cx.budget = -1;
             assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got), 0);
         }
         /* registered, then the last sender goes: woken, DONE */
-        assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got), RILL_PENDING);
+        assert_int_equal(rill_poll_recv(rx, &cx, &got, sizeof got),
+                         RILL_PENDING);
         int before = atomic_load(&f.wakes);
         rill_sender_release(tx);
         assert_true(atomic_load(&f.wakes) > before);
@@ -466,7 +473,8 @@ static void test_blocking_mpsc(void **state)
         int n = SCALE(50000, 10);
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), cs[c], NULL), 0);
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), cs[c], NULL),
+                         0);
         pthread_t th[P];
         prod_t pr[P];
         for (int i = 0; i < P; i++) {
@@ -514,7 +522,8 @@ static void test_waiting_senders_fifo(void **state)
         enum { W = 6 };
         rill_sender_t *tx;
         rill_receiver_t *rx;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), cs[c], NULL), 0);
+        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), cs[c], NULL),
+                         0);
         int fill = 100;
         for (size_t i = 0; i < cs[c]; i++)
             assert_int_equal(rill_try_send(tx, &fill), 0);
@@ -567,8 +576,8 @@ static void test_unbounded_memory_returns(void **state)
         skip(); /* the sanitizers' allocators keep freed memory */
     rill_sender_t *tx;
     rill_receiver_t *rx;
-    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(uint64_t), RILL_UNBOUNDED,
-                                      NULL), 0);
+    assert_int_equal(
+        rill_channel_new(&tx, &rx, sizeof(uint64_t), RILL_UNBOUNDED, NULL), 0);
     uint64_t v = 0, sum = 0;
     for (int i = 0; i < 1000; i++) { /* warm: first blocks, cache */
         assert_int_equal(rill_try_send(tx, &v), 0);

@@ -35,7 +35,7 @@ typedef struct model {
     int scenario;
     uint32_t m; /* operations per producer */
     uint32_t sent[NPROD];
-    uint32_t next[NPROD]; /* consumer: next expected seq */
+    uint32_t next[NPROD];        /* consumer: next expected seq */
     _Atomic unsigned char *got;  /* [producer * m + seq]: received */
     _Atomic unsigned char *dead; /* destroyed */
     _Atomic int errors;
@@ -230,7 +230,8 @@ static void run_round(rill_runtime_t *rt, size_t cap, int scenario,
     m.got = calloc((size_t)NPROD * m.m, 1);
     m.dead = calloc((size_t)NPROD * m.m, 1);
     rill_channel_config_t o = {"stress", on_destroy, &m};
-    assert_int_equal(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o), 0);
+    assert_int_equal(rill_channel_new(&m.tx[0], &m.rx, sizeof(item_t), cap, &o),
+                     0);
     for (int i = 1; i < NPROD; i++)
         assert_int_equal(rill_sender_clone(m.tx[0], &m.tx[i]), 0);
 

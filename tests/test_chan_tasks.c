@@ -143,7 +143,8 @@ static void *cancel_main(void *arg)
             blk_t b;
             memset(&b, 0, sizeof b);
             b.which = which;
-            CHECK(rill_channel_new(&b.tx, &b.rx, sizeof(int), caps[c], NULL) == 0);
+            CHECK(rill_channel_new(&b.tx, &b.rx, sizeof(int), caps[c], NULL) ==
+                  0);
             int one = 1, got;
             if (caps[c] == 1)
                 CHECK(rill_try_send(b.tx, &one) == 0); /* full */
@@ -219,8 +220,10 @@ static void test_rendezvous_ping_pong(void **state)
     for (unsigned workers = 1; workers <= 2; workers++) {
         rill_runtime_t *rt = test_new_rt(workers, false);
         pp_t a, b;
-        assert_int_equal(rill_channel_new(&a.tx, &b.rx, sizeof(int), 0, NULL), 0);
-        assert_int_equal(rill_channel_new(&b.tx, &a.rx, sizeof(int), 0, NULL), 0);
+        assert_int_equal(rill_channel_new(&a.tx, &b.rx, sizeof(int), 0, NULL),
+                         0);
+        assert_int_equal(rill_channel_new(&b.tx, &a.rx, sizeof(int), 0, NULL),
+                         0);
         a.n = b.n = SCALE(20000, 10);
         rill_task_t *ta, *tb;
         void *ok = NULL;
@@ -275,7 +278,8 @@ static void test_thread_feeds_task(void **state)
         feed_t f;
         rill_receiver_t *rx;
         f.n = SCALE(100000, 10);
-        assert_int_equal(rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL), 0);
+        assert_int_equal(
+            rill_channel_new(&f.tx, &rx, sizeof(int), caps[c], NULL), 0);
         pthread_t th;
         rill_task_t *t;
         assert_int_equal(rill_spawn(&t, drain_task, rx,

@@ -8,7 +8,6 @@
  */
 #include "stream_util.h"
 
-
 /* Concurrency instrumentation: calls running now and the most at once. */
 typedef struct gauge {
     atomic_int running, most, calls, cancelled;
@@ -130,7 +129,7 @@ static void test_map_async_unordered(void **state)
 typedef struct fec_case {
     size_t limit;
     int items;
-    int stop_at;    /* fn returns 7 for this item (-1: never) */
+    int stop_at; /* fn returns 7 for this item (-1: never) */
     gauge_t g;
     atomic_long sum;
 } fec_case_t;
@@ -221,11 +220,9 @@ static void *drop_task(void *arg)
                 objs[i] = obj_new(i);
         assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
         rill_stream_set_item_dtor(s, obj_drop, NULL);
-        assert_int_equal(rill_stream_map_async(&s, 6,
-                                               ordered ? RILL_ORDERED
-                                                       : RILL_UNORDERED,
-                                               obj_slow_copy, NULL,
-                                               sizeof(obj_t *)),
+        assert_int_equal(rill_stream_map_async(
+                             &s, 6, ordered ? RILL_ORDERED : RILL_UNORDERED,
+                             obj_slow_copy, NULL, sizeof(obj_t *)),
                          0);
         rill_stream_set_item_dtor(s, obj_drop, NULL);
         for (int i = 0; i < 3; i++) {
@@ -276,12 +273,12 @@ static void *misuse_task(void *arg)
 {
     (void)arg;
     rill_stream_t *s = range64(0, 3);
-    assert_int_equal(rill_stream_map_async(&s, 0, RILL_ORDERED, slow_triple,
-                                           NULL, 8),
-                     RILL_EINVAL);
-    assert_int_equal(rill_stream_map_async(&s, 2, (rill_order_t)9, slow_triple,
-                                           NULL, 8),
-                     RILL_EINVAL);
+    assert_int_equal(
+        rill_stream_map_async(&s, 0, RILL_ORDERED, slow_triple, NULL, 8),
+        RILL_EINVAL);
+    assert_int_equal(
+        rill_stream_map_async(&s, 2, (rill_order_t)9, slow_triple, NULL, 8),
+        RILL_EINVAL);
     rill_stream_free(s);
     return (void *)1;
 }
@@ -292,9 +289,9 @@ static void test_misuse(void **state)
     run(misuse_task, NULL);
     /* On a plain thread there is no runtime to run the calls. */
     rill_stream_t *s = range64(0, 3);
-    assert_int_equal(rill_stream_map_async(&s, 2, RILL_ORDERED, slow_triple,
-                                           NULL, 8),
-                     RILL_EINVAL);
+    assert_int_equal(
+        rill_stream_map_async(&s, 2, RILL_ORDERED, slow_triple, NULL, 8),
+        RILL_EINVAL);
     rill_stream_free(s);
 }
 

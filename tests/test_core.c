@@ -35,8 +35,8 @@ static void cnt_release(const void *d)
 {
     ((counter_t *)d)->refs--;
 }
-static const rill_waker_vtable_t cnt_vt = {cnt_clone, cnt_wake,
-                                           cnt_wake_by_ref, cnt_release};
+static const rill_waker_vtable_t cnt_vt = {cnt_clone, cnt_wake, cnt_wake_by_ref,
+                                           cnt_release};
 static rill_waker_t cnt_clone(const void *d)
 {
     ((counter_t *)d)->refs++;

@@ -58,8 +58,9 @@ static void test_exactly_one_of_ready(void **state)
     for (int i = 0; i < 4; i++) /* fill channel 1 */
         assert_int_equal(rill_try_send(tx[1], &v), 0);
     rill_future_t *cases[2] = {&op.base, &sop.base};
-    assert_int_equal(rill_select(cases, 2, RILL_SELECT_DEFAULT, RILL_FOREVER, &st),
-                     RILL_EAGAIN);
+    assert_int_equal(
+        rill_select(cases, 2, RILL_SELECT_DEFAULT, RILL_FOREVER, &st),
+        RILL_EAGAIN);
     assert_int_equal(rill_receiver_len(rx[1]), 4); /* the send did not happen */
     assert_int_equal(rill_try_send(tx[0], &v), 0);
     assert_int_equal(rill_receiver_len(rx[0]), 1); /* went to the ring */
@@ -100,8 +101,8 @@ static void test_fairness_with_never_ready_cases(void **state)
                 rill_recv_op(&ops[i], rx[i], &out[i], sizeof(int));
                 cases[i] = &ops[i].base;
             }
-            int w = rill_select(cases, K, RILL_SELECT_DEFAULT, RILL_FOREVER,
-                                &st);
+            int w =
+                rill_select(cases, K, RILL_SELECT_DEFAULT, RILL_FOREVER, &st);
             assert_true(w >= 0 && w < K && layouts[l][w] == 'r');
             wins[w]++;
             assert_int_equal(rill_try_send(tx[w], &w), 0);
@@ -168,7 +169,8 @@ static void test_fairness_chi_square(void **state)
             rill_recv_op(&ops[i], rx[i], &out[i], sizeof(int));
             cases[i] = &ops[i].base;
         }
-        assert_int_equal(rill_select(cases, K, RILL_SELECT_BIASED, RILL_FOREVER, &st), 0);
+        assert_int_equal(
+            rill_select(cases, K, RILL_SELECT_BIASED, RILL_FOREVER, &st), 0);
         assert_int_equal(rill_try_send(tx[0], &out[0]), 0);
     }
     for (int i = 0; i < K; i++) {
@@ -341,7 +343,8 @@ static void test_exactly_one_stress(void **state)
                 fail_msg("cap %zu: item %zu received %d times", cs[c], i,
                          sx.seen[i]);
         for (int i = 0; i < SC; i++) {
-            assert_int_equal(atomic_load(&sx.sent[i]), atomic_load(&sx.received[i]));
+            assert_int_equal(atomic_load(&sx.sent[i]),
+                             atomic_load(&sx.received[i]));
             rill_channel_stats_t st;
             rill_receiver_stats(sx.rx[i], &st);
             assert_int_equal(st.sent, (uint64_t)atomic_load(&sx.sent[i]));

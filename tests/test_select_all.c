@@ -20,7 +20,7 @@ static void test_merge_all_items(void **state)
     int v = 1;
     assert_int_equal(rill_stream_iter(&d, &v, 1, sizeof v), 0);
     assert_int_equal(rill_stream_merge(&c, d), RILL_EINVAL); /* sizes */
-    rill_stream_free(d); /* neither taken */
+    rill_stream_free(d);                                     /* neither taken */
     expect_seq(c, "0 1 .");
 }
 
@@ -165,8 +165,7 @@ static void test_polls_only_woken(void **state)
      * more); nobody else was touched. */
     assert_int_equal(poll_once(s, &x), RILL_PENDING);
     for (int k = 0; k < K; k++)
-        assert_int_equal(atomic_load(&st[k].polls),
-                         k == 42 || k == 7 ? 3 : 1);
+        assert_int_equal(atomic_load(&st[k].polls), k == 42 || k == 7 ? 3 : 1);
     for (int k = 0; k < K; k++)
         gate_close(g[k]);
     assert_int_equal(rill_next(s, &x), RILL_DONE);
@@ -174,7 +173,6 @@ static void test_polls_only_woken(void **state)
         assert_true(atomic_load(&st[k].dropped));
     rill_stream_free(s);
 }
-
 
 /* Inputs that are always ready still yield when the budget is spent (one
  * unit per turn of 32 items), and the poll returns instead of spinning on
@@ -250,8 +248,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fairness, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_mid_turn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_polls_only_woken, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_polls_only_woken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_thread, setup, teardown),
     };

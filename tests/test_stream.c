@@ -94,13 +94,12 @@ static void test_from_fn(void **state)
     c->left = 3;
     c->freed = &freed;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_from_fn(&s, sizeof(int64_t), countdown_poll,
-                                         c, countdown_free),
+    assert_int_equal(rill_stream_from_fn(&s, sizeof(int64_t), countdown_poll, c,
+                                         countdown_free),
                      0);
     expect_seq(s, "3 2 1 .");
     assert_int_equal(freed, 1);
 }
-
 
 static void test_budget(void **state)
 {
@@ -336,9 +335,9 @@ static void test_enumerate_zip(void **state)
     scripted(&s, true, v, 3, NULL);
     assert_int_equal(rill_stream_enumerate(&s, sizeof(indexed_t), 4),
                      RILL_EINVAL);
-    assert_int_equal(rill_stream_enumerate(&s, sizeof(indexed_t),
-                                           offsetof(indexed_t, item)),
-                     0);
+    assert_int_equal(
+        rill_stream_enumerate(&s, sizeof(indexed_t), offsetof(indexed_t, item)),
+        0);
     indexed_t x;
     assert_int_equal(rill_next(s, &x), 0);
     assert_true(x.index == 0 && x.item == 5);
@@ -354,9 +353,8 @@ static void test_enumerate_zip(void **state)
     const int64_t bs[] = {10, ERR(RILL_ECLOSED), 20};
     scripted(&b, false, bs, 3, NULL);
     assert_int_equal(rill_stream_zip(&a, b, sizeof(pair_t), 2), RILL_EINVAL);
-    assert_int_equal(rill_stream_zip(&a, b, sizeof(pair_t),
-                                     offsetof(pair_t, b)),
-                     0);
+    assert_int_equal(
+        rill_stream_zip(&a, b, sizeof(pair_t), offsetof(pair_t, b)), 0);
     pair_t p;
     assert_int_equal(rill_next(a, &p), 0);
     assert_true(p.a == 1 && p.b == 10);
@@ -610,7 +608,7 @@ static void test_drop_half_consumed(void **state)
     rill_stream_t *s;
     assert_int_equal(rill_stream_iter(&s, objs, N, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, &drops);
-    assert_int_equal(rill_stream_skip(&s, 10), 0);        /* 10 released */
+    assert_int_equal(rill_stream_skip(&s, 10), 0); /* 10 released */
     assert_int_equal(rill_stream_filter(&s, obj_odd, NULL), 0); /* evens */
     assert_int_equal(rill_stream_chunks(&s, 8), 0);
     assert_int_equal(rill_stream_take(&s, 3), 0);
@@ -754,9 +752,8 @@ static void test_consumers_release(void **state)
         objs[i] = obj_new(i);
     assert_int_equal(rill_stream_iter(&s, objs, 2, sizeof objs[0]), 0);
     rill_stream_set_item_dtor(s, obj_drop, NULL);
-    assert_int_equal(rill_stream_from_fn(&e, sizeof(obj_t *), fail_once,
-                                         NULL, NULL),
-                     0);
+    assert_int_equal(
+        rill_stream_from_fn(&e, sizeof(obj_t *), fail_once, NULL, NULL), 0);
     assert_int_equal(rill_stream_chain(&s, e), 0);
     rill_chunk_t all;
     assert_int_equal(rill_stream_try_collect(s, &all), RILL_ETIMEDOUT);

@@ -44,9 +44,8 @@ static void test_receiver_chunks(void **state)
         rill_sender_t *tx;
         rill_receiver_t *rx;
         rill_stream_t *s;
-        assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k],
-                                          NULL),
-                         0);
+        assert_int_equal(
+            rill_channel_new(&tx, &rx, sizeof(int64_t), caps[k], NULL), 0);
         assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
         assert_int_equal(rill_stream_map(&s, plus_one, NULL, sizeof(int64_t)),
                          0);
@@ -179,8 +178,7 @@ static void *forward_task(void *arg)
     (void)arg;
     rill_sender_t *tx;
     slow_reader_t r = {0};
-    assert_int_equal(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL),
-                     0);
+    assert_int_equal(rill_channel_new(&tx, &r.rx, sizeof(int64_t), 4, NULL), 0);
     rill_task_t *t;
     assert_int_equal(rill_spawn(&t, read_slowly, &r, NULL), 0);
     rill_instant_t t0 = rill_now();
@@ -334,9 +332,9 @@ static void *from_blocking_task(void *arg)
 {
     blocking_src_t *b = arg;
     rill_stream_t *s;
-    assert_int_equal(rill_stream_from_blocking(&s, sizeof(int64_t), 16,
-                                               produce_blocking, b),
-                     0);
+    assert_int_equal(
+        rill_stream_from_blocking(&s, sizeof(int64_t), 16, produce_blocking, b),
+        0);
     if (b->n > 1000) { /* drop early: the producer sees RILL_ECLOSED */
         int64_t v;
         for (int i = 0; i < 10; i++)
@@ -375,8 +373,7 @@ int main(void)
         cmocka_unit_test(test_forward),
         cmocka_unit_test_setup_teardown(test_oneshot_stream, setup, teardown),
         cmocka_unit_test(test_watch_stream),
-        cmocka_unit_test_setup_teardown(test_broadcast_stream, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_broadcast_stream, setup, teardown),
         cmocka_unit_test(test_from_blocking),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

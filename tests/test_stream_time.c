@@ -10,7 +10,6 @@
  */
 #include "stream_util.h"
 
-
 /* ---- a producer on a schedule ---- */
 
 /* One step: at offset `at_ms` push `value`; value < 0 closes the gate. */
@@ -154,11 +153,11 @@ static void *chunks_timeout_task(void *arg)
     schedule_t sc = {gate_new(&s, true, NULL), rill_now(), NULL, 0};
     /* Item values are their push times. */
     static const step_t steps[] = {
-        {0, 0},     {10, 10},   {20, 20},           /* full at 20 */
-        {100, 100}, {150, 150},                     /* times out at 300 */
-        {400, 400}, {410, 410}, {420, 420},         /* full at 420 */
-        {430, 430},                                 /* times out at 630 */
-        {700, 700}, {750, -1}};                     /* the end at 750 */
+        {0, 0},     {10, 10},   {20, 20},   /* full at 20 */
+        {100, 100}, {150, 150},             /* times out at 300 */
+        {400, 400}, {410, 410}, {420, 420}, /* full at 420 */
+        {430, 430},                         /* times out at 630 */
+        {700, 700}, {750, -1}};             /* the end at 750 */
     sc.steps = steps;
     sc.n = sizeof steps / sizeof steps[0];
     assert_int_equal(rill_stream_chunks_timeout(&s, 3, RILL_MS(200)), 0);
@@ -239,8 +238,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_throttle, rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_chunks_timeout, rt_setup,
                                         rt_teardown),
-        cmocka_unit_test_setup_teardown(test_drop_armed, rt_setup,
-                                        rt_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_armed, rt_setup, rt_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

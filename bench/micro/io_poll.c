@@ -4,8 +4,8 @@
  * notice a socket (docs/io.md, "Busy workers"). A 2-worker runtime; the
  * peer is a plain thread doing blocking read/write on TCP loopback.
  *   pingpong_ns       1-byte round trip: a task writes a byte and reads
- *                     the echo; the runtime has nothing else to do (a
- *                     worker sleeps in epoll_wait)
+ *                     the echo (into a 64-byte buffer); the runtime has
+ *                     nothing else to do (a worker sleeps in epoll_wait)
  *   pingpong_hot_ns   the same while 8 tasks yield in a loop on both
  *                     workers: the reply is seen by a busy worker's poll,
  *                     one every RILL_IO_POLL_INTERVAL tasks (src/rt/sched.c)
@@ -136,11 +136,11 @@ static void *pingpong_main(void *arg)
         exit(1);
     }
     for (int i = 0; i < ROUNDS; i++) {
-        char b = (char)i;
+        char b[64] = {(char)i}; /* a read asks for more than one byte */
         size_t n;
         int64_t t0 = now_ns();
-        if (rill_io_write_all(c, &b, 1, NULL) != 0 ||
-            rill_io_read(c, &b, 1, &n) != 0) {
+        if (rill_io_write_all(c, b, 1, NULL) != 0 ||
+            rill_io_read(c, b, sizeof b, &n) != 0 || n != 1) {
             fprintf(stderr, "ping-pong failed\n");
             exit(1);
         }

@@ -56,9 +56,11 @@ int main(void)
     uint64_t want = 0;
     for (uint64_t i = 0; i < ROUND_TRIPS; i++)
         want += (unsigned char)i;
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    int ok = n == ROUND_TRIPS && sum == want && WIFEXITED(st) && !WEXITSTATUS(st);
-    printf("RESULT metric=%.3f unit=ns check=%s sum=%llu\n", secs * 1e9 / (double)n,
-           ok ? "ok" : "FAIL", (unsigned long long)sum);
+    double secs =
+        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    int ok =
+        n == ROUND_TRIPS && sum == want && WIFEXITED(st) && !WEXITSTATUS(st);
+    printf("RESULT metric=%.3f unit=ns check=%s sum=%llu\n",
+           secs * 1e9 / (double)n, ok ? "ok" : "FAIL", (unsigned long long)sum);
     return ok ? 0 : 1;
 }

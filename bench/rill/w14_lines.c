@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #define LINE 80
-#define BENCH_LINES_BYTES ((1ULL << 30) / LINE * LINE) /* ~1 GiB, whole lines */
+#define BENCH_LINES_BYTES                                                      \
+    ((1ULL << 30) / LINE * LINE) /* ~1 GiB, whole lines                        \
+                                  */
 
 /* The writer process: plain blocking writes of a 64 KiB block of lines. */
 static int writer(int port)

@@ -79,7 +79,7 @@ extern "C" {
     X(ENOTSUP, -12, "not supported here")                                      \
     X(EAGAIN, -13, "resource temporarily unavailable")                         \
     X(ESYS, -14, "system call failed")                                         \
-    X(EMSGSIZE, -15, "message longer than the limit")                         \
+    X(EMSGSIZE, -15, "message longer than the limit")                          \
     X(EPROTO, -16, "malformed or truncated data")                              \
     X(ECONNREFUSED, -17, "connection refused")                                 \
     X(ECONNRESET, -18, "connection reset by peer")                             \
@@ -149,9 +149,9 @@ typedef int64_t rill_instant_t;
 
 #define RILL_FOREVER INT64_MAX
 #define RILL_NS(n) ((rill_duration_t)(n))
-#define RILL_US(n) ((rill_duration_t)(n) * 1000)
-#define RILL_MS(n) ((rill_duration_t)(n) * 1000000)
-#define RILL_SEC(n) ((rill_duration_t)(n) * 1000000000)
+#define RILL_US(n) ((rill_duration_t)(n)*1000)
+#define RILL_MS(n) ((rill_duration_t)(n)*1000000)
+#define RILL_SEC(n) ((rill_duration_t)(n)*1000000000)
 
 /* ------------------------------------------------------------------------ */
 /* Wakers                                                                    */
@@ -221,7 +221,8 @@ RILL_API void rill_waker_release(rill_waker_t *w);
  * Returns: true if both wake the same target.
  * Threads: both.
  */
-RILL_API bool rill_waker_will_wake(const rill_waker_t *a, const rill_waker_t *b);
+RILL_API bool rill_waker_will_wake(const rill_waker_t *a,
+                                   const rill_waker_t *b);
 
 /*
  * rill_waker_set - make *slot a waker for the same target as *w, reusing

@@ -176,7 +176,7 @@ RILL_API int rill_stream_init(rill_stream_t *s, const rill_stream_vtable_t *vt,
  * Threads: not concurrently with a poll of s.
  */
 RILL_API int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn,
-                                      void *ud);
+                                       void *ud);
 
 /*
  * rill_stream_discard_item - release one item of s with s's item destructor
@@ -257,8 +257,8 @@ RILL_API void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out);
  * Threads: both, one poller at a time per stream; op and the buffers stay the
  *   caller's until it completes.
  */
-RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s,
-                                void *out, size_t max, size_t *n);
+RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s, void *out,
+                                size_t max, size_t *n);
 
 /*
  * rill_next_sized - wait for the next item of s and copy it to out.
@@ -374,12 +374,14 @@ RILL_API RILL_NODISCARD int rill_stream_from_fn(rill_stream_t **out,
  * again; so senders may find that many more free slots than the capacity
  * while the stream holds them (rendezvous channels and capacities below
  * 16 read no ahead). The stream ends when every sender is released and
- * the buffer is drained. Dropping it releases the receiver: sends then fail
- * with RILL_ECLOSED and buffered items go to the channel's destructor. Returns:
- * 0; RILL_EINVAL (NULL or released rx, NULL out); RILL_ENOMEM (rx is then still
- * the caller's). Ownership: consumes rx on success. On failure rx stays the
- * caller's. Threads: the stream may be polled from any one thread or task at a
- * time; senders anywhere. Waits: never.
+ * the buffer is drained. Dropping it releases the receiver: sends then
+ * fail with RILL_ECLOSED and buffered items go to the channel's
+ * destructor.
+ * Returns: 0; RILL_EINVAL (NULL or released rx, NULL out); RILL_ENOMEM.
+ * Ownership: consumes rx on success. On failure rx stays the caller's.
+ * Waits: never.
+ * Threads: the stream may be polled from any one thread or task at a
+ *   time; senders anywhere.
  */
 RILL_API RILL_NODISCARD int rill_receiver_into_stream(rill_receiver_t *rx,
                                                       rill_stream_t **out);

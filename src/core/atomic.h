@@ -33,8 +33,8 @@
                                             (mo_ok), (mo_fail))
 /* Weak CAS for retry loops. */
 #define rill__cas_weak(p, expected, desired, mo_ok, mo_fail)                   \
-    atomic_compare_exchange_weak_explicit((p), (expected), (desired),          \
-                                          (mo_ok), (mo_fail))
+    atomic_compare_exchange_weak_explicit((p), (expected), (desired), (mo_ok), \
+                                          (mo_fail))
 #define rill__fence(mo) atomic_thread_fence(mo)
 
 /* Spin-wait hint for busy loops. */

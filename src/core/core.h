@@ -89,11 +89,9 @@ void rill__panic(const char *file, int line, const char *fmt, ...)
             rill__panic(__FILE__, __LINE__, "assertion failed: %s", #cond);    \
     } while (0)
 #define RILL_ALWAYS(cond)                                                      \
-    ((cond) ? 1                                                                \
-            : (rill__panic(__FILE__, __LINE__, "expected: %s", #cond), 0))
+    ((cond) ? 1 : (rill__panic(__FILE__, __LINE__, "expected: %s", #cond), 0))
 #define RILL_NEVER(cond)                                                       \
-    ((cond) ? (rill__panic(__FILE__, __LINE__, "unexpected: %s", #cond), 1)   \
-            : 0)
+    ((cond) ? (rill__panic(__FILE__, __LINE__, "unexpected: %s", #cond), 1) : 0)
 #else
 #define RILL_ASSERT(cond) ((void)0)
 #define RILL_ALWAYS(cond) (!!(cond))
@@ -107,7 +105,7 @@ void rill__panic(const char *file, int line, const char *fmt, ...)
 #define RILL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define RILL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RILL_CONTAINER_OF(ptr, type, member)                                   \
-    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* ---- intrusive doubly linked list (circular, with a sentinel head) ---- */
 typedef struct rill__list {

@@ -27,6 +27,9 @@ struct rill_io {
     rill__ioreg_t *reg;
     int fd;
     bool is_socket; /* send/sendmsg with MSG_NOSIGNAL; shutdown on close */
+    bool is_stream; /* a stream socket: a short read or write means the
+                       kernel is drained (full) now (rill__ioreg_clear_drained)
+                     */
     bool nodelay;   /* accepted sockets get TCP_NODELAY (listeners) */
     int family;     /* AF_INET, AF_INET6, AF_UNIX; 0 for other fds */
     /* 0 open, IO_CLOSING while rill_io_close runs, IO_CLOSED after: free

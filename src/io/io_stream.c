@@ -76,8 +76,11 @@ static int read_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
         }
         /* Past every slice handed out: see the file comment. */
         unsigned char *room = (unsigned char *)rs->buf.ptr + rs->used;
-        ssize_t n = read(io->fd, room, rs->chunk - rs->used);
+        size_t want = rs->chunk - rs->used;
+        ssize_t n = read(io->fd, room, want);
         int e = errno;
+        if (n > 0 && (size_t)n < want && io->is_stream)
+            rill__ioreg_clear_drained(io->reg, RILL_IO_READ, tick);
         if (n > 0) {
             r = rill_bytes_slice(&rs->buf, rs->used, (size_t)n, out);
             if (r)

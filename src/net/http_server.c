@@ -62,9 +62,9 @@ struct rill_http_server {
     bool running;
 
     pthread_mutex_t lock;
-    bool stopping;                 /* under lock */
-    rill__list_t conns;            /* under lock */
-    size_t nconns;                 /* under lock */
+    bool stopping;                     /* under lock */
+    rill__list_t conns;                /* under lock */
+    size_t nconns;                     /* under lock */
     rill_oneshot_sender_t *drained_tx; /* under lock: run waits on it */
 };
 
@@ -73,10 +73,10 @@ struct rill_http_conn {
     rill_io_t *io;
     char *buf;
     size_t len, cap;
-    size_t consumed;            /* bytes of buf the current request used */
-    rill__list_t link;          /* in srv->conns, under srv->lock */
-    bool idle;                  /* under srv->lock: waiting for a request */
-    rill_oneshot_sender_t *stop_tx;   /* under srv->lock */
+    size_t consumed;                /* bytes of buf the current request used */
+    rill__list_t link;              /* in srv->conns, under srv->lock */
+    bool idle;                      /* under srv->lock: waiting for a request */
+    rill_oneshot_sender_t *stop_tx; /* under srv->lock */
     rill_oneshot_receiver_t *stop_rx; /* the connection's task only */
     /* the current request (the connection's task only) */
     bool responded, chunked, chunk_done, head_only, close_after, taken;

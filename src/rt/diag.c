@@ -172,8 +172,8 @@ static void describe_header(struct rill_runtime *rt, rill_instant_t now,
      * dips while an idle worker wakes for its periodic look at its
      * peers' queues and parks again; the report must not depend on
      * whether the dump ran in that moment.) */
-    unsigned idle = deadlocked ? rt->nworkers
-                               : rill__load(&rt->nsleeping, RILL_RELAXED);
+    unsigned idle =
+        deadlocked ? rt->nworkers : rill__load(&rt->nsleeping, RILL_RELAXED);
     uint64_t alive = rill__load(&rt->alive, RILL_RELAXED);
     unsigned parked = rill__threads_parked_forever();
     rill__buf_printf(b,
@@ -446,8 +446,7 @@ static void kick_clear(struct rill_runtime *rt)
 void rill__deadlock_kick(void)
 {
     pthread_mutex_lock(&all_lock);
-    for (rill__list_t *l = all_runtimes.next; l != &all_runtimes;
-         l = l->next) {
+    for (rill__list_t *l = all_runtimes.next; l != &all_runtimes; l = l->next) {
         struct rill_runtime *rt =
             RILL_CONTAINER_OF(l, struct rill_runtime, all_link);
         uint32_t k = rill__xchg(&rt->dl_kick, 0, RILL_SEQ_CST);

@@ -113,9 +113,8 @@ static void tw_release(const void *d)
 {
     parker_release((rill__parker_t *)d);
 }
-static const rill_waker_vtable_t thread_waker_vtable = {tw_clone, tw_wake,
-                                                        tw_wake_by_ref,
-                                                        tw_release};
+static const rill_waker_vtable_t thread_waker_vtable = {
+    tw_clone, tw_wake, tw_wake_by_ref, tw_release};
 static rill_waker_t tw_clone(const void *d)
 {
     rill__parker_t *p = (rill__parker_t *)d;
@@ -147,8 +146,7 @@ bool rill__parkers_all_forever(void)
 {
     bool all = true;
     pthread_mutex_lock(&registry_lock);
-    for (rill__list_t *l = registry.next; all && l != &registry;
-         l = l->next) {
+    for (rill__list_t *l = registry.next; all && l != &registry; l = l->next) {
         rill__parker_t *p = RILL_CONTAINER_OF(l, rill__parker_t, link);
         /* seq_cst: see parker_park's kick. */
         all = rill__load(&p->state, RILL_SEQ_CST) == PARK_FOREVER;
@@ -210,8 +208,8 @@ void rill__thread_park_hint(rill_instant_t deadline)
 int rill__thread_await(rill_future_t *f, rill_instant_t deadline)
 {
     rill__parker_t *p = rill__thread_parker();
-    rill_waker_t w = p ? (rill_waker_t){&thread_waker_vtable, p}
-                       : *rill_waker_noop();
+    rill_waker_t w =
+        p ? (rill_waker_t){&thread_waker_vtable, p} : *rill_waker_noop();
     rill_cx_t cx = RILL_CX_INIT(&w);
     for (;;) {
         if (p)

@@ -64,8 +64,8 @@ static bool push_overflow(rill__localq_t *q, struct rill_task *t, uint32_t head,
     uint64_t prev = head_pack(head, head);
     /* Claim the oldest half. acq_rel: acquire pairs with thieves' release
      * of head; release publishes nothing new but keeps the CAS ordered. */
-    if (!rill__cas(&q->head, &prev, head_pack(head + n, head + n),
-                   RILL_ACQ_REL, RILL_RELAXED))
+    if (!rill__cas(&q->head, &prev, head_pack(head + n, head + n), RILL_ACQ_REL,
+                   RILL_RELAXED))
         return false;
     /* Link the claimed tasks (they are ours now) and t into a batch. */
     struct rill_task *first = NULL, *last = NULL;
@@ -216,8 +216,8 @@ void rill__inject_push_batch(struct rill_runtime *rt, struct rill_task *first,
         rt->inject_head = first;
     rt->inject_tail = last;
     /* relaxed: readers only use it as a hint and then take the lock. */
-    rill__store(&rt->inject_len,
-                rill__load(&rt->inject_len, RILL_RELAXED) + n, RILL_RELAXED);
+    rill__store(&rt->inject_len, rill__load(&rt->inject_len, RILL_RELAXED) + n,
+                RILL_RELAXED);
     pthread_mutex_unlock(&rt->inject_lock);
 }
 

@@ -122,6 +122,12 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
  * event came after `tick` was read. */
 void rill__ioreg_clear(rill__ioreg_t *reg, int interest, uint64_t tick);
 
+/* A read or write on a stream socket moved less than asked: the kernel
+ * is drained (or full) for `interest` now. Clear its data bit, not its
+ * hang-up bits, unless an event came after `tick` was read; the next call
+ * then waits instead of making a system call that would say EAGAIN. */
+void rill__ioreg_clear_drained(rill__ioreg_t *reg, int interest, uint64_t tick);
+
 /* Unlink wt if linked (a future withdrawn or finished). */
 void rill__ioreg_unwait(rill__ioreg_t *reg, rill__io_waiter_t *wt);
 

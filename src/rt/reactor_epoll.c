@@ -429,6 +429,18 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
     return r;
 }
 
+/* Clear `bits` unless an event bumped the tick since `tick` was read. */
+static void clear_bits(rill__ioreg_t *reg, uint64_t bits, uint64_t tick)
+{
+    uint64_t cur = rill__load(&reg->ready, RILL_RELAXED);
+    /* relaxed: clearing publishes nothing; the CAS only has to fail when
+     * an event bumped the tick since `tick` was read. */
+    while (cur / TICK_ONE == tick / TICK_ONE &&
+           !rill__cas_weak(&reg->ready, &cur, cur & ~bits, RILL_RELAXED,
+                           RILL_RELAXED))
+        ;
+}
+
 void rill__ioreg_clear(rill__ioreg_t *reg, int interest, uint64_t tick)
 {
     /* EAGAIN proves every bit that let this direction through stale,
@@ -440,13 +452,21 @@ void rill__ioreg_clear(rill__ioreg_t *reg, int interest, uint64_t tick)
         bits |= RILL__IO_READABLE | RILL__IO_RDHUP | RILL__IO_HUP;
     if (interest & RILL__WANT_WRITE)
         bits |= RILL__IO_WRITABLE | RILL__IO_HUP;
-    uint64_t cur = rill__load(&reg->ready, RILL_RELAXED);
-    /* relaxed: clearing publishes nothing; the CAS only has to fail when
-     * an event bumped the tick since `tick` was read. */
-    while (cur / TICK_ONE == tick / TICK_ONE &&
-           !rill__cas_weak(&reg->ready, &cur, cur & ~bits, RILL_RELAXED,
-                           RILL_RELAXED))
-        ;
+    clear_bits(reg, bits, tick);
+}
+
+void rill__ioreg_clear_drained(rill__ioreg_t *reg, int interest, uint64_t tick)
+{
+    /* A short read or write on a stream socket: the kernel had no more
+     * (room) at that moment, and anything that comes later raises a new
+     * edge. Only the data bits go: a hang-up that arrived with the last
+     * bytes is reported once, and the next read must still see it (0). */
+    uint64_t bits = 0;
+    if (interest & RILL__WANT_READ)
+        bits |= RILL__IO_READABLE;
+    if (interest & RILL__WANT_WRITE)
+        bits |= RILL__IO_WRITABLE;
+    clear_bits(reg, bits, tick);
 }
 
 void rill__ioreg_unwait(rill__ioreg_t *reg, rill__io_waiter_t *wt)

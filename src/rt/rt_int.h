@@ -137,10 +137,11 @@ struct rill_task {
  * leave out the stackful part of the union (100,000 parked stackless tasks
  * must fit in a few MiB). */
 #define RILL__TASK_SIZE(kind)                                                  \
-    ((kind) == TASK_STACKFUL ? sizeof(struct rill_task)                         \
-     : (kind) == TASK_FUTURE                                                   \
-         ? offsetof(struct rill_task, u) + sizeof(((struct rill_task *)0)->u.fu) \
-         : offsetof(struct rill_task, u) + sizeof(((struct rill_task *)0)->u.bl))
+    ((kind) == TASK_STACKFUL ? sizeof(struct rill_task)                        \
+     : (kind) == TASK_FUTURE ? offsetof(struct rill_task, u) +                 \
+                                   sizeof(((struct rill_task *)0)->u.fu)       \
+                             : offsetof(struct rill_task, u) +                 \
+                                   sizeof(((struct rill_task *)0)->u.bl))
 
 /* Allocate a task with one reference for the handle (if has_handle) and
  * one for the scheduler; registers it as live. */
@@ -219,7 +220,7 @@ struct rill__worker {
      * task->next: they run when the local queue is empty, and thieves do
      * not see them (tokio's "defer"). */
     struct rill_task *yield_head, *yield_tail;
-    unsigned lifo_runs;     /* consecutive LIFO runs (capped) */
+    unsigned lifo_runs; /* consecutive LIFO runs (capped) */
     uint32_t rng;
     uint64_t tick;
     /* Cooperative budget of the stackful task running now; reset at
@@ -256,9 +257,9 @@ struct rill_runtime {
     _Atomic uint32_t nsearching;
 
     /* Lifecycle. */
-    _Atomic bool shutting_down; /* no new tasks; live ones cancelled */
-    _Atomic bool stopping;      /* workers exit their loops */
-    _Atomic uint64_t alive;     /* tasks spawned, not yet complete */
+    _Atomic bool shutting_down;  /* no new tasks; live ones cancelled */
+    _Atomic bool stopping;       /* workers exit their loops */
+    _Atomic uint64_t alive;      /* tasks spawned, not yet complete */
     _Atomic uint32_t alive_word; /* futex: bumped when alive hits 0 */
     struct {
         pthread_mutex_t lock;

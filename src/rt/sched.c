@@ -509,9 +509,8 @@ static bool worker_park(rill__worker_t *w)
          * looks at the sockets before moving time, which it could not do
          * while another worker sat in epoll. */
         bool may_poll = !rt->cfg.virtual_clock || sleeping == rt->nworkers;
-        if (!may_poll ||
-            !rill__reactor_park(rt->reactor, w, &w->sleep_word, until,
-                                &io_woke))
+        if (!may_poll || !rill__reactor_park(rt->reactor, w, &w->sleep_word,
+                                             until, &io_woke))
             rill__futex_wait(&w->sleep_word, 1, until);
         if (io_woke)
             break; /* it woke tasks, into this worker's queues */

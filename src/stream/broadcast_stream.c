@@ -11,9 +11,9 @@
 #include "sync/describe.h"
 
 typedef struct broadcast_stream {
-    rill__ahead_stream_t ahead; /* reads ahead (ahead.c) */
+    rill__ahead_stream_t ahead;    /* reads ahead (ahead.c) */
     rill_broadcast_receiver_t *rx; /* NULL once the stream ended */
-    uint64_t missed;            /* at the latest RILL_ELAGGED */
+    uint64_t missed;               /* at the latest RILL_ELAGGED */
 } broadcast_stream_t;
 
 static int broadcast_pull(rill_stream_t *s, rill_cx_t *cx, void *out,

@@ -11,7 +11,7 @@
 typedef struct watch_stream {
     rill_stream_t base;
     rill_watch_receiver_t *rx; /* NULL once the stream ended */
-    bool started;        /* the current value was given */
+    bool started;              /* the current value was given */
 } watch_stream_t;
 
 static int watch_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)

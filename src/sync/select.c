@@ -106,8 +106,8 @@ static int select_poll(rill_future_t *f, rill_cx_t *cx)
             /* A peer holds it for a moment: ask it to wake us when it
              * lets go (it wakes us anyway if it completes). */
             if (!(v & RILL__CLAIM_MISSED) &&
-                !rill__cas(&s->claim, &v, v | RILL__CLAIM_MISSED,
-                           RILL_RELAXED, RILL_RELAXED))
+                !rill__cas(&s->claim, &v, v | RILL__CLAIM_MISSED, RILL_RELAXED,
+                           RILL_RELAXED))
                 continue;
             return RILL_PENDING;
         }

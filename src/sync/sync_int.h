@@ -81,7 +81,10 @@ typedef struct rill__lock {
     _Atomic uint32_t word; /* 0 free, 1 taken */
 } rill__lock_t;
 
-#define RILL__LOCK_INIT {0}
+#define RILL__LOCK_INIT                                                        \
+    {                                                                          \
+        0                                                                      \
+    }
 
 void rill__lock_slow(rill__lock_t *l);
 
@@ -234,8 +237,7 @@ static inline int rill__waiter_status(rill__waiter_t *w)
 /* The claim word the caller itself polls under (NULL outside select). */
 static inline _Atomic uintptr_t *rill__cx_claim(const rill_cx_t *cx)
 {
-    return cx && cx->select ? ((rill__select_ref_t *)cx->select)->claim
-                            : NULL;
+    return cx && cx->select ? ((rill__select_ref_t *)cx->select)->claim : NULL;
 }
 
 /*
@@ -243,8 +245,7 @@ static inline _Atomic uintptr_t *rill__cx_claim(const rill_cx_t *cx)
  * the select claim of cx (if any), and make its waker cx's waker.
  * Returns true if w was newly queued (counts as a new wait).
  */
-bool rill__waiter_park(rill__list_t *q, rill__waiter_t *w,
-                       const rill_cx_t *cx);
+bool rill__waiter_park(rill__list_t *q, rill__waiter_t *w, const rill_cx_t *cx);
 
 enum {
     RILL__TAKE_OK,   /* complete it now (claim won, or a plain waiter) */
@@ -306,8 +307,7 @@ static inline void rill__count(_Atomic uint64_t *c, uint64_t n)
 static inline void rill__count_max(_Atomic uint64_t *c, uint64_t v)
 {
     uint64_t cur = rill__load(c, RILL_RELAXED);
-    while (v > cur &&
-           !rill__cas_weak(c, &cur, v, RILL_RELAXED, RILL_RELAXED)) {
+    while (v > cur && !rill__cas_weak(c, &cur, v, RILL_RELAXED, RILL_RELAXED)) {
     }
 }
 
