@@ -50,9 +50,9 @@ typedef int (*rill__pull_fn)(rill_stream_t *s, rill_cx_t *cx, void *out,
 typedef struct rill__ahead_stream {
     rill_stream_t base;
     rill__pull_fn pull; /* the channel's batch receive */
-    size_t room;      /* items buf holds; 1 = no read-ahead */
-    size_t head, len; /* buf[head .. head + len) are not yet given */
-    char *buf;        /* room * item_size bytes; NULL when room is 1 */
+    size_t room;        /* items buf holds; 1 = no read-ahead */
+    size_t head, len;   /* buf[head .. head + len) are not yet given */
+    char *buf;          /* room * item_size bytes; NULL when room is 1 */
 } rill__ahead_stream_t;
 
 /* How many items to read ahead from a channel of `capacity`. */
