@@ -20,7 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
-configs=${CONFIGS:-"release asan tsan clang install aarch64 fuzz"}
+configs=${CONFIGS:-"format release asan tsan clang install aarch64 fuzz"}
 passed=0 failed=0
 failures=()
 
@@ -35,6 +35,11 @@ count_ctest() { # $1 = config name, $2 = ctest log
   passed=$((passed + total - fail)); failed=$((failed + fail))
   while read -r t; do failures+=("$1: $t"); done < <(sed -n '/The following tests FAILED/,$p' "$2" | grep -E '^\s+[0-9]+ - ' | sed 's/^\s*//')
 }
+failed_output() { # $1 = ctest log: what each failed test printed, last 60 lines each
+  awk '/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: /{on = ($0 !~ / Passed /)} on' "$1" |
+    awk '/^ *[0-9]+\/[0-9]+ Test +#/{if (n) for (i = (n > 60 ? n - 60 : 0); i < n; i++) print b[i]; n = 0; print "--- " $0; next} {b[n++] = $0} END {for (i = (n > 60 ? n - 60 : 0); i < n; i++) print b[i]}' |
+    grep -v -e '^100% tests passed' | sed -n '/^--- /,$p' | head -400
+}
 build_and_test() { # name, cmake args...
   local name=$1; shift
   local dir=build/$name
@@ -46,6 +51,7 @@ build_and_test() { # name, cmake args...
   fi
   note "$name: ctest"
   (cd "$dir" && $RUNNER ctest --output-on-failure -j"$jobs" ${CTEST_ARGS:-}) 2>&1 | tee "$dir.ctest.log" | grep -Ev '^\s+(Start|[0-9]+/[0-9]+ Test)' | tail -40
+  failed_output "$dir.ctest.log"
   count_ctest "$name" "$dir.ctest.log"
 }
 check() { # name, command...
