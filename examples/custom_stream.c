@@ -82,8 +82,17 @@ static void es_drop(rill_stream_t *s)
     free(es);
 }
 
-static const rill_stream_vtable_t es_vtable = {.poll_next = es_poll_next,
-                                               .drop = es_drop};
+/* What a task dump (rill_runtime_dump) says of a task waiting for this
+ * stream. It runs on the dumping thread, so it reads only what never
+ * changes. */
+static int es_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    (void)s;
+    return snprintf(buf, len, "device events (queue of %d)", QUEUE_CAP);
+}
+
+static const rill_stream_vtable_t es_vtable = {
+    .poll_next = es_poll_next, .drop = es_drop, .describe = es_describe};
 
 /* ---- the "device driver": 20 readings from its own thread ---- */
 

@@ -143,10 +143,16 @@ static void gate_drop(rill_stream_t *s)
     free(g);
 }
 
+static int gate_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    return snprintf(buf, len, "test gate%s",
+                    s->vtable->poll_next_many ? " (batch)" : "");
+}
+
 static const rill_stream_vtable_t gate_vtable_batch = {
-    gate_poll_next, gate_poll_next_many, gate_drop};
-static const rill_stream_vtable_t gate_vtable_single = {gate_poll_next, NULL,
-                                                        gate_drop};
+    gate_poll_next, gate_poll_next_many, gate_drop, gate_describe};
+static const rill_stream_vtable_t gate_vtable_single = {
+    gate_poll_next, NULL, gate_drop, gate_describe};
 
 /* A new gate as *s; batch: with a poll_next_many; stats may be NULL. */
 static inline gate_t *gate_new(rill_stream_t **s, bool batch,

@@ -210,6 +210,104 @@ static void test_dump_stream(void **state)
     rill_runtime_free(rt);
 }
 
+/* More combinators, each naming itself and what it draws from: a task
+ * waiting on take <- chunks <- merge, and rill_stream_describe of
+ * pipelines over the other sources. */
+static void *next_chunk(void *arg)
+{
+    rill_chunk_t c;
+    int r = rill_next((rill_stream_t *)arg, &c);
+    if (r == 0)
+        rill_chunk_destroy(&c);
+    return (void *)(intptr_t)r;
+}
+
+static void expect_describe(rill_stream_t *s, const char *want)
+{
+    char buf[512];
+    int n = rill_stream_describe(s, buf, sizeof buf);
+    if (n < 0 || strcmp(buf, want) != 0)
+        fail_msg("described as \"%s\", expected \"%s\"", buf, want);
+    assert_int_equal((size_t)n, strlen(want));
+}
+
+static void *combinators_main(void *arg)
+{
+    (void)arg;
+    rill_sender_t *tx;
+    rill_receiver_t *rx;
+    rill_channel_config_t o = {.name = "events"};
+    assert_int_equal(rill_channel_new(&tx, &rx, sizeof(int), 8, &o), 0);
+    rill_stream_t *s, *other;
+    assert_int_equal(rill_receiver_into_stream(rx, &s), 0);
+    assert_int_equal(rill_stream_empty(&other, sizeof(int)), 0);
+    assert_int_equal(rill_stream_merge(&s, other), 0);
+    assert_int_equal(rill_stream_chunks(&s, 4), 0);
+    assert_int_equal(rill_stream_take(&s, 2), 0);
+    rill_task_t *c = spawn_named("chunker", next_chunk, s);
+    settle();
+    char *d = dump_now();
+    char want[256];
+    snprintf(want, sizeof want,
+             "task %llu 'chunker' waiting: next on take <- chunks of 4 <- "
+             "merge of 2 streams",
+             (unsigned long long)rill_task_id(c));
+    expect_in(d, want);
+    free(d);
+    rill_sender_release(tx); /* the merge ends: a last, short chunk */
+    void *res;
+    assert_int_equal(rill_join(c, &res), 0);
+    assert_int_equal((int)(intptr_t)res, RILL_DONE);
+    rill_stream_free(s);
+
+    int items[3] = {1, 2, 3};
+    assert_int_equal(rill_stream_iter(&s, items, 3, sizeof items[0]), 0);
+    assert_int_equal(rill_stream_skip(&s, 1), 0);
+    assert_int_equal(rill_stream_map(&s, add_one, NULL, sizeof(int)), 0);
+    assert_int_equal(rill_stream_repeat(&other, &items[0], sizeof items[0]), 0);
+    assert_int_equal(rill_stream_chain(&s, other), 0);
+    assert_int_equal(rill_stream_timeout(&s, RILL_MS(5)), 0);
+    expect_describe(s, "timeout <- chain <- map <- skip <- iter of 3 items "
+                       "(always ready)");
+    rill_stream_free(s);
+
+    assert_int_equal(rill_stream_interval(&s, RILL_MS(250), RILL_TICK_BURST),
+                     0);
+    assert_int_equal(rill_stream_ready_chunks(&s, 8), 0);
+    expect_describe(s, "ready_chunks of 8 <- interval every +250.000 ms");
+    rill_stream_free(s);
+
+    rill_watch_sender_t *wtx;
+    rill_watch_receiver_t *wrx;
+    int init = 0;
+    rill_channel_config_t wo = {.name = "limits"};
+    assert_int_equal(rill_watch_new(&wtx, &wrx, sizeof init, &init, &wo), 0);
+    assert_int_equal(rill_watch_into_stream(wrx, sizeof init, &s), 0);
+    assert_int_equal(rill_stream_repeat(&other, &init, sizeof init), 0);
+    assert_int_equal(rill_stream_zip(&s, other, 2 * sizeof(int), sizeof(int)),
+                     0);
+    char buf[512];
+    assert_true(rill_stream_describe(s, buf, sizeof buf) > 0);
+    expect_in(buf, "zip <- (watch stream on watch channel 'limits' (len 1/1");
+    expect_in(buf, ") & (repeat (always ready))");
+    /* Truncated as snprintf does, and still a string. */
+    char small[8];
+    int n = rill_stream_describe(s, small, sizeof small);
+    assert_int_equal((size_t)n, strlen(buf));
+    assert_string_equal(small, "zip <- ");
+    rill_stream_free(s);
+    rill_watch_sender_release(wtx);
+    return NULL;
+}
+
+static void test_dump_combinators(void **state)
+{
+    (void)state;
+    rill_runtime_t *rt = test_new_rt(2, true);
+    assert_int_equal(rill_block_on(rt, combinators_main, NULL, NULL), 0);
+    rill_runtime_free(rt);
+}
+
 /* ---- sleep, join, select ---- */
 
 static void *sleeper(void *arg)
@@ -634,6 +732,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump_channels),
         cmocka_unit_test(test_dump_stream),
+        cmocka_unit_test(test_dump_combinators),
         cmocka_unit_test(test_dump_sleep_join_select),
         cmocka_unit_test(test_dump_jobs_futures_watch),
         cmocka_unit_test(test_dump_while_running),

@@ -83,8 +83,10 @@ enum {
  *   capacity 0 or above RILL_BROADCAST_CAPACITY_MAX, a buffer of more
  *   than 256 GiB (or one whose size overflows), an unknown mode, or an
  *   item_dtor; RILL_ENOMEM.
- * Ownership: the caller owns *tx and *rx and releases each once.
+ * Ownership: the caller owns *tx and *rx and releases each once. On failure
+ *   nothing is allocated.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_new(rill_broadcast_sender_t **tx, rill_broadcast_receiver_t **rx,
@@ -95,8 +97,9 @@ rill_broadcast_new(rill_broadcast_sender_t **tx, rill_broadcast_receiver_t **rx,
  * rill_broadcast_subscribe - a new receiver that will see every item sent
  * from now on.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
- * Ownership: the caller owns *rx.
+ * Ownership: the caller owns *rx. On failure *rx is not set.
  * Threads: any holder of a sender.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_subscribe(rill_broadcast_sender_t *tx,
@@ -105,7 +108,9 @@ rill_broadcast_subscribe(rill_broadcast_sender_t *tx,
 /*
  * rill_broadcast_sender_clone - another sender on the same channel.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
- * Ownership: the caller owns *out.
+ * Ownership: the caller owns *out. On failure *out is not set.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_sender_clone(rill_broadcast_sender_t *tx,
@@ -116,7 +121,9 @@ rill_broadcast_sender_clone(rill_broadcast_sender_t *tx,
  * closes the channel (as rill_broadcast_close). NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
- * Ownership: consumes tx.
+ * Ownership: consumes tx. On failure nothing is touched.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_broadcast_sender_release(rill_broadcast_sender_t *tx);
 
@@ -125,6 +132,8 @@ RILL_API int rill_broadcast_sender_release(rill_broadcast_sender_t *tx);
  * with RILL_ECLOSED (waiting ones too), receivers get RILL_DONE after
  * reading what was sent before. Idempotent; never frees.
  * Returns: 0; RILL_EINVAL for NULL.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_broadcast_close(rill_broadcast_sender_t *tx);
 
@@ -150,6 +159,7 @@ rill_broadcast_try_send_sized(rill_broadcast_sender_t *tx, const void *item,
  *   task (nothing sent).
  * Waits: backpressure mode: until the slowest receiver makes room; lag
  *   mode: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_send_sized(rill_broadcast_sender_t *tx, const void *item,
@@ -158,7 +168,11 @@ rill_broadcast_send_sized(rill_broadcast_sender_t *tx, const void *item,
     rill_broadcast_send_sized((tx), (p), sizeof *(p))
 
 /* rill_broadcast_send_timeout_sized - as send for at most `timeout`;
- * RILL_ETIMEDOUT when it passes (nothing sent). */
+ * RILL_ETIMEDOUT when it passes (nothing sent).
+ * Returns: as rill_broadcast_send_sized, or RILL_ETIMEDOUT (nothing sent).
+ * Waits: at most timeout.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int
 rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx, const void *item,
                                   size_t size, rill_duration_t timeout);
@@ -169,6 +183,9 @@ rill_broadcast_send_timeout_sized(rill_broadcast_sender_t *tx, const void *item,
  * rill_broadcast_poll_send - send as a poll function: 0, RILL_PENDING
  * (waker registered in tx, or budget spent), RILL_ECLOSED, RILL_EINVAL.
  * The item is copied only when 0 is returned.
+ * Returns: 0 (sent), RILL_PENDING, or as rill_broadcast_try_send_sized.
+ * Waits: never (it registers the waker instead).
+ * Threads: both; one poller per sender handle.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_poll_send(rill_broadcast_sender_t *tx, rill_cx_t *cx,
@@ -182,7 +199,10 @@ typedef struct rill_broadcast_send_op {
 } rill_broadcast_send_op_t;
 
 /* rill_broadcast_send_op - initialise a send future. Never fails: bad
- * arguments make its first poll return RILL_EINVAL. */
+ * arguments make its first poll return RILL_EINVAL.
+ * Threads: both; op and item stay the caller's until it completes or is
+ *   withdrawn.
+ */
 RILL_API void rill_broadcast_send_op(rill_broadcast_send_op_t *op,
                                      rill_broadcast_sender_t *tx,
                                      const void *item, size_t size);
@@ -208,6 +228,7 @@ rill_broadcast_try_recv_sized(rill_broadcast_receiver_t *rx, void *out,
  * Returns: as try_recv, never RILL_EEMPTY; RILL_ECANCELED in a cancelled
  *   task (nothing taken).
  * Waits: until an item is sent or the channel ends.
+ * Threads: the owner of rx.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out, size_t size,
@@ -216,7 +237,11 @@ rill_broadcast_recv_sized(rill_broadcast_receiver_t *rx, void *out, size_t size,
     rill_broadcast_recv_sized((rx), (p), sizeof *(p), (missed))
 
 /* rill_broadcast_recv_timeout_sized - as recv for at most `timeout`;
- * RILL_ETIMEDOUT when it passes (nothing taken). */
+ * RILL_ETIMEDOUT when it passes (nothing taken).
+ * Returns: as rill_broadcast_recv_sized, or RILL_ETIMEDOUT (nothing taken).
+ * Waits: at most timeout.
+ * Threads: the owner of rx.
+ */
 RILL_API RILL_NODISCARD int
 rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx, void *out,
                                   size_t size, uint64_t *missed,
@@ -230,6 +255,8 @@ rill_broadcast_recv_timeout_sized(rill_broadcast_receiver_t *rx, void *out,
  * layer): 0, RILL_PENDING (waker registered in rx, or budget spent),
  * RILL_DONE, RILL_ELAGGED (*missed set; may be NULL), RILL_EINVAL.
  * Threads: the owner of rx; one poller at a time.
+ * Returns: as listed above.
+ * Waits: never (it registers the waker instead).
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
@@ -241,6 +268,9 @@ rill_broadcast_poll_recv(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
  * One synchronisation with the senders per batch, not per item. Returns
  * as rill_broadcast_poll_recv; on 0, 1 <= *n <= max; on RILL_ELAGGED no
  * item is delivered (*n = 0).
+ * Returns: as rill_broadcast_poll_recv.
+ * Waits: never.
+ * Threads: the owner of rx; one poller at a time.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_poll_recv_many(rill_broadcast_receiver_t *rx, rill_cx_t *cx,
@@ -272,17 +302,24 @@ RILL_API void rill_broadcast_recv_op(rill_broadcast_recv_op_t *op,
  * stops holding senders back). NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
- * Ownership: consumes rx.
+ * Ownership: consumes rx. On failure nothing is touched.
+ * Waits: never.
+ * Threads: the owner of rx.
  */
 RILL_API int rill_broadcast_receiver_release(rill_broadcast_receiver_t *rx);
 
 /*
  * rill_broadcast_len - items sent that this receiver has not read yet (at
  * most the capacity).
+ * Returns: the count; 0 for NULL.
+ * Threads: the owner of rx.
  */
 RILL_API size_t rill_broadcast_len(const rill_broadcast_receiver_t *rx);
 
-/* rill_broadcast_receiver_count - receivers alive now. */
+/* rill_broadcast_receiver_count - receivers alive now.
+ * Returns: the count; 0 for NULL.
+ * Threads: both.
+ */
 RILL_API size_t
 rill_broadcast_receiver_count(const rill_broadcast_sender_t *tx);
 
@@ -297,6 +334,8 @@ rill_broadcast_receiver_count(const rill_broadcast_sender_t *tx);
  * that waited; is_closed = closed or no receiver left. name points into
  * the channel (valid while a handle is).
  * Returns: 0; RILL_EINVAL.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_broadcast_stats(const rill_broadcast_sender_t *tx,
                                   const rill_broadcast_receiver_t *rx,

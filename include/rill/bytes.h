@@ -87,8 +87,10 @@ static inline size_t rill_bytes_len(const rill_bytes_t *b)
  * allocation for the count and the bytes). len 0 gives the empty value.
  * Returns: 0; RILL_EINVAL (NULL b, NULL data with len > 0, or a len so
  *   large that the buffer's size overflows); RILL_ENOMEM.
- * Ownership: the caller owns one reference in *b.
+ * Ownership: the caller owns one reference in *b. On failure *b is the empty
+ *   value.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_bytes_new(rill_bytes_t *b, const void *data,
                                            size_t len);
@@ -100,6 +102,8 @@ RILL_API RILL_NODISCARD int rill_bytes_new(rill_bytes_t *b, const void *data,
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM (free_fn is then not called and
  *   the buffer is still yours).
  * Ownership: on success the buffer belongs to the bytes.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_bytes_from_buffer(rill_bytes_t *b, const void *data, size_t len,
@@ -109,6 +113,7 @@ rill_bytes_from_buffer(rill_bytes_t *b, const void *data, size_t len,
  * rill_bytes_clone - another reference to the same bytes (never fails).
  * Returns: the new view; release it separately.
  * Threads: any, concurrently with clones and releases of the same buffer.
+ * Ownership: the caller owns the new reference.
  */
 RILL_API rill_bytes_t rill_bytes_clone(const rill_bytes_t *b);
 
@@ -118,6 +123,8 @@ RILL_API rill_bytes_t rill_bytes_clone(const rill_bytes_t *b);
  * Returns: 0; RILL_EINVAL if the range is not inside b (*out is then the
  *   empty value).
  * Ownership: the caller owns the reference in *out; b is unchanged.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_bytes_slice(const rill_bytes_t *b, size_t off,
                                              size_t len, rill_bytes_t *out);
@@ -127,16 +134,21 @@ RILL_API RILL_NODISCARD int rill_bytes_slice(const rill_bytes_t *b, size_t off,
  * The last reference frees the buffer. NULL and the empty value are
  * accepted.
  * Threads: any.
+ * Ownership: consumes this reference.
  */
 RILL_API void rill_bytes_release(rill_bytes_t *b);
 
 /*
  * rill_bytes_refs - the buffer's reference count now (0 for the empty
  * value). Only a hint under concurrency; meant for tests and diagnostics.
+ * Returns: the count (a hint).
+ * Threads: both.
  */
 RILL_API size_t rill_bytes_refs(const rill_bytes_t *b);
 
-/* An item destructor for channels and streams of rill_bytes_t. */
+/* An item destructor for channels and streams of rill_bytes_t.
+ * Threads: both.
+ */
 RILL_API void rill_bytes_item_dtor(void *item, void *ud);
 
 /* ------------------------------------------------------------------------ */
@@ -153,7 +165,10 @@ typedef void (*rill_arc_dtor_fn)(void *obj);
  * Returns: 0; RILL_EINVAL (NULL out, size 0, a size that overflows with
  *   the count's header); RILL_ENOMEM.
  * Ownership: the caller owns one reference. dtor (may be NULL) runs once,
- *   when the last reference is released, before the memory is freed.
+ *   when the last reference is released, before the memory is freed. On
+ *   failure *out is not set and dtor is not called.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_arc_new(void *out, size_t size,
                                          rill_arc_dtor_fn dtor);
@@ -162,6 +177,7 @@ RILL_API RILL_NODISCARD int rill_arc_new(void *out, size_t size,
  * rill_arc_clone - take another reference on obj.
  * Returns: obj (for `T *copy = rill_arc_clone(p);`); NULL for NULL.
  * Threads: any.
+ * Ownership: the caller owns the new reference.
  */
 RILL_API void *rill_arc_clone(void *obj);
 
@@ -170,14 +186,20 @@ RILL_API void *rill_arc_clone(void *obj);
  * and frees the object. NULL is accepted.
  * Threads: any. The destructor runs on the releasing thread, after every
  *   other holder's writes to the object are visible.
+ * Ownership: consumes this reference.
  */
 RILL_API void rill_arc_release(void *obj);
 
-/* rill_arc_refs - the reference count now (a hint under concurrency). */
+/* rill_arc_refs - the reference count now (a hint under concurrency).
+ * Returns: the count (a hint).
+ * Threads: both.
+ */
 RILL_API size_t rill_arc_refs(const void *obj);
 
 /* An item destructor for channels and streams of arc pointers (items are
- * T *, so item is a T **). NULL is accepted. */
+ * T *, so item is a T **). NULL is accepted.
+ * Threads: both.
+ */
 RILL_API void rill_arc_item_dtor(void *item, void *ud);
 
 #ifdef __cplusplus

@@ -64,6 +64,7 @@ extern "C" {
  * Ownership: on success the line stream owns the old *s (dropping it drops
  *   upstream); on failure *s is untouched and still yours.
  * Threads: any; the stream is polled by one task or thread at a time.
+ * Waits: never (building a stream polls nothing).
  */
 RILL_API RILL_NODISCARD int rill_stream_lines(rill_stream_t **s,
                                               size_t max_len);
@@ -83,6 +84,7 @@ RILL_API RILL_NODISCARD int rill_stream_lines(rill_stream_t **s,
  *   RILL_ENOMEM.
  * Ownership: as rill_stream_lines.
  * Threads: as rill_stream_lines.
+ * Waits: never (building a stream polls nothing).
  */
 RILL_API RILL_NODISCARD int rill_stream_frames(rill_stream_t **s,
                                                size_t max_len);
@@ -93,6 +95,7 @@ RILL_API RILL_NODISCARD int rill_stream_frames(rill_stream_t **s,
  * the header, then the payload (one writev of both).
  * Returns: 0; RILL_EMSGSIZE if len does not fit in 32 bits.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_frame_header(unsigned char hdr[4], size_t len);
 

@@ -15,6 +15,23 @@
  * - Allocation: one replaceable allocator for every allocation rill makes.
  *
  * Nothing in this header waits; awaiting is in rill/rt.h.
+ *
+ * Lifetime words. Every public name uses these with one meaning
+ * (docs/api.md has the rest of the vocabulary):
+ *   _new / _free        a heap object with one owner: made by _new,
+ *                       ended by _free.
+ *   _init / _destroy    an object in caller storage: _destroy releases
+ *                       what it holds; the storage stays the caller's.
+ *   _clone / _release   a reference-counted handle: _clone adds a
+ *                       reference, _release gives one up; the last one
+ *                       frees.
+ *   _close              ends the input (sends fail, the other side drains
+ *                       and sees the end); never frees.
+ *   _into_              consumes its argument (on success).
+ *   _discard            gives items to their item destructor.
+ * Every _free, _destroy and _release accepts NULL. A vtable's `drop` is
+ * the slot behind rill_stream_free (and, for futures rill owns, the
+ * runtime's free); programs call the _free, not the slot.
  */
 #ifndef RILL_CORE_H
 #define RILL_CORE_H
@@ -172,6 +189,7 @@ struct rill_waker {
  * Returns: the new waker; release it with rill_waker_release or consume it
  *   with rill_waker_wake. Cloning the empty waker gives the empty waker.
  * Threads: any.
+ * Ownership: the caller owns the new waker (release it or wake it).
  */
 RILL_API rill_waker_t rill_waker_clone(const rill_waker_t *w);
 
@@ -192,6 +210,7 @@ RILL_API void rill_waker_wake_by_ref(const rill_waker_t *w);
  * rill_waker_release - release the waker without waking. *w becomes the
  * empty waker. Releasing the empty waker does nothing.
  * Threads: any.
+ * Ownership: consumes *w's reference.
  */
 RILL_API void rill_waker_release(rill_waker_t *w);
 
@@ -199,6 +218,8 @@ RILL_API void rill_waker_release(rill_waker_t *w);
  * rill_waker_will_wake - true if both wakers wake the same target, so a
  * stored waker need not be replaced by a fresh clone. False if either is
  * NULL.
+ * Returns: true if both wake the same target.
+ * Threads: both.
  */
 RILL_API bool rill_waker_will_wake(const rill_waker_t *a,
                                    const rill_waker_t *b);
@@ -208,11 +229,14 @@ RILL_API bool rill_waker_will_wake(const rill_waker_t *a,
  * the stored one when it already wakes that target (the common case of a
  * task polled again). The caller serialises access to *slot. w NULL
  * empties the slot; a NULL slot is reported as misuse and ignored.
+ * Threads: both; the caller serialises access to *slot.
  */
 RILL_API void rill_waker_set(rill_waker_t *slot, const rill_waker_t *w);
 
 /*
  * rill_waker_noop - a waker that does nothing (for polling by hand).
+ * Returns: a static waker; never NULL.
+ * Threads: both.
  */
 RILL_API const rill_waker_t *rill_waker_noop(void);
 
@@ -332,6 +356,7 @@ static inline int rill_future_cancel(rill_future_t *f)
  * (no describe)". Never fails: buf (len > 0) always ends up a string.
  * Returns: as snprintf.
  * Threads: see the vtable's describe.
+ * Waits: never.
  */
 RILL_API int rill_future_describe(const rill_future_t *f, rill_instant_t now,
                                   char *buf, size_t len);
@@ -362,6 +387,21 @@ typedef struct rill_stream_vtable {
                           size_t max, size_t *n);
     /* Release the stream and everything upstream of it. */
     void (*drop)(rill_stream_t *s);
+    /*
+     * Optional (NULL = "stream <address> (no describe)"; last member, so
+     * initialisers that stop at drop stay valid): write a one-line
+     * description into buf (at most len bytes including the NUL,
+     * truncated as snprintf does) for task dumps (rill_runtime_dump):
+     * what the stream is and, for a combinator, what it draws from -
+     * "name <- " followed by rill_stream_describe of its upstream, so a
+     * pipeline reads "map <- filter <- receiver stream on bounded channel
+     * 'x' (...)". Returns what snprintf returns. Called from another
+     * thread while a task waits for the stream, possibly during a poll:
+     * read only fields set at construction, atomics, or an upstream
+     * pointer the stream keeps until it is freed; never block, never call
+     * into rill except the stats and describe functions.
+     */
+    int (*describe)(const rill_stream_t *s, char *buf, size_t len);
 } rill_stream_vtable_t;
 
 /*
@@ -388,6 +428,17 @@ struct rill_stream {
     rill_item_dtor_fn item_dtor;
     void *item_dtor_ud;
 };
+
+/*
+ * rill_stream_describe - describe s into buf as its vtable's describe
+ * does; a stream without one is "stream <address> (poll_next <address>,
+ * no describe)". Never fails: buf (len > 0) always ends up a string.
+ * Returns: as snprintf.
+ * Waits: never.
+ * Threads: see the vtable's describe.
+ */
+RILL_API int rill_stream_describe(const rill_stream_t *s, char *buf,
+                                  size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Allocation                                                                */

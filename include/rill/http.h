@@ -129,6 +129,7 @@ typedef struct rill_http_request {
  *   for the whole: the parser decides at the first byte that settles it.
  * Ownership: nothing is allocated; req points into buf and headers.
  * Threads: any; no shared state.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int
 rill_http_parse_request(rill_http_request_t *req, const void *buf, size_t len,
@@ -140,6 +141,7 @@ rill_http_parse_request(rill_http_request_t *req, const void *buf, size_t len,
  * (compared without case).
  * Returns: the field, or NULL if the request has none (or req or name is
  *   NULL).
+ * Threads: both.
  */
 RILL_API const rill_http_header_t *
 rill_http_request_header(const rill_http_request_t *req, const char *name);
@@ -147,6 +149,7 @@ rill_http_request_header(const rill_http_request_t *req, const char *name);
 /*
  * rill_http_method_name - the name of a method ("GET").
  * Returns: a static string; "OTHER" for RILL_HTTP_OTHER or unknown values.
+ * Threads: both.
  */
 RILL_API const char *rill_http_method_name(rill_http_method_t method);
 
@@ -154,6 +157,7 @@ RILL_API const char *rill_http_method_name(rill_http_method_t method);
  * rill_http_status_reason - the reason phrase of a status code ("Not
  * Found").
  * Returns: a static string; "Unknown" for codes it does not know.
+ * Threads: both.
  */
 RILL_API const char *rill_http_status_reason(int status);
 
@@ -176,6 +180,8 @@ typedef struct rill_http_chunked {
 /*
  * rill_http_chunked_init - start decoding a chunked body of at most
  * max_body bytes of data (0 = 1 MiB).
+ * Ownership: c is the caller's storage; it holds nothing to free.
+ * Threads: both.
  */
 RILL_API void rill_http_chunked_init(rill_http_chunked_t *c, uint64_t max_body);
 
@@ -189,6 +195,8 @@ RILL_API void rill_http_chunked_init(rill_http_chunked_t *c, uint64_t max_body);
  *   more are needed; RILL_EPROTO for bad framing (c->status 400) or a
  *   body over the limit (c->status 413); RILL_EINVAL for NULL arguments.
  * Ownership: *data points into buf.
+ * Waits: never.
+ * Threads: one caller at a time per decoder.
  */
 RILL_API RILL_NODISCARD int rill_http_chunked_decode(rill_http_chunked_t *c,
                                                      const void *buf,
@@ -251,14 +259,20 @@ typedef struct rill_http_server_config {
  * rill_http_server_new - a server listening on addr ("127.0.0.1:0",
  * "[::1]:8080", "unix:/path"; see rill/io.h).
  * Returns: 0; RILL_EINVAL; the errors of rill_listen; RILL_ENOMEM.
- * Ownership: the caller owns *s (rill_http_server_free).
+ * Ownership: the caller owns *s (rill_http_server_free). On failure nothing
+ *   is made.
  * Threads: any task, or a thread with cfg->runtime.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int
 rill_http_server_new(rill_http_server_t **s, const char *addr,
                      const rill_http_server_config_t *cfg);
 
-/* rill_http_server_port - the TCP port it listens on (0 for Unix). */
+/* rill_http_server_port - the TCP port it listens on (0 for Unix).
+ * Returns: the port.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API int rill_http_server_port(const rill_http_server_t *s);
 
 /*
@@ -268,6 +282,8 @@ RILL_API int rill_http_server_port(const rill_http_server_t *s);
  * Returns: 0; RILL_EINVAL (NULL, a path not starting with '/', a route
  *   already there, called after rill_http_server_run started); RILL_ENOMEM.
  * Ownership: path is copied.
+ * Waits: never.
+ * Threads: before rill_http_server_run, one caller at a time.
  */
 RILL_API RILL_NODISCARD int rill_http_route(rill_http_server_t *s,
                                             rill_http_method_t method,
@@ -278,6 +294,8 @@ RILL_API RILL_NODISCARD int rill_http_route(rill_http_server_t *s,
  * rill_http_route_static - GET (and HEAD) path answers 200 with these
  * bytes and this Content-Type (both copied).
  * Returns: as rill_http_route.
+ * Waits: never.
+ * Threads: as rill_http_route.
  */
 RILL_API RILL_NODISCARD int
 rill_http_route_static(rill_http_server_t *s, const char *path,
@@ -305,6 +323,8 @@ RILL_API void rill_http_server_shutdown(rill_http_server_t *s);
 /*
  * rill_http_server_free - free a server whose run has returned (or never
  * started). NULL is accepted.
+ * Ownership: consumes s.
+ * Threads: both.
  */
 RILL_API void rill_http_server_free(rill_http_server_t *s);
 
@@ -328,7 +348,11 @@ typedef struct rill_http_response {
 RILL_API RILL_NODISCARD int
 rill_http_send_response(rill_http_conn_t *c, const rill_http_response_t *r);
 
-/* rill_http_respond - rill_http_send_response with status, type, body. */
+/* rill_http_respond - rill_http_send_response with status, type, body.
+ * Returns: as rill_http_send_response.
+ * Waits: as rill_http_send_response.
+ * Threads: the connection's task.
+ */
 RILL_API RILL_NODISCARD int rill_http_respond(rill_http_conn_t *c, int status,
                                               const char *content_type,
                                               const void *body, size_t len);
@@ -352,6 +376,8 @@ RILL_API RILL_NODISCARD int rill_http_write_chunk(rill_http_conn_t *c,
  * rill_http_conn_io - the connection's socket, for a handler that takes
  * the connection over (the server still frees it when the handler
  * returns).
+ * Returns: the handle (the server's).
+ * Threads: the connection's task.
  */
 RILL_API rill_io_t *rill_http_conn_io(rill_http_conn_t *c);
 
@@ -359,6 +385,8 @@ RILL_API rill_io_t *rill_http_conn_io(rill_http_conn_t *c);
  * rill_http_conn_stopping - whether the server is shutting down; a handler
  * that serves a long stream ends when it turns true (rill_sse_serve and
  * WebSocket connections do this themselves).
+ * Returns: true once the server is shutting down.
+ * Threads: the connection's task.
  */
 RILL_API bool rill_http_conn_stopping(const rill_http_conn_t *c);
 

@@ -103,6 +103,7 @@ typedef struct rill_io_config {
  * Ownership: on success *io owns fd (rill_io_free closes it); on failure
  *   fd is still the caller's.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_io_new(rill_io_t **io, int fd,
                                         const rill_io_config_t *cfg);
@@ -123,16 +124,24 @@ RILL_API void rill_io_close(rill_io_t *io);
  * rill_io_free - deregister, close the fd and free the handle. NULL is
  * accepted.
  * Threads: any; no call on io may run or start meanwhile.
+ * Ownership: consumes io and closes its fd.
  */
 RILL_API void rill_io_free(rill_io_t *io);
 
 /* rill_io_fd - the file descriptor (for setsockopt and the like; do not
- * close it). */
+ * close it).
+ * Returns: the fd; -1 for NULL.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API int rill_io_fd(const rill_io_t *io);
 
 /*
  * rill_io_last_errno - the errno of this handle's last RILL_ESYS, for
  * logs (0 if none). Read it after the call that failed, in the same task.
+ * Returns: the errno, or 0.
+ * Waits: never.
+ * Threads: the task or thread that made the failed call.
  */
 RILL_API int rill_io_last_errno(const rill_io_t *io);
 
@@ -150,7 +159,11 @@ RILL_API int rill_io_last_errno(const rill_io_t *io);
  */
 RILL_API RILL_NODISCARD int rill_io_ready(rill_io_t *io, int interest);
 
-/* rill_io_ready_timeout - as rill_io_ready; RILL_ETIMEDOUT after timeout. */
+/* rill_io_ready_timeout - as rill_io_ready; RILL_ETIMEDOUT after timeout.
+ * Returns: as rill_io_ready, or RILL_ETIMEDOUT.
+ * Waits: at most timeout.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
 RILL_API RILL_NODISCARD int rill_io_ready_timeout(rill_io_t *io, int interest,
                                                   rill_duration_t timeout);
 
@@ -168,6 +181,8 @@ typedef struct rill_io_op {
 /*
  * rill_io_ready_op - readiness as a future; its final status is what
  * rill_io_ready returns.
+ * Threads: both; op and the buffers stay the caller's until it completes or is
+ *   withdrawn.
  */
 RILL_API void rill_io_ready_op(rill_io_op_t *op, rill_io_t *io, int interest);
 
@@ -185,16 +200,27 @@ RILL_API void rill_io_ready_op(rill_io_op_t *op, rill_io_t *io, int interest);
 RILL_API RILL_NODISCARD int rill_io_read(rill_io_t *io, void *buf, size_t len,
                                          size_t *n);
 
-/* rill_io_try_read - as rill_io_read, never waits: RILL_EAGAIN. */
+/* rill_io_try_read - as rill_io_read, never waits: RILL_EAGAIN.
+ * Returns: as rill_io_read, or RILL_EAGAIN.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int rill_io_try_read(rill_io_t *io, void *buf,
                                              size_t len, size_t *n);
 
-/* rill_io_read_timeout - as rill_io_read; RILL_ETIMEDOUT (no byte taken). */
+/* rill_io_read_timeout - as rill_io_read; RILL_ETIMEDOUT (no byte taken).
+ * Returns: as rill_io_read, or RILL_ETIMEDOUT.
+ * Waits: at most timeout.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
 RILL_API RILL_NODISCARD int rill_io_read_timeout(rill_io_t *io, void *buf,
                                                  size_t len, size_t *n,
                                                  rill_duration_t timeout);
 
-/* rill_io_read_op - rill_io_read as a future (*n written on completion). */
+/* rill_io_read_op - rill_io_read as a future (*n written on completion).
+ * Threads: both; op and the buffers stay the caller's until it completes or is
+ *   withdrawn.
+ */
 RILL_API void rill_io_read_op(rill_io_op_t *op, rill_io_t *io, void *buf,
                               size_t len, size_t *n);
 
@@ -216,11 +242,19 @@ rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
 RILL_API RILL_NODISCARD int rill_io_write(rill_io_t *io, const void *buf,
                                           size_t len, size_t *n);
 
-/* rill_io_try_write - as rill_io_write, never waits: RILL_EAGAIN. */
+/* rill_io_try_write - as rill_io_write, never waits: RILL_EAGAIN.
+ * Returns: as rill_io_write, or RILL_EAGAIN.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int rill_io_try_write(rill_io_t *io, const void *buf,
                                               size_t len, size_t *n);
 
-/* rill_io_writev - as rill_io_write from iovcnt buffers (writev(2)). */
+/* rill_io_writev - as rill_io_write from iovcnt buffers (writev(2)).
+ * Returns: as rill_io_write.
+ * Waits: as rill_io_write.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
 RILL_API RILL_NODISCARD int
 rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
 
@@ -236,12 +270,19 @@ RILL_API RILL_NODISCARD int rill_io_write_all(rill_io_t *io, const void *buf,
                                               size_t len, size_t *written);
 
 /* rill_io_write_all_timeout - as rill_io_write_all; RILL_ETIMEDOUT after
- * timeout, with *written telling how much went out. */
+ * timeout, with *written telling how much went out.
+ * Returns: as rill_io_write_all, or RILL_ETIMEDOUT.
+ * Waits: at most timeout.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
 RILL_API RILL_NODISCARD int
 rill_io_write_all_timeout(rill_io_t *io, const void *buf, size_t len,
                           size_t *written, rill_duration_t timeout);
 
-/* rill_io_write_all_op - rill_io_write_all as a future. */
+/* rill_io_write_all_op - rill_io_write_all as a future.
+ * Threads: both; op and the buffers stay the caller's until it completes or is
+ *   withdrawn.
+ */
 RILL_API void rill_io_write_all_op(rill_io_op_t *op, rill_io_t *io,
                                    const void *buf, size_t len,
                                    size_t *written);
@@ -256,8 +297,10 @@ RILL_API void rill_io_write_all_op(rill_io_op_t *op, rill_io_t *io,
  * first).
  * Returns: 0; RILL_EINVAL (NULL, an address that does not parse, no
  *   runtime); RILL_EADDRINUSE; RILL_EMFILE; RILL_ENOMEM; RILL_ESYS.
- * Ownership: the caller owns *l (rill_listener_free).
+ * Ownership: the caller owns *l (rill_listener_free). On failure nothing is
+ *   made.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_listen(rill_listener_t **l, const char *addr,
                                         const rill_io_config_t *cfg);
@@ -269,10 +312,17 @@ RILL_API RILL_NODISCARD int rill_listen(rill_listener_t **l, const char *addr,
  *   close some and try again); RILL_ECLOSED; RILL_ECANCELED; RILL_ENOMEM;
  *   RILL_ESYS.
  * Waits: until a client connects. Threads: any.
+ * Ownership: on 0 the caller owns *conn (rill_io_free); otherwise nothing is
+ *   made.
  */
 RILL_API RILL_NODISCARD int rill_accept(rill_listener_t *l, rill_io_t **conn);
 
-/* rill_accept_timeout - as rill_accept; RILL_ETIMEDOUT. */
+/* rill_accept_timeout - as rill_accept; RILL_ETIMEDOUT.
+ * Returns: as rill_accept, or RILL_ETIMEDOUT.
+ * Ownership: as rill_accept.
+ * Waits: at most timeout.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
 RILL_API RILL_NODISCARD int rill_accept_timeout(rill_listener_t *l,
                                                 rill_io_t **conn,
                                                 rill_duration_t timeout);
@@ -285,18 +335,29 @@ RILL_API RILL_NODISCARD int rill_accept_timeout(rill_listener_t *l,
  * doubling up to 100 ms while the error lasts. Closing the listener
  * (rill_listener_close) ends the stream.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM (l is then still yours).
- * Ownership: the stream owns l.
+ * Ownership: the stream owns l. On failure l stays the caller's.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_listener_into_stream(rill_listener_t *l,
                                                       rill_stream_t **out);
 
-/* rill_listener_port - the bound TCP port (0 for a Unix socket). */
+/* rill_listener_port - the bound TCP port (0 for a Unix socket).
+ * Returns: the port.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API int rill_listener_port(const rill_listener_t *l);
 
-/* rill_listener_close - as rill_io_close for the listening socket. */
+/* rill_listener_close - as rill_io_close for the listening socket.
+ * Threads: any, concurrently with calls on l.
+ */
 RILL_API void rill_listener_close(rill_listener_t *l);
 
-/* rill_listener_free - close and free. NULL is accepted. */
+/* rill_listener_free - close and free. NULL is accepted.
+ * Ownership: consumes l.
+ * Threads: any; no call on l may run or start meanwhile.
+ */
 RILL_API void rill_listener_free(rill_listener_t *l);
 
 /*
@@ -306,14 +367,19 @@ RILL_API void rill_listener_free(rill_listener_t *l);
  *   listener's backlog is full: Linux cannot wait for room there, try
  *   again later); RILL_EINVAL; RILL_EMFILE; RILL_ECANCELED; RILL_ENOMEM;
  *   RILL_ESYS.
- * Ownership: the caller owns *conn.
+ * Ownership: the caller owns *conn. On failure nothing is made.
  * Waits: until connected or refused. Threads: any.
  */
 RILL_API RILL_NODISCARD int rill_connect(rill_io_t **conn, const char *addr,
                                          const rill_io_config_t *cfg);
 
 /* rill_connect_timeout - as rill_connect; RILL_ETIMEDOUT after timeout
- * (the half-open socket is closed). */
+ * (the half-open socket is closed).
+ * Returns: as rill_connect.
+ * Ownership: as rill_connect.
+ * Waits: at most timeout.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
 RILL_API RILL_NODISCARD int rill_connect_timeout(rill_io_t **conn,
                                                  const char *addr,
                                                  rill_duration_t timeout,
@@ -323,11 +389,16 @@ RILL_API RILL_NODISCARD int rill_connect_timeout(rill_io_t **conn,
  * rill_io_shutdown_write - shut down the writing side (the peer reads end
  * of file; reading goes on).
  * Returns: 0; RILL_ECLOSED; RILL_ESYS.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_io_shutdown_write(rill_io_t *io);
 
 /* Socket options. Returns: 0; RILL_EINVAL (not a socket of that kind);
- * RILL_ESYS. */
+ * RILL_ESYS.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API int rill_io_set_nodelay(rill_io_t *io, bool on);
 RILL_API int rill_io_set_keepalive(rill_io_t *io, bool on);
 
@@ -335,6 +406,8 @@ RILL_API int rill_io_set_keepalive(rill_io_t *io, bool on);
  * rill_io_local_addr / rill_io_peer_addr - the socket's address as text
  * ("127.0.0.1:5555", "[::1]:80", "unix:/path"), at most len bytes.
  * Returns: 0; RILL_EINVAL; RILL_ESYS (not connected).
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_io_local_addr(const rill_io_t *io, char *buf, size_t len);
 RILL_API int rill_io_peer_addr(const rill_io_t *io, char *buf, size_t len);
@@ -350,7 +423,10 @@ RILL_API int rill_io_peer_addr(const rill_io_t *io, char *buf, size_t len);
  * quiet the stream holds no buffer. Split it into messages with
  * rill_stream_lines / rill_stream_frames (rill/codec.h).
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
- * Ownership: io is borrowed: it must outlive the stream.
+ * Ownership: io is borrowed: it must outlive the stream. On failure nothing
+ *   is made.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_io_read_stream(rill_io_t *io, size_t chunk,
                                                 rill_stream_t **out);

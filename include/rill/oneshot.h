@@ -109,6 +109,8 @@ RILL_API RILL_NODISCARD int rill_oneshot_recv_sized(rill_oneshot_receiver_t *rx,
  * rill_oneshot_recv_timeout_sized - as rill_oneshot_recv_sized for at most
  * `timeout`.
  * Returns: as rill_oneshot_recv_sized, or RILL_ETIMEDOUT (nothing taken).
+ * Waits: at most timeout.
+ * Threads: the owner of rx; a task or a plain thread.
  */
 RILL_API RILL_NODISCARD int
 rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx, void *out,
@@ -123,6 +125,7 @@ rill_oneshot_recv_timeout_sized(rill_oneshot_receiver_t *rx, void *out,
  *   also when the cooperative budget is spent); RILL_DONE; RILL_EINVAL.
  * Threads: the owner of rx. The registration lives in rx: one poller at
  *   a time.
+ * Waits: never (it registers the waker instead).
  */
 RILL_API RILL_NODISCARD int rill_oneshot_poll_recv(rill_oneshot_receiver_t *rx,
                                                    rill_cx_t *cx, void *out,
@@ -143,6 +146,8 @@ typedef struct rill_oneshot_recv_op {
  * rill_oneshot_recv_op - initialise a receive future.
  * Never fails: bad arguments (NULL, size mismatch) make its first poll
  * return RILL_EINVAL.
+ * Threads: the owner of rx; op and out stay the caller's until it completes or
+ *   is withdrawn.
  */
 RILL_API void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
                                    rill_oneshot_receiver_t *rx, void *out,
@@ -154,6 +159,7 @@ RILL_API void rill_oneshot_recv_op(rill_oneshot_recv_op_t *op,
  * before can still be received. Idempotent.
  * Returns: 0; RILL_EINVAL for NULL.
  * Threads: the owner of rx.
+ * Waits: never.
  */
 RILL_API int rill_oneshot_close(rill_oneshot_receiver_t *rx);
 
@@ -165,7 +171,9 @@ RILL_API int rill_oneshot_close(rill_oneshot_receiver_t *rx);
  *   still lives; RILL_EINVAL if it is not a live receiver (both reported
  *   as misuse, nothing touched). Once both handles are released the
  *   channel is freed: using either handle then is a use after free.
- * Ownership: consumes rx.
+ * Ownership: consumes rx. On failure nothing is touched.
+ * Waits: never (the item destructor runs in the call).
+ * Threads: the owner of rx.
  */
 RILL_API int rill_oneshot_receiver_release(rill_oneshot_receiver_t *rx);
 
@@ -173,6 +181,7 @@ RILL_API int rill_oneshot_receiver_release(rill_oneshot_receiver_t *rx);
  * rill_oneshot_is_closed - true if the receiver was closed or released
  * (the non-waiting form of rill_oneshot_closed).
  * Threads: the owner of tx.
+ * Returns: true once the receiver is closed or released.
  */
 RILL_API bool rill_oneshot_is_closed(const rill_oneshot_sender_t *tx);
 
@@ -185,12 +194,20 @@ RILL_API bool rill_oneshot_is_closed(const rill_oneshot_sender_t *tx);
 RILL_API RILL_NODISCARD int rill_oneshot_closed(rill_oneshot_sender_t *tx);
 
 /* rill_oneshot_closed_timeout - as rill_oneshot_closed for at most
- * `timeout`; RILL_ETIMEDOUT when it passes. */
+ * `timeout`; RILL_ETIMEDOUT when it passes.
+ * Returns: as rill_oneshot_closed, or RILL_ETIMEDOUT.
+ * Waits: at most timeout.
+ * Threads: the owner of tx.
+ */
 RILL_API RILL_NODISCARD int
 rill_oneshot_closed_timeout(rill_oneshot_sender_t *tx, rill_duration_t timeout);
 
 /* rill_oneshot_poll_closed - the closed-wait as a poll function: 0 or
- * RILL_PENDING (waker registered in tx); RILL_EINVAL. */
+ * RILL_PENDING (waker registered in tx); RILL_EINVAL.
+ * Returns: 0; RILL_PENDING (waker registered in tx); RILL_EINVAL.
+ * Waits: never.
+ * Threads: the owner of tx.
+ */
 RILL_API RILL_NODISCARD int rill_oneshot_poll_closed(rill_oneshot_sender_t *tx,
                                                      rill_cx_t *cx);
 
@@ -201,7 +218,10 @@ typedef struct rill_oneshot_closed_op {
 } rill_oneshot_closed_op_t;
 
 /* rill_oneshot_closed_op - initialise a closed-wait future. Never fails:
- * a NULL tx makes its first poll return RILL_EINVAL. */
+ * a NULL tx makes its first poll return RILL_EINVAL.
+ * Threads: the owner of tx; op stays the caller's until it completes or is
+ *   withdrawn.
+ */
 RILL_API void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
                                      rill_oneshot_sender_t *tx);
 
@@ -211,7 +231,9 @@ RILL_API void rill_oneshot_closed_op(rill_oneshot_closed_op_t *op,
  * Returns: 0; RILL_EALREADY if tx was already released while the receiver
  *   still lives; RILL_EINVAL if it is not a live sender (as for
  *   rill_oneshot_receiver_release).
- * Ownership: consumes tx.
+ * Ownership: consumes tx. On failure nothing is touched.
+ * Waits: never.
+ * Threads: the owner of tx.
  */
 RILL_API int rill_oneshot_sender_release(rill_oneshot_sender_t *tx);
 
@@ -224,6 +246,8 @@ RILL_API int rill_oneshot_sender_release(rill_oneshot_sender_t *tx);
  * into the channel (valid while a handle is). From either handle: pass the
  * one you have, NULL for the other.
  * Returns: 0; RILL_EINVAL if both are NULL or out is NULL.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_oneshot_stats(const rill_oneshot_sender_t *tx,
                                 const rill_oneshot_receiver_t *rx,

@@ -100,6 +100,8 @@ typedef struct rill_runtime_config {
 
 /*
  * rill_runtime_config_init - fill *cfg with the defaults.
+ * Ownership: *cfg is the caller's storage; it holds nothing to free.
+ * Threads: both.
  */
 RILL_API void rill_runtime_config_init(rill_runtime_config_t *cfg);
 
@@ -108,7 +110,10 @@ RILL_API void rill_runtime_config_init(rill_runtime_config_t *cfg);
  * cfg may be NULL for the defaults.
  * Returns: 0; RILL_EINVAL for a NULL out pointer or an out-of-range field;
  *   RILL_ENOMEM; RILL_ESYS if a thread could not be started.
- * Ownership: the caller owns *rt and frees it with rill_runtime_free.
+ * Ownership: the caller owns *rt and frees it with rill_runtime_free. On
+ *   failure nothing is left running and *rt is not set.
+ * Waits: while the worker threads start.
+ * Threads: both (a plain thread, usually).
  */
 RILL_API RILL_NODISCARD int rill_runtime_new(rill_runtime_t **rt,
                                              const rill_runtime_config_t *cfg);
@@ -125,6 +130,9 @@ RILL_API RILL_NODISCARD int rill_runtime_new(rill_runtime_t **rt,
  *   still stuck, rill_runtime_free cancels it.
  * Waits: until the task returns.
  * Threads: any plain thread; several threads may block_on concurrently.
+ * Ownership: arg stays the caller's; the task's result is handed over in
+ *   *result. On failure no task ran, except after RILL_EDEADLK: the stuck task
+ *   still uses arg until rill_runtime_free cancels it.
  */
 RILL_API RILL_NODISCARD int rill_block_on(rill_runtime_t *rt, rill_task_fn fn,
                                           void *arg, void **result);
@@ -145,12 +153,16 @@ RILL_API void rill_runtime_shutdown(rill_runtime_t *rt);
  * worker and blocking threads and free everything. NULL is accepted.
  * Threads: any plain thread, not a task or a blocking job of rt
  *   (reported as misuse and ignored there, as for rill_runtime_shutdown).
+ * Ownership: frees rt; every handle of its tasks must be joined or detached
+ *   first (tasks still alive are cancelled).
  */
 RILL_API void rill_runtime_free(rill_runtime_t *rt);
 
 /*
  * rill_runtime_current - the runtime of the calling task, or NULL on a
  * plain thread.
+ * Returns: the runtime, or NULL on a plain thread.
+ * Threads: both.
  */
 RILL_API rill_runtime_t *rill_runtime_current(void);
 
@@ -173,6 +185,8 @@ typedef struct rill_runtime_stats {
  * rill_runtime_stats - a snapshot of rt's counters (each read atomically,
  * the set not as one snapshot).
  * Returns: 0; RILL_EINVAL for NULL arguments.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out);
 
@@ -208,6 +222,8 @@ RILL_API int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out);
  *   (never on the tasks' fast paths). The lines are collected first and
  *   written after every runtime lock is released, so a slow `out` does
  *   not stall the runtime.
+ * Waits: never for tasks (it takes each task's diagnostics lock briefly);
+ *   writes to out.
  */
 RILL_API int rill_runtime_dump(rill_runtime_t *rt, FILE *out);
 
@@ -217,6 +233,9 @@ typedef void (*rill_dump_line_fn)(const char *line, void *ud);
 /*
  * rill_runtime_dump_lines - as rill_runtime_dump, giving each line to fn
  * (for a logger that is not a FILE). Same returns and threads.
+ * Returns: as rill_runtime_dump.
+ * Waits: as rill_runtime_dump.
+ * Threads: as rill_runtime_dump.
  */
 RILL_API int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn,
                                      void *ud);
@@ -353,6 +372,7 @@ rill_spawn_future_in(rill_task_t **task, const rill_future_t *proto,
  *   or detached).
  * Waits: until the task finishes.
  * Ownership: consumes the handle on every result but the last.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_join(rill_task_t *task, void **result);
 
@@ -360,6 +380,9 @@ RILL_API RILL_NODISCARD int rill_join(rill_task_t *task, void **result);
  * rill_task_detach - give up the handle; the task runs on unobserved.
  * Returns: 0; RILL_EINVAL for NULL; RILL_EALREADY (reported as misuse) for
  *   a second detach while the task still runs (see rill_join).
+ * Ownership: consumes the handle on 0; on failure nothing changes.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_task_detach(rill_task_t *task);
 
@@ -370,24 +393,39 @@ RILL_API int rill_task_detach(rill_task_t *task);
  * before it first ran never runs. Cancelling a finished task does nothing.
  * Returns: 0; RILL_EINVAL for NULL.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API int rill_task_cancel(rill_task_t *task);
 
-/* rill_task_id - the task's id (unique per process, never 0). */
+/* rill_task_id - the task's id (unique per process, never 0).
+ * Returns: the id; 0 for NULL.
+ * Threads: both.
+ */
 RILL_API uint64_t rill_task_id(const rill_task_t *task);
 
-/* rill_task_name - the task's name, or "" if it has none. */
+/* rill_task_name - the task's name, or "" if it has none.
+ * Returns: a string valid while the handle is.
+ * Threads: both.
+ */
 RILL_API const char *rill_task_name(const rill_task_t *task);
 
-/* rill_task_is_finished - true once the task has returned. */
+/* rill_task_is_finished - true once the task has returned.
+ * Returns: true once it returned.
+ * Threads: both.
+ */
 RILL_API bool rill_task_is_finished(const rill_task_t *task);
 
-/* rill_task_current - the calling task, or NULL on a plain thread. */
+/* rill_task_current - the calling task, or NULL on a plain thread.
+ * Returns: the task, or NULL.
+ * Threads: both.
+ */
 RILL_API rill_task_t *rill_task_current(void);
 
 /*
  * rill_task_is_cancelled - true if the calling task was cancelled (false on
  * a plain thread).
+ * Returns: true in a cancelled task.
+ * Threads: both.
  */
 RILL_API bool rill_task_is_cancelled(void);
 
@@ -395,6 +433,8 @@ RILL_API bool rill_task_is_cancelled(void);
  * rill_yield - let other tasks run, then continue.
  * Returns: 0; RILL_ECANCELED in a cancelled task. On a plain thread it
  *   calls sched_yield and returns 0.
+ * Waits: until other runnable tasks had a turn (in a task).
+ * Threads: both.
  */
 RILL_API int rill_yield(void);
 
@@ -409,6 +449,7 @@ RILL_API int rill_yield(void);
  *   is cancelled (the future is then withdrawn: it either completed, and
  *   its status is returned, or it left no trace).
  * Waits: until fut completes.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_await(rill_future_t *fut);
 
@@ -417,11 +458,19 @@ RILL_API RILL_NODISCARD int rill_await(rill_future_t *fut);
  * (the real monotonic clock on a plain thread). At the deadline the future
  * is withdrawn and RILL_ETIMEDOUT returned, unless it completed in the
  * race (its status is then returned). RILL_FOREVER = no deadline.
+ * Returns: as rill_await, or RILL_ETIMEDOUT (the future was withdrawn with no
+ *   effect).
+ * Waits: until fut completes or the deadline.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_await_until(rill_future_t *fut,
                                              rill_instant_t deadline);
 
-/* rill_await_timeout - rill_await_until(fut, rill_now() + timeout). */
+/* rill_await_timeout - rill_await_until(fut, rill_now() + timeout).
+ * Returns: as rill_await_until.
+ * Waits: at most timeout.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int rill_await_timeout(rill_future_t *fut,
                                                rill_duration_t timeout);
 
@@ -432,14 +481,21 @@ RILL_API RILL_NODISCARD int rill_await_timeout(rill_future_t *fut,
 /*
  * rill_now - the current instant: the runtime's clock in a task (virtual
  * when the runtime's clock is virtual), CLOCK_MONOTONIC on a plain thread.
+ * Returns: the instant.
+ * Threads: both.
  */
 RILL_API rill_instant_t rill_now(void);
 
-/* rill_runtime_now - rt's clock, from anywhere. */
+/* rill_runtime_now - rt's clock, from anywhere.
+ * Returns: the instant; the monotonic clock for NULL.
+ * Threads: both.
+ */
 RILL_API rill_instant_t rill_runtime_now(rill_runtime_t *rt);
 
 /*
  * rill_deadline - rill_now() + d, saturating at RILL_FOREVER.
+ * Returns: the instant.
+ * Threads: both.
  */
 RILL_API rill_instant_t rill_deadline(rill_duration_t d);
 
@@ -456,28 +512,38 @@ typedef struct rill_sleep_op {
 } rill_sleep_op_t;
 
 /* rill_sleep_op - initialise a timer future for `deadline`. A NULL op is
- * reported as misuse and ignored (as by rill_sleep_op_reset). */
+ * reported as misuse and ignored (as by rill_sleep_op_reset).
+ * Threads: both; one caller at a time per op.
+ */
 RILL_API void rill_sleep_op(rill_sleep_op_t *op, rill_instant_t deadline);
 
 /*
  * rill_sleep_op_reset - move an initialised timer to a new deadline (used
  * by intervals and per-item timeouts).
+ * Threads: both; one caller at a time per op.
  */
 RILL_API void rill_sleep_op_reset(rill_sleep_op_t *op, rill_instant_t deadline);
 
 /*
  * rill_sleep_op_cancel - withdraw an armed timer that will not be awaited
  * again. Safe to call on a fired or never-polled timer, and with NULL.
+ * Threads: both; one caller at a time per op.
  */
 RILL_API void rill_sleep_op_cancel(rill_sleep_op_t *op);
 
 /*
  * rill_sleep - wait for d (sub-millisecond precision on a real clock).
  * Returns: 0; RILL_ECANCELED in a cancelled task.
+ * Waits: for d.
+ * Threads: both.
  */
 RILL_API int rill_sleep(rill_duration_t d);
 
-/* rill_sleep_until - wait until the instant `deadline`. As rill_sleep. */
+/* rill_sleep_until - wait until the instant `deadline`. As rill_sleep.
+ * Returns: as rill_sleep.
+ * Waits: until deadline.
+ * Threads: both.
+ */
 RILL_API int rill_sleep_until(rill_instant_t deadline);
 
 /* ------------------------------------------------------------------------ */

@@ -54,6 +54,7 @@ typedef struct rill_sse_event {
  * Ownership: the caller owns one reference in *out; ev is unchanged (its
  *   bytes are copied into *out).
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_sse_encode(rill_bytes_t *out,
                                             const rill_sse_event_t *ev);
@@ -61,6 +62,7 @@ RILL_API RILL_NODISCARD int rill_sse_encode(rill_bytes_t *out,
 /*
  * rill_sse_encoded_len - the size rill_sse_encode's output would have.
  * Returns: that size; 0 if ev is NULL or would be refused.
+ * Threads: both.
  */
 RILL_API size_t rill_sse_encoded_len(const rill_sse_event_t *ev);
 
@@ -71,6 +73,8 @@ RILL_API size_t rill_sse_encoded_len(const rill_sse_event_t *ev);
  * Returns: 0; RILL_EINVAL (NULL out, NULL text with len > 0);
  *   RILL_ENOMEM.
  * Ownership: the caller owns one reference in *out.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_sse_encode_comment(rill_bytes_t *out, const char *text, size_t len);
@@ -78,10 +82,15 @@ rill_sse_encode_comment(rill_bytes_t *out, const char *text, size_t len);
 /*
  * rill_sse_event_destroy - release the event's three bytes (each becomes
  * the empty value). NULL is accepted.
+ * Ownership: releases the event's references; ev itself is the caller's
+ *   storage.
+ * Threads: both.
  */
 RILL_API void rill_sse_event_destroy(rill_sse_event_t *ev);
 
-/* An item destructor for channels and streams of rill_sse_event_t. */
+/* An item destructor for channels and streams of rill_sse_event_t.
+ * Threads: both.
+ */
 RILL_API void rill_sse_event_item_dtor(void *item, void *ud);
 
 /* ------------------------------------------------------------------------ */
@@ -109,7 +118,10 @@ typedef struct rill_sse_source rill_sse_source_t;
  * rill_sse_source_new - a source keeping the last `replay` events (0 =
  * 1024) for resuming clients.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
- * Ownership: the caller owns one reference (rill_sse_source_release).
+ * Ownership: the caller owns one reference (rill_sse_source_release). On
+ *   failure *src is not set.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_sse_source_new(rill_sse_source_t **src,
                                                 size_t replay);
@@ -134,7 +146,10 @@ RILL_API RILL_NODISCARD int rill_sse_source_publish(rill_sse_source_t *src,
  */
 RILL_API void rill_sse_source_close(rill_sse_source_t *src);
 
-/* rill_sse_source_seq - events published so far. */
+/* rill_sse_source_seq - events published so far.
+ * Returns: the count.
+ * Threads: both.
+ */
 RILL_API uint64_t rill_sse_source_seq(rill_sse_source_t *src);
 
 typedef struct rill_http_conn rill_http_conn_t;

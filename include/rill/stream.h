@@ -156,6 +156,10 @@ extern "C" {
  * yourself: vtable, item size, no item destructor.
  * Returns: 0; RILL_EINVAL for a NULL stream or vtable, a vtable without
  *   poll_next or drop, or item_size 0.
+ * Ownership: s is the caller's storage (usually the head of its own stream
+ *   object); nothing to undo on failure.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_stream_init(rill_stream_t *s, const rill_stream_vtable_t *vt,
                               size_t item_size);
@@ -168,6 +172,8 @@ RILL_API int rill_stream_init(rill_stream_t *s, const rill_stream_vtable_t *vt,
  * Returns: 0; RILL_EINVAL for a NULL stream.
  * Ownership: ud is borrowed; it must outlive the stream and its items
  *   (chunks may hold items after the stream is gone).
+ * Waits: never.
+ * Threads: not concurrently with a poll of s.
  */
 RILL_API int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn,
                                        void *ud);
@@ -177,6 +183,8 @@ RILL_API int rill_stream_set_item_dtor(rill_stream_t *s, rill_item_dtor_fn fn,
  * (nothing for plain data). For code that discards items of a stream it
  * does not own the type of: a hand-written combinator, a consumer that
  * stops early.
+ * Ownership: consumes what the item owns.
+ * Threads: both.
  */
 RILL_API void rill_stream_discard_item(const rill_stream_t *s, void *item);
 
@@ -193,6 +201,7 @@ static inline size_t rill_stream_item_size(const rill_stream_t *s)
  * buffered inside the pipeline are released with their item destructors;
  * a receiver at the source is closed. NULL is accepted.
  * Threads: not concurrently with a poll of the same stream.
+ * Ownership: consumes s and everything upstream.
  */
 RILL_API void rill_stream_free(rill_stream_t *s);
 
@@ -211,6 +220,8 @@ static inline int rill_stream_poll_next(rill_stream_t *s, rill_cx_t *cx,
  * stream's batch path, or one poll_next when it has none.
  * Returns: as poll_next; on 0, *n (1..max) items are in out. RILL_EINVAL
  *   for a NULL argument or max 0.
+ * Waits: never (it registers the waker instead).
+ * Threads: the stream's one poller.
  */
 RILL_API RILL_NODISCARD int rill_stream_poll_next_many(rill_stream_t *s,
                                                        rill_cx_t *cx, void *out,
@@ -233,13 +244,18 @@ typedef struct rill_next_op {
 
 /* rill_next_op - initialise a future that takes one item of s into out.
  * Never fails: bad arguments (NULL s or out) are reported here and make
- * its first poll return RILL_EINVAL; a NULL op is reported and ignored. */
+ * its first poll return RILL_EINVAL; a NULL op is reported and ignored.
+ * Threads: both, one poller at a time per stream; op and the buffers stay the
+ *   caller's until it completes.
+ */
 RILL_API void rill_next_op(rill_next_op_t *op, rill_stream_t *s, void *out);
 
 /*
  * rill_next_many_op - initialise a future that takes between 1 and max
  * items of s into out (an array of max items) and stores the count in *n.
  * Bad arguments (NULL, max 0) as for rill_next_op.
+ * Threads: both, one poller at a time per stream; op and the buffers stay the
+ *   caller's until it completes.
  */
 RILL_API void rill_next_many_op(rill_next_op_t *op, rill_stream_t *s, void *out,
                                 size_t max, size_t *n);
@@ -264,6 +280,7 @@ RILL_API RILL_NODISCARD int rill_next_sized(rill_stream_t *s, void *out,
  * for the whole batch where the stream has a batch path).
  * Returns: as rill_next_sized; on 0, *n (1..max) items are in out.
  * Waits: until at least one item, the end or an error item.
+ * Threads: as rill_next_sized.
  */
 RILL_API RILL_NODISCARD int rill_next_many_sized(rill_stream_t *s, void *out,
                                                  size_t item_size, size_t max,
@@ -281,18 +298,31 @@ RILL_API RILL_NODISCARD int rill_next_many_sized(rill_stream_t *s, void *out,
  * so a task draining it still yields now and then.
  * Returns: 0; RILL_EINVAL (NULL out, item_size 0, items NULL with n > 0,
  *   n * item_size overflows); RILL_ENOMEM.
- * Ownership: the stream owns its copy of the items; those not yet taken
- *   when it is dropped are released with its item destructor.
+ * Ownership: the stream owns its copy of the items; those not yet taken when
+ *   it is dropped are released with its item destructor. On failure nothing is
+ *   made.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_iter(rill_stream_t **out,
                                              const void *items, size_t n,
                                              size_t item_size);
 
-/* rill_stream_empty - a stream that ends at once. As rill_stream_iter. */
+/* rill_stream_empty - a stream that ends at once. As rill_stream_iter.
+ * Returns: as rill_stream_iter.
+ * Ownership: as rill_stream_iter.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int rill_stream_empty(rill_stream_t **out,
                                               size_t item_size);
 
-/* rill_stream_once - a stream of one copy of *item. As rill_stream_iter. */
+/* rill_stream_once - a stream of one copy of *item. As rill_stream_iter.
+ * Returns: as rill_stream_iter.
+ * Ownership: as rill_stream_iter.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int
 rill_stream_once(rill_stream_t **out, const void *item, size_t item_size);
 
@@ -300,6 +330,9 @@ rill_stream_once(rill_stream_t **out, const void *item, size_t item_size);
  * rill_stream_repeat - an endless stream of copies of *item (byte copies:
  * use it for plain data). Spends the cooperative budget as iter does.
  * Returns: as rill_stream_iter.
+ * Ownership: as rill_stream_iter.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_stream_repeat(rill_stream_t **out, const void *item, size_t item_size);
@@ -322,6 +355,8 @@ typedef void (*rill_free_fn)(void *ud);
  *   (ud_free is then not called).
  * Ownership: with ud_free non-NULL the stream owns ud and calls
  *   ud_free(ud) when dropped; otherwise ud is borrowed.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_from_fn(rill_stream_t **out,
                                                 size_t item_size,
@@ -339,11 +374,14 @@ RILL_API RILL_NODISCARD int rill_stream_from_fn(rill_stream_t **out,
  * again; so senders may find that many more free slots than the capacity
  * while the stream holds them (rendezvous channels and capacities below
  * 16 read no ahead). The stream ends when every sender is released and
- * the buffer is drained. Dropping it releases the receiver: sends then fail
- * with RILL_ECLOSED and buffered items go to the channel's destructor. Returns:
- * 0; RILL_EINVAL (NULL or released rx, NULL out); RILL_ENOMEM (rx is then still
- * the caller's). Ownership: consumes rx on success. Threads: the stream may be
- * polled from any one thread or task at a time; senders anywhere.
+ * the buffer is drained. Dropping it releases the receiver: sends then
+ * fail with RILL_ECLOSED and buffered items go to the channel's
+ * destructor.
+ * Returns: 0; RILL_EINVAL (NULL or released rx, NULL out); RILL_ENOMEM.
+ * Ownership: consumes rx on success. On failure rx stays the caller's.
+ * Waits: never.
+ * Threads: the stream may be polled from any one thread or task at a
+ *   time; senders anywhere.
  */
 RILL_API RILL_NODISCARD int rill_receiver_into_stream(rill_receiver_t *rx,
                                                       rill_stream_t **out);
@@ -354,6 +392,8 @@ RILL_API RILL_NODISCARD int rill_receiver_into_stream(rill_receiver_t *rx,
  * channel's (a mismatch is a RILL_EINVAL error item at the first poll).
  * Returns, Ownership: as rill_receiver_into_stream (RILL_EINVAL also for
  *   item_size 0).
+ * Waits: never.
+ * Threads: as rill_receiver_into_stream.
  */
 RILL_API RILL_NODISCARD int
 rill_oneshot_into_stream(rill_oneshot_receiver_t *rx, size_t item_size,
@@ -365,6 +405,8 @@ rill_oneshot_into_stream(rill_oneshot_receiver_t *rx, size_t item_size,
  * changes in between are coalesced). Ends when the sender is released and
  * its last value was given. item_size as for rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
+ * Waits: never.
+ * Threads: as rill_receiver_into_stream.
  */
 RILL_API RILL_NODISCARD int rill_watch_into_stream(rill_watch_receiver_t *rx,
                                                    size_t item_size,
@@ -380,6 +422,8 @@ RILL_API RILL_NODISCARD int rill_watch_into_stream(rill_watch_receiver_t *rx,
  * count as received: they can no longer be lost to lag). item_size as for
  * rill_oneshot_into_stream.
  * Returns, Ownership: as rill_oneshot_into_stream.
+ * Waits: never.
+ * Threads: as rill_receiver_into_stream.
  */
 RILL_API RILL_NODISCARD int
 rill_broadcast_into_stream(rill_broadcast_receiver_t *rx, size_t item_size,
@@ -401,6 +445,7 @@ rill_broadcast_into_stream(rill_broadcast_receiver_t *rx, size_t item_size,
  *                    (unsigned long long)rill_broadcast_stream_missed(bs));
  *
  * Threads: the stream's poller.
+ * Returns: the count.
  */
 RILL_API uint64_t rill_broadcast_stream_missed(const rill_stream_t *s);
 
@@ -422,8 +467,11 @@ typedef void (*rill_blocking_fn)(void *ud, rill_sender_t *tx);
  * channel directly.
  * Returns: 0; RILL_EINVAL (NULL out or fn, item_size or capacity 0, not
  *   called from a task); RILL_ENOMEM; RILL_ESHUTDOWN.
- * Ownership: *out is the caller's. ud must stay valid until fn returns
- *   (the stream does not wait for fn when dropped; fn sees RILL_ECLOSED).
+ * Ownership: *out is the caller's. ud must stay valid until fn returns (the
+ *   stream does not wait for fn when dropped; fn sees RILL_ECLOSED). On
+ *   failure nothing was started.
+ * Waits: never (fn starts on the blocking pool).
+ * Threads: a task.
  */
 RILL_API RILL_NODISCARD int
 rill_stream_from_blocking(rill_stream_t **out, size_t item_size,
@@ -447,6 +495,9 @@ typedef enum rill_tick_policy {
  * are due spend the cooperative budget.
  * Returns: 0; RILL_EINVAL (NULL out, period <= 0, unknown policy);
  *   RILL_ENOMEM.
+ * Ownership: the caller owns *out on success; on failure nothing is made.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_interval(rill_stream_t **out,
                                                  rill_duration_t period,
@@ -477,6 +528,8 @@ typedef void (*rill_inspect_fn)(void *ud, const void *item);
  * Returns: 0; RILL_EINVAL (NULL s, *s or fn, out_size 0); RILL_ENOMEM.
  * Ownership: *s is replaced by the new stream, which owns the old one;
  *   unchanged on failure.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_map(rill_stream_t **s, rill_map_fn fn,
                                             void *ud, size_t out_size);
@@ -485,6 +538,8 @@ RILL_API RILL_NODISCARD int rill_stream_map(rill_stream_t **s, rill_map_fn fn,
  * rill_stream_filter - only the items for which fn(ud, item) is true;
  * the others are released (item destructor). Batch path: yes.
  * Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_filter(rill_stream_t **s,
                                                rill_pred_fn fn, void *ud);
@@ -493,6 +548,8 @@ RILL_API RILL_NODISCARD int rill_stream_filter(rill_stream_t **s,
  * rill_stream_filter_map - map and filter in one: fn returns 0 to emit
  * *out, a positive value to emit nothing for this item, a negative code
  * for an error item. Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_filter_map(rill_stream_t **s,
                                                    rill_map_fn fn, void *ud,
@@ -503,6 +560,8 @@ RILL_API RILL_NODISCARD int rill_stream_filter_map(rill_stream_t **s,
  * state, which fn updates. fn returns 0 to emit *out, RILL_DONE to end
  * the stream (upstream is dropped at once), a negative code for an error
  * item. Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_scan(rill_stream_t **s, rill_map_fn fn,
                                              void *ud, size_t out_size);
@@ -510,6 +569,8 @@ RILL_API RILL_NODISCARD int rill_stream_scan(rill_stream_t **s, rill_map_fn fn,
 /*
  * rill_stream_inspect - calls fn(ud, item) for each item and passes it
  * on unchanged. Batch path: yes. Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_inspect(rill_stream_t **s,
                                                 rill_inspect_fn fn, void *ud);
@@ -519,12 +580,16 @@ RILL_API RILL_NODISCARD int rill_stream_inspect(rill_stream_t **s,
  * and do not count. Upstream is dropped as soon as the n-th item is out,
  * so a receiver upstream is closed then, not when the consumer lets go.
  * Batch path: yes. Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_take(rill_stream_t **s, uint64_t n);
 
 /*
  * rill_stream_skip - all but the first n items (released). Error items
  * pass and do not count. Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_skip(rill_stream_t **s, uint64_t n);
 
@@ -532,6 +597,8 @@ RILL_API RILL_NODISCARD int rill_stream_skip(rill_stream_t **s, uint64_t n);
  * rill_stream_take_while - items while fn(ud, item) is true; the first
  * item for which it is false is released and the stream ends (upstream is
  * dropped). Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_take_while(rill_stream_t **s,
                                                    rill_pred_fn fn, void *ud);
@@ -540,6 +607,8 @@ RILL_API RILL_NODISCARD int rill_stream_take_while(rill_stream_t **s,
  * rill_stream_skip_while - releases items while fn(ud, item) is true, then
  * passes every item (fn is not called again). Returns, Ownership: as
  * rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_skip_while(rill_stream_t **s,
                                                    rill_pred_fn fn, void *ud);
@@ -556,6 +625,8 @@ RILL_API RILL_NODISCARD int rill_stream_skip_while(rill_stream_t **s,
  * Error items pass and take no index.
  * Returns: 0; RILL_EINVAL also when the layout does not fit;
  *   RILL_ENOMEM. Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_stream_enumerate(rill_stream_t **s, size_t out_size, size_t item_offset);
@@ -567,6 +638,8 @@ rill_stream_enumerate(rill_stream_t **s, size_t out_size, size_t item_offset);
  *   itself); RILL_ENOMEM.
  * Ownership: on success the new stream owns both; on failure neither is
  *   taken.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_chain(rill_stream_t **s,
                                               rill_stream_t *next);
@@ -579,6 +652,8 @@ RILL_API RILL_NODISCARD int rill_stream_chain(rill_stream_t **s,
  * passes at once; the pair being made waits for the next item.
  * Returns, Ownership: as rill_stream_chain (RILL_EINVAL also when the
  *   layout does not fit, or other is *s itself).
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_zip(rill_stream_t **s,
                                             rill_stream_t *other,
@@ -607,6 +682,7 @@ typedef enum rill_order {
  *   not called from a task); RILL_ENOMEM. Ownership: as rill_stream_map;
  *   ud must outlive the stream.
  * Threads: built in a task; its calls run on that task's runtime.
+ * Waits: never (building it polls nothing).
  */
 RILL_API RILL_NODISCARD int
 rill_stream_map_async(rill_stream_t **s, size_t limit, rill_order_t order,
@@ -618,6 +694,8 @@ rill_stream_map_async(rill_stream_t **s, size_t limit, rill_order_t order,
  * Ends when both ended (each is dropped as it ends). Error items of
  * either pass.
  * Returns, Ownership: as rill_stream_chain.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_merge(rill_stream_t **s,
                                               rill_stream_t *other);
@@ -639,6 +717,8 @@ RILL_API RILL_NODISCARD int rill_stream_merge(rill_stream_t **s,
  *   itself stays the caller's); on failure none is taken. Each stream must
  *   be in the array once (a stream given twice is not detected: it would
  *   be dropped twice).
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_stream_select_all(rill_stream_t **out, rill_stream_t *const *streams,
@@ -649,6 +729,8 @@ rill_stream_select_all(rill_stream_t **out, rill_stream_t *const *streams,
  * (and drop it at once). rill's own streams already behave so; fuse is for
  * hand-written streams that might not.
  * Returns, Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_fuse(rill_stream_t **s);
 
@@ -675,6 +757,7 @@ typedef struct rill_chunk {
  * to be consumed or moved out). *c becomes empty. NULL and empty chunks
  * are accepted.
  * Threads: any.
+ * Ownership: frees the array; the items are the caller's.
  */
 RILL_API void rill_chunk_destroy(rill_chunk_t *c);
 
@@ -683,6 +766,7 @@ RILL_API void rill_chunk_destroy(rill_chunk_t *c);
  * destructor of the stream it came from, then free it as rill_chunk_destroy.
  * (A collect result carries no destructor: its items are only freed.)
  * Threads: any.
+ * Ownership: consumes the items and the array.
  */
 RILL_API void rill_chunk_discard(rill_chunk_t *c);
 
@@ -696,6 +780,8 @@ RILL_API void rill_chunk_discard(rill_chunk_t *c);
  * are released, when a pipeline discards them, with rill_chunk_discard.
  * Returns: 0; RILL_EINVAL (NULL, n 0); RILL_ENOMEM. Ownership: as
  *   rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_chunks(rill_stream_t **s, size_t n);
 
@@ -703,6 +789,10 @@ RILL_API RILL_NODISCARD int rill_stream_chunks(rill_stream_t **s, size_t n);
  * rill_stream_ready_chunks - whatever is ready, at most n items per
  * chunk: once a chunk holds one item it never waits for more (it yields
  * when upstream would wait). Otherwise as rill_stream_chunks.
+ * Returns: as rill_stream_chunks.
+ * Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_ready_chunks(rill_stream_t **s,
                                                      size_t n);
@@ -715,6 +805,8 @@ RILL_API RILL_NODISCARD int rill_stream_ready_chunks(rill_stream_t **s,
  * at once, filled through upstream's batch path, buffers recycled).
  * Returns: 0; RILL_EINVAL (NULL, n 0, period <= 0); RILL_ENOMEM.
  * Ownership: as rill_stream_map.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_stream_chunks_timeout(rill_stream_t **s, size_t n, rill_duration_t period);
@@ -726,6 +818,8 @@ rill_stream_chunks_timeout(rill_stream_t **s, size_t n, rill_duration_t period);
  * poll that starts waiting: the first, or the first after an item or an
  * error item. Returns, Ownership: as rill_stream_map (RILL_EINVAL also for
  * period <= 0).
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_timeout(rill_stream_t **s,
                                                 rill_duration_t period);
@@ -735,6 +829,8 @@ RILL_API RILL_NODISCARD int rill_stream_timeout(rill_stream_t **s,
  * does not poll upstream until the period is over, so a channel upstream
  * holds the producer back (nothing is buffered or dropped here). The
  * first item passes at once. Returns, Ownership: as rill_stream_timeout.
+ * Waits: never (building a stream polls nothing).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_stream_throttle(rill_stream_t **s,
                                                  rill_duration_t period);
@@ -759,6 +855,7 @@ typedef int (*rill_each_fn)(void *ud, int status, void *item);
  * Ownership: consumes s (freed on return, whatever the result).
  * Waits: for each item. fn may wait too (it runs on the caller's thread
  *   or task).
+ * Threads: both (fn runs on the caller's task or thread).
  */
 RILL_API RILL_NODISCARD int rill_stream_for_each(rill_stream_t *s,
                                                  rill_each_fn fn, void *ud);
@@ -787,6 +884,9 @@ RILL_API RILL_NODISCARD int rill_stream_for_each_concurrent(rill_stream_t *s,
 /*
  * rill_stream_try_for_each - as for_each, but the first error item stops
  * it: it returns that error (fn only sees items).
+ * Returns: as rill_stream_for_each, or the first error item.
+ * Waits: as rill_stream_for_each.
+ * Threads: as rill_stream_for_each.
  */
 RILL_API RILL_NODISCARD int rill_stream_try_for_each(rill_stream_t *s,
                                                      rill_each_fn fn, void *ud);
@@ -796,6 +896,7 @@ RILL_API RILL_NODISCARD int rill_stream_try_for_each(rill_stream_t *s,
  * fn(acc, status, item) for every item and error item. (A for_each whose
  * user data is the accumulator, named as in futures.)
  * Returns, Ownership, Waits: as rill_stream_for_each.
+ * Threads: both (fn runs on the caller's task or thread).
  */
 RILL_API RILL_NODISCARD int rill_stream_fold(rill_stream_t *s, void *acc,
                                              rill_each_fn fn);
@@ -803,6 +904,9 @@ RILL_API RILL_NODISCARD int rill_stream_fold(rill_stream_t *s, void *acc,
 /*
  * rill_stream_try_fold - as fold, stopping at the first error item, which
  * it returns.
+ * Returns: as rill_stream_fold, or the first error item.
+ * Waits: as rill_stream_fold.
+ * Threads: as rill_stream_for_each.
  */
 RILL_API RILL_NODISCARD int rill_stream_try_fold(rill_stream_t *s, void *acc,
                                                  rill_each_fn fn);
@@ -814,6 +918,8 @@ RILL_API RILL_NODISCARD int rill_stream_try_fold(rill_stream_t *s, void *acc,
  *   stops it instead of being skipped: a combinator short of memory would
  *   give it again at each poll); RILL_ECANCELED; RILL_EINVAL.
  * Ownership: consumes s; the items counted are released (destructor).
+ * Waits: until the end of the stream (as rill_next).
+ * Threads: both (fn runs on the caller's task or thread).
  */
 RILL_API RILL_NODISCARD int rill_stream_count(rill_stream_t *s, uint64_t *n);
 
@@ -826,6 +932,8 @@ RILL_API RILL_NODISCARD int rill_stream_count(rill_stream_t *s, uint64_t *n);
  *   RILL_ENOMEM; the items collected so far are released);
  *   RILL_ECANCELED; RILL_EINVAL. On an error *out is empty.
  * Ownership: consumes s; the caller owns *out and its items.
+ * Waits: until the end of the stream (as rill_next).
+ * Threads: both (fn runs on the caller's task or thread).
  */
 RILL_API RILL_NODISCARD int rill_stream_collect(rill_stream_t *s,
                                                 rill_chunk_t *out);
@@ -842,6 +950,7 @@ RILL_API RILL_NODISCARD int rill_stream_collect(rill_stream_t *s,
  * Ownership: consumes s and tx (the sender is released at the end, so the
  *   receiver ends once every other sender is gone too).
  * Waits: for items, and for room in the channel.
+ * Threads: both (fn runs on the caller's task or thread).
  */
 RILL_API RILL_NODISCARD int rill_stream_forward(rill_stream_t *s,
                                                 rill_sender_t *tx);
@@ -849,6 +958,9 @@ RILL_API RILL_NODISCARD int rill_stream_forward(rill_stream_t *s,
 /*
  * rill_stream_try_collect - as collect, but the first error item stops it:
  * the items collected so far are released and the error returned.
+ * Returns: as rill_stream_collect, or the first error item.
+ * Waits: as rill_stream_collect.
+ * Threads: as rill_stream_for_each.
  */
 RILL_API RILL_NODISCARD int rill_stream_try_collect(rill_stream_t *s,
                                                     rill_chunk_t *out);

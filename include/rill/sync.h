@@ -131,7 +131,10 @@ typedef struct rill_channel_config {
  *   overflows, or capacity >= 2^40); RILL_ENOMEM.
  * Ownership: the caller owns *tx and *rx and releases each with
  *   rill_sender_release / rill_receiver_release. The channel's memory goes
- *   when the last handle (and permit) is gone.
+ *   when the last handle (and permit) is gone. On failure nothing is allocated
+ *   and *tx, *rx are not set.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_channel_new(rill_sender_t **tx,
                                              rill_receiver_t **rx,
@@ -141,8 +144,9 @@ RILL_API RILL_NODISCARD int rill_channel_new(rill_sender_t **tx,
 /*
  * rill_sender_clone - another sender handle for the same channel.
  * Returns: 0; RILL_EINVAL for NULL or a released handle; RILL_ENOMEM.
- * Ownership: *out is the caller's, to release.
+ * Ownership: *out is the caller's, to release. On failure *out is not set.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_sender_clone(rill_sender_t *tx,
                                               rill_sender_t **out);
@@ -154,6 +158,8 @@ RILL_API RILL_NODISCARD int rill_sender_clone(rill_sender_t *tx,
  *   misuse in debug builds; detected as long as the channel lives and, in
  *   release builds, the handle was not reused by a later clone).
  * Threads: any; not concurrently with another call on the same handle.
+ * Ownership: consumes tx on 0; on failure (RILL_EALREADY) nothing is touched.
+ * Waits: never.
  */
 RILL_API int rill_sender_release(rill_sender_t *tx);
 
@@ -165,6 +171,8 @@ RILL_API int rill_sender_release(rill_sender_t *tx);
  * the channel closed fails with RILL_ECLOSED too: its item never left the
  * sender. Idempotent; the handle stays valid.
  * Returns: 0; RILL_EINVAL for NULL or a released handle.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_receiver_close(rill_receiver_t *rx);
 
@@ -175,6 +183,8 @@ RILL_API int rill_receiver_close(rill_receiver_t *rx);
  * goes). NULL is accepted (0).
  * Returns: 0; RILL_EALREADY for a second release while the channel lives.
  * Threads: any; not concurrently with another call on the receiver.
+ * Ownership: consumes rx on 0; on failure (RILL_EALREADY) nothing is touched.
+ * Waits: never (item destructors run in the call).
  */
 RILL_API int rill_receiver_release(rill_receiver_t *rx);
 
@@ -205,6 +215,7 @@ rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size);
  *   RILL_EINVAL; RILL_ENOMEM (unbounded).
  * Waits: until sent or closed. Parks a plain thread, suspends a task.
  * Cancel: completed fully or not at all.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_send_sized(rill_sender_t *tx, const void *item,
                                             size_t item_size);
@@ -214,6 +225,8 @@ RILL_API RILL_NODISCARD int rill_send_sized(rill_sender_t *tx, const void *item,
  * rill_send_timeout - rill_send waiting at most `timeout`.
  * Returns: as rill_send, or RILL_ETIMEDOUT: nothing was sent, the caller
  *   keeps the item and no slot is held.
+ * Waits: at most timeout.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_send_timeout_sized(rill_sender_t *tx,
                                                     const void *item,
@@ -229,6 +242,7 @@ RILL_API RILL_NODISCARD int rill_send_timeout_sized(rill_sender_t *tx,
  * Returns: 0 with *sent >= 1; RILL_EFULL, RILL_ECLOSED, RILL_EINVAL,
  *   RILL_ENOMEM with *sent == 0. n == 0 is RILL_EINVAL.
  * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_try_send_many_sized(rill_sender_t *tx,
                                                      const void *items,
@@ -243,6 +257,7 @@ RILL_API RILL_NODISCARD int rill_try_send_many_sized(rill_sender_t *tx,
  * Returns: as rill_send; on anything but 0, *sent == 0.
  * Waits: until at least one item is sent, or closed.
  * Cancel: *sent items were sent (the first ones) or none at all.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_send_many_sized(rill_sender_t *tx,
                                                  const void *items, size_t n,
@@ -251,7 +266,11 @@ RILL_API RILL_NODISCARD int rill_send_many_sized(rill_sender_t *tx,
 #define rill_send_many(tx, a, n, sent)                                         \
     rill_send_many_sized((tx), (a), (n), (sent), sizeof *(a))
 
-/* rill_send_many_timeout - rill_send_many waiting at most `timeout`. */
+/* rill_send_many_timeout - rill_send_many waiting at most `timeout`.
+ * Returns: as rill_send_many, or RILL_ETIMEDOUT with *sent == 0.
+ * Waits: at most timeout.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int
 rill_send_many_timeout_sized(rill_sender_t *tx, const void *items, size_t n,
                              size_t *sent, size_t item_size,
@@ -281,13 +300,18 @@ RILL_API RILL_NODISCARD int rill_try_recv_sized(rill_receiver_t *rx, void *out,
  *   RILL_ECANCELED (task cancelled; nothing taken); RILL_EINVAL.
  * Waits: until an item arrives or the channel ends.
  * Cancel: took the item fully or not at all (the item stays queued).
+ * Threads: both; the receiver's one consumer.
  */
 RILL_API RILL_NODISCARD int rill_recv_sized(rill_receiver_t *rx, void *out,
                                             size_t item_size);
 #define rill_recv(rx, p) rill_recv_sized((rx), (p), sizeof *(p))
 
 /* rill_recv_timeout - rill_recv waiting at most `timeout`; RILL_ETIMEDOUT
- * then, with nothing taken. */
+ * then, with nothing taken.
+ * Returns: as rill_recv, or RILL_ETIMEDOUT (nothing taken).
+ * Waits: at most timeout.
+ * Threads: both; the receiver's one consumer.
+ */
 RILL_API RILL_NODISCARD int rill_recv_timeout_sized(rill_receiver_t *rx,
                                                     void *out, size_t item_size,
                                                     rill_duration_t timeout);
@@ -299,6 +323,7 @@ RILL_API RILL_NODISCARD int rill_recv_timeout_sized(rill_receiver_t *rx,
  * step, in order. *n gets the count.
  * Returns: 0 with *n >= 1; RILL_EEMPTY, RILL_DONE, RILL_EINVAL with *n == 0.
  * Waits: never.
+ * Threads: both; the receiver's one consumer.
  */
 RILL_API RILL_NODISCARD int rill_try_recv_many_sized(rill_receiver_t *rx,
                                                      void *out, size_t max,
@@ -311,6 +336,8 @@ RILL_API RILL_NODISCARD int rill_try_recv_many_sized(rill_receiver_t *rx,
  * rill_recv_many - wait for at least one item, then take up to max.
  * Returns: as rill_recv; *n >= 1 on 0, else *n == 0.
  * Cancel: *n items were taken or none.
+ * Waits: until at least one item arrives or the channel ends.
+ * Threads: both; the receiver's one consumer.
  */
 RILL_API RILL_NODISCARD int rill_recv_many_sized(rill_receiver_t *rx, void *out,
                                                  size_t max, size_t *n,
@@ -318,7 +345,11 @@ RILL_API RILL_NODISCARD int rill_recv_many_sized(rill_receiver_t *rx, void *out,
 #define rill_recv_many(rx, a, max, n)                                          \
     rill_recv_many_sized((rx), (a), (max), (n), sizeof *(a))
 
-/* rill_recv_many_timeout - rill_recv_many waiting at most `timeout`. */
+/* rill_recv_many_timeout - rill_recv_many waiting at most `timeout`.
+ * Returns: as rill_recv_many, or RILL_ETIMEDOUT with *n == 0.
+ * Waits: at most timeout.
+ * Threads: both; the receiver's one consumer.
+ */
 RILL_API RILL_NODISCARD int
 rill_recv_many_timeout_sized(rill_receiver_t *rx, void *out, size_t max,
                              size_t *n, size_t item_size,
@@ -336,6 +367,7 @@ rill_recv_many_timeout_sized(rill_receiver_t *rx, void *out, size_t max,
  * Cancel: nothing to withdraw; a pending registration is dropped by the
  *   next recv or by releasing the receiver.
  * Threads: the receiver's one consumer.
+ * Waits: never (it registers the waker instead).
  */
 RILL_API RILL_NODISCARD int rill_poll_recv(rill_receiver_t *rx, rill_cx_t *cx,
                                            void *out, size_t item_size);
@@ -344,6 +376,9 @@ RILL_API RILL_NODISCARD int rill_poll_recv(rill_receiver_t *rx, rill_cx_t *cx,
  * rill_poll_recv_many - as rill_poll_recv for up to max items into the
  * array out; *n gets the count (>= 1 on 0). One budget unit per call that
  * gives items.
+ * Returns: as rill_poll_recv; *n >= 1 on 0.
+ * Waits: never (it registers the waker instead).
+ * Threads: both; the receiver's one consumer.
  */
 RILL_API RILL_NODISCARD int rill_poll_recv_many(rill_receiver_t *rx,
                                                 rill_cx_t *cx, void *out,
@@ -375,6 +410,7 @@ typedef struct rill_permit {
  * Returns: 0 (*permit valid); RILL_EFULL; RILL_ECLOSED; RILL_ENOTSUP
  *   (rendezvous); RILL_EINVAL; RILL_ENOMEM.
  * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_try_reserve(rill_sender_t *tx,
                                              rill_permit_t *permit);
@@ -384,11 +420,17 @@ RILL_API RILL_NODISCARD int rill_try_reserve(rill_sender_t *tx,
  * with waiting senders).
  * Returns: as rill_try_reserve without RILL_EFULL; RILL_ECANCELED.
  * Cancel: a permit was made (0) or no slot is held.
+ * Waits: until a slot is free or the channel closes.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_reserve(rill_sender_t *tx,
                                          rill_permit_t *permit);
 
-/* rill_reserve_timeout - rill_reserve waiting at most `timeout`. */
+/* rill_reserve_timeout - rill_reserve waiting at most `timeout`.
+ * Returns: as rill_reserve, or RILL_ETIMEDOUT (no slot held).
+ * Waits: at most timeout.
+ * Threads: both.
+ */
 RILL_API RILL_NODISCARD int rill_reserve_timeout(rill_sender_t *tx,
                                                  rill_permit_t *permit,
                                                  rill_duration_t timeout);
@@ -399,6 +441,8 @@ RILL_API RILL_NODISCARD int rill_reserve_timeout(rill_sender_t *tx,
  * item destructor (it was in the channel's hands, as a buffered item).
  * Returns: 0 (the item always moved); RILL_EINVAL (NULL, used permit,
  *   wrong size: the permit is then still valid).
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_permit_send_sized(rill_permit_t *permit, const void *item,
                                     size_t item_size);
@@ -407,6 +451,10 @@ RILL_API int rill_permit_send_sized(rill_permit_t *permit, const void *item,
 /*
  * rill_permit_release - give the slot back unused; consumes the permit.
  * Returns: 0; RILL_EINVAL for NULL or a used permit.
+ * Ownership: consumes the permit on 0 (its slot goes back); on failure nothing
+ *   changes.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_permit_release(rill_permit_t *permit);
 
@@ -451,21 +499,36 @@ typedef struct rill_reserve_op {
     void *private_[16];
 } rill_reserve_op_t;
 
-/* A future for rill_send. */
+/* A future for rill_send.
+ * Threads: both (as the blocking form); op and the buffers stay the caller's
+ *   until it completes or is withdrawn.
+ */
 RILL_API void rill_send_op(rill_send_op_t *op, rill_sender_t *tx,
                            const void *item, size_t item_size);
-/* A future for rill_send_many; *sent is written when it completes. */
+/* A future for rill_send_many; *sent is written when it completes.
+ * Threads: both (as the blocking form); op and the buffers stay the caller's
+ *   until it completes or is withdrawn.
+ */
 RILL_API void rill_send_many_op(rill_send_op_t *op, rill_sender_t *tx,
                                 const void *items, size_t n, size_t *sent,
                                 size_t item_size);
-/* A future for rill_recv. */
+/* A future for rill_recv.
+ * Threads: both (as the blocking form); op and the buffers stay the caller's
+ *   until it completes or is withdrawn.
+ */
 RILL_API void rill_recv_op(rill_recv_op_t *op, rill_receiver_t *rx, void *out,
                            size_t item_size);
-/* A future for rill_recv_many; *n is written when it completes. */
+/* A future for rill_recv_many; *n is written when it completes.
+ * Threads: both (as the blocking form); op and the buffers stay the caller's
+ *   until it completes or is withdrawn.
+ */
 RILL_API void rill_recv_many_op(rill_recv_op_t *op, rill_receiver_t *rx,
                                 void *out, size_t max, size_t *n,
                                 size_t item_size);
-/* A future for rill_reserve; *permit is valid once it completed with 0. */
+/* A future for rill_reserve; *permit is valid once it completed with 0.
+ * Threads: both (as the blocking form); op and the buffers stay the caller's
+ *   until it completes or is withdrawn.
+ */
 RILL_API void rill_reserve_op(rill_reserve_op_t *op, rill_sender_t *tx,
                               rill_permit_t *permit);
 
@@ -473,17 +536,32 @@ RILL_API void rill_reserve_op(rill_reserve_op_t *op, rill_sender_t *tx,
 /* Inspection and diagnostics                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Items buffered now (a snapshot; 0 for rendezvous). 0 for NULL. */
+/* Items buffered now (a snapshot; 0 for rendezvous). 0 for NULL.
+ * Returns: the count; 0 for NULL.
+ * Threads: both.
+ */
 RILL_API size_t rill_sender_len(const rill_sender_t *tx);
 RILL_API size_t rill_receiver_len(const rill_receiver_t *rx);
-/* The capacity given at creation (RILL_UNBOUNDED for unbounded). */
+/* The capacity given at creation (RILL_UNBOUNDED for unbounded).
+ * Returns: the capacity; 0 for NULL.
+ * Threads: both.
+ */
 RILL_API size_t rill_sender_capacity(const rill_sender_t *tx);
 RILL_API size_t rill_receiver_capacity(const rill_receiver_t *rx);
-/* The item size given at creation (0 for NULL). */
+/* The item size given at creation (0 for NULL).
+ * Returns: the size; 0 for NULL.
+ * Threads: both.
+ */
 RILL_API size_t rill_receiver_item_size(const rill_receiver_t *rx);
-/* Sender side: the receiver closed or released (sends fail). */
+/* Sender side: the receiver closed or released (sends fail).
+ * Returns: true once sends fail; true for NULL.
+ * Threads: both.
+ */
 RILL_API bool rill_sender_is_closed(const rill_sender_t *tx);
-/* Receiver side: closed, or every sender released (the end is coming). */
+/* Receiver side: closed, or every sender released (the end is coming).
+ * Returns: true once the end is coming; true for NULL.
+ * Threads: both.
+ */
 RILL_API bool rill_receiver_is_closed(const rill_receiver_t *rx);
 
 /* Counters of a channel (each read atomically, not all as one snapshot). */
@@ -501,7 +579,10 @@ typedef struct rill_channel_stats {
     bool is_closed;       /* as rill_sender_is_closed */
 } rill_channel_stats_t;
 
-/* Returns: 0; RILL_EINVAL for NULL arguments or a released handle. */
+/* Returns: 0; RILL_EINVAL for NULL arguments or a released handle.
+ * Waits: never.
+ * Threads: both.
+ */
 RILL_API int rill_sender_stats(const rill_sender_t *tx,
                                rill_channel_stats_t *out);
 RILL_API int rill_receiver_stats(const rill_receiver_t *rx,
@@ -545,6 +626,7 @@ enum {
  * Limits: a case must not be a select of its own; two cases on the same
  *   channel are fine (a rendezvous send and receive on the same channel in
  *   one select never pair with each other).
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_select(rill_future_t *const *cases, size_t n,
                                         unsigned flags, rill_instant_t deadline,

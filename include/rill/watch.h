@@ -87,8 +87,9 @@ rill_watch_send_sized(rill_watch_sender_t *tx, const void *item, size_t size);
 /*
  * rill_watch_subscribe - a new receiver that has seen the current value.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
- * Ownership: the caller owns *rx.
+ * Ownership: the caller owns *rx. On failure *rx is not set.
  * Threads: the owner of tx.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_watch_subscribe(rill_watch_sender_t *tx,
                                                  rill_watch_receiver_t **rx);
@@ -96,6 +97,7 @@ RILL_API RILL_NODISCARD int rill_watch_subscribe(rill_watch_sender_t *tx,
 /*
  * rill_watch_receiver_count - receivers alive now.
  * Threads: any holder of tx.
+ * Returns: the count; 0 for NULL.
  */
 RILL_API size_t rill_watch_receiver_count(const rill_watch_sender_t *tx);
 
@@ -104,7 +106,9 @@ RILL_API size_t rill_watch_receiver_count(const rill_watch_sender_t *tx);
  * from changed once they have seen the last value. NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
- * Ownership: consumes tx.
+ * Ownership: consumes tx. On failure nothing is touched.
+ * Waits: never.
+ * Threads: the owner of tx.
  */
 RILL_API int rill_watch_sender_release(rill_watch_sender_t *tx);
 
@@ -130,7 +134,11 @@ RILL_API RILL_NODISCARD int rill_watch_try_changed(rill_watch_receiver_t *rx);
 RILL_API RILL_NODISCARD int rill_watch_changed(rill_watch_receiver_t *rx);
 
 /* rill_watch_changed_timeout - as rill_watch_changed for at most
- * `timeout`; RILL_ETIMEDOUT (nothing marked) when it passes. */
+ * `timeout`; RILL_ETIMEDOUT (nothing marked) when it passes.
+ * Returns: as rill_watch_changed, or RILL_ETIMEDOUT.
+ * Waits: at most timeout.
+ * Threads: the owner of rx.
+ */
 RILL_API RILL_NODISCARD int
 rill_watch_changed_timeout(rill_watch_receiver_t *rx, rill_duration_t timeout);
 
@@ -139,6 +147,8 @@ rill_watch_changed_timeout(rill_watch_receiver_t *rx, rill_duration_t timeout);
  * layer): 0 (marked seen), RILL_PENDING (waker registered in rx, or the
  * budget is spent), RILL_DONE, RILL_EINVAL.
  * Threads: the owner of rx; one poller at a time.
+ * Returns: 0, RILL_PENDING, RILL_DONE or RILL_EINVAL (above).
+ * Waits: never (it registers the waker instead).
  */
 RILL_API RILL_NODISCARD int rill_watch_poll_changed(rill_watch_receiver_t *rx,
                                                     rill_cx_t *cx);
@@ -150,7 +160,10 @@ typedef struct rill_watch_changed_op {
 } rill_watch_changed_op_t;
 
 /* rill_watch_changed_op - initialise a changed future. Never fails: a
- * NULL rx makes its first poll return RILL_EINVAL. */
+ * NULL rx makes its first poll return RILL_EINVAL.
+ * Threads: the owner of rx; op stays the caller's until it completes or is
+ *   withdrawn.
+ */
 RILL_API void rill_watch_changed_op(rill_watch_changed_op_t *op,
                                     rill_watch_receiver_t *rx);
 
@@ -171,6 +184,7 @@ RILL_API int rill_watch_get_sized(rill_watch_receiver_t *rx, void *out,
  * Returns: 0 if that version was new to this receiver, RILL_EEMPTY if it
  *   had been seen (the value is copied either way); RILL_EINVAL.
  * Waits: never (as rill_watch_get_sized).
+ * Threads: the owner of rx.
  */
 RILL_API int rill_watch_get_and_update_sized(rill_watch_receiver_t *rx,
                                              void *out, size_t size);
@@ -178,19 +192,27 @@ RILL_API int rill_watch_get_and_update_sized(rill_watch_receiver_t *rx,
     rill_watch_get_and_update_sized((rx), (p), sizeof *(p))
 
 /* rill_watch_mark_seen - mark the latest version seen. Returns 0 or
- * RILL_EINVAL. */
+ * RILL_EINVAL.
+ * Returns: 0; RILL_EINVAL.
+ * Waits: never.
+ * Threads: the owner of rx.
+ */
 RILL_API int rill_watch_mark_seen(rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_version - the version this receiver has seen (0 is the
  * initial value; each send adds one).
+ * Returns: the version; 0 for NULL.
+ * Threads: the owner of rx.
  */
 RILL_API uint64_t rill_watch_version(const rill_watch_receiver_t *rx);
 
 /*
  * rill_watch_receiver_clone - a second receiver that has seen what rx has seen.
  * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
- * Ownership: the caller owns *out.
+ * Ownership: the caller owns *out. On failure *out is not set.
+ * Waits: never.
+ * Threads: the owner of rx.
  */
 RILL_API RILL_NODISCARD int
 rill_watch_receiver_clone(rill_watch_receiver_t *rx,
@@ -200,7 +222,9 @@ rill_watch_receiver_clone(rill_watch_receiver_t *rx,
  * rill_watch_receiver_release - release a receiver. NULL is accepted.
  * Returns: 0; RILL_EALREADY if already released; RILL_EINVAL for another
  *   kind of handle.
- * Ownership: consumes rx.
+ * Ownership: consumes rx. On failure nothing is touched.
+ * Waits: never.
+ * Threads: the owner of rx.
  */
 RILL_API int rill_watch_receiver_release(rill_watch_receiver_t *rx);
 
@@ -212,6 +236,8 @@ RILL_API int rill_watch_receiver_release(rill_watch_receiver_t *rx);
  * is_closed when no receiver is left (sends fail). name points into the
  * channel (valid while a handle is).
  * Returns: 0; RILL_EINVAL.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_watch_stats(const rill_watch_sender_t *tx,
                               const rill_watch_receiver_t *rx,

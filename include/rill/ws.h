@@ -76,6 +76,8 @@ enum {
  * rill_ws_close_code_valid - whether a close frame may carry `code` on
  * the wire: 1000-1003, 1007-1014, 3000-4999 (1005, 1006 and 1015 are
  * for reporting only, the rest is reserved).
+ * Returns: true if it may.
+ * Threads: both.
  */
 RILL_API bool rill_ws_close_code_valid(unsigned code);
 
@@ -86,6 +88,8 @@ RILL_API bool rill_ws_close_code_valid(unsigned code);
  * base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
  * accept receives RILL_WS_ACCEPT_LEN characters and a NUL.
  * Returns: 0; RILL_EINVAL for NULL arguments.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API int rill_ws_accept_key(const char *key, size_t key_len,
                                 char accept[RILL_WS_ACCEPT_LEN + 1]);
@@ -118,6 +122,7 @@ typedef struct rill_ws_handshake {
  * Returns: 0; RILL_EPROTO (hs->status, hs->error); RILL_EINVAL for NULL
  *   req or hs.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int
 rill_ws_handshake(const rill_http_request_t *req, rill_ws_handshake_t *hs,
@@ -129,6 +134,7 @@ rill_ws_handshake(const rill_http_request_t *req, rill_ws_handshake_t *hs,
  * Returns: the response's length (no NUL is written); 0 if hs or buf is
  *   NULL or cap is too small (256 bytes always suffice for a protocol
  *   name of up to 100 characters).
+ * Threads: both.
  */
 RILL_API size_t rill_ws_handshake_response(const rill_ws_handshake_t *hs,
                                            char *buf, size_t cap);
@@ -140,6 +146,7 @@ RILL_API size_t rill_ws_handshake_response(const rill_ws_handshake_t *hs,
  * FIN bit and payload length, into hdr.
  * Returns: its length (2, 4 or 10); 0 for an opcode that is not one of
  *   rill_ws_opcode_t or a control frame with fin false or len > 125.
+ * Threads: both.
  */
 RILL_API size_t rill_ws_frame_header(uint8_t hdr[RILL_WS_MAX_HEADER],
                                      rill_ws_opcode_t op, bool fin,
@@ -154,6 +161,7 @@ RILL_API size_t rill_ws_frame_header(uint8_t hdr[RILL_WS_MAX_HEADER],
  *   UTF-8); RILL_ENOMEM. On error *out is the empty value.
  * Ownership: the caller owns one reference in *out.
  * Threads: any.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_ws_encode(rill_bytes_t *out,
                                            rill_ws_opcode_t op,
@@ -166,6 +174,8 @@ RILL_API RILL_NODISCARD int rill_ws_encode(rill_bytes_t *out,
  * Returns: 0; RILL_EINVAL (NULL out, a code rill_ws_close_code_valid
  *   refuses, a reason too long or not UTF-8); RILL_ENOMEM.
  * Ownership: the caller owns one reference in *out.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_ws_encode_close(rill_bytes_t *out,
                                                  unsigned code,
@@ -222,13 +232,19 @@ typedef struct rill_ws_decoder {
 /*
  * rill_ws_decoder_init - a decoder in caller storage.
  * Returns: 0; RILL_EINVAL (NULL d, an unknown role).
- * Ownership: call rill_ws_decoder_destroy when done.
+ * Ownership: call rill_ws_decoder_destroy when done. On failure there is
+ *   nothing to destroy.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int
 rill_ws_decoder_init(rill_ws_decoder_t *d, const rill_ws_decoder_config_t *cfg);
 
 /* rill_ws_decoder_destroy - free what the decoder holds. NULL is
- * accepted. */
+ * accepted.
+ * Ownership: frees what d holds; d itself is the caller's storage.
+ * Threads: the decoder's user.
+ */
 RILL_API void rill_ws_decoder_destroy(rill_ws_decoder_t *d);
 
 /*
@@ -244,6 +260,7 @@ RILL_API void rill_ws_decoder_destroy(rill_ws_decoder_t *d);
  *   d, used or msg, or NULL buf with len > 0.
  * Ownership: the caller owns msg->data.
  * Threads: one thread at a time per decoder.
+ * Waits: never.
  */
 RILL_API RILL_NODISCARD int rill_ws_decode(rill_ws_decoder_t *d,
                                            const void *buf, size_t len,
@@ -253,10 +270,14 @@ RILL_API RILL_NODISCARD int rill_ws_decode(rill_ws_decoder_t *d,
 /*
  * rill_ws_decoder_close_code - after RILL_EPROTO, the close code to send
  * (1002, 1007 or 1009); 0 before any error.
+ * Returns: the code, or 0.
+ * Threads: the decoder's user.
  */
 RILL_API unsigned rill_ws_decoder_close_code(const rill_ws_decoder_t *d);
 
-/* An item destructor for channels and streams of rill_ws_message_t. */
+/* An item destructor for channels and streams of rill_ws_message_t.
+ * Threads: both.
+ */
 RILL_API void rill_ws_message_item_dtor(void *item, void *ud);
 
 /* ------------------------------------------------------------------------ */
@@ -307,15 +328,19 @@ typedef struct rill_ws_config {
  *   426 for another version; the connection closes); RILL_ENOMEM; write
  *   errors.
  * Ownership: the caller owns *ws (rill_ws_conn_free before the handler
- *   returns).
+ *   returns). On failure *ws is not set.
  * Threads: the connection's task.
+ * Waits: until the 101 response is written.
  */
 RILL_API RILL_NODISCARD int rill_ws_accept(rill_ws_conn_t **ws,
                                            rill_http_conn_t *c,
                                            const rill_http_request_t *req,
                                            const rill_ws_config_t *cfg);
 
-/* rill_ws_protocol - the selected subprotocol, or NULL. */
+/* rill_ws_protocol - the selected subprotocol, or NULL.
+ * Returns: the name, or NULL.
+ * Threads: both.
+ */
 RILL_API const char *rill_ws_protocol(const rill_ws_conn_t *ws);
 
 /*
@@ -335,6 +360,11 @@ RILL_API RILL_NODISCARD int rill_ws_recv(rill_ws_conn_t *ws,
  * rill_ws_incoming - the incoming messages as a stream of
  * rill_ws_message_t (it ends as rill_ws_recv does; errors are error
  * items). Borrowed: ws must outlive it; use either it or rill_ws_recv.
+ * Returns: 0; RILL_EINVAL; RILL_ENOMEM.
+ * Ownership: borrowed ws (above); the caller owns *out on success, nothing is
+ *   made on failure.
+ * Waits: never.
+ * Threads: the connection's task.
  */
 RILL_API RILL_NODISCARD int rill_ws_incoming(rill_ws_conn_t *ws,
                                              rill_stream_t **out);
@@ -361,7 +391,10 @@ RILL_API RILL_NODISCARD int rill_ws_send_frame(rill_ws_conn_t *ws,
  * rill_ws_outgoing - a sender of encoded frames (items rill_bytes_t) into
  * the connection's queue, for rill_stream_forward and other tasks.
  * Returns: 0; RILL_ECLOSED; RILL_ENOMEM.
- * Ownership: the caller owns *tx (rill_sender_release).
+ * Ownership: the caller owns *tx (rill_sender_release). On failure *tx is not
+ *   set.
+ * Waits: never.
+ * Threads: both.
  */
 RILL_API RILL_NODISCARD int rill_ws_outgoing(rill_ws_conn_t *ws,
                                              rill_sender_t **tx);
@@ -372,12 +405,17 @@ RILL_API RILL_NODISCARD int rill_ws_outgoing(rill_ws_conn_t *ws,
  * RILL_DONE when the peer's close arrives, RILL_ETIMEDOUT after
  * close_timeout. Idempotent.
  * Returns: 0; RILL_EINVAL (code or reason refused).
+ * Waits: while the queue is full.
+ * Threads: any task or thread.
  */
 RILL_API int rill_ws_close(rill_ws_conn_t *ws, unsigned code,
                            const char *reason);
 
 /* rill_ws_close_code - the code of the peer's close frame (1005 if it had
- * none), 1006 if it sent none, 0 while open. */
+ * none), 1006 if it sent none, 0 while open.
+ * Returns: the code.
+ * Threads: both.
+ */
 RILL_API unsigned rill_ws_close_code(const rill_ws_conn_t *ws);
 
 /*
@@ -385,6 +423,7 @@ RILL_API unsigned rill_ws_close_code(const rill_ws_conn_t *ws);
  * writer task is waited for), then everything is freed; the socket
  * closes when the handler returns. NULL is accepted.
  * Waits: for the writer task. Threads: the connection's task.
+ * Ownership: consumes ws.
  */
 RILL_API void rill_ws_conn_free(rill_ws_conn_t *ws);
 

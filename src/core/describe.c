@@ -19,20 +19,75 @@ void rill__buf_init(rill__buf_t *b, char *p, size_t len)
         p[0] = '\0';
 }
 
+/* Account for n bytes written (or wanted) at b->p + b->used. */
+static void buf_advance(rill__buf_t *b, int n)
+{
+    if (n < 0)
+        return;
+    size_t room = b->len > b->used ? b->len - b->used : 0;
+    b->want += (size_t)n;
+    if (room)
+        b->used += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static void buf_vprintf(rill__buf_t *b, const char *fmt, va_list ap)
+{
+    size_t room = b->len > b->used ? b->len - b->used : 0;
+    buf_advance(b, vsnprintf(room ? b->p + b->used : NULL, room, fmt, ap));
+}
+
 void rill__buf_printf(rill__buf_t *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    size_t room = b->len > b->used ? b->len - b->used : 0;
-    int n = vsnprintf(room ? b->p + b->used : NULL, room, fmt, ap);
+    buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    b->want += (size_t)n;
-    if (room) {
-        size_t wrote = (size_t)n < room ? (size_t)n : room - 1;
-        b->used += wrote;
+}
+
+void rill__buf_stream(rill__buf_t *b, const rill_stream_t *s)
+{
+    size_t room = b->len > b->used ? b->len - b->used : 0;
+    char none[1];
+    buf_advance(b, room ? rill_stream_describe(s, b->p + b->used, room)
+                        : rill_stream_describe(s, none, sizeof none));
+}
+
+int rill__describe_over(char *buf, size_t len, const rill_stream_t *up,
+                        const char *fmt, ...)
+{
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    rill__buf_printf(&b, " <- ");
+    if (up)
+        rill__buf_stream(&b, up);
+    else
+        rill__buf_printf(&b, "(upstream ended)");
+    return rill__buf_result(&b);
+}
+
+int rill_stream_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return 0;
+    if (s && s->vtable && s->vtable->describe)
+        return s->vtable->describe(s, buf, len);
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    if (!s || !s->vtable) {
+        rill__buf_printf(&b, "(no stream)");
+    } else {
+        union {
+            int (*fn)(rill_stream_t *, rill_cx_t *, void *);
+            void *p;
+        } u = {s->vtable->poll_next};
+        rill__buf_printf(&b, "stream %p (poll_next %p, no describe)",
+                         (const void *)s, u.p);
     }
+    return rill__buf_result(&b);
 }
 
 void rill__buf_duration(rill__buf_t *b, rill_duration_t d)

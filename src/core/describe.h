@@ -26,6 +26,16 @@ typedef struct rill__buf {
 void rill__buf_init(rill__buf_t *b, char *p, size_t len);
 void rill__buf_printf(rill__buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Append rill_stream_describe(s) (a combinator's upstream). */
+void rill__buf_stream(rill__buf_t *b, const rill_stream_t *s);
+/*
+ * A combinator's describe in one call: the label (printf format), then
+ * " <- " and the description of up, or " <- (upstream ended)" when up is
+ * NULL. Returns as a describe slot does.
+ */
+int rill__describe_over(char *buf, size_t len, const rill_stream_t *up,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A duration: "+1.500 ms", "-20 us", "+3.000 s" (sign shown). */
 void rill__buf_duration(rill__buf_t *b, rill_duration_t d);
 /* snprintf's return value for what the cursor was asked to write. */

@@ -117,9 +117,19 @@ static void read_drop(rill_stream_t *s)
     rill__free(rs);
 }
 
+static int read_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill__buf_printf(&b, "read stream on fd %d",
+                     rill_io_fd(((const read_stream_t *)s)->io));
+    return rill__buf_result(&b);
+}
+
 static const rill_stream_vtable_t read_vtable = {
     .poll_next = read_poll_next,
     .drop = read_drop,
+    .describe = read_describe,
 };
 
 int rill_io_read_stream(rill_io_t *io, size_t chunk, rill_stream_t **out)
@@ -269,9 +279,19 @@ static void conn_dtor(void *item, void *ud)
     rill_io_free(*(rill_io_t **)item);
 }
 
+static int accept_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill__buf_printf(&b, "accept stream on port %d",
+                     rill_listener_port(((const accept_stream_t *)s)->l));
+    return rill__buf_result(&b);
+}
+
 static const rill_stream_vtable_t accept_vtable = {
     .poll_next = accept_poll_next,
     .drop = accept_drop,
+    .describe = accept_describe,
 };
 
 int rill_listener_into_stream(rill_listener_t *l, rill_stream_t **out)

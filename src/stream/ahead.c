@@ -38,7 +38,6 @@ size_t rill__ahead_room(size_t capacity, size_t item_size)
 int rill__ahead_init(rill__ahead_stream_t *as, rill__pull_fn pull, size_t room)
 {
     as->pull = pull;
-    as->describe = NULL;
     as->room = room;
     as->head = as->len = 0;
     as->buf = NULL;
@@ -101,4 +100,10 @@ void rill__ahead_fini(rill__ahead_stream_t *as)
     as->len = 0;
     rill__free(as->buf);
     as->buf = NULL;
+}
+
+void rill__ahead_describe_tail(const rill__ahead_stream_t *as, rill__buf_t *b)
+{
+    if (as->len)
+        rill__buf_printf(b, ", %zu read ahead", as->len);
 }

@@ -34,15 +34,18 @@ static int broadcast_pull(rill_stream_t *s, rill_cx_t *cx, void *out,
     return r;
 }
 
-static void broadcast_describe(const rill_stream_t *s, rill__buf_t *b)
+static int broadcast_describe(const rill_stream_t *s, char *buf, size_t len)
 {
     const broadcast_stream_t *bs = (const broadcast_stream_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
     rill_channel_stats_t st;
-    if (!bs->rx || rill_broadcast_stats(NULL, bs->rx, &st) != 0) {
-        rill__buf_printf(b, "broadcast stream (ended)");
-        return;
-    }
-    rill__describe_channel(b, "broadcast stream", "broadcast", &st);
+    if (!bs->rx || rill_broadcast_stats(NULL, bs->rx, &st) != 0)
+        rill__buf_printf(&b, "broadcast stream (ended)");
+    else
+        rill__describe_channel(&b, "broadcast stream", "broadcast", &st);
+    rill__ahead_describe_tail(&bs->ahead, &b);
+    return rill__buf_result(&b);
 }
 
 static void broadcast_drop(rill_stream_t *s)
@@ -54,7 +57,8 @@ static void broadcast_drop(rill_stream_t *s)
 }
 
 static const rill_stream_vtable_t broadcast_vtable = {
-    rill__ahead_poll_next, rill__ahead_poll_next_many, broadcast_drop};
+    rill__ahead_poll_next, rill__ahead_poll_next_many, broadcast_drop,
+    broadcast_describe};
 
 int rill_broadcast_into_stream(rill_broadcast_receiver_t *rx, size_t item_size,
                                rill_stream_t **out)
@@ -74,7 +78,6 @@ int rill_broadcast_into_stream(rill_broadcast_receiver_t *rx, size_t item_size,
         rill__free(bs);
         return RILL_ENOMEM;
     }
-    bs->ahead.describe = broadcast_describe;
     bs->rx = rx;
     *out = &bs->ahead.base;
     return 0;

@@ -38,8 +38,16 @@ static void chain_drop(rill_stream_t *s)
     rill__free(c);
 }
 
+/* "chain <- first" while the first runs, then "chain <- second". */
+static int chain_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const chain_t *c = (const chain_t *)s;
+    return rill__describe_over(buf, len, c->first ? c->first : c->second,
+                               "chain%s", c->first ? "" : " (second)");
+}
+
 static const rill_stream_vtable_t chain_vtable = {
-    rill__poll_next_by_many, chain_poll_next_many, chain_drop};
+    rill__poll_next_by_many, chain_poll_next_many, chain_drop, chain_describe};
 
 int rill_stream_chain(rill_stream_t **s, rill_stream_t *next)
 {

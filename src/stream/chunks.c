@@ -32,8 +32,15 @@ static void chunks_drop(rill_stream_t *s)
     rill__free(s);
 }
 
-static const rill_stream_vtable_t chunks_vtable = {chunks_poll_next, NULL,
-                                                   chunks_drop};
+static int chunks_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const chunks_t *c = (const chunks_t *)s;
+    return rill__describe_over(buf, len, c->c.up, "%schunks of %zu",
+                               c->ready ? "ready_" : "", c->c.cap);
+}
+
+static const rill_stream_vtable_t chunks_vtable = {
+    chunks_poll_next, NULL, chunks_drop, chunks_describe};
 
 static int chunks_new(const char *api, rill_stream_t **s, size_t n, bool ready)
 {

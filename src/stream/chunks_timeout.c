@@ -53,8 +53,17 @@ static void chunks_timeout_drop(rill_stream_t *s)
     rill__free(ct);
 }
 
+static int chunks_timeout_describe(const rill_stream_t *s, char *buf,
+                                   size_t len)
+{
+    const chunks_timeout_t *c = (const chunks_timeout_t *)s;
+    return rill__describe_over(buf, len, c->c.up, "chunks_timeout of %zu",
+                               c->c.cap);
+}
+
 static const rill_stream_vtable_t chunks_timeout_vtable = {
-    chunks_timeout_poll_next, NULL, chunks_timeout_drop};
+    chunks_timeout_poll_next, NULL, chunks_timeout_drop,
+    chunks_timeout_describe};
 
 int rill_stream_chunks_timeout(rill_stream_t **s, size_t n,
                                rill_duration_t period)

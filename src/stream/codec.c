@@ -317,9 +317,21 @@ static void codec_drop(rill_stream_t *s)
     rill__free(c);
 }
 
+/* "lines <- upstream" / "frames <- upstream". */
+static int codec_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const codec_t *c = (const codec_t *)s;
+    const char *name = c->kind->api;
+    if (strncmp(name, "rill_stream_", 12) == 0)
+        name += 12;
+    return rill__describe_over(buf, len, c->up, "%s (at most %zu bytes)", name,
+                               c->max);
+}
+
 static const rill_stream_vtable_t codec_vtable = {
     .poll_next = codec_poll_next,
     .drop = codec_drop,
+    .describe = codec_describe,
 };
 
 static int codec_new(const codec_kind_t *k, rill_stream_t **s, size_t max_len)

@@ -32,8 +32,20 @@ static void from_fn_drop(rill_stream_t *s)
     rill__free(f);
 }
 
-static const rill_stream_vtable_t from_fn_vtable = {from_fn_poll_next, NULL,
-                                                    from_fn_drop};
+static int from_fn_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    union {
+        rill_poll_fn fn;
+        void *p;
+    } u = {((const from_fn_t *)s)->poll};
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill__buf_printf(&b, "from_fn (poll %p)", u.p);
+    return rill__buf_result(&b);
+}
+
+static const rill_stream_vtable_t from_fn_vtable = {
+    from_fn_poll_next, NULL, from_fn_drop, from_fn_describe};
 
 int rill_stream_from_fn(rill_stream_t **out, size_t item_size,
                         rill_poll_fn poll, void *ud, rill_free_fn ud_free)

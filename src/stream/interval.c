@@ -56,8 +56,17 @@ static void interval_drop(rill_stream_t *s)
     rill__free(iv);
 }
 
-static const rill_stream_vtable_t interval_vtable = {interval_poll_next, NULL,
-                                                     interval_drop};
+static int interval_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill__buf_printf(&b, "interval every ");
+    rill__buf_duration(&b, ((const interval_t *)s)->period);
+    return rill__buf_result(&b);
+}
+
+static const rill_stream_vtable_t interval_vtable = {
+    interval_poll_next, NULL, interval_drop, interval_describe};
 
 int rill_stream_interval(rill_stream_t **out, rill_duration_t period,
                          rill_tick_policy_t policy)

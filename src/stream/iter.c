@@ -49,8 +49,21 @@ static void iter_drop(rill_stream_t *s)
     rill__free(it);
 }
 
+/* From the fields set at construction (pos moves under polls). */
+static int iter_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const iter_t *it = (const iter_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    if (it->repeat)
+        rill__buf_printf(&b, "repeat (always ready)");
+    else
+        rill__buf_printf(&b, "iter of %zu items (always ready)", it->n);
+    return rill__buf_result(&b);
+}
+
 static const rill_stream_vtable_t iter_vtable = {
-    rill__poll_next_by_many, iter_poll_next_many, iter_drop};
+    rill__poll_next_by_many, iter_poll_next_many, iter_drop, iter_describe};
 
 static int iter_new(const char *api, rill_stream_t **out, const void *items,
                     size_t n, size_t item_size, bool repeat)

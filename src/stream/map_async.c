@@ -295,8 +295,16 @@ static void map_async_drop(rill_stream_t *s)
     rill__free(ma);
 }
 
-static const rill_stream_vtable_t map_async_vtable = {map_async_poll_next, NULL,
-                                                      map_async_drop};
+static int map_async_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const map_async_t *ma = (const map_async_t *)s;
+    return rill__describe_over(buf, len, ma->up, "map_async (%s, limit %zu)",
+                               ma->ordered ? "ordered" : "unordered",
+                               ma->limit);
+}
+
+static const rill_stream_vtable_t map_async_vtable = {
+    map_async_poll_next, NULL, map_async_drop, map_async_describe};
 
 int rill__map_async_new(const char *api, rill_stream_t **s, size_t limit,
                         bool ordered, rill_map_fn fn, void *ud, size_t out_size)

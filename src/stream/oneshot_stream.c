@@ -5,6 +5,7 @@
  * value was taken or the sender went without sending.
  */
 #include "stream_int.h"
+#include "sync/describe.h"
 
 typedef struct oneshot_stream {
     rill_stream_t base;
@@ -30,8 +31,21 @@ static void oneshot_drop(rill_stream_t *s)
     rill__free(s);
 }
 
-static const rill_stream_vtable_t oneshot_vtable = {oneshot_poll_next, NULL,
-                                                    oneshot_drop};
+static int oneshot_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const oneshot_stream_t *os = (const oneshot_stream_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill_channel_stats_t st;
+    if (!os->rx || rill_oneshot_stats(NULL, os->rx, &st) != 0)
+        rill__buf_printf(&b, "oneshot stream (ended)");
+    else
+        rill__describe_channel(&b, "oneshot stream", "oneshot", &st);
+    return rill__buf_result(&b);
+}
+
+static const rill_stream_vtable_t oneshot_vtable = {
+    oneshot_poll_next, NULL, oneshot_drop, oneshot_describe};
 
 int rill_oneshot_into_stream(rill_oneshot_receiver_t *rx, size_t item_size,
                              rill_stream_t **out)

@@ -23,17 +23,22 @@ static int receiver_pull(rill_stream_t *s, rill_cx_t *cx, void *out, size_t max,
                                s->item_size);
 }
 
-static void receiver_describe(const rill_stream_t *s, rill__buf_t *b)
+static int receiver_describe(const rill_stream_t *s, char *buf, size_t len)
 {
+    const receiver_stream_t *rs = (const receiver_stream_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
     rill_channel_stats_t st;
-    if (rill_receiver_stats(((const receiver_stream_t *)s)->rx, &st) != 0) {
-        rill__buf_printf(b, "receiver stream");
-        return;
+    if (rill_receiver_stats(rs->rx, &st) != 0) {
+        rill__buf_printf(&b, "receiver stream");
+    } else {
+        const char *kind = st.capacity == 0                ? "rendezvous"
+                           : st.capacity == RILL_UNBOUNDED ? "unbounded"
+                                                           : "bounded";
+        rill__describe_channel(&b, "receiver stream", kind, &st);
     }
-    const char *kind = st.capacity == 0                ? "rendezvous"
-                       : st.capacity == RILL_UNBOUNDED ? "unbounded"
-                                                       : "bounded";
-    rill__describe_channel(b, "receiver stream", kind, &st);
+    rill__ahead_describe_tail(&rs->ahead, &b);
+    return rill__buf_result(&b);
 }
 
 static void receiver_drop(rill_stream_t *s)
@@ -45,7 +50,8 @@ static void receiver_drop(rill_stream_t *s)
 }
 
 static const rill_stream_vtable_t receiver_vtable = {
-    rill__ahead_poll_next, rill__ahead_poll_next_many, receiver_drop};
+    rill__ahead_poll_next, rill__ahead_poll_next_many, receiver_drop,
+    receiver_describe};
 
 int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out)
 {
@@ -62,7 +68,6 @@ int rill_receiver_into_stream(rill_receiver_t *rx, rill_stream_t **out)
         rill__free(rs);
         return RILL_ENOMEM;
     }
-    rs->ahead.describe = receiver_describe;
     rill__receiver_item_dtor(rx, &rs->ahead.base.item_dtor,
                              &rs->ahead.base.item_dtor_ud);
     rs->rx = rx;

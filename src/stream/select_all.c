@@ -69,6 +69,7 @@ typedef struct select_all {
     size_t acap, apos, alen; /* acap items; 1: no read-ahead buffer */
     rill_stream_t **subs;    /* subs[i] NULL once it ended */
     size_t n, live;          /* substreams, and those not ended */
+    const char *api;         /* "rill_stream_merge" or _select_all */
     uint32_t *fifo;          /* ring of node indices to poll, capacity n */
     size_t head, len;
 } select_all_t;
@@ -249,8 +250,20 @@ static void select_all_drop(rill_stream_t *s)
     rill__free(sa);
 }
 
+/* "merge of 2 streams": n and the name are set at construction (the live
+ * count changes under polls, so it is left out). */
+static int select_all_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const select_all_t *sa = (const select_all_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill__buf_printf(&b, "%s of %zu streams", sa->api + 12, sa->n);
+    return rill__buf_result(&b);
+}
+
 static const rill_stream_vtable_t select_all_vtable = {
-    rill__poll_next_by_many, select_all_poll_next_many, select_all_drop};
+    rill__poll_next_by_many, select_all_poll_next_many, select_all_drop,
+    select_all_describe};
 
 int rill__select_all_new(const char *api, rill_stream_t **out,
                          rill_stream_t *const *streams, size_t n)
@@ -290,6 +303,7 @@ int rill__select_all_new(const char *api, rill_stream_t **out,
     rill__store(&sh->ready, NULL, RILL_RELAXED);
     sa->sh = sh;
     sa->n = sa->live = n;
+    sa->api = api;
     rill__stream_inherit_drop(&sa->base, streams[0]);
     for (size_t i = 0; i < n; i++) {
         sh->nodes[i].sh = sh;

@@ -96,25 +96,6 @@ static int next_poll(rill_future_t *f, rill_cx_t *cx)
 
 /* Polling a stream leaves nothing to withdraw: a waker left registered
  * upstream only makes one spurious wakeup. */
-void rill__stream_describe(const rill_stream_t *s, rill__buf_t *b)
-{
-    if (rill__xform_describe(s, b))
-        return;
-    if (s->vtable->poll_next == rill__ahead_poll_next) {
-        const rill__ahead_stream_t *as = (const rill__ahead_stream_t *)s;
-        if (as->describe) {
-            as->describe(s, b);
-            if (as->len)
-                rill__buf_printf(b, ", %zu read ahead", as->len);
-            return;
-        }
-    }
-    union {
-        int (*fn)(rill_stream_t *, rill_cx_t *, void *);
-        void *p;
-    } u = {s->vtable->poll_next};
-    rill__buf_printf(b, "stream %p (poll_next %p)", (const void *)s, u.p);
-}
 
 static int next_describe(const rill_future_t *f, rill_instant_t now, char *buf,
                          size_t len)
@@ -124,7 +105,7 @@ static int next_describe(const rill_future_t *f, rill_instant_t now, char *buf,
     (void)now;
     rill__buf_init(&b, buf, len);
     rill__buf_printf(&b, "next%s on ", op->max ? "_many" : "");
-    rill__stream_describe(op->stream, &b);
+    rill__buf_stream(&b, op->stream);
     return rill__buf_result(&b);
 }
 

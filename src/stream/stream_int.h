@@ -50,11 +50,9 @@ typedef int (*rill__pull_fn)(rill_stream_t *s, rill_cx_t *cx, void *out,
 typedef struct rill__ahead_stream {
     rill_stream_t base;
     rill__pull_fn pull; /* the channel's batch receive */
-    /* Describes the channel for task dumps (rill__stream_describe). */
-    void (*describe)(const rill_stream_t *s, rill__buf_t *b);
-    size_t room;      /* items buf holds; 1 = no read-ahead */
-    size_t head, len; /* buf[head .. head + len) are not yet given */
-    char *buf;        /* room * item_size bytes; NULL when room is 1 */
+    size_t room;        /* items buf holds; 1 = no read-ahead */
+    size_t head, len;   /* buf[head .. head + len) are not yet given */
+    char *buf;          /* room * item_size bytes; NULL when room is 1 */
 } rill__ahead_stream_t;
 
 /* How many items to read ahead from a channel of `capacity`. */
@@ -85,12 +83,11 @@ static inline bool rill__ahead_take(rill_stream_t *s, void *out)
 
 /* ---- task dumps ---- */
 
-/* Describe stream s for a task dump: the combinators rill knows, down to
- * their source ("map <- filter <- receiver stream: bounded channel 'jobs'
- * ..."); other streams by address and poll function. */
-void rill__stream_describe(const rill_stream_t *s, rill__buf_t *b);
-/* The transform engine's part: true if s is one of its combinators. */
-bool rill__xform_describe(const rill_stream_t *s, rill__buf_t *b);
+/* Every stream of rill describes itself through its vtable's describe
+ * (rill_stream_describe); combinators with rill__describe_over. The
+ * read-ahead streams end theirs with this: ", N read ahead" when the
+ * buffer holds items. */
+void rill__ahead_describe_tail(const rill__ahead_stream_t *as, rill__buf_t *b);
 
 /* poll_next for streams whose real work is in poll_next_many: a batch of
  * one. */

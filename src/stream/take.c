@@ -36,8 +36,13 @@ static void take_drop(rill_stream_t *s)
     rill__free(t);
 }
 
+static int take_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    return rill__describe_over(buf, len, ((const take_t *)s)->up, "take");
+}
+
 static const rill_stream_vtable_t take_vtable = {
-    rill__poll_next_by_many, take_poll_next_many, take_drop};
+    rill__poll_next_by_many, take_poll_next_many, take_drop, take_describe};
 
 int rill_stream_take(rill_stream_t **s, uint64_t n)
 {

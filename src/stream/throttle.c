@@ -24,8 +24,14 @@ static int throttle_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
     return r;
 }
 
-static const rill_stream_vtable_t throttle_vtable = {throttle_poll_next, NULL,
-                                                     rill__timed_drop};
+static int throttle_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    return rill__describe_over(buf, len, ((const rill__timed_t *)s)->up,
+                               "throttle");
+}
+
+static const rill_stream_vtable_t throttle_vtable = {
+    throttle_poll_next, NULL, rill__timed_drop, throttle_describe};
 
 int rill_stream_throttle(rill_stream_t **s, rill_duration_t period)
 {

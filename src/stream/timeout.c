@@ -25,8 +25,14 @@ static int timeout_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
     return r == RILL_PENDING ? RILL_ETIMEDOUT : r;
 }
 
-static const rill_stream_vtable_t timeout_vtable = {timeout_poll_next, NULL,
-                                                    rill__timed_drop};
+static int timeout_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    return rill__describe_over(buf, len, ((const rill__timed_t *)s)->up,
+                               "timeout");
+}
+
+static const rill_stream_vtable_t timeout_vtable = {
+    timeout_poll_next, NULL, rill__timed_drop, timeout_describe};
 
 int rill_stream_timeout(rill_stream_t **s, rill_duration_t period)
 {

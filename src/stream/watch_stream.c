@@ -6,6 +6,7 @@
  * sender is gone and its last value was given.
  */
 #include "stream_int.h"
+#include "sync/describe.h"
 
 typedef struct watch_stream {
     rill_stream_t base;
@@ -40,8 +41,21 @@ static void watch_drop(rill_stream_t *s)
     rill__free(s);
 }
 
+static int watch_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const watch_stream_t *ws = (const watch_stream_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    rill_channel_stats_t st;
+    if (!ws->rx || rill_watch_stats(NULL, ws->rx, &st) != 0)
+        rill__buf_printf(&b, "watch stream (ended)");
+    else
+        rill__describe_channel(&b, "watch stream", "watch", &st);
+    return rill__buf_result(&b);
+}
+
 static const rill_stream_vtable_t watch_vtable = {watch_poll_next, NULL,
-                                                  watch_drop};
+                                                  watch_drop, watch_describe};
 
 int rill_watch_into_stream(rill_watch_receiver_t *rx, size_t item_size,
                            rill_stream_t **out)

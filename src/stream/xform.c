@@ -86,8 +86,18 @@ static void xform_drop(rill_stream_t *s)
     rill__free(x);
 }
 
+/* "map <- upstream": the combinator's name from its rill_stream_ call. */
+static int xform_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const rill__xform_t *x = (const rill__xform_t *)s;
+    const char *name = x->api;
+    if (strncmp(name, "rill_stream_", 12) == 0)
+        name += 12;
+    return rill__describe_over(buf, len, x->up, "%s", name);
+}
+
 static const rill_stream_vtable_t xform_vtable = {
-    rill__poll_next_by_many, xform_poll_next_many, xform_drop};
+    rill__poll_next_by_many, xform_poll_next_many, xform_drop, xform_describe};
 
 int rill__xform_wrap(const rill__xform_kind_t *k, rill_stream_t **s,
                      size_t out_size, rill__fn_t fn, void *ud, uint64_t count)
@@ -125,20 +135,4 @@ int rill__xform_wrap(const rill__xform_kind_t *k, rill_stream_t **s,
         rill__stream_inherit_drop(&x->base, up);
     *s = &x->base;
     return 0;
-}
-
-bool rill__xform_describe(const rill_stream_t *s, rill__buf_t *b)
-{
-    if (s->vtable != &xform_vtable)
-        return false;
-    const rill__xform_t *x = (const rill__xform_t *)s;
-    const char *name = x->api;
-    if (strncmp(name, "rill_stream_", 12) == 0)
-        name += 12;
-    rill__buf_printf(b, "%s <- ", name);
-    if (x->up)
-        rill__stream_describe(x->up, b);
-    else
-        rill__buf_printf(b, "(upstream ended)");
-    return true;
 }

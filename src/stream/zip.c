@@ -56,7 +56,26 @@ static void zip_drop(rill_stream_t *s)
     rill__free(s);
 }
 
-static const rill_stream_vtable_t zip_vtable = {zip_poll_next, NULL, zip_drop};
+/* "zip <- (a) & (b)". */
+static int zip_describe(const rill_stream_t *s, char *buf, size_t len)
+{
+    const zip_t *z = (const zip_t *)s;
+    rill__buf_t b;
+    rill__buf_init(&b, buf, len);
+    if (!z->a || !z->b) {
+        rill__buf_printf(&b, "zip (ended)");
+    } else {
+        rill__buf_printf(&b, "zip <- (");
+        rill__buf_stream(&b, z->a);
+        rill__buf_printf(&b, ") & (");
+        rill__buf_stream(&b, z->b);
+        rill__buf_printf(&b, ")");
+    }
+    return rill__buf_result(&b);
+}
+
+static const rill_stream_vtable_t zip_vtable = {zip_poll_next, NULL, zip_drop,
+                                                zip_describe};
 
 int rill_stream_zip(rill_stream_t **s, rill_stream_t *other, size_t out_size,
                     size_t other_offset)
