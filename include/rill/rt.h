@@ -293,6 +293,14 @@ typedef struct rill_spawn_config {
     /* Stack of a stackful task. 0 = the runtime's default. Ignored by
      * the stackless and blocking spawns. */
     size_t stack_size;
+    /* Run the task on one worker thread for its whole life: never
+     * stolen, always woken onto that worker (the spawning worker, or
+     * round robin when spawned from outside the runtime). For code that
+     * keeps a thread-local address (errno, __thread) across a call that
+     * may move the task: see "Tasks move between threads" above. Costs:
+     * the task cannot run on an idle worker while its own is busy.
+     * Ignored by rill_spawn_blocking. */
+    bool pinned;
 } rill_spawn_config_t;
 
 /*
