@@ -78,6 +78,7 @@ static uint64_t bound_for(uint64_t others, unsigned workers)
 /* ---- scenario 1: one yielder beside tasks sleeping 1 ms in a loop ---- */
 
 typedef struct sleepy {
+    rill_duration_t sleep; /* each sleeper's sleep */
     atomic_bool stop;
     atomic_int started;
     long yields;
@@ -95,7 +96,7 @@ static void *sleeper(void *arg)
     while (!atomic_load(&s->stop)) {
         for (volatile int k = 0; k < 1000; k++)
             ;
-        if (rill_sleep(RILL_MS(1)) != 0)
+        if (rill_sleep(s->sleep) != 0)
             return (void *)1;
     }
     return NULL;
@@ -140,7 +141,7 @@ static void *sleepy_root(void *arg)
 static void run_sleepy(unsigned workers)
 {
     rill_runtime_t *rt = test_new_rt(workers, false);
-    sleepy_t s = {.yields = SCALE(1000, 5)};
+    sleepy_t s = {.sleep = RILL_MS(1), .yields = SCALE(1000, 5)};
     void *bad = (void *)1;
     assert_status(rill_block_on(rt, sleepy_root, &s, &bad), 0);
     rill_runtime_free(rt);
@@ -391,6 +392,9 @@ static void run_mix(unsigned workers)
     mix_t *m = calloc(1, sizeof *m);
     assert_non_null(m);
     m->yields = SCALE(20000, 20);
+    /* Sleeps much shorter than a pass: timers wake a few hundred tasks
+     * onto the worker every 61 turns, more than it runs meanwhile. */
+    m->sleepy.sleep = RILL_US(20);
     for (int i = 0; i < MIX_RECEIVERS; i++)
         assert_status(
             rill_channel_new(&m->tx[i], &m->rx[i], sizeof(int), 4, NULL), 0);
