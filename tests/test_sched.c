@@ -141,7 +141,7 @@ static void *sleepy_root(void *arg)
 static void run_sleepy(unsigned workers)
 {
     rill_runtime_t *rt = test_new_rt(workers, false);
-    sleepy_t s = {.sleep = RILL_MS(1), .yields = SCALE(1000, 5)};
+    sleepy_t s = {.sleep = RILL_MS(1), .yields = SCALE(1000, 10)};
     void *bad = (void *)1;
     assert_status(rill_block_on(rt, sleepy_root, &s, &bad), 0);
     rill_runtime_free(rt);
@@ -391,7 +391,7 @@ static void run_mix(unsigned workers)
     rill_runtime_t *rt = test_new_rt(workers, false);
     mix_t *m = calloc(1, sizeof *m);
     assert_non_null(m);
-    m->yields = SCALE(20000, 20);
+    m->yields = SCALE(20000, 100);
     /* Sleeps much shorter than a pass: timers wake a few hundred tasks
      * onto the worker every 61 turns, more than it runs meanwhile. */
     m->sleepy.sleep = RILL_US(20);
