@@ -50,6 +50,8 @@ WORKLOADS = {
     # Networking (issue "I/O"): N1 is 11, N4 is 14; clients in another process.
     11: ("N1 tcp-ping-pong", ("le", 0.8), None),
     14: ("N4 lines", ("ge", 1.5), None),
+    # Scheduler (issue 10): 10,000 tasks x 1,000 yields, ns per yield.
+    15: ("yield", ("le", 1.0), None),
 }
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
                     "MB/s": True}

@@ -551,6 +551,18 @@ static bool work_visible(struct rill_runtime *rt, rill__worker_t *self,
     return false;
 }
 
+/* Some worker has pinned tasks sent to it that it has not taken yet. Read
+ * after the seq_cst fence in worker_park (relaxed: see there); a worker
+ * that moves virtual time must not do it while such a task (woken by the
+ * last move, onto its home, which may still count as asleep) waits. */
+static bool pinned_pending(struct rill_runtime *rt)
+{
+    for (unsigned i = 0; i < rt->nworkers; i++)
+        if (rill__load(&rt->workers[i].pin_in_len, RILL_RELAXED))
+            return true;
+    return false;
+}
+
 /* idle_lock held: take w off the sleeper stack; false if it was not on it
  * (a notifier took it off already). */
 static bool sleepers_take_locked(struct rill_runtime *rt, rill__worker_t *w)
@@ -630,7 +642,7 @@ static bool worker_park(rill__worker_t *w)
          * while it still counted as asleep another worker waking up
          * (every LONE_TASK_CHECK while a peer is busy) could find itself
          * "last" too and move time again before those tasks ran. */
-        if (sleeping == rt->nworkers &&
+        if (sleeping == rt->nworkers && !pinned_pending(rt) &&
             rill__load(&rt->blocking_active, RILL_ACQUIRE) == 0 &&
             rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER &&
             leave_if_last(rt, w)) {
@@ -755,6 +767,8 @@ void *rill__worker_main(void *arg)
         late = false;
         if (!t) {
             fire_due_timers(rt);
+            /* relaxed pin_in_len: a hint; a send that this misses is
+             * caught by worker_park's re-check after its fence. */
             if (w->lifo || w->pin_head || w->out_len ||
                 !rill__localq_is_empty(&w->q) ||
                 rill__load(&w->pin_in_len, RILL_RELAXED))

@@ -230,7 +230,7 @@ int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
         t->pinned = true;
         if (w && w->rt == rt)
             t->home = (uint16_t)w->index;
-        else
+        else /* relaxed: only a spread, ordered with nothing */
             t->home =
                 (uint16_t)(rill__fetch_add(&rt->next_home, 1, RILL_RELAXED) %
                            rt->nworkers);
