@@ -269,6 +269,46 @@ static void test_pinned_tasks_stay_home(void **state)
     assert_int_equal(atomic_load(&w.moved), 0);
 }
 
+/* ---- pinned tasks and the virtual clock ---- */
+
+/* Each sleeps 10 ms of virtual time 50 times, with a different phase, and
+ * checks it woke exactly on time: virtual time must not move on while a
+ * pinned task it woke waits for its own worker. */
+static void *vclock_sleeper(void *arg)
+{
+    intptr_t phase = (intptr_t)arg;
+    if (rill_sleep(RILL_MS(phase)) != 0)
+        return (void *)1;
+    rill_instant_t t0 = rill_now();
+    for (int k = 1; k <= 50; k++) {
+        if (rill_sleep(RILL_MS(10)) != 0)
+            return (void *)1;
+        if (rill_now() != t0 + RILL_MS(10) * k)
+            return (void *)2;
+    }
+    return NULL;
+}
+
+static void test_pinned_virtual_clock_exact(void **state)
+{
+    (void)state;
+    rill_runtime_t *rt = test_new_rt(2, true);
+    enum { N = 16 };
+    rill_task_t *t[N];
+    for (intptr_t i = 0; i < N; i++) {
+        /* From a plain thread: homes alternate between the workers. */
+        rill_spawn_config_t cfg = {.runtime = rt, .pinned = i % 2 == 0};
+        assert_status(rill_spawn(&t[i], vclock_sleeper, (void *)(i % 5), &cfg),
+                      0);
+    }
+    for (int i = 0; i < N; i++) {
+        void *r = (void *)3;
+        assert_status(rill_join(t[i], &r), 0);
+        assert_null(r);
+    }
+    rill_runtime_free(rt);
+}
+
 /* Bad input stays harmless: pinned is ignored by the blocking pool. */
 static void *blocking_job(void *arg)
 {
@@ -295,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_errno_pinned_is_right),
         cmocka_unit_test(test_errno_idiom_is_right),
         cmocka_unit_test(test_pinned_tasks_stay_home),
+        cmocka_unit_test(test_pinned_virtual_clock_exact),
         cmocka_unit_test(test_pinned_blocking_is_ignored),
     };
     return test_run(tests, NULL, NULL);
