@@ -591,6 +591,23 @@ int rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
     return await_op(op, RILL_FOREVER);
 }
 
+int rill_io_try_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
+                       size_t *n)
+{
+    CHECK_IO("rill_io_try_writev", io);
+    if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
+        return RILL_MISUSE("rill_io_try_writev", "bad iovec (count %d)",
+                           iovcnt);
+    *n = 0;
+    rill_io_op_t o;
+    io_op_t *op = (io_op_t *)&o;
+    rill__io_op_init(op, io, IO_WRITEV, RILL_IO_WRITE);
+    op->u.iov = iov;
+    op->len = (size_t)iovcnt;
+    op->out = n;
+    return try_op(op);
+}
+
 void rill_io_write_all_op(rill_io_op_t *o, rill_io_t *io, const void *buf,
                           size_t len, size_t *written)
 {
