@@ -138,8 +138,9 @@ typedef struct peer {
     int bad;       /* line of the first check that failed, or 0 */
     bool ended;    /* end of file, or a close frame */
     unsigned close_code;
-    bool in_head; /* the response head is still to be skipped */
-    int rc;       /* the reader task's end */
+    bool in_head;    /* the response head is still to be skipped */
+    char head[1024]; /* the response head (unless skipped) */
+    int rc;          /* the reader task's end */
 } peer_t;
 
 #define PEER_FAIL(p)                                                           \
@@ -343,11 +344,11 @@ static void open_peer(peer_t *p, int port, const char *path, bool ws,
         p->in_head = true;
         return;
     }
-    char head[1024];
+    char *head = p->head;
     size_t len = 0, got;
     head[0] = '\0';
     while (!strstr(head, "\r\n\r\n")) {
-        assert_true(len < sizeof head - 1);
+        assert_true(len < sizeof p->head - 1);
         assert_status(rill_io_read(p->io, head + len, 1, &got), 0);
         len += got;
         head[len] = '\0';
@@ -945,15 +946,23 @@ static void test_bad_input(void **state)
 }
 
 /* The server's shutdown with clients connected: SSE responses end,
- * WebSockets get 1001; publishing still works (no clients). */
+ * WebSockets get 1001; publishing still works (no clients). The hub's
+ * subprotocols are its own copy (a config is only read during the call). */
 static void *shutdown_with_clients(void *arg)
 {
     (void)arg;
     fixture_t f;
-    start(&f, NULL);
+    char v1[] = "v1", chat[] = "chat";
+    const char *protocols[] = {v1, chat};
+    rill_hub_config_t hc = {.ws_handshake = {protocols, 2}};
+    start(&f, &hc);
+    v1[0] = chat[0] = 'x';
+    protocols[0] = protocols[1] = NULL;
     peer_t a, b;
     open_peer(&a, f.port, "/hub", false, NULL, 0, false);
-    open_peer(&b, f.port, "/hub", true, NULL, 0, false);
+    open_peer(&b, f.port, "/hub", true, "Sec-WebSocket-Protocol: chat\r\n", 0,
+              false);
+    assert_non_null(strstr(b.head, "Sec-WebSocket-Protocol: chat\r\n"));
     wait_clients(f.hub, 2);
     rill_http_server_shutdown(f.srv);
     assert_status(pump(&a, 0), RILL_DONE);

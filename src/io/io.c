@@ -575,37 +575,35 @@ int rill_io_try_write(rill_io_t *io, const void *buf, size_t len, size_t *n)
     return r ? r : try_op((io_op_t *)&o);
 }
 
-int rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
-                   size_t *n)
+static int writev_setup(const char *api, io_op_t *op, rill_io_t *io,
+                        const struct iovec *iov, int iovcnt, size_t *n)
 {
-    CHECK_IO("rill_io_writev", io);
+    CHECK_IO(api, io);
     if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
-        return RILL_MISUSE("rill_io_writev", "bad iovec (count %d)", iovcnt);
+        return RILL_MISUSE(api, "bad iovec (count %d)", iovcnt);
     *n = 0;
-    rill_io_op_t o;
-    io_op_t *op = (io_op_t *)&o;
     rill__io_op_init(op, io, IO_WRITEV, RILL_IO_WRITE);
     op->u.iov = iov;
     op->len = (size_t)iovcnt;
     op->out = n;
-    return await_op(op, RILL_FOREVER);
+    return 0;
+}
+
+int rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
+                   size_t *n)
+{
+    rill_io_op_t o;
+    int r = writev_setup("rill_io_writev", (io_op_t *)&o, io, iov, iovcnt, n);
+    return r ? r : await_op((io_op_t *)&o, RILL_FOREVER);
 }
 
 int rill_io_try_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
                        size_t *n)
 {
-    CHECK_IO("rill_io_try_writev", io);
-    if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
-        return RILL_MISUSE("rill_io_try_writev", "bad iovec (count %d)",
-                           iovcnt);
-    *n = 0;
     rill_io_op_t o;
-    io_op_t *op = (io_op_t *)&o;
-    rill__io_op_init(op, io, IO_WRITEV, RILL_IO_WRITE);
-    op->u.iov = iov;
-    op->len = (size_t)iovcnt;
-    op->out = n;
-    return try_op(op);
+    int r =
+        writev_setup("rill_io_try_writev", (io_op_t *)&o, io, iov, iovcnt, n);
+    return r ? r : try_op((io_op_t *)&o);
 }
 
 void rill_io_write_all_op(rill_io_op_t *o, rill_io_t *io, const void *buf,

@@ -81,6 +81,7 @@ struct rill_hub {
     _Atomic size_t refs;   /* the owner's, and one per serving client */
     rill_hub_config_t cfg; /* defaults filled in; name is `name` */
     char name[NAME_LEN];
+    char **protocols; /* cfg.ws_handshake's names, copied */
     pthread_mutex_t lock;
     /* under lock */
     entry_t *ring; /* cap entries; seq s lives at s % cap */
@@ -162,6 +163,40 @@ static bool policy_valid(rill_hub_policy_t p)
 
 /* ---- the hub ---- */
 
+static void free_protocols(rill_hub_t *h)
+{
+    for (size_t i = 0; h->protocols && i < h->cfg.ws_handshake.protocol_count;
+         i++)
+        rill__free(h->protocols[i]);
+    rill__free(h->protocols);
+}
+
+/* A config is only read during the call: keep our own subprotocol names. */
+static int copy_protocols(rill_hub_t *h)
+{
+    size_t n =
+        h->cfg.ws_handshake.protocols ? h->cfg.ws_handshake.protocol_count : 0;
+    h->cfg.ws_handshake.protocol_count = 0;
+    if (!n)
+        return 0;
+    h->protocols = rill__calloc(n, sizeof *h->protocols);
+    if (!h->protocols)
+        return RILL_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = h->cfg.ws_handshake.protocols[i];
+        size_t len = p ? strlen(p) : 0;
+        h->protocols[i] = rill__malloc(len + 1);
+        h->cfg.ws_handshake.protocol_count = i + 1;
+        if (!h->protocols[i]) {
+            free_protocols(h);
+            return RILL_ENOMEM;
+        }
+        memcpy(h->protocols[i], p ? p : "", len + 1);
+    }
+    h->cfg.ws_handshake.protocols = (const char *const *)h->protocols;
+    return 0;
+}
+
 int rill_hub_new(rill_hub_t **out, const rill_hub_config_t *cfg)
 {
     if (!out)
@@ -189,11 +224,16 @@ int rill_hub_new(rill_hub_t **out, const rill_hub_config_t *cfg)
         h->cfg.close_timeout = DEFAULT_CLOSE_TIMEOUT;
     if (!h->cfg.ws_max_message)
         h->cfg.ws_max_message = DEFAULT_WS_MAX;
+    if (copy_protocols(h) != 0) {
+        rill__free(h);
+        return RILL_ENOMEM;
+    }
     h->cap = h->cfg.replay;
     h->ring = h->cap <= SIZE_MAX / sizeof *h->ring
                   ? rill__calloc(h->cap, sizeof *h->ring)
                   : NULL;
     if (!h->ring) {
+        free_protocols(h);
         rill__free(h);
         return RILL_ENOMEM;
     }
@@ -217,6 +257,7 @@ static void hub_release(rill_hub_t *h)
         rill_bytes_release(&h->ring[i].ws);
     }
     rill__free(h->ring);
+    free_protocols(h);
     pthread_mutex_destroy(&h->lock);
     rill__free(h);
 }
@@ -888,10 +929,17 @@ static void keepalive(client_t *cl)
 static void serve_loop(client_t *cl)
 {
     client_fut_t fut = {{&client_vtable}, cl};
+    unsigned batches = 0;
     while (!cl->done) {
         if (cl->nb == 0) {
             if (cl->closing)
                 break; /* the close frame is out */
+            /* A queue that never empties (a fast publisher on another
+             * thread) must not keep this worker from its other tasks. */
+            if (++batches % 16 == 0 && rill_yield() != 0) {
+                cl->end_rc = RILL_ECANCELED;
+                break;
+            }
             take_batch(cl);
         }
         if (cl->nb > 0 && !cl->want_write) {
