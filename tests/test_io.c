@@ -66,6 +66,16 @@ static unsigned char pattern(uint64_t i)
     return (unsigned char)(i * 2654435761u >> 13);
 }
 
+/* A connected pair of Unix stream sockets as handles of rt. */
+static void io_pair(rill_io_t **a, rill_io_t **b)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_status(rill_io_new(a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(b, sv[1], &cfg), 0);
+}
+
 /* ---- echo ---- */
 
 typedef struct echo {
@@ -539,12 +549,8 @@ static void test_pipe_without_reader_no_sigpipe(void **state)
 static void test_half_close(void **state)
 {
     (void)state;
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *a, *b;
-    assert_status(rill_io_new(&a, sv[0], &cfg), 0);
-    assert_status(rill_io_new(&b, sv[1], &cfg), 0);
+    io_pair(&a, &b);
     assert_status(rill_io_write_all(a, "question", 8, NULL), 0);
     assert_status(rill_io_shutdown_write(a), 0);
     char buf[16];
@@ -556,6 +562,64 @@ static void test_half_close(void **state)
     assert_status(rill_io_write_all(b, "answer", 6, NULL), 0);
     assert_status(rill_io_read(a, buf, sizeof buf, &n), 0);
     assert_int_equal(n, 6);
+    rill_io_free(a);
+    rill_io_free(b);
+}
+
+/* A writer that trickles 1,000 bytes one at a time, yielding between. */
+static void *trickle(void *arg)
+{
+    rill_io_t *io = arg;
+    for (int i = 0; i < 1000; i++) {
+        unsigned char c = pattern((uint64_t)i);
+        if (rill_io_write_all(io, &c, 1, NULL) != 0 || rill_yield() != 0)
+            return NULL;
+    }
+    return (void *)1;
+}
+
+/* read_exact gathers many short reads into one message; tells a clean end
+ * (RILL_DONE) from an end inside a message (RILL_EPROTO, with the count);
+ * a timeout keeps what it read, and nothing is lost after it. */
+static void test_read_exact(void **state)
+{
+    (void)state;
+    rill_io_t *a, *b;
+    io_pair(&a, &b);
+    rill_task_t *t;
+    assert_status(
+        rill_spawn(&t, trickle, a, &(rill_spawn_config_t){.runtime = rt}), 0);
+    unsigned char buf[1000];
+    size_t got = 7;
+    assert_status(rill_io_read_exact(b, buf, sizeof buf, &got), 0);
+    assert_int_equal(got, sizeof buf);
+    for (size_t i = 0; i < sizeof buf; i++)
+        assert_int_equal(buf[i], pattern(i));
+    void *ok;
+    assert_status(rill_join(t, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    assert_status(rill_io_read_exact(b, buf, 0, &got), 0); /* nothing asked */
+    assert_int_equal(got, 0);
+
+    /* 2 of 5 bytes, then a timeout: got = 2; the rest follows intact. */
+    assert_status(rill_io_write_all(a, "ab", 2, NULL), 0);
+    assert_status(rill_io_read_exact_timeout(b, buf, 5, &got, RILL_MS(20)),
+                  RILL_ETIMEDOUT);
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "ab", 2);
+    assert_status(rill_io_write_all(a, "cdefg", 5, NULL), 0);
+    assert_status(rill_io_read_exact(b, buf + 2, 3, &got), 0);
+    assert_memory_equal(buf, "abcde", 5);
+
+    /* The end inside a message, then at a message boundary. */
+    assert_status(rill_io_shutdown_write(a), 0);
+    assert_status(rill_io_read_exact(b, buf, 4, &got), RILL_EPROTO);
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "fg", 2);
+    assert_status(rill_io_read_exact(b, buf, 4, &got), RILL_DONE);
+    assert_int_equal(got, 0);
+    assert_status(rill_io_read_exact(NULL, buf, 4, &got), RILL_EINVAL);
+    assert_status(rill_io_read_exact(b, NULL, 4, &got), RILL_EINVAL);
     rill_io_free(a);
     rill_io_free(b);
 }
@@ -1432,6 +1496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipe_without_reader_no_sigpipe,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_all_timeout_reports_bytes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_stream_for_each_concurrent,
