@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <rill.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1369,6 +1370,83 @@ static void test_shutdown_with_1000_connections(void **state)
     assert_int_equal(open_fds(), fds_before);
 }
 
+/* ---- 1,000 clients from another process ---- */
+
+extern char **environ;
+static atomic_long answered; /* requests the load server answered */
+
+/* One client of the load test: 32-byte requests, each answered with its
+ * bytes XOR 0x5a, until the client leaves. */
+static int load_session(void *ud, int status, void *item)
+{
+    (void)ud;
+    if (status)
+        return status; /* an accept error fails the test */
+    rill_io_t *c = *(rill_io_t **)item;
+    unsigned char m[32];
+    int r;
+    while ((r = rill_io_read_exact(c, m, sizeof m, NULL)) == 0) {
+        for (size_t i = 0; i < sizeof m; i++)
+            m[i] ^= 0x5a;
+        if ((r = rill_io_write_all(c, m, sizeof m, NULL)) != 0)
+            break;
+        atomic_fetch_add(&answered, 1);
+    }
+    rill_io_free(c);
+    return r == RILL_DONE ? 0 : r;
+}
+
+static void *load_server(void *conns)
+{
+    return (void *)(intptr_t)rill_stream_for_each_concurrent(
+        conns, 0, load_session, NULL);
+}
+
+/* The issue's load: 1,000 clients in a separate process (plain epoll,
+ * tests/io_load_client.c), each 100 request/response round trips, all at
+ * once, against an accept stream served by for_each_concurrent. */
+static void test_thousand_clients_from_another_process(void **state)
+{
+    (void)state;
+    int limit = raise_fd_limit(2200);
+    int clients =
+        (limit - open_fds() - 64) < 1000 ? limit - open_fds() - 64 : 1000;
+    int rounds = SCALE(100, 10);
+    if (clients < 1000)
+        printf("load: fd limit %d allows %d clients, not 1000\n", limit,
+               clients);
+    assert_true(clients >= 100);
+    rill_io_config_t cfg = {.runtime = rt, .backlog = 1024};
+    rill_listener_t *l;
+    rill_stream_t *conns;
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    char addr[32], nc[16], nr[16];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
+    snprintf(nc, sizeof nc, "%d", clients);
+    snprintf(nr, sizeof nr, "%d", rounds);
+    assert_status(rill_listener_into_stream(l, &conns), 0);
+    atomic_store(&answered, 0);
+    rill_task_t *srv;
+    assert_status(rill_spawn(&srv, load_server, conns,
+                             &(rill_spawn_config_t){.runtime = rt}),
+                  0);
+    char *argv[] = {IO_LOAD_CLIENT, addr, nc, nr, NULL};
+    pid_t pid;
+    assert_int_equal(
+        posix_spawn(&pid, IO_LOAD_CLIENT, NULL, NULL, argv, environ), 0);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    /* Every client left: closing the listener ends the stream, and the
+     * server returns once every session has. */
+    rill_listener_close(l);
+    void *r;
+    assert_status(rill_join(srv, &r), 0);
+    assert_int_equal((intptr_t)r, 0);
+    assert_int_equal(atomic_load(&answered), (long)clients * rounds);
+}
+
 /* ---- bad input ---- */
 
 static void test_bad_input(void **state)
@@ -1511,6 +1589,8 @@ int main(void)
             test_no_deadlock_while_waiting_on_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_with_1000_connections,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_thousand_clients_from_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
     };
