@@ -7,6 +7,7 @@
  * live task (each then sees RILL_ECANCELED from its pending operation and
  * unwinds), wait until none is alive, stop the workers, join them, free.
  */
+#include "deadlock.h"
 #include "rt_int.h"
 
 #include <string.h>
