@@ -361,24 +361,33 @@ static void *monitor_task(void *arg)
     monitor_t *m = arg;
     rill_stream_t *ticks;
     CHECK(rill_stream_interval(&ticks, REPORT_EVERY, RILL_TICK_SKIP));
-    rill_instant_t prev_t = rill_now(), tick;
-    long prev_done = 0, prev_made[SENSORS] = {0};
-    while (!atomic_load(&m->done) && rill_next(ticks, &tick) == 0) {
-        rill_instant_t now = rill_now();
-        double secs = (double)(now - prev_t) / 1e9;
-        if (secs <= 0)
-            continue;
-        long done = atomic_load(&app.stored) + atomic_load(&app.errors);
-        pthread_mutex_lock(&app.stats_lock);
-        last_rates.throughput = (double)(done - prev_done) / secs;
-        for (int i = 0; i < SENSORS; i++) {
-            long made = atomic_load(&app.produced[i]);
-            last_rates.measured[i] = (double)(made - prev_made[i]) / secs;
-            prev_made[i] = made;
+    /* The rates are over the last RATE_WINDOW reports (a second): shorter
+     * windows alias with the batching. */
+    enum { RATE_WINDOW = 4 };
+    struct sample {
+        rill_instant_t t;
+        long done, made[SENSORS];
+    } hist[RATE_WINDOW] = {{0}};
+    for (int k = 0; k < RATE_WINDOW; k++)
+        hist[k].t = rill_now();
+    rill_instant_t tick;
+    for (unsigned n = 1; !atomic_load(&m->done) && rill_next(ticks, &tick) == 0;
+         n++) {
+        struct sample now = {.t = rill_now()};
+        struct sample *old = &hist[n % RATE_WINDOW]; /* RATE_WINDOW ago */
+        now.done = atomic_load(&app.stored) + atomic_load(&app.errors);
+        for (int i = 0; i < SENSORS; i++)
+            now.made[i] = atomic_load(&app.produced[i]);
+        double secs = (double)(now.t - old->t) / 1e9;
+        if (secs > 0) {
+            pthread_mutex_lock(&app.stats_lock);
+            last_rates.throughput = (double)(now.done - old->done) / secs;
+            for (int i = 0; i < SENSORS; i++)
+                last_rates.measured[i] =
+                    (double)(now.made[i] - old->made[i]) / secs;
+            pthread_mutex_unlock(&app.stats_lock);
         }
-        pthread_mutex_unlock(&app.stats_lock);
-        prev_done = done;
-        prev_t = now;
+        *old = now;
         jbuf_t j = {.len = 0};
         stats_json(&j, m->readings);
         if (emit(m->events, "stats", &j) != 0)
