@@ -210,6 +210,9 @@ _Atomic uint32_t rill__dl_kicks_wanted;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static rill__list_t all_runtimes = {&all_runtimes, &all_runtimes};
 
+/* seq_cst on dl_kick and rill__dl_kicks_wanted throughout: they are the
+ * flags of the Dekker pair described in rill__deadlock_arm (flag, then
+ * look at the parkers; a parker parks, then reads the flags). */
 static void kick_clear(struct rill_runtime *rt)
 {
     if (rill__xchg(&rt->dl_kick, 0, RILL_SEQ_CST))
@@ -259,6 +262,9 @@ rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, unsigned self,
     kick_clear(rt);
     uint64_t a = activity(rt);
     *snap = a;
+    /* relaxed: dl_reported, dl_seen and dl_grace steer only how soon the
+     * next check comes; a stale value costs one check more or less, and
+     * the check itself re-reads everything it decides on in order. */
     if (rill__load(&rt->dl_reported, RILL_RELAXED) == a + 1)
         return RILL_FOREVER; /* this very state was reported */
     if (rill__load(&rt->dl_seen, RILL_RELAXED) != a)
@@ -269,7 +275,7 @@ rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, unsigned self,
 static void report(struct rill_runtime *rt)
 {
     FILE *out = rt->cfg.diag_out ? rt->cfg.diag_out : stderr;
-    uint64_t alive = rill__load(&rt->alive, RILL_RELAXED);
+    uint64_t alive = rill__load(&rt->alive, RILL_RELAXED); /* for the text */
     fprintf(out,
             "rill: deadlock: all %llu task%s of runtime %p %s waiting and "
             "nothing can wake them (no task runnable, no timer armed, no "
@@ -278,7 +284,7 @@ static void report(struct rill_runtime *rt)
             alive == 1 ? "is" : "are");
     (void)rill__dump_lines(rt, true, rill__dump_file_line, out);
     fflush(out);
-    rill__fetch_add(&rt->deadlocks, 1, RILL_RELAXED);
+    rill__fetch_add(&rt->deadlocks, 1, RILL_RELAXED); /* a statistic */
     if (rt->cfg.deadlock == RILL_DEADLOCK_ABORT) {
         fprintf(out, "rill: aborting (deadlock = RILL_DEADLOCK_ABORT)\n");
         fflush(out);
@@ -350,6 +356,7 @@ void rill__diag_init(struct rill_runtime *rt)
 {
     pthread_mutex_init(&rt->bo_lock, NULL);
     rill__list_init(&rt->blockons);
+    /* relaxed: before the workers start (pthread_create orders it). */
     rill__store(&rt->dl_grace, DL_GRACE_MIN, RILL_RELAXED);
     rill__store(&rt->dl_seen, 0, RILL_RELAXED);
     rill__store(&rt->dl_reported, 0, RILL_RELAXED);

@@ -285,8 +285,19 @@ struct rill_runtime {
     /* Pools. */
     rill__stack_pool_t *stacks;
     rill__blocking_pool_t *blocking;
-    _Atomic uint32_t blocking_active; /* jobs running: hold the virtual
-                                         clock still */
+    /* Blocking jobs submitted and not finished: while any is, the
+     * virtual clock stands still and no deadlock is reported (the job may
+     * still send something). The one argument for its orders: a job is
+     * counted (acq_rel add in rill_spawn_blocking) before it is handed to
+     * the pool, so no reader can see the job's effects without the count;
+     * it stops counting (release sub in rill__blocking_job_done) after
+     * all its effects, so a reader that sees it gone with an acquire load
+     * (the virtual clock, sched.c) sees those effects too and runs the
+     * tasks they woke before time moves. The deadlock check reads it
+     * seq_cst, in the single order with the other counts it reads
+     * (deadlock.c); the detector's first look and the dump read it
+     * relaxed, as a hint that is read again in order or only shown. */
+    _Atomic uint32_t blocking_active;
 
     _Atomic uint64_t spawned;
     _Atomic uint64_t foreign_wakeups; /* wakes from outside any worker */
