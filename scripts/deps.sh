@@ -5,7 +5,10 @@
 # Usage: scripts/deps.sh [build|test|bench]   (default: test)
 #   build  the library, the examples and the demo (`make`, `make demo`)
 #   test   build + cmocka, clang (TSan, libFuzzer), clang-format, the
-#          aarch64 cross tools, and the real web clients (curl, websockets)
+#          aarch64 cross tools, the real web clients (curl, websockets),
+#          and hiredis + redis-server for the Redis Streams bridge (the
+#          bridge builds only with libhiredis-dev; its tests start their
+#          own redis-server)
 #   bench  test + the peers' toolchains and crates
 # gcc only recommends libc6-dev (the C headers and crt files), and
 # packages are installed here without recommends: it is named.
@@ -16,8 +19,9 @@ pkgs=("${build[@]}" clang libclang-rt-14-dev libcmocka-dev clang-format)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   test)  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-               libhttp-parser-dev curl python3 python3-websockets) ;;
-  bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
+               libhttp-parser-dev curl python3 python3-websockets
+               libhiredis-dev redis-server) ;;
+  bench) pkgs+=(libhiredis-dev redis-server golang-go cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-futures-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
