@@ -67,16 +67,8 @@ static long long cli_int(const char *fmt, const char *a, const char *b)
     return atoll(out);
 }
 
-static const char *const *args(int n, ...)
-{
-    static const char *a[16];
-    va_list ap;
-    va_start(ap, n);
-    for (int i = 0; i < n && i < 16; i++)
-        a[i] = va_arg(ap, const char *);
-    va_end(ap);
-    return a;
-}
+/* An argv in the caller's own storage. */
+#define ARGV(...) ((const char *const[]){__VA_ARGS__})
 
 /* ---- connection and commands ---- */
 
@@ -94,12 +86,12 @@ static void *set_get(void *p)
     snprintf(k, sizeof k, "k%d", a->i);
     snprintf(v, sizeof v, "value-%d", a->i);
     rill_redis_reply_t *r;
-    a->status = rill_redis_command(a->c, &r, 3, args(3, "SET", k, v), NULL);
+    a->status = rill_redis_command(a->c, &r, 3, ARGV("SET", k, v), NULL);
     if (a->status)
         return NULL;
     bool ok = r->type == RILL_REDIS_STATUS && !strcmp(r->str, "OK");
     rill_redis_reply_free(r);
-    a->status = rill_redis_command(a->c, &r, 2, args(2, "GET", k), NULL);
+    a->status = rill_redis_command(a->c, &r, 2, ARGV("GET", k), NULL);
     if (a->status)
         return NULL;
     ok = ok && r->type == RILL_REDIS_STRING && !strcmp(r->str, v);
@@ -148,20 +140,19 @@ static void test_error_reply(void **state)
     assert_status(
         rill_redis_new(&c, srv.addr, &(rill_redis_config_t){.runtime = rt}), 0);
     rill_redis_reply_t *r;
-    assert_status(rill_redis_command(c, &r, 3, args(3, "SET", "s", "x"), NULL),
-                  0);
+    assert_status(rill_redis_command(c, &r, 3, ARGV("SET", "s", "x"), NULL), 0);
     rill_redis_reply_free(r);
     assert_status(
-        rill_redis_command(c, &r, 4, args(4, "XADD", "s", "*", "f"), NULL), 0);
+        rill_redis_command(c, &r, 4, ARGV("XADD", "s", "*", "f"), NULL), 0);
     assert_int_equal(r->type, RILL_REDIS_ERROR); /* wrong number of args */
     rill_redis_reply_free(r);
     assert_status(
-        rill_redis_command(c, &r, 5, args(5, "XADD", "s", "*", "f", "v"), NULL),
+        rill_redis_command(c, &r, 5, ARGV("XADD", "s", "*", "f", "v"), NULL),
         0);
     assert_int_equal(r->type, RILL_REDIS_ERROR);
     assert_true(!strncmp(r->str, "WRONGTYPE", 9));
     rill_redis_reply_free(r);
-    assert_status(rill_redis_command(c, &r, 1, args(1, "PING"), NULL), 0);
+    assert_status(rill_redis_command(c, &r, 1, ARGV("PING"), NULL), 0);
     assert_int_equal(r->type, RILL_REDIS_STATUS);
     rill_redis_reply_free(r);
     rill_redis_free(c);
@@ -180,11 +171,11 @@ static void test_tcp_auth_select(void **state)
                       &c, addr, &(rill_redis_config_t){.runtime = rt, .db = 3}),
                   0);
     rill_redis_reply_t *r;
-    assert_status(
-        rill_redis_command(c, &r, 3, args(3, "SET", "in3", "y"), NULL), 0);
+    assert_status(rill_redis_command(c, &r, 3, ARGV("SET", "in3", "y"), NULL),
+                  0);
     rill_redis_reply_free(r);
     assert_status(rill_redis_command(
-                      c, &r, 3, args(3, "CONFIG", "SET", "requirepass"), NULL),
+                      c, &r, 3, ARGV("CONFIG", "SET", "requirepass"), NULL),
                   0);
     rill_redis_reply_free(r);
     rill_redis_free(c);
@@ -193,7 +184,7 @@ static void test_tcp_auth_select(void **state)
         rill_redis_new(&c, addr, &(rill_redis_config_t){.runtime = rt}), 0);
     assert_status(
         rill_redis_command(
-            c, &r, 4, args(4, "CONFIG", "SET", "requirepass", "sesame"), NULL),
+            c, &r, 4, ARGV("CONFIG", "SET", "requirepass", "sesame"), NULL),
         0);
     assert_int_equal(r->type, RILL_REDIS_STATUS);
     rill_redis_reply_free(r);
@@ -212,7 +203,7 @@ static void test_tcp_auth_select(void **state)
                                                         .password = "sesame",
                                                         .db = 3}),
                   0);
-    assert_status(rill_redis_command(c, &r, 2, args(2, "GET", "in3"), NULL), 0);
+    assert_status(rill_redis_command(c, &r, 2, ARGV("GET", "in3"), NULL), 0);
     assert_int_equal(r->type, RILL_REDIS_STRING);
     assert_string_equal(r->str, "y");
     rill_redis_reply_free(r);
@@ -308,7 +299,7 @@ static void test_command_timeout(void **state)
         0);
     rill_redis_reply_t *r = (rill_redis_reply_t *)1;
     assert_status(
-        rill_redis_command(c, &r, 3, args(3, "BLPOP", "empty", "0"), NULL),
+        rill_redis_command(c, &r, 3, ARGV("BLPOP", "empty", "0"), NULL),
         RILL_ETIMEDOUT);
     assert_null(r);
     rill_redis_free(c);
@@ -328,7 +319,7 @@ static void *block_in_command(void *p)
     blocked_t *b = p;
     rill_redis_reply_t *r = NULL;
     b->status = rill_redis_command_timeout(
-        b->c, &r, 3, args(3, "BLPOP", "empty", "0"), NULL, RILL_FOREVER);
+        b->c, &r, 3, ARGV("BLPOP", "empty", "0"), NULL, RILL_FOREVER);
     rill_redis_reply_free(r);
     return NULL;
 }

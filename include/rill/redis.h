@@ -375,7 +375,7 @@ rill_redis_group_new(rill_redis_group_t **g, const char *addr, const char *key,
  * entries.
  * Returns: 0; RILL_EALREADY (taken before); RILL_EINVAL.
  * Ownership: g keeps the reader; the stream borrows g, so free the stream
- *   first.
+ *   first. On failure nothing is made.
  * Waits: never.
  * Threads: both.
  */
