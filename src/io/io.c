@@ -239,6 +239,9 @@ static ssize_t op_syscall(io_op_t *op, int *e)
         one = (struct iovec){(char *)op->u.wbuf + op->done, op->len - op->done};
         n = do_writev(io, &one, 1);
         break;
+    case IO_READ_EXACT:
+        n = read(io->fd, (char *)op->u.rbuf + op->done, op->len - op->done);
+        break;
     case IO_ACCEPT: {
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -281,6 +284,7 @@ static size_t op_want(const io_op_t *op)
     case IO_WRITE:
         return op->len;
     case IO_WRITE_ALL:
+    case IO_READ_EXACT:
         return op->len - op->done;
     case IO_READV:
     case IO_WRITEV:
@@ -309,6 +313,13 @@ static int op_done(io_op_t *op, ssize_t n)
         op->done += (size_t)n;
         if (op->out)
             *op->out = op->done; /* so far: exact also if cancelled later */
+        return op->done == op->len ? 0 : RILL_PENDING;
+    case IO_READ_EXACT:
+        op->done += (size_t)n;
+        if (op->out)
+            *op->out = op->done;
+        if (n == 0) /* the end: between messages, or inside one */
+            return op->done == 0 ? RILL_DONE : RILL_EPROTO;
         return op->done == op->len ? 0 : RILL_PENDING;
     case IO_ACCEPT: {
         int fd = (int)n;
@@ -343,10 +354,11 @@ static int op_future_cancel(rill_future_t *f)
 static const char *kind_name(int kind)
 {
     static const char *const names[] = {
-        [IO_READY] = "ready",   [IO_READ] = "read",
-        [IO_READV] = "readv",   [IO_WRITE] = "write",
-        [IO_WRITEV] = "writev", [IO_WRITE_ALL] = "write_all",
-        [IO_ACCEPT] = "accept", [IO_CONNECT] = "connect",
+        [IO_READY] = "ready",           [IO_READ] = "read",
+        [IO_READV] = "readv",           [IO_WRITE] = "write",
+        [IO_WRITEV] = "writev",         [IO_WRITE_ALL] = "write_all",
+        [IO_READ_EXACT] = "read_exact", [IO_ACCEPT] = "accept",
+        [IO_CONNECT] = "connect",
     };
     return names[kind];
 }
@@ -419,7 +431,7 @@ int rill__io_op_poll(io_op_t *op, rill_cx_t *cx)
             r = op_done(op, n);
             if (r != RILL_PENDING)
                 return r;
-            continue; /* write_all: more to write */
+            continue; /* write_all, read_exact: more to move */
         }
         if (e == EAGAIN || e == EWOULDBLOCK) {
             rill__ioreg_clear(io->reg, op->interest, tick);
@@ -545,6 +557,42 @@ int rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n)
     op->len = (size_t)iovcnt;
     op->out = n;
     return await_op(op, RILL_FOREVER);
+}
+
+void rill_io_read_exact_op(rill_io_op_t *o, rill_io_t *io, void *buf,
+                           size_t len, size_t *got)
+{
+    io_op_t *op = (io_op_t *)o;
+    rill__io_op_init(op, io, IO_READ_EXACT, RILL_IO_READ);
+    op->u.rbuf = buf;
+    op->len = len;
+    op->out = got;
+    if (got)
+        *got = 0;
+}
+
+static int read_exact(const char *api, rill_io_t *io, void *buf, size_t len,
+                      size_t *got, rill_duration_t timeout)
+{
+    CHECK_IO(api, io);
+    if (!buf && len > 0)
+        return RILL_MISUSE(api, "NULL buffer");
+    rill_io_op_t o;
+    rill_io_read_exact_op(&o, io, buf, len, got);
+    if (len == 0)
+        return 0;
+    return await_op((io_op_t *)&o, timeout);
+}
+
+int rill_io_read_exact(rill_io_t *io, void *buf, size_t len, size_t *got)
+{
+    return read_exact("rill_io_read_exact", io, buf, len, got, RILL_FOREVER);
+}
+
+int rill_io_read_exact_timeout(rill_io_t *io, void *buf, size_t len,
+                               size_t *got, rill_duration_t timeout)
+{
+    return read_exact("rill_io_read_exact_timeout", io, buf, len, got, timeout);
 }
 
 static int write_setup(const char *api, io_op_t *op, rill_io_t *io,

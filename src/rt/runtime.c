@@ -165,6 +165,23 @@ int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg, void **result)
     return rill__block_on_wait(rt, t, result);
 }
 
+int rill_run(rill_task_fn fn, void *arg, void **result,
+             const rill_runtime_config_t *cfg)
+{
+    if (!fn)
+        return RILL_MISUSE("rill_run", "NULL function");
+    if (rill__tls_worker() || rill__tls_task())
+        return RILL_MISUSE("rill_run", "called from inside a rill task or "
+                                       "worker (spawn and join instead)");
+    rill_runtime_t *rt;
+    int rc = rill_runtime_new(&rt, cfg);
+    if (rc)
+        return rc;
+    rc = rill_block_on(rt, fn, arg, result);
+    rill_runtime_free(rt);
+    return rc;
+}
+
 /* On one of rt's workers (in a task of rt, or a future it polls) shutdown
  * and free would wait for the caller itself: refuse instead of hanging. */
 static bool on_own_worker(rill_runtime_t *rt, const char *api)
