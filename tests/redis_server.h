@@ -24,6 +24,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -107,6 +108,8 @@ static inline int rs_launch(rs_server_t *s)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* A test killed by its timeout takes its server with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
             dup2(null, 0);

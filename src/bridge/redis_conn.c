@@ -57,6 +57,7 @@ struct rill_redis {
     redis__req_t *head, *tail; /* in flight, in write order */
     redis__req_t *wnext;       /* first request with bytes to write */
     size_t nreq;
+    size_t hs_pending; /* handshake replies still to come this session */
     redisReader *reader;
     char *rbuf;
     char *wbuf;
@@ -289,7 +290,10 @@ static int write_some(rill_redis_t *c, rill_io_t *io)
         }
         drop_abandoned(c);
         redis__req_t *q = c->wnext;
-        if (!q)
+        /* Callers' commands wait for the handshake's replies: a refused
+         * AUTH or a server still loading (-LOADING) fails the session
+         * before any of them is sent, so they go to the next one. */
+        if (!q || (c->hs_pending && !q->internal))
             return moved;
         if (q->len - q->off >= WBUF / 4) {
             /* Large: straight from its buffer. */
@@ -313,7 +317,7 @@ static int write_some(rill_redis_t *c, rill_io_t *io)
          * wbuf is out (off is set then); until then off < len. */
         while (q && q->len - q->off < WBUF / 4 &&
                c->wlen + (q->len - q->off) <= WBUF) {
-            if (abandoned(q))
+            if (abandoned(q) || (c->hs_pending && !q->internal))
                 break;
             q->queued = true;
             memcpy(c->wbuf + c->wlen, q->buf + q->off, q->len - q->off);
@@ -349,9 +353,12 @@ static int dispatch(rill_redis_t *c, rill_redis_reply_t *reply)
         return RILL_EPROTO;
     }
     list_unlink(c, NULL, q);
-    if (q->internal && q->replies[0]->type == RILL_REDIS_ERROR) {
-        req_complete(q, 0);
-        return RILL_EREPLY; /* AUTH or SELECT refused */
+    if (q->internal) {
+        c->hs_pending--;
+        if (q->replies[0]->type == RILL_REDIS_ERROR) {
+            req_complete(q, 0);
+            return RILL_EREPLY; /* AUTH or SELECT refused, or LOADING */
+        }
     }
     req_complete(q, 0);
     return 0;
@@ -397,10 +404,7 @@ static int read_some(rill_redis_t *c, rill_io_t *io)
  * left in the list. */
 static bool handshake_pending(const rill_redis_t *c)
 {
-    for (const redis__req_t *q = c->head; q; q = q->next)
-        if (q->internal)
-            return true;
-    return false;
+    return c->hs_pending > 0;
 }
 
 static void report_ready(rill_redis_t *c, int status)
@@ -458,6 +462,7 @@ static int push_handshake(rill_redis_t *c)
     }
     hs[n++]->internal = true;
     /* In front of the list (nothing of it was written yet). */
+    c->hs_pending = (size_t)n;
     for (int i = n - 1; i >= 0; i--) {
         hs[i]->next = c->head;
         c->head = hs[i];
@@ -488,6 +493,7 @@ static void end_session(rill_redis_t *c, int status)
     }
     c->wnext = c->head;
     c->wlen = c->woff = 0;
+    c->hs_pending = 0;
     atomic_store_explicit(&c->in_flight, 0, memory_order_relaxed);
 }
 
@@ -585,7 +591,9 @@ static void *drive(void *arg)
             break;
         }
         atomic_store_explicit(&c->last_error, r, memory_order_relaxed);
-        end_session(c, r == RILL_EREPLY ? RILL_EREPLY : RILL_ECONNRESET);
+        /* Callers' commands that were sent are lost with the session,
+         * whatever ended it. */
+        end_session(c, RILL_ECONNRESET);
         if (c->ready_tx) {
             /* The first session failed: rill_redis_new reports it. */
             report_ready(c, r);

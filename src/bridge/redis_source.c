@@ -522,7 +522,9 @@ static void *reader_main(void *arg)
             if (fatal(r))
                 break;
         }
-        if (!g->plain && !g->no_claim && rill_now() >= next_claim) {
+        /* Claims wait until our own pending entries are read: claimed
+         * entries join our pending list, which would give them twice. */
+        if (!g->plain && !g->no_claim && !own && rill_now() >= next_claim) {
             r = claim_cycle(g);
             if (fatal(r))
                 break;
