@@ -18,7 +18,8 @@ case "$what" in
   test)  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
                libhttp-parser-dev curl python3 python3-websockets) ;;
   bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
-                librust-tokio-dev librust-tokio-stream-dev librust-futures-dev
+                librust-tokio-dev librust-tokio-stream-dev librust-tokio-util-dev
+                librust-futures-dev librust-libc-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
