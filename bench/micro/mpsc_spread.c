@@ -33,9 +33,6 @@
 #define PRODUCERS 4
 #define TOTAL 10000000ULL
 
-/* Positions taken right after another thread took one, over all runs. */
-static uint64_t switches;
-
 typedef struct {
     rill_sender_t *tx;
     uint64_t lo, hi;
@@ -110,9 +107,6 @@ static double run_threads(void)
             sum += buf[i];
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
-    rill_channel_stats_t st;
-    MUST(rill_sender_stats(tx, &st));
-    switches += st.thread_switches;
     MUST(rill_sender_release(tx));
     if (rill_recv(rx, &buf[0]) != RILL_DONE)
         abort();
@@ -156,9 +150,6 @@ static double run(rill_runtime_t *rt[PRODUCERS], rill_runtime_t *crt)
     }
     for (int i = 0; i < PRODUCERS; i++)
         MUST(rill_join(t[i], NULL));
-    rill_channel_stats_t st;
-    MUST(rill_sender_stats(tx, &st));
-    switches += st.thread_switches;
     MUST(rill_sender_release(tx));
     MUST(rill_join(ct, NULL));
     double dt = now() - t0;
@@ -207,10 +198,8 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     qsort(v, (size_t)runs, sizeof *v, cmp_d);
-    printf("%s min %.2f median %.2f max %.2f Mitems/s (%d runs); "
-           "thread_switches %.2f per 1000 items\n",
-           mode, v[0], v[runs / 2], v[runs - 1], runs,
-           (double)switches * 1000.0 / ((double)TOTAL * runs));
+    printf("%s min %.2f median %.2f max %.2f Mitems/s (%d runs)\n", mode, v[0],
+           v[runs / 2], v[runs - 1], runs);
     free(v);
     if (a)
         rill_runtime_free(a);

@@ -576,12 +576,7 @@ typedef struct rill_channel_stats {
     uint64_t waits_full;  /* sends/reserves that had to wait */
     uint64_t waits_empty; /* receives that had to wait */
     uint64_t discarded;   /* items given to the destructor (or dropped) */
-    /* bounded mpsc: single-item sends that took a position right after
-     * a send on another thread did (each moves the producers' cache line
-     * between threads, usually between cores; many per 1000 items means
-     * producers on two cores alternate item by item). 0 for other kinds. */
-    uint64_t thread_switches;
-    bool is_closed; /* as rill_sender_is_closed */
+    bool is_closed;       /* as rill_sender_is_closed */
 } rill_channel_stats_t;
 
 /* Returns: 0; RILL_EINVAL for NULL arguments or a released handle.

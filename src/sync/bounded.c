@@ -32,24 +32,6 @@
  *     arrives later cannot take it first. That is a hand-off: a waiter
  *     that belongs to a select is claimed first (sync_int.h).
  *
- * Producers on two cores: every position taken moves tail's line, and the
- * slot lines that neighbouring positions share, to the taking core. When
- * producers on two cores alternate item by item, each send pays those
- * misses (issue 15: W2 at 3 Mitems/s with both cores busy, against 18..45
- * with every task on one core). So a blocking send (rill_send, not the
- * try form) defers when another thread took the last position and took
- * over the producers' line less than DEFER_WINDOW_NS ago (both are
- * sending now; producers that merely take turns slowly never defer): in a
- * task it yields a bounded number of times (the other tasks of its worker,
- * the consumer among them, run meanwhile), on a plain thread it spins a
- * bounded while, without touching the channel either way; then it sends
- * whatever the hint says. Its send makes its thread the owner and the
- * other thread's next send defers in turn, so the two cores take turns in
- * bursts of many items instead of alternating per item (the way a
- * contended mutex makes the loser back off: Go's channel). The hints are
- * tail_thread (a tag of the thread whose send took the last position: a
- * worker thread stands for its core) and tail_switch_at, on tail's line.
- *
  * Hot path: a send is one CAS on tail, the copy, one xchg on the stamp and
  * one load of rx_waiting; a receive is one load of the stamp, the copy,
  * one load of tx_waiting, one xchg on the stamp and one more load of it.
@@ -57,7 +39,6 @@
  * wait.
  */
 #include "mpsc_int.h"
-#include "rt/rt.h"
 
 #include <string.h>
 
@@ -178,53 +159,8 @@ publish(rill__chan_t *ch, uint64_t p, const char *items, size_t n)
         rill__chan_wake_rx(ch);
 }
 
-/* A send defers only if the other thread took over the producers' line
- * less than this long ago: both are sending now. Senders that take turns
- * slower than this (requests from tasks on both workers, say) never
- * defer. */
-#define DEFER_WINDOW_NS 20000
-
-/* This thread's tag for tail_thread (never 0), drawn once per thread. A
- * thread stands for its core: a worker thread runs all its tasks on one
- * core, and the kernel moves threads between cores seldom (a move costs
- * one deferral). sched_getcpu() would name the core exactly but cost 6 %
- * of W2's time in the fast mode (measured; docs/performance.md). */
-static _Thread_local uint32_t my_tag __attribute__((tls_model("initial-exec")));
-static _Atomic uint32_t tags_drawn;
-
-static inline uint32_t thread_tag(void)
+int rill__bnd_send1(rill__chan_t *ch, const void *item)
 {
-    uint32_t t = my_tag;
-    if (RILL_UNLIKELY(!t)) {
-        /* relaxed: only uniqueness matters, which the RMW gives. */
-        t = rill__fetch_add(&tags_drawn, 1, RILL_RELAXED) + 1;
-        if (!t) /* wrapped after 2^32 threads: skip 0 */
-            t = rill__fetch_add(&tags_drawn, 1, RILL_RELAXED) + 1;
-        my_tag = t;
-    }
-    return t;
-}
-
-int rill__bnd_send1(rill__chan_t *ch, const void *item, bool defer)
-{
-    /* relaxed (tail_thread, tail_switch_at): hints about who took the
-     * last position and since when; nothing is published through them,
-     * and a stale view only costs a send more or less of deferring. They
-     * sit on tail's line, which the CAS below takes anyway, so reading
-     * and writing them costs no extra cache miss. */
-    uint32_t me = thread_tag();
-    uint32_t last = rill__load(&ch->tail_thread, RILL_RELAXED);
-    if (RILL_UNLIKELY(last != me)) {
-        int64_t now = rill__mono_now();
-        if (defer && last != 0 &&
-            now - (int64_t)rill__load(&ch->tail_switch_at, RILL_RELAXED) <
-                DEFER_WINDOW_NS)
-            return RILL__BND_DEFER;
-        rill__store(&ch->tail_thread, me, RILL_RELAXED);
-        rill__store(&ch->tail_switch_at, (uint64_t)now, RILL_RELAXED);
-        if (last != 0)
-            rill__count(&ch->thread_switches, 1);
-    }
     /* reserve() and publish() with k == n == 1: their loops over k items
      * fold away (the try path of every single-item send). */
     uint64_t first;

@@ -445,51 +445,16 @@ static int recv_now(rill__chan_t *ch, void *out, size_t max, size_t *done)
     return kind_recv(ch, NULL, &reg, NULL, out, max, done);
 }
 
-/*
- * How long a blocking send lets producers on another thread go on alone
- * before it sends anyway (bounded.c, "Producers on two cores"): yields in
- * a task (each runs the worker's other tasks once), pause rounds on a
- * plain thread (about 2 us on the 2-core VM). Bounded either way: the
- * send never waits on anything but itself here.
- */
-#define DEFER_YIELDS 32
-#define DEFER_SPINS 512
-/* -DRILL_SEND_DEFER=0 builds without deferring (for A/B measurements;
- * docs/performance.md). */
-#ifndef RILL_SEND_DEFER
-#define RILL_SEND_DEFER 1
-#endif
-
-static __attribute__((noinline)) void defer_turn(void)
-{
-    if (rill__current_task()) {
-        for (int i = 0; i < DEFER_YIELDS; i++)
-            if (rill_yield() != 0) /* cancelled: stop deferring */
-                return;
-    } else {
-        for (int i = 0; i < DEFER_SPINS; i++)
-            rill__cpu_relax();
-    }
-}
-
-/* defer: a blocking send (rill_send), which may let producers on another
- * thread go first for a bounded while; the try form never does. */
 static int try_send_api(rill_sender_t *tx, const void *item, size_t item_size,
-                        const char *api, bool defer)
+                        const char *api)
 {
     rill__chan_t *ch = NULL;
     size_t done;
     int r = tx_check(tx, item_size, item, api, &ch);
     if (RILL_UNLIKELY(r))
         return r;
-    if (RILL_LIKELY(ch->kind == RILL__BOUNDED)) {
-        r = rill__bnd_send1(ch, item, defer && RILL_SEND_DEFER);
-        if (RILL_UNLIKELY(r == RILL__BND_DEFER)) {
-            defer_turn();
-            r = rill__bnd_send1(ch, item, false);
-        }
-        return r;
-    }
+    if (RILL_LIKELY(ch->kind == RILL__BOUNDED))
+        return rill__bnd_send1(ch, item);
     if (ch->kind == RILL__UNBOUNDED)
         return rill__ub_send1(ch, item);
     return send_now(ch, item, 1, &done);
@@ -497,7 +462,7 @@ static int try_send_api(rill_sender_t *tx, const void *item, size_t item_size,
 
 int rill_try_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
 {
-    return try_send_api(tx, item, item_size, "rill_try_send", false);
+    return try_send_api(tx, item, item_size, "rill_try_send");
 }
 
 int rill_try_send_many_sized(rill_sender_t *tx, const void *items, size_t n,
@@ -838,7 +803,7 @@ static inline bool try_first(int r)
 int rill_send_sized(rill_sender_t *tx, const void *item, size_t item_size)
 {
     if (rill__coop_spend()) {
-        int r = try_send_api(tx, item, item_size, "rill_send", true);
+        int r = try_send_api(tx, item, item_size, "rill_send");
         if (try_first(r))
             return r;
     }
@@ -1139,7 +1104,6 @@ static void fill_stats(const rill__chan_t *ch, rill_channel_stats_t *st)
     st->waits_full = rill__load(&ch->waits_full, RILL_RELAXED);
     st->waits_empty = rill__load(&ch->waits_empty, RILL_RELAXED);
     st->discarded = rill__load(&ch->discarded, RILL_RELAXED);
-    st->thread_switches = rill__load(&ch->thread_switches, RILL_RELAXED);
     st->is_closed = rill__load(&ch->closed, RILL_RELAXED) != 0;
 }
 

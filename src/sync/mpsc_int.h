@@ -82,11 +82,6 @@ struct rill__chan {
     /* ---- producers ---- */
     RILL_ALIGN_CL _Atomic uint64_t tail;
     _Atomic(rill__ublock_t *) tail_block;
-    /* bounded: the tag of the thread whose rill__bnd_send1 last took a
-     * position (0: none yet); a hint, see bounded.c */
-    _Atomic uint32_t tail_thread;
-    _Atomic uint64_t tail_switch_at;  /* rill__mono_now() when it changed */
-    _Atomic uint64_t thread_switches; /* stats: tail_thread changes */
 
     /* ---- the receiver ---- */
     RILL_ALIGN_CL _Atomic uint64_t head; /* written by the receiver only */
@@ -151,15 +146,8 @@ typedef struct rill__permit {
  * Returns 0 (*done >= 1 items in out), RILL_EEMPTY (try only), RILL_DONE,
  * or RILL_PENDING.
  */
-/*
- * The non-waiting send of one item: 0, RILL_EFULL or RILL_ECLOSED. With
- * `defer`, also RILL__BND_DEFER (nothing done) when producers on another
- * thread took the last position: the caller lets them finish their burst
- * (bounded.c, "Producers on two cores") and then sends without defer.
- */
-int rill__bnd_send1(rill__chan_t *ch, const void *item, bool defer);
-/* Never returned to users: see rill__bnd_send1. */
-#define RILL__BND_DEFER 0x100
+/* The non-waiting send of one item: 0, RILL_EFULL or RILL_ECLOSED. */
+int rill__bnd_send1(rill__chan_t *ch, const void *item);
 int rill__bnd_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
                    const char *items, size_t n, size_t *done, void **slot);
 int rill__bnd_recv(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
