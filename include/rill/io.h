@@ -290,6 +290,15 @@ RILL_API RILL_NODISCARD int rill_io_try_write(rill_io_t *io, const void *buf,
 RILL_API RILL_NODISCARD int
 rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
 
+/* rill_io_try_writev - as rill_io_writev, never waits: RILL_EAGAIN.
+ * Returns: as rill_io_writev, or RILL_EAGAIN (nothing written).
+ * Waits: never.
+ * Threads: both.
+ */
+RILL_API RILL_NODISCARD int rill_io_try_writev(rill_io_t *io,
+                                               const struct iovec *iov,
+                                               int iovcnt, size_t *n);
+
 /*
  * rill_io_write_all - write all len bytes. *written (may be NULL) counts
  * what went out, also when the call fails: after RILL_ETIMEDOUT,

@@ -544,55 +544,76 @@ int rill_io_read_timeout(rill_io_t *io, void *buf, size_t len, size_t *n,
     return r ? r : await_op((io_op_t *)&o, timeout);
 }
 
-int rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n)
+/* readv / writev: kind IO_READV or IO_WRITEV; waiting, or the try_ form. */
+static int vec_op(const char *api, rill_io_t *io, int kind,
+                  const struct iovec *iov, int iovcnt, size_t *n, bool wait)
 {
-    CHECK_IO("rill_io_readv", io);
+    CHECK_IO(api, io);
     if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
-        return RILL_MISUSE("rill_io_readv", "bad iovec (count %d)", iovcnt);
+        return RILL_MISUSE(api, "bad iovec (count %d)", iovcnt);
     *n = 0;
     rill_io_op_t o;
     io_op_t *op = (io_op_t *)&o;
-    rill__io_op_init(op, io, IO_READV, RILL_IO_READ);
+    rill__io_op_init(op, io, kind,
+                     kind == IO_READV ? RILL_IO_READ : RILL_IO_WRITE);
     op->u.iov = iov;
     op->len = (size_t)iovcnt;
     op->out = n;
-    return await_op(op, RILL_FOREVER);
+    return wait ? await_op(op, RILL_FOREVER) : try_op(op);
 }
 
-void rill_io_read_exact_op(rill_io_op_t *o, rill_io_t *io, void *buf,
-                           size_t len, size_t *got)
+int rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n)
 {
-    io_op_t *op = (io_op_t *)o;
-    rill__io_op_init(op, io, IO_READ_EXACT, RILL_IO_READ);
-    op->u.rbuf = buf;
-    op->len = len;
-    op->out = got;
-    if (got)
-        *got = 0;
+    return vec_op("rill_io_readv", io, IO_READV, iov, iovcnt, n, true);
 }
 
-static int read_exact(const char *api, rill_io_t *io, void *buf, size_t len,
-                      size_t *got, rill_duration_t timeout)
+/* The ops that move all len bytes (IO_READ_EXACT, IO_WRITE_ALL); *done
+ * (may be NULL) counts what moved. */
+static void all_op_init(io_op_t *op, rill_io_t *io, int kind, const void *buf,
+                        size_t len, size_t *done)
+{
+    rill__io_op_init(op, io, kind,
+                     kind == IO_READ_EXACT ? RILL_IO_READ : RILL_IO_WRITE);
+    if (kind == IO_READ_EXACT)
+        op->u.rbuf = (void *)buf; /* the caller's writable buffer */
+    else
+        op->u.wbuf = buf;
+    op->len = len;
+    op->out = done;
+    if (done)
+        *done = 0;
+}
+
+static int all_op(const char *api, rill_io_t *io, int kind, const void *buf,
+                  size_t len, size_t *done, rill_duration_t timeout)
 {
     CHECK_IO(api, io);
     if (!buf && len > 0)
         return RILL_MISUSE(api, "NULL buffer");
     rill_io_op_t o;
-    rill_io_read_exact_op(&o, io, buf, len, got);
+    all_op_init((io_op_t *)&o, io, kind, buf, len, done);
     if (len == 0)
         return 0;
     return await_op((io_op_t *)&o, timeout);
 }
 
+void rill_io_read_exact_op(rill_io_op_t *o, rill_io_t *io, void *buf,
+                           size_t len, size_t *got)
+{
+    all_op_init((io_op_t *)o, io, IO_READ_EXACT, buf, len, got);
+}
+
 int rill_io_read_exact(rill_io_t *io, void *buf, size_t len, size_t *got)
 {
-    return read_exact("rill_io_read_exact", io, buf, len, got, RILL_FOREVER);
+    return all_op("rill_io_read_exact", io, IO_READ_EXACT, buf, len, got,
+                  RILL_FOREVER);
 }
 
 int rill_io_read_exact_timeout(rill_io_t *io, void *buf, size_t len,
                                size_t *got, rill_duration_t timeout)
 {
-    return read_exact("rill_io_read_exact_timeout", io, buf, len, got, timeout);
+    return all_op("rill_io_read_exact_timeout", io, IO_READ_EXACT, buf, len,
+                  got, timeout);
 }
 
 static int write_setup(const char *api, io_op_t *op, rill_io_t *io,
@@ -626,53 +647,31 @@ int rill_io_try_write(rill_io_t *io, const void *buf, size_t len, size_t *n)
 int rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
                    size_t *n)
 {
-    CHECK_IO("rill_io_writev", io);
-    if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
-        return RILL_MISUSE("rill_io_writev", "bad iovec (count %d)", iovcnt);
-    *n = 0;
-    rill_io_op_t o;
-    io_op_t *op = (io_op_t *)&o;
-    rill__io_op_init(op, io, IO_WRITEV, RILL_IO_WRITE);
-    op->u.iov = iov;
-    op->len = (size_t)iovcnt;
-    op->out = n;
-    return await_op(op, RILL_FOREVER);
+    return vec_op("rill_io_writev", io, IO_WRITEV, iov, iovcnt, n, true);
+}
+
+int rill_io_try_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
+                       size_t *n)
+{
+    return vec_op("rill_io_try_writev", io, IO_WRITEV, iov, iovcnt, n, false);
 }
 
 void rill_io_write_all_op(rill_io_op_t *o, rill_io_t *io, const void *buf,
                           size_t len, size_t *written)
 {
-    io_op_t *op = (io_op_t *)o;
-    rill__io_op_init(op, io, IO_WRITE_ALL, RILL_IO_WRITE);
-    op->u.wbuf = buf;
-    op->len = len;
-    op->out = written;
-    if (written)
-        *written = 0;
-}
-
-static int write_all(const char *api, rill_io_t *io, const void *buf,
-                     size_t len, size_t *written, rill_duration_t timeout)
-{
-    CHECK_IO(api, io);
-    if (!buf && len > 0)
-        return RILL_MISUSE(api, "NULL buffer");
-    rill_io_op_t o;
-    rill_io_write_all_op(&o, io, buf, len, written);
-    if (len == 0)
-        return 0;
-    return await_op((io_op_t *)&o, timeout);
+    all_op_init((io_op_t *)o, io, IO_WRITE_ALL, buf, len, written);
 }
 
 int rill_io_write_all(rill_io_t *io, const void *buf, size_t len,
                       size_t *written)
 {
-    return write_all("rill_io_write_all", io, buf, len, written, RILL_FOREVER);
+    return all_op("rill_io_write_all", io, IO_WRITE_ALL, buf, len, written,
+                  RILL_FOREVER);
 }
 
 int rill_io_write_all_timeout(rill_io_t *io, const void *buf, size_t len,
                               size_t *written, rill_duration_t timeout)
 {
-    return write_all("rill_io_write_all_timeout", io, buf, len, written,
-                     timeout);
+    return all_op("rill_io_write_all_timeout", io, IO_WRITE_ALL, buf, len,
+                  written, timeout);
 }
