@@ -24,7 +24,8 @@ case "$what" in
          command -v node >/dev/null || pkgs+=(nodejs)
          command -v npm >/dev/null || pkgs+=(npm) ;;
   bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
-                librust-tokio-dev librust-tokio-stream-dev librust-futures-dev
+                librust-tokio-dev librust-tokio-stream-dev librust-tokio-util-dev
+                librust-futures-dev librust-libc-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
