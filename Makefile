@@ -4,6 +4,7 @@
 #   make test       the whole suite: format, release, ASan+UBSan, TSan, clang, install,
 #                   aarch64, fuzz
 #   make demo       build and run the flagship example
+#   make dashboard  the same pipeline live in a browser (PORT=8080; 0 = any free port)
 #   make bench      benchmarks, rill beside its peers (W=5 runs one workload)
 #   make install    install to PREFIX (default /usr/local)
 #   make fuzz       run each libFuzzer harness FUZZ_SECONDS (300) s, grow the corpus
@@ -12,7 +13,7 @@ PREFIX ?= /usr/local
 BUILD  ?= build/release
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps test demo bench install clean format fuzz soak
+.PHONY: all deps test demo dashboard bench install clean format fuzz soak
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -27,6 +28,9 @@ test:
 
 demo: all
 	@$(BUILD)/examples/sensor_pipeline
+
+dashboard: all
+	@$(BUILD)/examples/dashboard $(PORT)
 
 bench:
 	@scripts/deps.sh bench

@@ -13,7 +13,11 @@ built reads "n/a". Writes RESULTS.md, results.png and results.json (bench/ for a
 workload, bench/out/ otherwise); --from-json redraws them from a results.json.
 
 Invoked by scripts/bench.sh (which builds everything first); by hand:
-  /usr/bin/python3 bench/run.py --build build/bench [--workloads 1,5] [--rounds 7]
+  /usr/bin/python3 bench/run.py --build build/bench [--workloads 1,5] [--rounds 11]
+
+At least MIN_ROUNDS (9) rounds run, whatever --rounds and --budget say. The
+report gives min, median and max per cell and marks a cell **bimodal** when
+its max / min exceeds BIMODAL_RATIO (2).
 """
 import argparse
 import datetime
@@ -34,7 +38,7 @@ ROOT = os.path.dirname(HERE)
 # id: (name, target) where target is (kind, value):
 #   ("ge", t)  rill / best peer >= t, a higher-is-better metric
 #   ("le", t)  rill / best peer <= t, a lower-is-better metric
-#   ("abs", t) rill's median <= t (W9: wall ms)
+#   ("abs", t) rill's median <= t, in ABS_UNITS' unit (W9: wall ms)
 # and an optional RSS target: rill's peak RSS <= factor x tokio's.
 WORKLOADS = {
     1: ("spsc-stream", ("ge", 2.0), None),
@@ -47,21 +51,23 @@ WORKLOADS = {
     8: ("many-tasks", ("le", 0.5), 1.0),
     9: ("for-each-concurrent", ("abs", 172.0), None),
     10: ("fan-in-select", ("ge", 3.0), None),
-    # Networking (issue "I/O"): N1 is 11, N4 is 14; clients in another process.
+    # Networking (issue "I/O"): N1..N4 are 11..14; clients in another process.
     11: ("N1 tcp-ping-pong", ("le", 0.8), None),
+    12: ("N2 echo-throughput", ("ge", 1.5), None),
+    13: ("N3 idle-conn-memory", ("abs", 4096.0), None),
     14: ("N4 lines", ("ge", 1.5), None),
     # Scheduler (issue 10): 10,000 tasks x 1,000 yields, ns per yield.
     15: ("yield", ("le", 1.0), None),
 }
+ABS_UNITS = {9: "ms", 13: "B per connection"}
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
-                    "MB/s": True}
+                    "MB/s": True, "kmsg/s": True, "B": False}
 
 # Implementations in report order: (name, kind, workloads it implements).
 RUST_ASYNC = {1, 2, 3, 4, 5, 6, 10}
-NET = {11, 14}  # the Rust peer has no networking workloads yet
 IMPLS = [
     ("rill", "rill", set(WORKLOADS)),
-    ("tokio", "peer", set(WORKLOADS) - NET),
+    ("tokio", "peer", set(WORKLOADS)),
     ("flume", "peer", RUST_ASYNC),
     ("async-channel", "peer", RUST_ASYNC),
     ("async-broadcast", "peer", {7}),
@@ -76,9 +82,16 @@ COLORS = {
     "ref: ring, publish per item": "#bbbbbb", "ref: ring, publish per 64": "#888888",
     "ref: blocking processes": "#aaaaaa",
 }
-PEER_PACKAGES = ["librust-tokio-dev", "librust-tokio-stream-dev", "librust-futures-dev",
+PEER_PACKAGES = ["librust-tokio-dev", "librust-tokio-stream-dev", "librust-tokio-util-dev",
+                 "librust-futures-dev",
                  "librust-flume-dev", "librust-async-channel-dev",
                  "librust-async-broadcast-dev", "rustc", "golang-go"]
+# Every cell runs at least this many rounds (issue 15): a cell with two modes
+# shows both in its min..max, and the median needs enough samples to hold.
+MIN_ROUNDS = 9
+# A cell whose max / min exceeds this is marked bimodal: its median alone
+# would hide that some runs are more than twice as slow as others.
+BIMODAL_RATIO = 2.0
 RESULT_RE = re.compile(r"^RESULT\s+(.*)$", re.M)
 
 
@@ -101,6 +114,17 @@ class Cell:
 
     def median(self):
         return statistics.median(s["metric"] for s in self.samples)
+
+    def spread(self):
+        """max / min of the metric over the rounds (>= 1), or None."""
+        ms = [s["metric"] for s in self.samples]
+        if not ms or min(ms) <= 0:
+            return None
+        return max(ms) / min(ms)
+
+    def bimodal(self):
+        sp = self.spread()
+        return sp is not None and sp > BIMODAL_RATIO
 
     def rss_mib(self):
         return statistics.median(s["rss_kb"] for s in self.samples) / 1024.0
@@ -134,6 +158,8 @@ def make_cells(build, workloads):
                 argv = [ring, "1" if "item" in impl else "64"]
             else:
                 argv = [rust, impl, "W%d" % w]
+            if w in (12, 13):  # every server starts the shared load generator
+                env = dict(env or {}, RILL_BENCH_NET_LOAD=os.path.join(bindir, "net_load"))
             if argv and not os.access(argv[0], os.X_OK):
                 missing, argv = "not built", None
             cells.append(Cell(w, impl, kind, argv, missing, env))
@@ -217,7 +243,7 @@ def verdict(cells, w):
     tokio = next((c for c in cells if c.w == w and c.impl == "tokio" and c.usable), None)
     v = {"rill": rill, "best": best, "ratio": None, "ok": None, "rss_ratio": None,
          "target": {"ge": "≥ %.1f× best peer", "le": "≤ %.1f× best peer",
-                    "abs": "≤ %.0f ms"}[kind] % t}
+                    "abs": "≤ %.0f " + ABS_UNITS.get(w, "ms")}[kind] % t}
     if rss_t is not None:
         v["target"] += ", RSS ≤ %.1f× tokio" % rss_t
     if not (rill and rill.usable):
@@ -254,17 +280,20 @@ def mark(ok):
 def write_markdown(path, cells, workloads, meta):
     L = ["# rill beside its peers", ""]
     L += ["Generated by `make bench` (scripts/bench.sh → bench/run.py) on %s." % meta["date"], ""]
-    L += ["- machine: %s, %s cores, %s; load average at start %s, at end %s"
-          % (meta["cpu"], meta["cores"], meta["mem"], meta["load_start"], meta["load_end"]),
+    L += ["- machine: %s, %s CPUs (%s), %s; kernel %s; load average at start %s, at end %s"
+          % (meta["cpu"], meta["cores"], meta.get("smt", "core sharing unknown"), meta["mem"],
+             meta.get("kernel", "?"), meta["load_start"], meta["load_end"]),
           "- rill: %s" % meta["rill"],
           "- peers: %s" % ", ".join("%s %s" % kv for kv in meta["versions"].items()),
           "- C compiler: %s" % meta["cc"],
           "- %d rounds, interleaved (round 1 of every cell, then round 2, ...), "
           "each cell a separate process; measuring took %.0f s"
           % (meta["rounds"], meta["seconds"]),
-          "- median and min..max of each program's own metric; peak RSS is the median over "
-          "rounds of the process's peak RSS (`/usr/bin/time` %M). The machine is shared and noisy: compare "
-          "numbers of this run only, as ratios.", ""]
+          "- min, median and max of each program's own metric over the rounds; a cell whose "
+          "max / min exceeds %.0f is marked **bimodal** (some runs fell into a mode more than "
+          "twice as slow: its median alone would hide that). Peak RSS is the median over "
+          "rounds of the process's peak RSS (`/usr/bin/time` %%M). The machine is shared and "
+          "noisy: compare numbers of this run only, as ratios." % BIMODAL_RATIO, ""]
     L += ["## Summary: rill / best peer", "",
           "| workload | rill | best peer | rill / best peer | target |",
           "|---|---|---|---|---|"]
@@ -276,6 +305,8 @@ def write_markdown(path, cells, workloads, meta):
             rtxt = cell_status(rill) if rill else "n/a"
         else:
             rtxt = "%s %s" % (fmt(rill.median()), rill.unit())
+            if rill.bimodal():
+                rtxt += " (**bimodal**: %.1f× from min to max)" % rill.spread()
         btxt = "%s (%s %s)" % (best.impl, fmt(best.median()), best.unit()) if best else "—"
         ratio = "%.2f×" % v["ratio"] if v["ratio"] is not None else "—"
         if v["rss_ratio"] is not None:
@@ -298,18 +329,20 @@ def write_markdown(path, cells, workloads, meta):
                                   ", rill at %.0f%% of it" % (100 * rill1.median() / c.median())
                                   if rill1 else "") for c in refs) + "."]
     L += ["", "## Every cell", "",
-          "| workload | implementation | median | min..max | unit | peak RSS MiB "
-          "| rill / best peer |", "|---|---|---|---|---|---|---|"]
+          "| workload | implementation | min | median | max | unit | peak RSS MiB "
+          "| rill / best peer |", "|---|---|---|---|---|---|---|---|"]
     for w in workloads:
         v = verdict(cells, w)
         for c in (c for c in cells if c.w == w):
             st = cell_status(c)
             if c.samples:
                 ms = [s["metric"] for s in c.samples]
-                med, rng = fmt(c.median()), "%s..%s" % (fmt(min(ms)), fmt(max(ms)))
+                lo, med, hi = fmt(min(ms)), fmt(c.median()), fmt(max(ms))
+                if c.bimodal():
+                    hi += " **bimodal** (%.1f×)" % c.spread()
                 unit, rss = c.unit(), "%.1f" % c.rss_mib()
             else:
-                med = rng = unit = rss = "—"
+                lo = med = hi = unit = rss = "—"
             if st:
                 med = st if med == "—" else "%s (ok rounds: %s)" % (st, med)
             note = ""
@@ -319,8 +352,8 @@ def write_markdown(path, cells, workloads, meta):
                 note = "best peer"
             elif c.kind == "ref":
                 note = "physical reference"
-            L.append("| W%d %s | %s | %s | %s | %s | %s | %s |"
-                     % (w, WORKLOADS[w][0], c.impl, med, rng, unit, rss, note))
+            L.append("| W%d %s | %s | %s | %s | %s | %s | %s | %s |"
+                     % (w, WORKLOADS[w][0], c.impl, lo, med, hi, unit, rss, note))
     fails = [(c, f) for c in cells for f in c.failures]
     if fails:
         L += ["", "## Failures", ""]
@@ -398,7 +431,7 @@ def write_chart(path, cells, workloads, meta):
             if c.kind == "rill" and y is not None:
                 ratio = c.median() / best.median()
                 text = {"ge": "%.2f×" % ratio, "le": "%.2f×\ntime" % ratio,
-                        "abs": "%.0f ms" % c.median()}[kind]
+                        "abs": "%.0f %s" % (c.median(), c.unit())}[kind]
             bars.append((c, y, text))
         goal = {"ge": t, "le": 1.0 / t}.get(kind)
         if kind == "abs" and best:
@@ -448,6 +481,27 @@ def sh(cmd):
         return ""
 
 
+def cpu_sharing():
+    """Whether the online CPUs share physical cores, from sysfs topology:
+    each CPU's thread_siblings_list names the CPUs on its core. On a VM this
+    is what the hypervisor shows (two vCPUs may still be hyperthreads of
+    one host core without the guest being told)."""
+    sibs = set()
+    for path in sorted(glob.glob("/sys/devices/system/cpu/cpu[0-9]*/topology/"
+                                 "thread_siblings_list")):
+        try:
+            with open(path) as f:
+                sibs.add(f.read().strip())
+        except OSError:
+            pass
+    if not sibs:
+        return "core sharing unknown: no /sys topology"
+    shared = sorted(s for s in sibs if "," in s or "-" in s)
+    if shared:
+        return "CPUs share cores per /sys topology: siblings %s" % "; ".join(shared)
+    return "no two CPUs share a core per /sys topology"
+
+
 def machine_meta():
     cpu = sh("lscpu | sed -n 's/^Model name: *//p' | head -1") or "unknown CPU"
     mem = sh("free -g | awk '/^Mem:/ {print $2\" GiB\"}'")
@@ -456,11 +510,15 @@ def machine_meta():
         versions[p.replace("librust-", "").replace("-dev", "")] = (
             sh("dpkg-query -W -f='${Version}' %s 2>/dev/null" % p) or "not installed")
     rev = sh("git -C %s rev-parse --short HEAD" % ROOT)
+    hv = sh("lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1")
     dirty = sh("git -C %s status --porcelain --untracked-files=no" % ROOT)
     return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
             "cpu": cpu, "cores": os.cpu_count(), "mem": mem, "versions": versions,
             "rill": "commit %s%s" % (rev or "?", " (with uncommitted changes)" if dirty else ""),
             "cc": sh("cc --version | head -1"),
+            "smt": cpu_sharing(), "kernel": "%s %s%s" % (
+                os.uname().sysname, os.uname().release,
+                ", virtualised (%s)" % hv if hv else ""),
             "load_start": " ".join(open("/proc/loadavg").read().split()[:3])}
 
 
@@ -468,9 +526,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--workloads", default="", help="e.g. 5 or 1,5,W7 (default: all)")
-    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--rounds", type=int, default=MIN_ROUNDS,
+                    help="rounds per cell (at least %d)" % MIN_ROUNDS)
     ap.add_argument("--budget", type=float, default=600.0,
-                    help="seconds of measuring after which no new round starts (>= 3 rounds)")
+                    help="seconds of measuring after which no new round starts "
+                         "(only once %d rounds are done)" % MIN_ROUNDS)
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per cell run")
     ap.add_argument("--out", default=None,
                     help="output folder (default: bench/ for a full run, bench/out/ otherwise)")
@@ -482,7 +542,7 @@ def main():
     for w in workloads:
         if w not in WORKLOADS:
             sys.exit("run.py: no workload W%d" % w)
-    rounds = max(3, a.rounds)
+    rounds = max(MIN_ROUNDS, a.rounds)
     full = workloads == sorted(WORKLOADS)
     out = a.out or (HERE if full else os.path.join(HERE, "out"))
     os.makedirs(out, exist_ok=True)
@@ -526,7 +586,7 @@ def main():
                 print("r%d W%-2d %-28s FAILED: %s" % (r, c.w, c.impl, why), flush=True)
         done = r
         spent, last = time.monotonic() - t0, time.monotonic() - rt0
-        if r >= 3 and r < rounds and spent + last > a.budget:
+        if r >= MIN_ROUNDS and r < rounds and spent + last > a.budget:
             print("run.py: stopping after %d rounds (%.0f s spent, budget %.0f s)"
                   % (r, spent, a.budget))
             break

@@ -30,18 +30,14 @@ static void *serve(void *conns)
 static void *client(void *addr)
 {
     rill_io_t *c;
-    if (rill_connect(&c, addr, NULL) != 0)
-        return NULL;
     char msg[64], back[64];
     int len = snprintf(msg, sizeof msg, "hello from task %llu",
                        (unsigned long long)rill_task_id(rill_task_current()));
-    size_t got = 0, n;
-    int r = rill_io_write_all(c, msg, (size_t)len, NULL);
-    while (r == 0 && got < (size_t)len &&
-           (r = rill_io_read(c, back + got, (size_t)len - got, &n)) == 0)
-        got += n;
+    CHECK(rill_connect(&c, addr, NULL));
+    CHECK(rill_io_write_all(c, msg, (size_t)len, NULL));
+    CHECK(rill_io_read_exact(c, back, (size_t)len, NULL)); /* the echo */
     rill_io_free(c);
-    return r == 0 && memcmp(msg, back, (size_t)len) == 0 ? (void *)1 : NULL;
+    return memcmp(msg, back, (size_t)len) == 0 ? (void *)1 : NULL;
 }
 
 static void *main_task(void *unused)
@@ -73,8 +69,5 @@ static void *main_task(void *unused)
 
 int main(void)
 {
-    rill_runtime_t *rt;
-    CHECK(rill_runtime_new(&rt, NULL));
-    CHECK(rill_block_on(rt, main_task, NULL, NULL));
-    rill_runtime_free(rt);
+    CHECK(rill_run(main_task, NULL, NULL, NULL)); /* a runtime, for main_task */
 }

@@ -28,5 +28,6 @@
 #include "rill/http.h"      /* HTTP/1.1 request parsing */
 #include "rill/sse.h"       /* Server-Sent Events encoding */
 #include "rill/ws.h"        /* WebSocket handshake and framing */
+#include "rill/hub.h"       /* one source to many SSE and WebSocket clients */
 
 #endif /* RILL_H */

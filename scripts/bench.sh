@@ -5,7 +5,7 @@
 # bench/results.png (a whole run) or bench/out/ (a run of one workload).
 #   scripts/bench.sh        every workload W1..W10
 #   scripts/bench.sh 5      W5 only
-# Environment: ROUNDS (default 9, at least 3), BUDGET (seconds of measuring
+# Environment: ROUNDS (default 9, at least 9), BUDGET (seconds of measuring
 # after which no new round starts, default 600), TIMEOUT (seconds per cell,
 # default 60). Everything built goes under build/bench; nothing touches the
 # network (the Rust crates come from Debian's /usr/share/cargo/registry).

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <rill.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,16 @@ static void run(rill_task_fn fn, void *arg)
 static unsigned char pattern(uint64_t i)
 {
     return (unsigned char)(i * 2654435761u >> 13);
+}
+
+/* A connected pair of Unix stream sockets as handles of rt. */
+static void io_pair(rill_io_t **a, rill_io_t **b)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    rill_io_config_t cfg = {.runtime = rt};
+    assert_status(rill_io_new(a, sv[0], &cfg), 0);
+    assert_status(rill_io_new(b, sv[1], &cfg), 0);
 }
 
 /* ---- echo ---- */
@@ -539,12 +550,8 @@ static void test_pipe_without_reader_no_sigpipe(void **state)
 static void test_half_close(void **state)
 {
     (void)state;
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    rill_io_config_t cfg = {.runtime = rt};
     rill_io_t *a, *b;
-    assert_status(rill_io_new(&a, sv[0], &cfg), 0);
-    assert_status(rill_io_new(&b, sv[1], &cfg), 0);
+    io_pair(&a, &b);
     assert_status(rill_io_write_all(a, "question", 8, NULL), 0);
     assert_status(rill_io_shutdown_write(a), 0);
     char buf[16];
@@ -556,6 +563,64 @@ static void test_half_close(void **state)
     assert_status(rill_io_write_all(b, "answer", 6, NULL), 0);
     assert_status(rill_io_read(a, buf, sizeof buf, &n), 0);
     assert_int_equal(n, 6);
+    rill_io_free(a);
+    rill_io_free(b);
+}
+
+/* A writer that trickles 1,000 bytes one at a time, yielding between. */
+static void *trickle(void *arg)
+{
+    rill_io_t *io = arg;
+    for (int i = 0; i < 1000; i++) {
+        unsigned char c = pattern((uint64_t)i);
+        if (rill_io_write_all(io, &c, 1, NULL) != 0 || rill_yield() != 0)
+            return NULL;
+    }
+    return (void *)1;
+}
+
+/* read_exact gathers many short reads into one message; tells a clean end
+ * (RILL_DONE) from an end inside a message (RILL_EPROTO, with the count);
+ * a timeout keeps what it read, and nothing is lost after it. */
+static void test_read_exact(void **state)
+{
+    (void)state;
+    rill_io_t *a, *b;
+    io_pair(&a, &b);
+    rill_task_t *t;
+    assert_status(
+        rill_spawn(&t, trickle, a, &(rill_spawn_config_t){.runtime = rt}), 0);
+    unsigned char buf[1000];
+    size_t got = 7;
+    assert_status(rill_io_read_exact(b, buf, sizeof buf, &got), 0);
+    assert_int_equal(got, sizeof buf);
+    for (size_t i = 0; i < sizeof buf; i++)
+        assert_int_equal(buf[i], pattern(i));
+    void *ok;
+    assert_status(rill_join(t, &ok), 0);
+    assert_ptr_equal(ok, (void *)1);
+    assert_status(rill_io_read_exact(b, buf, 0, &got), 0); /* nothing asked */
+    assert_int_equal(got, 0);
+
+    /* 2 of 5 bytes, then a timeout: got = 2; the rest follows intact. */
+    assert_status(rill_io_write_all(a, "ab", 2, NULL), 0);
+    assert_status(rill_io_read_exact_timeout(b, buf, 5, &got, RILL_MS(20)),
+                  RILL_ETIMEDOUT);
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "ab", 2);
+    assert_status(rill_io_write_all(a, "cdefg", 5, NULL), 0);
+    assert_status(rill_io_read_exact(b, buf + 2, 3, &got), 0);
+    assert_memory_equal(buf, "abcde", 5);
+
+    /* The end inside a message, then at a message boundary. */
+    assert_status(rill_io_shutdown_write(a), 0);
+    assert_status(rill_io_read_exact(b, buf, 4, &got), RILL_EPROTO);
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "fg", 2);
+    assert_status(rill_io_read_exact(b, buf, 4, &got), RILL_DONE);
+    assert_int_equal(got, 0);
+    assert_status(rill_io_read_exact(NULL, buf, 4, &got), RILL_EINVAL);
+    assert_status(rill_io_read_exact(b, NULL, 4, &got), RILL_EINVAL);
     rill_io_free(a);
     rill_io_free(b);
 }
@@ -1172,6 +1237,110 @@ static void *virtual_main(void *arg)
     return ok;
 }
 
+/* ---- backpressure end to end ---- */
+
+enum { BP_ITEMS = 20000, BP_SIZE = 1024, BP_CAP = 4 };
+
+typedef struct bp {
+    rill_sender_t *tx;
+    rill_io_t *out;   /* the writer's side */
+    rill_stream_t *s; /* the channel's items, which the writer writes */
+    atomic_int sent;
+} bp_t;
+
+static void *bp_producer(void *arg)
+{
+    bp_t *p = arg;
+    unsigned char buf[BP_SIZE];
+    void *ok = (void *)1;
+    for (int i = 0; i < BP_ITEMS && ok; i++) {
+        rill_bytes_t b;
+        for (int k = 0; k < BP_SIZE; k++)
+            buf[k] = pattern((uint64_t)i * BP_SIZE + (uint64_t)k);
+        if (rill_bytes_new(&b, buf, sizeof buf) != 0)
+            ok = NULL;
+        else if (rill_send(p->tx, &b) != 0) {
+            rill_bytes_release(&b);
+            ok = NULL;
+        } else
+            atomic_fetch_add(&p->sent, 1);
+    }
+    rill_sender_release(p->tx); /* the stream, and so the writer, ends */
+    return ok;
+}
+
+static void *bp_writer(void *arg)
+{
+    bp_t *p = arg;
+    uint64_t written = 0;
+    int r = rill_io_write_stream(p->out, p->s, &written);
+    VCHECK(r == 0 && written == (uint64_t)BP_ITEMS * BP_SIZE);
+    return rill_io_shutdown_write(p->out) == 0 ? (void *)1 : NULL;
+}
+
+/* A peer that does not read: the socket fills, rill_io_write_stream stops
+ * polling its stream, the channel behind it fills, and the producer waits
+ * in rill_send - with the virtual clock, time can only pass once all of
+ * that has settled. Then the peer reads: every item arrives, in order. */
+static void *backpressure_main(void *arg)
+{
+    (void)arg;
+    int sv[2];
+    VCHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    int small = 16384;
+    VCHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+    VCHECK(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    int sndbuf = 0, rcvbuf = 0;
+    socklen_t sl = sizeof sndbuf;
+    VCHECK(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0);
+    VCHECK(getsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0);
+    bp_t p = {.sent = 0};
+    rill_io_t *in;
+    VCHECK(rill_io_new(&p.out, sv[0], NULL) == 0);
+    VCHECK(rill_io_new(&in, sv[1], NULL) == 0);
+    rill_receiver_t *rx;
+    rill_channel_config_t cc = {.item_dtor = rill_bytes_item_dtor};
+    VCHECK(rill_channel_new(&p.tx, &rx, sizeof(rill_bytes_t), BP_CAP, &cc) ==
+           0);
+    VCHECK(rill_receiver_into_stream(rx, &p.s) == 0);
+    rill_task_t *prod, *wr;
+    VCHECK(rill_spawn(&prod, bp_producer, &p, NULL) == 0);
+    VCHECK(rill_spawn(&wr, bp_writer, &p, NULL) == 0);
+    /* Virtual time moves only when every task waits. */
+    VCHECK(rill_sleep(RILL_SEC(1)) == 0);
+    int sent = atomic_load(&p.sent);
+    /* In flight: the channel, the items one writev gathers, the kernel's
+     * buffers (a Unix socket's bytes count against both ends: twice the
+     * sum bounds them), the item in the producer's hands. */
+    int bound = BP_CAP + 64 + 2 * (sndbuf + rcvbuf) / BP_SIZE + 1;
+    printf("backpressure: %d of %d items sent while the peer did not read "
+           "(bound %d)\n",
+           sent, BP_ITEMS, bound);
+    VCHECK(sent <= bound && sent < BP_ITEMS);
+    /* Now read everything. */
+    unsigned char buf[8192];
+    uint64_t got = 0;
+    size_t n;
+    int r;
+    while ((r = rill_io_read(in, buf, sizeof buf, &n)) == 0) {
+        for (size_t i = 0; i < n; i++)
+            VCHECK(buf[i] == pattern(got + i));
+        got += n;
+    }
+    VCHECK(r == RILL_DONE && got == (uint64_t)BP_ITEMS * BP_SIZE);
+    void *ok1, *ok2;
+    VCHECK(rill_join(prod, &ok1) == 0 && rill_join(wr, &ok2) == 0);
+    rill_io_free(in);
+    rill_io_free(p.out);
+    return ok1 && ok2 ? (void *)1 : NULL;
+}
+
+static void test_backpressure_end_to_end(void **state)
+{
+    (void)state;
+    run(backpressure_main, NULL);
+}
+
 static void test_virtual_clock_with_sockets(void **state)
 {
     (void)state;
@@ -1305,6 +1474,83 @@ static void test_shutdown_with_1000_connections(void **state)
     assert_int_equal(open_fds(), fds_before);
 }
 
+/* ---- 1,000 clients from another process ---- */
+
+extern char **environ;
+static atomic_long answered; /* requests the load server answered */
+
+/* One client of the load test: 32-byte requests, each answered with its
+ * bytes XOR 0x5a, until the client leaves. */
+static int load_session(void *ud, int status, void *item)
+{
+    (void)ud;
+    if (status)
+        return status; /* an accept error fails the test */
+    rill_io_t *c = *(rill_io_t **)item;
+    unsigned char m[32];
+    int r;
+    while ((r = rill_io_read_exact(c, m, sizeof m, NULL)) == 0) {
+        for (size_t i = 0; i < sizeof m; i++)
+            m[i] ^= 0x5a;
+        if ((r = rill_io_write_all(c, m, sizeof m, NULL)) != 0)
+            break;
+        atomic_fetch_add(&answered, 1);
+    }
+    rill_io_free(c);
+    return r == RILL_DONE ? 0 : r;
+}
+
+static void *load_server(void *conns)
+{
+    return (void *)(intptr_t)rill_stream_for_each_concurrent(
+        conns, 0, load_session, NULL);
+}
+
+/* The issue's load: 1,000 clients in a separate process (plain epoll,
+ * tests/io_load_client.c), each 100 request/response round trips, all at
+ * once, against an accept stream served by for_each_concurrent. */
+static void test_thousand_clients_from_another_process(void **state)
+{
+    (void)state;
+    int limit = raise_fd_limit(2200);
+    int clients =
+        (limit - open_fds() - 64) < 1000 ? limit - open_fds() - 64 : 1000;
+    int rounds = SCALE(100, 10);
+    if (clients < 1000)
+        printf("load: fd limit %d allows %d clients, not 1000\n", limit,
+               clients);
+    assert_true(clients >= 100);
+    rill_io_config_t cfg = {.runtime = rt, .backlog = 1024};
+    rill_listener_t *l;
+    rill_stream_t *conns;
+    assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
+    char addr[32], nc[16], nr[16];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", rill_listener_port(l));
+    snprintf(nc, sizeof nc, "%d", clients);
+    snprintf(nr, sizeof nr, "%d", rounds);
+    assert_status(rill_listener_into_stream(l, &conns), 0);
+    atomic_store(&answered, 0);
+    rill_task_t *srv;
+    assert_status(rill_spawn(&srv, load_server, conns,
+                             &(rill_spawn_config_t){.runtime = rt}),
+                  0);
+    char *argv[] = {IO_LOAD_CLIENT, addr, nc, nr, NULL};
+    pid_t pid;
+    assert_int_equal(
+        posix_spawn(&pid, IO_LOAD_CLIENT, NULL, NULL, argv, environ), 0);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    /* Every client left: closing the listener ends the stream, and the
+     * server returns once every session has. */
+    rill_listener_close(l);
+    void *r;
+    assert_status(rill_join(srv, &r), 0);
+    assert_int_equal((intptr_t)r, 0);
+    assert_int_equal(atomic_load(&answered), (long)clients * rounds);
+}
+
 /* ---- bad input ---- */
 
 static void test_bad_input(void **state)
@@ -1432,6 +1678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipe_without_reader_no_sigpipe,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_all_timeout_reports_bytes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_stream_for_each_concurrent,
@@ -1442,10 +1689,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timerfd_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_clock_with_sockets,
                                         setup_virtual, teardown),
+        cmocka_unit_test_setup_teardown(test_backpressure_end_to_end,
+                                        setup_virtual, teardown),
         cmocka_unit_test_setup_teardown(
             test_no_deadlock_while_waiting_on_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_with_1000_connections,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_thousand_clients_from_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
     };

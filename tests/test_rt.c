@@ -73,6 +73,41 @@ static void test_block_on_result_and_names(void **state)
     rill_runtime_free(rt);
 }
 
+/* rill_run from inside a task: refused (it would block a worker). */
+static void *run_inside(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)rill_run(ret_arg, NULL, NULL, NULL);
+}
+
+/* A task left running when fn returns: rill_run cancels and waits for it. */
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)rill_sleep(RILL_SEC(3600));
+}
+
+static void *spawn_sleeper(void *arg)
+{
+    return rill_spawn(NULL, sleeper, NULL, NULL) == 0 ? arg : NULL;
+}
+
+static void test_run_whole_program(void **state)
+{
+    (void)state;
+    void *r = NULL;
+    rill_runtime_config_t cfg = {.workers = 1};
+    assert_status(rill_run(ret_arg, (void *)42, &r, &cfg), 0);
+    assert_ptr_equal(r, (void *)42);
+    assert_status(rill_run(spawn_sleeper, (void *)1, &r, NULL), 0);
+    assert_ptr_equal(r, (void *)1);
+    assert_status(rill_run(run_inside, NULL, &r, NULL), 0);
+    assert_int_equal((intptr_t)r, RILL_EINVAL);
+    assert_status(rill_run(NULL, NULL, NULL, NULL), RILL_EINVAL);
+    cfg.workers = -1;
+    assert_status(rill_run(ret_arg, NULL, NULL, &cfg), RILL_EINVAL);
+}
+
 /* ---- awaiting from a plain thread, woken from a task ---- */
 
 typedef struct flag_fut {
@@ -673,6 +708,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_on_result_and_names),
+        cmocka_unit_test(test_run_whole_program),
         cmocka_unit_test(test_spawn_join_million),
         cmocka_unit_test(test_await_on_plain_thread),
         cmocka_unit_test(test_foreign_wakes_race_completion),

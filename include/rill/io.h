@@ -232,6 +232,38 @@ RILL_API RILL_NODISCARD int
 rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
 
 /*
+ * rill_io_read_exact - read exactly len bytes into buf (Go's io.ReadFull,
+ * tokio's read_exact): for messages of a known size. *got (may be NULL)
+ * counts what was read, also when the call fails: after RILL_ETIMEDOUT,
+ * RILL_ECANCELED or an error, exactly buf[0 .. *got) were taken from the
+ * socket and nothing after (a cancel loses no byte).
+ * Returns: 0 (all len bytes; also for len 0); RILL_DONE at end of file
+ *   before any byte (*got = 0: the peer ended between messages);
+ *   RILL_EPROTO at end of file after some bytes (the peer ended inside
+ *   one); as rill_io_read otherwise.
+ * Waits: until len bytes came, or the end. Threads: any.
+ */
+RILL_API RILL_NODISCARD int rill_io_read_exact(rill_io_t *io, void *buf,
+                                               size_t len, size_t *got);
+
+/* rill_io_read_exact_timeout - as rill_io_read_exact; RILL_ETIMEDOUT
+ * after timeout, with *got telling how much was read.
+ * Returns: as rill_io_read_exact, or RILL_ETIMEDOUT.
+ * Waits: at most timeout.
+ * Threads: both (a task, or a plain thread: the call parks it).
+ */
+RILL_API RILL_NODISCARD int rill_io_read_exact_timeout(rill_io_t *io, void *buf,
+                                                       size_t len, size_t *got,
+                                                       rill_duration_t timeout);
+
+/* rill_io_read_exact_op - rill_io_read_exact as a future.
+ * Threads: both; op and the buffer stay the caller's until it completes or
+ *   is withdrawn.
+ */
+RILL_API void rill_io_read_exact_op(rill_io_op_t *op, rill_io_t *io, void *buf,
+                                    size_t len, size_t *got);
+
+/*
  * rill_io_write - write up to len bytes (len > 0): as many as the kernel
  * takes at once; *n gets how many.
  * Returns: 0 (*n >= 1); RILL_EPIPE / RILL_ECONNRESET (the peer is gone);
@@ -257,6 +289,15 @@ RILL_API RILL_NODISCARD int rill_io_try_write(rill_io_t *io, const void *buf,
  */
 RILL_API RILL_NODISCARD int
 rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n);
+
+/* rill_io_try_writev - as rill_io_writev, never waits: RILL_EAGAIN.
+ * Returns: as rill_io_writev, or RILL_EAGAIN (nothing written).
+ * Waits: never.
+ * Threads: both.
+ */
+RILL_API RILL_NODISCARD int rill_io_try_writev(rill_io_t *io,
+                                               const struct iovec *iov,
+                                               int iovcnt, size_t *n);
 
 /*
  * rill_io_write_all - write all len bytes. *written (may be NULL) counts

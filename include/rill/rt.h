@@ -138,6 +138,20 @@ RILL_API RILL_NODISCARD int rill_block_on(rill_runtime_t *rt, rill_task_fn fn,
                                           void *arg, void **result);
 
 /*
+ * rill_run - a program's whole runtime in one call (tokio's #[tokio::main],
+ * Go's main goroutine): make a runtime from cfg (NULL: the defaults), run
+ * fn(arg) on it as rill_block_on does, then free the runtime (which
+ * cancels and waits for any task fn left running).
+ *     int main(void) { return rill_run(serve, NULL, NULL, NULL) ? 1 : 0; }
+ * Returns: as rill_runtime_new, then as rill_block_on.
+ * Ownership: as rill_block_on; nothing of the runtime outlives the call.
+ * Waits: until fn returns and every task of the runtime has ended.
+ * Threads: a plain thread (from a task it is refused with RILL_EINVAL).
+ */
+RILL_API RILL_NODISCARD int rill_run(rill_task_fn fn, void *arg, void **result,
+                                     const rill_runtime_config_t *cfg);
+
+/*
  * rill_runtime_shutdown - stop accepting tasks, cancel every task still
  * alive and wait until all of them have returned. Idempotent. NULL is
  * accepted.

@@ -239,6 +239,9 @@ static ssize_t op_syscall(io_op_t *op, int *e)
         one = (struct iovec){(char *)op->u.wbuf + op->done, op->len - op->done};
         n = do_writev(io, &one, 1);
         break;
+    case IO_READ_EXACT:
+        n = read(io->fd, (char *)op->u.rbuf + op->done, op->len - op->done);
+        break;
     case IO_ACCEPT: {
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -281,6 +284,7 @@ static size_t op_want(const io_op_t *op)
     case IO_WRITE:
         return op->len;
     case IO_WRITE_ALL:
+    case IO_READ_EXACT:
         return op->len - op->done;
     case IO_READV:
     case IO_WRITEV:
@@ -309,6 +313,13 @@ static int op_done(io_op_t *op, ssize_t n)
         op->done += (size_t)n;
         if (op->out)
             *op->out = op->done; /* so far: exact also if cancelled later */
+        return op->done == op->len ? 0 : RILL_PENDING;
+    case IO_READ_EXACT:
+        op->done += (size_t)n;
+        if (op->out)
+            *op->out = op->done;
+        if (n == 0) /* the end: between messages, or inside one */
+            return op->done == 0 ? RILL_DONE : RILL_EPROTO;
         return op->done == op->len ? 0 : RILL_PENDING;
     case IO_ACCEPT: {
         int fd = (int)n;
@@ -343,10 +354,11 @@ static int op_future_cancel(rill_future_t *f)
 static const char *kind_name(int kind)
 {
     static const char *const names[] = {
-        [IO_READY] = "ready",   [IO_READ] = "read",
-        [IO_READV] = "readv",   [IO_WRITE] = "write",
-        [IO_WRITEV] = "writev", [IO_WRITE_ALL] = "write_all",
-        [IO_ACCEPT] = "accept", [IO_CONNECT] = "connect",
+        [IO_READY] = "ready",           [IO_READ] = "read",
+        [IO_READV] = "readv",           [IO_WRITE] = "write",
+        [IO_WRITEV] = "writev",         [IO_WRITE_ALL] = "write_all",
+        [IO_READ_EXACT] = "read_exact", [IO_ACCEPT] = "accept",
+        [IO_CONNECT] = "connect",
     };
     return names[kind];
 }
@@ -419,7 +431,7 @@ int rill__io_op_poll(io_op_t *op, rill_cx_t *cx)
             r = op_done(op, n);
             if (r != RILL_PENDING)
                 return r;
-            continue; /* write_all: more to write */
+            continue; /* write_all, read_exact: more to move */
         }
         if (e == EAGAIN || e == EWOULDBLOCK) {
             rill__ioreg_clear(io->reg, op->interest, tick);
@@ -532,19 +544,76 @@ int rill_io_read_timeout(rill_io_t *io, void *buf, size_t len, size_t *n,
     return r ? r : await_op((io_op_t *)&o, timeout);
 }
 
-int rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n)
+/* readv / writev: kind IO_READV or IO_WRITEV; waiting, or the try_ form. */
+static int vec_op(const char *api, rill_io_t *io, int kind,
+                  const struct iovec *iov, int iovcnt, size_t *n, bool wait)
 {
-    CHECK_IO("rill_io_readv", io);
+    CHECK_IO(api, io);
     if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
-        return RILL_MISUSE("rill_io_readv", "bad iovec (count %d)", iovcnt);
+        return RILL_MISUSE(api, "bad iovec (count %d)", iovcnt);
     *n = 0;
     rill_io_op_t o;
     io_op_t *op = (io_op_t *)&o;
-    rill__io_op_init(op, io, IO_READV, RILL_IO_READ);
+    rill__io_op_init(op, io, kind,
+                     kind == IO_READV ? RILL_IO_READ : RILL_IO_WRITE);
     op->u.iov = iov;
     op->len = (size_t)iovcnt;
     op->out = n;
-    return await_op(op, RILL_FOREVER);
+    return wait ? await_op(op, RILL_FOREVER) : try_op(op);
+}
+
+int rill_io_readv(rill_io_t *io, const struct iovec *iov, int iovcnt, size_t *n)
+{
+    return vec_op("rill_io_readv", io, IO_READV, iov, iovcnt, n, true);
+}
+
+/* The ops that move all len bytes (IO_READ_EXACT, IO_WRITE_ALL); *done
+ * (may be NULL) counts what moved. */
+static void all_op_init(io_op_t *op, rill_io_t *io, int kind, const void *buf,
+                        size_t len, size_t *done)
+{
+    rill__io_op_init(op, io, kind,
+                     kind == IO_READ_EXACT ? RILL_IO_READ : RILL_IO_WRITE);
+    if (kind == IO_READ_EXACT)
+        op->u.rbuf = (void *)buf; /* the caller's writable buffer */
+    else
+        op->u.wbuf = buf;
+    op->len = len;
+    op->out = done;
+    if (done)
+        *done = 0;
+}
+
+static int all_op(const char *api, rill_io_t *io, int kind, const void *buf,
+                  size_t len, size_t *done, rill_duration_t timeout)
+{
+    CHECK_IO(api, io);
+    if (!buf && len > 0)
+        return RILL_MISUSE(api, "NULL buffer");
+    rill_io_op_t o;
+    all_op_init((io_op_t *)&o, io, kind, buf, len, done);
+    if (len == 0)
+        return 0;
+    return await_op((io_op_t *)&o, timeout);
+}
+
+void rill_io_read_exact_op(rill_io_op_t *o, rill_io_t *io, void *buf,
+                           size_t len, size_t *got)
+{
+    all_op_init((io_op_t *)o, io, IO_READ_EXACT, buf, len, got);
+}
+
+int rill_io_read_exact(rill_io_t *io, void *buf, size_t len, size_t *got)
+{
+    return all_op("rill_io_read_exact", io, IO_READ_EXACT, buf, len, got,
+                  RILL_FOREVER);
+}
+
+int rill_io_read_exact_timeout(rill_io_t *io, void *buf, size_t len,
+                               size_t *got, rill_duration_t timeout)
+{
+    return all_op("rill_io_read_exact_timeout", io, IO_READ_EXACT, buf, len,
+                  got, timeout);
 }
 
 static int write_setup(const char *api, io_op_t *op, rill_io_t *io,
@@ -578,53 +647,31 @@ int rill_io_try_write(rill_io_t *io, const void *buf, size_t len, size_t *n)
 int rill_io_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
                    size_t *n)
 {
-    CHECK_IO("rill_io_writev", io);
-    if (!iov || !n || iovcnt <= 0 || iovcnt > IOV_MAX)
-        return RILL_MISUSE("rill_io_writev", "bad iovec (count %d)", iovcnt);
-    *n = 0;
-    rill_io_op_t o;
-    io_op_t *op = (io_op_t *)&o;
-    rill__io_op_init(op, io, IO_WRITEV, RILL_IO_WRITE);
-    op->u.iov = iov;
-    op->len = (size_t)iovcnt;
-    op->out = n;
-    return await_op(op, RILL_FOREVER);
+    return vec_op("rill_io_writev", io, IO_WRITEV, iov, iovcnt, n, true);
+}
+
+int rill_io_try_writev(rill_io_t *io, const struct iovec *iov, int iovcnt,
+                       size_t *n)
+{
+    return vec_op("rill_io_try_writev", io, IO_WRITEV, iov, iovcnt, n, false);
 }
 
 void rill_io_write_all_op(rill_io_op_t *o, rill_io_t *io, const void *buf,
                           size_t len, size_t *written)
 {
-    io_op_t *op = (io_op_t *)o;
-    rill__io_op_init(op, io, IO_WRITE_ALL, RILL_IO_WRITE);
-    op->u.wbuf = buf;
-    op->len = len;
-    op->out = written;
-    if (written)
-        *written = 0;
-}
-
-static int write_all(const char *api, rill_io_t *io, const void *buf,
-                     size_t len, size_t *written, rill_duration_t timeout)
-{
-    CHECK_IO(api, io);
-    if (!buf && len > 0)
-        return RILL_MISUSE(api, "NULL buffer");
-    rill_io_op_t o;
-    rill_io_write_all_op(&o, io, buf, len, written);
-    if (len == 0)
-        return 0;
-    return await_op((io_op_t *)&o, timeout);
+    all_op_init((io_op_t *)o, io, IO_WRITE_ALL, buf, len, written);
 }
 
 int rill_io_write_all(rill_io_t *io, const void *buf, size_t len,
                       size_t *written)
 {
-    return write_all("rill_io_write_all", io, buf, len, written, RILL_FOREVER);
+    return all_op("rill_io_write_all", io, IO_WRITE_ALL, buf, len, written,
+                  RILL_FOREVER);
 }
 
 int rill_io_write_all_timeout(rill_io_t *io, const void *buf, size_t len,
                               size_t *written, rill_duration_t timeout)
 {
-    return write_all("rill_io_write_all_timeout", io, buf, len, written,
-                     timeout);
+    return all_op("rill_io_write_all_timeout", io, IO_WRITE_ALL, buf, len,
+                  written, timeout);
 }

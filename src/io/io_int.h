@@ -55,6 +55,7 @@ enum io_kind {
     IO_WRITE,
     IO_WRITEV,
     IO_WRITE_ALL,
+    IO_READ_EXACT,
     IO_ACCEPT,
     IO_CONNECT,
 };
@@ -74,7 +75,7 @@ typedef struct io_op {
     } u;
     size_t len; /* bytes, or iovcnt */
     size_t *out;
-    size_t done; /* write_all: bytes written so far */
+    size_t done; /* write_all, read_exact: bytes moved so far */
 } io_op_t;
 
 _Static_assert((int)RILL_IO_READ == (int)RILL__WANT_READ &&

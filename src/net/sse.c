@@ -16,7 +16,7 @@
 #include "core/core.h"
 #include "net/net_int.h"
 #include "rill/sse.h"
-#include "stream/stream.h"
+#include "core/bytes.h"
 
 #include <stdio.h>
 #include <string.h>

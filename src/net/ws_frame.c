@@ -28,7 +28,7 @@
 #include "core/core.h"
 #include "net/net_int.h"
 #include "rill/ws.h"
-#include "stream/stream.h"
+#include "core/bytes.h"
 
 #include <string.h>
 

@@ -18,13 +18,14 @@
  * need no runtime: a sleep future polled here lowers the thread's park
  * deadline (rill__thread_park_hint) instead of arming a wheel timer.
  */
+#include "deadlock.h"
 #include "rt_int.h"
 
 #include <pthread.h>
 #include <sched.h>
 
 /* PARK_FOREVER is PARKED with no deadline. The deadlock detector
- * (diag.c) counts the parkers in that state through the registry below,
+ * (deadlock.c) counts the parkers in that state through the registry below,
  * so parking and unparking cost nothing extra for it. */
 enum { PARK_EMPTY = 0, PARK_PARKED = 1, PARK_NOTIFIED = 2, PARK_FOREVER = 3 };
 
@@ -67,7 +68,7 @@ static void parker_park(rill__parker_t *p, rill_instant_t deadline)
     s = PARK_EMPTY;
     /* acq_rel: the release half lets the deadlock detector, which reads
      * the state with seq_cst, see what this thread did before parking
-     * (waking a task, say; diag.c). Free on x86, where every CAS is a
+     * (waking a task, say; deadlock.c). Free on x86, where every CAS is a
      * full barrier. */
     if (!rill__cas(&p->state, &s, parked, RILL_SEQ_CST, RILL_ACQUIRE)) {
         /* Raced with an unpark between the two CAS: s == NOTIFIED. */
@@ -76,7 +77,7 @@ static void parker_park(rill__parker_t *p, rill_instant_t deadline)
     }
     /* seq_cst (with the CAS above): a worker that skipped its deadlock
      * check because this thread was awake either saw this park or set
-     * the flag we read here (Dekker; diag.c), so a deadlock that this
+     * the flag we read here (Dekker; deadlock.c), so a deadlock that this
      * park completes is still checked. */
     if (parked == PARK_FOREVER &&
         rill__load(&rill__dl_kicks_wanted, RILL_SEQ_CST))
@@ -162,7 +163,7 @@ unsigned rill__threads_parked_forever(void)
     for (rill__list_t *l = registry.next; l != &registry; l = l->next) {
         rill__parker_t *p = RILL_CONTAINER_OF(l, rill__parker_t, link);
         /* seq_cst: pairs with the parking CAS (acq_rel) and the unpark
-         * xchg (release), in the detector's single order (diag.c). */
+         * xchg (release), in the detector's single order (deadlock.c). */
         if (rill__load(&p->state, RILL_SEQ_CST) == PARK_FOREVER)
             n++;
     }

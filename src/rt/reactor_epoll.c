@@ -163,7 +163,7 @@ rill__reactor_t *rill__runtime_reactor(struct rill_runtime *rt)
 int64_t rill__reactor_waiters(const rill__reactor_t *r)
 {
     /* seq_cst: the deadlock detector reads it in its single order with
-     * the workers' idle state (diag.c). */
+     * the workers' idle state (deadlock.c). */
     return r ? rill__load(&r->waiters, RILL_SEQ_CST) : 0;
 }
 
@@ -416,7 +416,7 @@ int rill__ioreg_poll_ready(rill__ioreg_t *reg, int interest,
             rill__list_push_back(&reg->waiters, &wt->link);
             rill__store(&wt->linked, true, RILL_RELAXED); /* under the lock */
             /* seq_cst: the deadlock detector must see this waiter before
-             * the worker that polls goes idle (diag.c). */
+             * the worker that polls goes idle (deadlock.c). */
             rill__fetch_add(&reg->r->waiters, 1, RILL_SEQ_CST);
             linked_now = true;
         }

@@ -101,7 +101,7 @@ struct rill_task {
      * path) and u.fu.fut (before a stackless task's future is dropped),
      * and by rill_runtime_dump while it describes that future, so the
      * future cannot go away under the dump. Never taken on the await
-     * fast path. See diag.c. */
+     * fast path. See dump.c. */
     _Atomic uint8_t dlock;
     /* Final outcome: written before COMPLETE is set (release), read by the
      * joiner after it saw COMPLETE (acquire). */
@@ -328,14 +328,25 @@ struct rill_runtime {
     /* Pools. */
     rill__stack_pool_t *stacks;
     rill__blocking_pool_t *blocking;
-    _Atomic uint32_t blocking_active; /* jobs running: hold the virtual
-                                         clock still */
+    /* Blocking jobs submitted and not finished: while any is, the
+     * virtual clock stands still and no deadlock is reported (the job may
+     * still send something). The one argument for its orders: a job is
+     * counted (acq_rel add in rill_spawn_blocking) before it is handed to
+     * the pool, so no reader can see the job's effects without the count;
+     * it stops counting (release sub in rill__blocking_job_done) after
+     * all its effects, so a reader that sees it gone with an acquire load
+     * (the virtual clock, sched.c) sees those effects too and runs the
+     * tasks they woke before time moves. The deadlock check reads it
+     * seq_cst, in the single order with the other counts it reads
+     * (deadlock.c); the detector's first look and the dump read it
+     * relaxed, as a hint that is read again in order or only shown. */
+    _Atomic uint32_t blocking_active;
 
     _Atomic uint64_t spawned;
     _Atomic uint64_t foreign_wakeups; /* wakes from outside any worker */
 
-    /* Diagnostics (diag.c). blockons: the rill_block_on callers waiting
-     * for their root task, under bo_lock. dl_*: the deadlock detector's
+    /* Diagnostics (deadlock.c, dump.c). blockons: the rill_block_on callers
+     * waiting for their root task, under bo_lock. dl_*: the deadlock detector's
      * state, touched only by the worker that holds dl_checking. */
     pthread_mutex_t bo_lock;
     rill__list_t blockons;
@@ -346,8 +357,8 @@ struct rill_runtime {
     _Atomic uint64_t deadlocks;   /* deadlocks reported */
     _Atomic uint32_t dl_kick;     /* worker index + 1 that parked waiting
                                      for a plain thread to park, or 0 */
-    rill__list_t all_link;        /* in diag.c's list of runtimes */
-    rill__list_t sigquit_link;    /* in diag.c's registry; its lock */
+    rill__list_t all_link;        /* in deadlock.c's list of runtimes */
+    rill__list_t sigquit_link;    /* in dump.c's SIGQUIT registry; its lock */
     rill_instant_t t0;            /* the runtime's clock at creation */
 };
 
@@ -367,7 +378,7 @@ void *rill__worker_main(void *arg);
 /* A blocking job ended or was taken back before it ran (runtime.c). */
 void rill__blocking_job_done(struct rill_runtime *rt);
 
-/* ---- diagnostics (diag.c) ---- */
+/* ---- diagnostics (dump.c: what a task awaits, for the dump) ---- */
 
 /* Plain threads parked in rill_await with no deadline now (park.c): each
  * waits for a waker that only some other thread can fire. */
@@ -385,34 +396,8 @@ void rill__task_diag_set(struct rill_task *t, rill_future_t *f,
 /* Before a stackless task's future is dropped. */
 void rill__task_diag_clear_future(struct rill_task *t);
 
-void rill__diag_init(struct rill_runtime *rt);
-void rill__diag_fini(struct rill_runtime *rt);
-/*
- * Worker `self`, about to park, is the last one awake: if the runtime
- * looks deadlocked (tasks alive, no timer, no blocking job, every plain
- * thread rill knows parked for good), returns how long to sleep before
- * checking (rill__deadlock_check), and the activity count to compare
- * then in *snap; else RILL_FOREVER (and if only a plain thread was
- * awake, that thread kicks `self` when it parks for good).
- */
-rill_duration_t rill__deadlock_arm(struct rill_runtime *rt, unsigned self,
-                                   uint64_t *snap);
-/* Runtimes wait for a kick (see above): any nonzero, read on a plain
- * thread's slow park path only. */
-extern _Atomic uint32_t rill__dl_kicks_wanted;
-/* A plain thread parked for good: kick the runtimes that wait for it. */
-void rill__deadlock_kick(void);
 /* Every plain thread with a parker is parked with no deadline (park.c). */
 bool rill__parkers_all_forever(void);
-/* Tests only: called after each check with its verdict (set it before
- * the runtime starts). */
-extern void (*rill__deadlock_check_hook)(struct rill_runtime *rt,
-                                         bool deadlocked);
-/* That sleep timed out: check, and report if deadlocked. */
-void rill__deadlock_check(struct rill_runtime *rt, uint64_t snap);
-/* rill_block_on's wait (fails with RILL_EDEADLK on a reported deadlock). */
-int rill__block_on_wait(struct rill_runtime *rt, struct rill_task *t,
-                        void **result);
 /* The join future's poll (task.c), for rill__block_on_wait. */
 typedef struct rill__join_op {
     rill_future_t base;

@@ -7,6 +7,7 @@
  * live task (each then sees RILL_ECANCELED from its pending operation and
  * unwinds), wait until none is alive, stop the workers, join them, free.
  */
+#include "deadlock.h"
 #include "rt_int.h"
 
 #include <string.h>
@@ -78,6 +79,8 @@ static void runtime_destroy(struct rill_runtime *rt)
 
 static void stop_workers(struct rill_runtime *rt, unsigned started)
 {
+    /* release: a worker that sees it (acquire) after the wake below sees
+     * the shutdown that came before; the wake itself is the signal. */
     rill__store(&rt->stopping, true, RILL_RELEASE);
     for (unsigned i = 0; i < started; i++)
         rill__wake_worker(rt, i);
@@ -169,6 +172,23 @@ int rill_block_on(rill_runtime_t *rt, rill_task_fn fn, void *arg, void **result)
     return rill__block_on_wait(rt, t, result);
 }
 
+int rill_run(rill_task_fn fn, void *arg, void **result,
+             const rill_runtime_config_t *cfg)
+{
+    if (!fn)
+        return RILL_MISUSE("rill_run", "NULL function");
+    if (rill__tls_worker() || rill__tls_task())
+        return RILL_MISUSE("rill_run", "called from inside a rill task or "
+                                       "worker (spawn and join instead)");
+    rill_runtime_t *rt;
+    int rc = rill_runtime_new(&rt, cfg);
+    if (rc)
+        return rc;
+    rc = rill_block_on(rt, fn, arg, result);
+    rill_runtime_free(rt);
+    return rc;
+}
+
 /* On one of rt's workers (in a task of rt, or a future it polls) shutdown
  * and free would wait for the caller itself: refuse instead of hanging. */
 static bool on_own_worker(rill_runtime_t *rt, const char *api)
@@ -190,6 +210,10 @@ void rill_runtime_shutdown(rill_runtime_t *rt)
 {
     if (!rt || on_own_worker(rt, "rill_runtime_shutdown"))
         return;
+    /* seq_cst: the Dekker pair with rill__task_complete (we store this,
+     * then read alive; it decrements alive, then reads this), so the last
+     * task never leaves the wait below asleep; spawns read it under the
+     * shard locks the cancel loop takes. */
     rill__store(&rt->shutting_down, true, RILL_SEQ_CST);
     /* Cancel every live task. Cancelling wakes it, which may schedule it;
      * schedule takes the inject/idle locks, never a shard lock, so holding
@@ -200,6 +224,7 @@ void rill_runtime_shutdown(rill_runtime_t *rt)
         for (rill__list_t *l = rt->live[i].list.next; l != &rt->live[i].list;
              l = l->next) {
             struct rill_task *t = RILL_CONTAINER_OF(l, struct rill_task, live);
+            /* acq_rel: as rill_task_cancel (task.c). */
             uint64_t s = rill__fetch_or(&t->state, TS_CANCELLED, RILL_ACQ_REL);
             if (s & (TS_COMPLETE | TS_CANCELLED))
                 continue;
@@ -212,6 +237,8 @@ void rill_runtime_shutdown(rill_runtime_t *rt)
      * shutdown below; running ones are waited for. */
     rill__blocking_pool_shutdown(rt->blocking);
     for (;;) {
+        /* acquire: the futex word before the count (futex protocol: a
+         * completion bumps the word after the count, then wakes). */
         uint32_t word = rill__load(&rt->alive_word, RILL_ACQUIRE);
         /* seq_cst: see rill__task_complete. */
         if (rill__load(&rt->alive, RILL_SEQ_CST) == 0)
@@ -261,7 +288,8 @@ int rill_runtime_stats(rill_runtime_t *rt, rill_runtime_stats_t *out)
  * virtual clock stands still (the job may still send something). */
 void rill__blocking_job_done(struct rill_runtime *rt)
 {
-    /* release: the job's effects are visible before the clock may move. */
+    /* release: the job's effects are visible before the clock may move
+     * (pairs with the virtual clock's acquire load; rt_int.h). */
     rill__fetch_sub(&rt->blocking_active, 1, RILL_RELEASE);
     if (rt->cfg.virtual_clock)
         rill__notify_work(rt);
@@ -303,6 +331,7 @@ int rill_spawn_blocking(rill_task_t **task, rill_task_fn fn, void *arg,
     t->u.bl.job.run = blocking_run;
     if (task)
         *task = t;
+    /* acq_rel: counted before the pool can run it (rt_int.h says why). */
     rill__fetch_add(&rt->blocking_active, 1, RILL_ACQ_REL);
     rc = rill__blocking_submit(rt->blocking, &t->u.bl.job);
     if (rc) {

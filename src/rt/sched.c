@@ -63,6 +63,7 @@
  * owner and sleeps only until the next deadline; with a virtual clock the
  * last worker to go idle jumps the clock to the next deadline instead.
  */
+#include "deadlock.h"
 #include "rt_int.h"
 
 #include <sched.h>
@@ -683,7 +684,7 @@ static bool worker_park(rill__worker_t *w)
         }
     }
     /* The last worker to go idle, with tasks alive and no timer: maybe
-     * a deadlock. Sleep only a while, then check (diag.c); nothing of
+     * a deadlock. Sleep only a while, then check (deadlock.c); nothing of
      * this runs while any worker is busy. */
     bool dl_check = false;
     uint64_t dl_snap = 0;

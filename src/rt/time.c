@@ -54,7 +54,8 @@ static const sleep_impl_t *impl_of_const(const rill_sleep_op_t *op)
 
 rill_instant_t rill__rt_now(struct rill_runtime *rt)
 {
-    if (rt->cfg.virtual_clock)
+    if (rt->cfg.virtual_clock) /* acquire: pairs with the release store in
+                                  rill__virtual_advance */
         return rill__load(&rt->vnow, RILL_ACQUIRE);
     return rill__mono_now();
 }
@@ -83,9 +84,10 @@ rill_instant_t rill_deadline(rill_duration_t d)
 void rill__timers_init(struct rill_runtime *rt)
 {
     rill_instant_t now = rill__mono_now();
+    /* relaxed: before the workers start (pthread_create orders it). */
     rill__store(&rt->vnow, now, RILL_RELAXED);
     rill__wheel_init(&rt->wheel, now);
-    rill__store(&rt->next_deadline, RILL_FOREVER, RILL_RELAXED);
+    rill__store(&rt->next_deadline, RILL_FOREVER, RILL_RELAXED); /* as vnow */
     rill__store(&rt->timer_sleep_until, RILL_FOREVER, RILL_RELAXED);
     rill__store(&rt->timer_owner, 0, RILL_RELAXED);
 }
@@ -144,7 +146,7 @@ size_t rill__timers_fire(struct rill_runtime *rt, rill_instant_t now)
         rill_waker_wake(&wakers[i]);
     if (wakers != local)
         rill__free(wakers);
-    rill__fetch_add(&rt->timers_fired, n, RILL_RELAXED);
+    rill__fetch_add(&rt->timers_fired, n, RILL_RELAXED); /* a statistic */
     return n;
 }
 
@@ -158,9 +160,11 @@ bool rill__virtual_advance(struct rill_runtime *rt)
     }
     /* release: tasks that read the clock after being woken by these
      * timers see the new time (they acquire in rill__rt_now). */
-    if (next > rill__load(&rt->vnow, RILL_RELAXED))
+    if (next > rill__load(&rt->vnow, RILL_RELAXED)) /* only written here,
+                                                       under timer_lock */
         rill__store(&rt->vnow, next, RILL_RELEASE);
     pthread_mutex_unlock(&rt->timer_lock);
+    /* acquire: another worker may have moved it further meanwhile. */
     return rill__timers_fire(rt, rill__load(&rt->vnow, RILL_ACQUIRE)) > 0;
 }
 
@@ -209,9 +213,15 @@ static int sleep_poll(rill_future_t *f, rill_cx_t *cx)
         rill_waker_set(&s->waker, cx->waker);
     }
     pthread_mutex_unlock(&rt->timer_lock);
+    /* seq_cst: the other half of the Dekker pair with the timer owner,
+     * which publishes timer_sleep_until and then rereads next_deadline
+     * (published above, seq_cst): either it sees our deadline or we see
+     * its sleep. */
     if (armed_now && !rt->cfg.virtual_clock &&
         s->deadline < rill__load(&rt->timer_sleep_until, RILL_SEQ_CST)) {
-        /* The timer owner sleeps past our deadline: make it re-park. */
+        /* The timer owner sleeps past our deadline: make it re-park.
+         * acquire: pairs with the owner's CAS that took the role (a
+         * stale index only costs a spurious wake). */
         int owner = rill__load(&rt->timer_owner, RILL_ACQUIRE);
         if (owner)
             rill__wake_worker(rt, (unsigned)owner - 1);

@@ -321,11 +321,8 @@ static void codec_drop(rill_stream_t *s)
 static int codec_describe(const rill_stream_t *s, char *buf, size_t len)
 {
     const codec_t *c = (const codec_t *)s;
-    const char *name = c->kind->api;
-    if (strncmp(name, "rill_stream_", 12) == 0)
-        name += 12;
-    return rill__describe_over(buf, len, c->up, "%s (at most %zu bytes)", name,
-                               c->max);
+    return rill__describe_over(buf, len, c->up, "%s (at most %zu bytes)",
+                               rill__stream_api_name(c->kind->api), c->max);
 }
 
 static const rill_stream_vtable_t codec_vtable = {

@@ -89,6 +89,13 @@ static inline bool rill__ahead_take(rill_stream_t *s, void *out)
  * buffer holds items. */
 void rill__ahead_describe_tail(const rill__ahead_stream_t *as, rill__buf_t *b);
 
+/* A combinator's name for its describe: its constructor's name without
+ * "rill_stream_" ("rill_stream_map" -> "map"). */
+static inline const char *rill__stream_api_name(const char *api)
+{
+    return strncmp(api, "rill_stream_", 12) == 0 ? api + 12 : api;
+}
+
 /* poll_next for streams whose real work is in poll_next_many: a batch of
  * one. */
 int rill__poll_next_by_many(rill_stream_t *s, rill_cx_t *cx, void *out);

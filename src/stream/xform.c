@@ -90,10 +90,8 @@ static void xform_drop(rill_stream_t *s)
 static int xform_describe(const rill_stream_t *s, char *buf, size_t len)
 {
     const rill__xform_t *x = (const rill__xform_t *)s;
-    const char *name = x->api;
-    if (strncmp(name, "rill_stream_", 12) == 0)
-        name += 12;
-    return rill__describe_over(buf, len, x->up, "%s", name);
+    return rill__describe_over(buf, len, x->up, "%s",
+                               rill__stream_api_name(x->api));
 }
 
 static const rill_stream_vtable_t xform_vtable = {

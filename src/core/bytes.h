@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stream.h - what higher layers (net) may call of the stream layer beyond
- * the public headers. rill__ names; not installed.
+ * bytes.h - what other layers may call of rill_bytes beyond the public
+ * header (rill/bytes.h). rill__ names; not installed.
  */
-#ifndef RILL_STREAM_STREAM_H
-#define RILL_STREAM_STREAM_H
+#ifndef RILL_CORE_BYTES_H
+#define RILL_CORE_BYTES_H
 
 #include "rill/bytes.h"
 

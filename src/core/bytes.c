@@ -17,8 +17,7 @@
  */
 #include "core/atomic.h"
 #include "core/core.h"
-#include "rill/bytes.h"
-#include "stream/stream.h"
+#include "core/bytes.h"
 
 #include <stddef.h>
 #include <string.h>
