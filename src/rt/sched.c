@@ -364,8 +364,10 @@ static struct rill_task *inject_take(rill__worker_t *w)
     struct rill_task *t;
     size_t n;
     /* relaxed: a hint (see push_back); the swap reads it again under the
-     * lock. */
-    if (rill__load(&rt->inject_len, RILL_RELAXED) == 0) {
+     * lock. The outbox goes straight to the local queue only if it fits
+     * (an overflow would move the queue's oldest tasks behind it). */
+    uint32_t room = rill__localq_room(&w->q);
+    if (rill__load(&rt->inject_len, RILL_RELAXED) == 0 && w->out_len <= room) {
         if (!w->out_len)
             return NULL;
         t = w->out_head;
@@ -373,7 +375,7 @@ static struct rill_task *inject_take(rill__worker_t *w)
         w->out_head = w->out_tail = NULL;
         w->out_len = 0;
     } else {
-        size_t max = rill__localq_room(&w->q) + 1;
+        size_t max = (size_t)room + 1;
         if (max > RILL_LOCALQ_CAP / 2)
             max = RILL_LOCALQ_CAP / 2;
         t = rill__inject_swap(rt, w->out_head, w->out_tail, w->out_len, max,
