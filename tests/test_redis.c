@@ -354,6 +354,19 @@ static void until_blocked(void)
     fail_msg("the command never blocked in the server");
 }
 
+typedef struct dump {
+    bool command, driver;
+} dump_t;
+
+static void dump_line(const char *line, void *ud)
+{
+    dump_t *d = ud;
+    if (strstr(line, "redis BLPOP"))
+        d->command = true;
+    if (strstr(line, "redis unix:"))
+        d->driver = true;
+}
+
 static void test_cancel_blocked(void **state)
 {
     (void)state;
@@ -365,6 +378,12 @@ static void test_cancel_blocked(void **state)
                              &(rill_spawn_config_t){.runtime = rt}),
                   0);
     until_blocked();
+    /* The dump names the command a task waits for and the connection's
+     * driver task. */
+    dump_t d = {0};
+    assert_status(rill_runtime_dump_lines(rt, dump_line, &d), 0);
+    assert_true(d.command);
+    assert_true(d.driver);
     rill_task_cancel(b.task);
     assert_status(rill_join(b.task, NULL), 0);
     assert_status(b.status, RILL_ECANCELED);
