@@ -38,7 +38,7 @@ ROOT = os.path.dirname(HERE)
 # id: (name, target) where target is (kind, value):
 #   ("ge", t)  rill / best peer >= t, a higher-is-better metric
 #   ("le", t)  rill / best peer <= t, a lower-is-better metric
-#   ("abs", t) rill's median <= t (W9: wall ms)
+#   ("abs", t) rill's median <= t, in ABS_UNITS' unit (W9: wall ms)
 # and an optional RSS target: rill's peak RSS <= factor x tokio's.
 WORKLOADS = {
     1: ("spsc-stream", ("ge", 2.0), None),
@@ -51,19 +51,21 @@ WORKLOADS = {
     8: ("many-tasks", ("le", 0.5), 1.0),
     9: ("for-each-concurrent", ("abs", 172.0), None),
     10: ("fan-in-select", ("ge", 3.0), None),
-    # Networking (issue "I/O"): N1 is 11, N4 is 14; clients in another process.
+    # Networking (issue "I/O"): N1..N4 are 11..14; clients in another process.
     11: ("N1 tcp-ping-pong", ("le", 0.8), None),
+    12: ("N2 echo-throughput", ("ge", 1.5), None),
+    13: ("N3 idle-conn-memory", ("abs", 4096.0), None),
     14: ("N4 lines", ("ge", 1.5), None),
 }
+ABS_UNITS = {9: "ms", 13: "B per connection"}
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
-                    "MB/s": True}
+                    "MB/s": True, "kmsg/s": True, "B": False}
 
 # Implementations in report order: (name, kind, workloads it implements).
 RUST_ASYNC = {1, 2, 3, 4, 5, 6, 10}
-NET = {11, 14}  # the Rust peer has no networking workloads yet
 IMPLS = [
     ("rill", "rill", set(WORKLOADS)),
-    ("tokio", "peer", set(WORKLOADS) - NET),
+    ("tokio", "peer", set(WORKLOADS)),
     ("flume", "peer", RUST_ASYNC),
     ("async-channel", "peer", RUST_ASYNC),
     ("async-broadcast", "peer", {7}),
@@ -78,7 +80,8 @@ COLORS = {
     "ref: ring, publish per item": "#bbbbbb", "ref: ring, publish per 64": "#888888",
     "ref: blocking processes": "#aaaaaa",
 }
-PEER_PACKAGES = ["librust-tokio-dev", "librust-tokio-stream-dev", "librust-futures-dev",
+PEER_PACKAGES = ["librust-tokio-dev", "librust-tokio-stream-dev", "librust-tokio-util-dev",
+                 "librust-futures-dev",
                  "librust-flume-dev", "librust-async-channel-dev",
                  "librust-async-broadcast-dev", "rustc", "golang-go"]
 # Every cell runs at least this many rounds (issue 15): a cell with two modes
@@ -153,6 +156,8 @@ def make_cells(build, workloads):
                 argv = [ring, "1" if "item" in impl else "64"]
             else:
                 argv = [rust, impl, "W%d" % w]
+            if w in (12, 13):  # every server starts the shared load generator
+                env = dict(env or {}, RILL_BENCH_NET_LOAD=os.path.join(bindir, "net_load"))
             if argv and not os.access(argv[0], os.X_OK):
                 missing, argv = "not built", None
             cells.append(Cell(w, impl, kind, argv, missing, env))
@@ -236,7 +241,7 @@ def verdict(cells, w):
     tokio = next((c for c in cells if c.w == w and c.impl == "tokio" and c.usable), None)
     v = {"rill": rill, "best": best, "ratio": None, "ok": None, "rss_ratio": None,
          "target": {"ge": "≥ %.1f× best peer", "le": "≤ %.1f× best peer",
-                    "abs": "≤ %.0f ms"}[kind] % t}
+                    "abs": "≤ %.0f " + ABS_UNITS.get(w, "ms")}[kind] % t}
     if rss_t is not None:
         v["target"] += ", RSS ≤ %.1f× tokio" % rss_t
     if not (rill and rill.usable):
@@ -424,7 +429,7 @@ def write_chart(path, cells, workloads, meta):
             if c.kind == "rill" and y is not None:
                 ratio = c.median() / best.median()
                 text = {"ge": "%.2f×" % ratio, "le": "%.2f×\ntime" % ratio,
-                        "abs": "%.0f ms" % c.median()}[kind]
+                        "abs": "%.0f %s" % (c.median(), c.unit())}[kind]
             bars.append((c, y, text))
         goal = {"ge": t, "le": 1.0 / t}.get(kind)
         if kind == "abs" and best:

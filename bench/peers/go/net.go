@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 
 // The networking workloads (bench/README.md): N1 (W11) 1-byte TCP
-// ping-pong, N4 (W14) lines. The client or writer runs as another process
+// ping-pong, N4 (W14) lines; N2 (W12) and N3 (W13) are in echo.go. The client or writer runs as another process
 // (this program run again as `go-peer client <port>` / `go-peer writer
 // <port>`), as rill's does.
 package main
@@ -25,6 +25,10 @@ const (
 // netMain runs a networking workload or a helper process if args name one;
 // it reports whether it did.
 func netMain(args []string) bool {
+	if len(args) == 2 && (args[1] == "W12" || args[1] == "W13") {
+		echoMain(args[1]) // echo.go
+		return true
+	}
 	if len(args) == 3 && (args[1] == "client" || args[1] == "writer") {
 		port, _ := strconv.Atoi(args[2])
 		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))

@@ -2,7 +2,8 @@
 //! The Rust peers of rill's benchmarks: `rill-peers <impl> <workload>`.
 //!
 //! impl is `tokio`, `flume`, `async-channel` or `async-broadcast`; workload is
-//! `W1`..`W10` as defined in shared/BENCH.md (also accepted: `1`, `w1`). Each
+//! `W1`..`W10` as defined in shared/BENCH.md, or tokio's networking workloads
+//! W11..W14 (src/net.rs; also accepted: `1`, `w1`). Each
 //! run does the workload once on a tokio multi-thread runtime with 2 workers
 //! and prints one line
 //! `RESULT metric=<number> unit=<unit> check=<ok|FAIL> sum=<sum>`;
@@ -15,6 +16,7 @@ use std::time::Instant;
 mod bcast;
 mod generic;
 mod kits;
+mod net;
 mod tokio_only;
 
 /// Items in the throughput workloads (W1, W2, W3, W5, W6, W10).
@@ -75,7 +77,10 @@ fn spec(w: u32) -> (u64, u64, Unit) {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: rill-peers <tokio|flume|async-channel|async-broadcast> <W1..W10>");
+    eprintln!(
+        "usage: rill-peers <tokio|flume|async-channel|async-broadcast> <W1..W14>\n       \
+         rill-peers helper <W11|W14> <port>   (a networking workload's other process)"
+    );
     std::process::exit(2)
 }
 
@@ -87,7 +92,7 @@ fn block<F: Future<Output = Run> + Send + 'static>(rt: &tokio::runtime::Runtime,
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
+    if args.len() != 3 && !(args.len() == 4 && args[1] == "helper") {
         usage();
     }
     let imp = args[1].as_str();
@@ -95,12 +100,22 @@ fn main() {
         .trim_start_matches(|c| c == 'W' || c == 'w')
         .parse()
         .unwrap_or_else(|_| usage());
+    if imp == "helper" {
+        net::helper(w, args[3].parse().unwrap_or_else(|_| usage()));
+    }
+    let net = imp == "tokio" && (11..=14).contains(&w);
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(2).enable_time();
+    if net {
+        builder.enable_io();
+    }
+    let rt = builder.build().expect("tokio runtime");
+    if net {
+        let o = net::server(w, &rt);
+        drop(rt);
+        report(o.run, o.want_count, o.want_sum, o.metric, o.unit);
+    }
     let (want_count, want_sum, unit) = spec(w);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .expect("tokio runtime");
 
     let t0 = Instant::now();
     let run = match (imp, w) {
@@ -119,7 +134,18 @@ fn main() {
     };
     let secs = t0.elapsed().as_secs_f64();
     drop(rt);
+    let (metric, unit) = match unit {
+        Unit::Mitems => (run.count as f64 / secs / 1e6, "Mitems/s"),
+        Unit::Mdeliveries => (run.count as f64 / secs / 1e6, "Mdeliveries/s"),
+        Unit::NsEach => (secs * 1e9 / want_count as f64, "ns"),
+        Unit::Ms => (secs * 1e3, "ms"),
+    };
+    report(run, want_count, want_sum, metric, unit);
+}
 
+/// Checks run against what the workload sent, prints the RESULT line and
+/// exits: 0 only when the check passed.
+fn report(run: Run, want_count: u64, want_sum: u64, metric: f64, unit: &str) -> ! {
     let ok = run.count == want_count && run.sum == want_sum && run.bad == 0;
     if !ok {
         eprintln!(
@@ -127,12 +153,6 @@ fn main() {
             run.count, want_count, run.sum, want_sum, run.bad
         );
     }
-    let (metric, unit) = match unit {
-        Unit::Mitems => (run.count as f64 / secs / 1e6, "Mitems/s"),
-        Unit::Mdeliveries => (run.count as f64 / secs / 1e6, "Mdeliveries/s"),
-        Unit::NsEach => (secs * 1e9 / want_count as f64, "ns"),
-        Unit::Ms => (secs * 1e3, "ms"),
-    };
     println!(
         "RESULT metric={metric:.3} unit={unit} check={} sum={}",
         if ok { "ok" } else { "FAIL" },
