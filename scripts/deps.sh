@@ -5,9 +5,12 @@
 # Usage: scripts/deps.sh [build|test|bench]   (default: test)
 #   build  the library, the examples and the demo (`make`, `make demo`)
 #   test   build + cmocka, clang (TSan, libFuzzer), clang-format, the
-#          aarch64 cross tools, the real web clients (curl, websockets), and
+#          aarch64 cross tools, the real web clients (curl, websockets),
 #          the browser test's Chromium (apt) and playwright-core (npm, into
-#          tests/browser/node_modules, the version in its package-lock.json)
+#          tests/browser/node_modules, the version in its package-lock.json),
+#          and hiredis + redis-server for the Redis Streams bridge (the
+#          bridge builds only with libhiredis-dev; its tests start their
+#          own redis-server)
 #   bench  test + the peers' toolchains and crates
 # gcc only recommends libc6-dev (the C headers and crt files), and
 # packages are installed here without recommends: it is named.
@@ -18,12 +21,13 @@ pkgs=("${build[@]}" clang libclang-rt-14-dev libcmocka-dev clang-format)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   test)  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-               libhttp-parser-dev curl python3 python3-websockets)
+               libhttp-parser-dev curl python3 python3-websockets
+               libhiredis-dev redis-server)
          # node and npm: Debian's, unless a node of another origin is in
          # (NodeSource's nodejs bundles npm and conflicts with Debian's).
          command -v node >/dev/null || pkgs+=(nodejs)
          command -v npm >/dev/null || pkgs+=(npm) ;;
-  bench) pkgs+=(golang-go cargo rustc python3 python3-matplotlib time
+  bench) pkgs+=(libhiredis-dev redis-server golang-go cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-tokio-util-dev
                 librust-futures-dev librust-libc-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;

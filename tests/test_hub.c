@@ -440,8 +440,13 @@ static void *block_in_order(void *arg)
     enum { NPEERS = 6 };
     long nev = SCALE(5000, 5);
     fixture_t f;
-    rill_hub_config_t hc = {
-        .name = "mixed", .policy = RILL_HUB_BLOCK, .budget = 4096};
+    /* No keep-alive: the virtual clock jumps whenever every task waits,
+     * also while the publisher thread is between events, and these
+     * readers do not answer pings. */
+    rill_hub_config_t hc = {.name = "mixed",
+                            .policy = RILL_HUB_BLOCK,
+                            .budget = 4096,
+                            .keepalive = -1};
     start(&f, &hc);
     peer_t p[NPEERS];
     rill_task_t *t[NPEERS];
@@ -945,16 +950,30 @@ static void test_bad_input(void **state)
     run(bad_input, 1);
 }
 
+/* What on_message saw (the WebSocket client's task calls it). */
+static char got_msg[32];
+static uint64_t got_from;
+
+static void on_message(void *ud, uint64_t client, const rill_ws_message_t *m)
+{
+    (void)ud;
+    got_from = client;
+    snprintf(got_msg, sizeof got_msg, "%.*s", (int)m->data.len,
+             (const char *)m->data.ptr);
+}
+
 /* The server's shutdown with clients connected: SSE responses end,
  * WebSockets get 1001; publishing still works (no clients). The hub's
- * subprotocols are its own copy (a config is only read during the call). */
+ * subprotocols are its own copy (a config is only read during the call);
+ * a WebSocket client's messages reach on_message. */
 static void *shutdown_with_clients(void *arg)
 {
     (void)arg;
     fixture_t f;
     char v1[] = "v1", chat[] = "chat";
     const char *protocols[] = {v1, chat};
-    rill_hub_config_t hc = {.ws_handshake = {protocols, 2}};
+    rill_hub_config_t hc = {.ws_handshake = {protocols, 2},
+                            .on_message = on_message};
     start(&f, &hc);
     v1[0] = chat[0] = 'x';
     protocols[0] = protocols[1] = NULL;
@@ -963,6 +982,22 @@ static void *shutdown_with_clients(void *arg)
     open_peer(&b, f.port, "/hub", true, "Sec-WebSocket-Protocol: chat\r\n", 0,
               false);
     assert_non_null(strstr(b.head, "Sec-WebSocket-Protocol: chat\r\n"));
+    /* A message from the WebSocket client reaches on_message. */
+    static const char hello[] = "\x81\x85\x01\x02\x03\x04"
+                                "\x69\x67\x6f\x68\x6e"; /* "hello" */
+    got_msg[0] = '\0';
+    assert_status(rill_io_write_all(b.io, hello, sizeof hello - 1, NULL), 0);
+    for (int i = 0; !got_msg[0]; i++) {
+        assert_true(i < 100000);
+        assert_status(rill_sleep(RILL_MS(1)), 0);
+    }
+    assert_string_equal(got_msg, "hello");
+    rill_hub_client_stats_t cs[2];
+    size_t n;
+    assert_status(rill_hub_clients(f.hub, cs, 2, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(got_from, cs[1].id);
+    assert_int_equal(cs[1].protocol, RILL_HUB_WS);
     wait_clients(f.hub, 2);
     rill_http_server_shutdown(f.srv);
     assert_status(pump(&a, 0), RILL_DONE);
@@ -980,6 +1015,45 @@ static void test_shutdown_with_clients(void **state)
 {
     (void)state;
     run(shutdown_with_clients, 1);
+}
+
+/* Keep-alives on the virtual clock: an SSE comment after 30 s of
+ * silence; a WebSocket ping after 30 s, and a client that never answers
+ * it is closed 10 s later. */
+static void *keepalives(void *arg)
+{
+    (void)arg;
+    fixture_t f;
+    rill_hub_config_t hc = {.keepalive = RILL_SEC(30),
+                            .pong_timeout = RILL_SEC(10)};
+    start(&f, &hc);
+    peer_t a, b;
+    open_peer(&a, f.port, "/hub", false, NULL, 0, false);
+    rill_instant_t t0 = rill_now();
+    char buf[8];
+    size_t n;
+    assert_status(rill_io_read(a.io, buf, sizeof buf, &n), 0);
+    rill_duration_t took = rill_now() - t0;
+    assert_int_equal(n, 2);
+    assert_memory_equal(buf, ":\n", 2);
+    assert_true(took >= RILL_SEC(30) && took < RILL_SEC(30) + RILL_MS(10));
+    close_peer(&a);
+    open_peer(&b, f.port, "/hub", true, NULL, 0, false);
+    t0 = rill_now();
+    assert_status(pump(&b, 0), RILL_DONE); /* a ping, then the end */
+    took = rill_now() - t0;
+    assert_int_equal(b.bad, 0);
+    assert_true(took >= RILL_SEC(40) && took < RILL_SEC(40) + RILL_MS(10));
+    close_peer(&b);
+    wait_clients(f.hub, 0);
+    stop(&f);
+    return NULL;
+}
+
+static void test_keepalives(void **state)
+{
+    (void)state;
+    run(keepalives, 1);
 }
 
 /* rill_hub_forward: a stream of events into the hub, then its end closes
@@ -1028,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_shutdown_with_clients),
         cmocka_unit_test(test_forward),
+        cmocka_unit_test(test_keepalives),
     };
     return test_run(tests, NULL, NULL);
 }

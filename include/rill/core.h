@@ -85,7 +85,8 @@ extern "C" {
     X(ECONNRESET, -18, "connection reset by peer")                             \
     X(EPIPE, -19, "the peer closed its end (broken pipe)")                     \
     X(EADDRINUSE, -20, "address already in use")                               \
-    X(EMFILE, -21, "too many open files")
+    X(EMFILE, -21, "too many open files")                                      \
+    X(EREPLY, -22, "the server answered with an error reply")
 
 enum {
 #define RILL__ERR_ENUM(name, value, msg) RILL_##name = (value),

@@ -90,6 +90,9 @@ typedef struct rill_hub_config {
     /* After this long without writing, an SSE comment (":") or a
      * WebSocket ping goes out. 0 = 15 s; < 0 none. */
     rill_duration_t keepalive;
+    /* A WebSocket client that has not answered a ping within this is
+     * closed (rill_hub_serve returns RILL_ETIMEDOUT). 0 = 10 s. */
+    rill_duration_t pong_timeout;
     /* How long a client being closed (DISCONNECT's 1013, the server's
      * shutdown, the hub's close) may take to take its last bytes and the
      * close frame before its socket is closed anyway. 0 = 100 ms. */
@@ -217,8 +220,9 @@ RILL_API RILL_NODISCARD int rill_hub_forward(rill_hub_t *hub,
  * Returns: 0 (the hub closed, or the server shut down); RILL_EPROTO (a
  *   refused handshake, answered with 400/426; a WebSocket protocol
  *   error, closed with its code); RILL_EAGAIN (disconnected for
- *   slowness); RILL_EPIPE / RILL_ECONNRESET / RILL_DONE (the client went
- *   away); RILL_EINVAL; RILL_ENOMEM.
+ *   slowness); RILL_ETIMEDOUT (a WebSocket client did not answer a ping
+ *   within pong_timeout); RILL_EPIPE / RILL_ECONNRESET / RILL_DONE (the
+ *   client went away); RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the connection is taken over; it closes after the call.
  * Waits: as long as it serves. Threads: the connection's task.
  */

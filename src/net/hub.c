@@ -56,6 +56,7 @@ enum {
 #define DEFAULT_BUDGET ((size_t)256 * 1024)
 #define DEFAULT_KEEPALIVE RILL_SEC(15)
 #define DEFAULT_CLOSE_TIMEOUT RILL_MS(100)
+#define DEFAULT_PONG_TIMEOUT RILL_SEC(10)
 #define DEFAULT_WS_MAX ((uint64_t)64 * 1024)
 
 typedef struct entry {
@@ -130,6 +131,8 @@ struct client {
     int end_rc;
     rill_instant_t deadline; /* of a closing connection */
     rill_instant_t last_write;
+    rill_instant_t ping_at; /* when the unanswered ping went (ping_out) */
+    bool ping_out;
     rill_io_op_t rd, wr;
     bool rd_armed, wr_armed, want_write, read_eof;
     rill_sleep_op_t timer;
@@ -220,6 +223,8 @@ int rill_hub_new(rill_hub_t **out, const rill_hub_config_t *cfg)
         h->cfg.replay = DEFAULT_REPLAY;
     if (!h->cfg.keepalive)
         h->cfg.keepalive = DEFAULT_KEEPALIVE;
+    if (h->cfg.pong_timeout <= 0)
+        h->cfg.pong_timeout = DEFAULT_PONG_TIMEOUT;
     if (h->cfg.close_timeout <= 0)
         h->cfg.close_timeout = DEFAULT_CLOSE_TIMEOUT;
     if (!h->cfg.ws_max_message)
@@ -760,7 +765,8 @@ static void on_message(client_t *cl, rill_ws_message_t *m)
             cl, m->close_code == RILL_WS_CLOSE_NO_STATUS ? 0 : m->close_code,
             RILL_DONE);
         break;
-    default: /* PONG */
+    default: /* PONG: the client is there */
+        cl->ping_out = false;
         break;
     }
     rill_bytes_release(&m->data);
@@ -871,6 +877,8 @@ static int client_poll(rill_future_t *f, rill_cx_t *cx)
                         : cl->nb == 0 && h->cfg.keepalive > 0
                             ? cl->last_write + h->cfg.keepalive
                             : RILL_FOREVER;
+    if (!cl->closing && cl->ping_out && cl->ping_at + h->cfg.pong_timeout < at)
+        at = cl->ping_at + h->cfg.pong_timeout;
     if (cl->timer_armed && cl->timer_at != at) {
         rill_sleep_op_cancel(&cl->timer);
         cl->timer_armed = false;
@@ -919,6 +927,10 @@ static void keepalive(client_t *cl)
     int rc = cl->proto == RILL_HUB_SSE ? rill_bytes_new(&b, sse_ka, 2)
                                        : rill_bytes_new(&b, ws_ping, 2);
     cl->last_write = rill_now(); /* also when there was no memory */
+    if (cl->proto == RILL_HUB_WS && !cl->ping_out) {
+        cl->ping_out = true; /* the first unanswered ping counts */
+        cl->ping_at = cl->last_write;
+    }
     if (rc == 0) {
         cl->nb = cl->wi = 0;
         cl->woff = 0;
@@ -973,10 +985,16 @@ static void serve_loop(client_t *cl)
             on_readable(cl);
             break;
         case GOT_TIMER:
-            if (cl->closing)
+            if (cl->closing) {
                 cl->done = true; /* the close did not get out in time */
-            else if (cl->nb == 0)
+            } else if (cl->ping_out &&
+                       rill_now() >= cl->ping_at + cl->hub->cfg.pong_timeout) {
+                cl->end_rc = RILL_ETIMEDOUT; /* no pong: the peer is gone */
+                cl->done = true;
+            } else if (cl->nb == 0 && cl->hub->cfg.keepalive > 0 &&
+                       rill_now() >= cl->last_write + cl->hub->cfg.keepalive) {
                 keepalive(cl);
+            }
             break;
         default: /* RILL_ECANCELED */
             cl->end_rc = got;

@@ -1,0 +1,1022 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_redis.c - the Redis Streams bridge against a real redis-server
+ * that each test starts (tests/redis_server.h) and stops by its pid.
+ *
+ * What is checked against Redis itself is read back with redis-cli (an
+ * oracle outside the bridge): XLEN, XPENDING, the dead-letter stream.
+ * Skipped (exit 77) only when there is no redis-server on the machine.
+ */
+#include "redis_server.h"
+#include "test_util.h"
+
+#include <rill.h>
+#include <rill/redis.h>
+
+#include <inttypes.h>
+#include <sys/socket.h>
+
+static rill_runtime_t *rt;
+static rs_server_t srv;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (rs_start(&srv, false) != 0)
+        fail_msg("could not start redis-server");
+    rt = test_new_rt(2, false);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rill_runtime_free(rt);
+    rt = NULL;
+    rs_stop(&srv);
+    return 0;
+}
+
+/* A redis-cli command's output (first line, trimmed) into out. */
+static void cli(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void cli(char *out, size_t len, const char *fmt, ...)
+{
+    char cmd[1024];
+    int n = snprintf(cmd, sizeof cmd, "redis-cli -s '%s' ", srv.sock);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    out[0] = 0;
+    if (!fgets(out, (int)len, p))
+        out[0] = 0;
+    char rest[256];
+    while (fgets(rest, sizeof rest, p))
+        ;
+    pclose(p);
+    out[strcspn(out, "\r\n")] = 0;
+}
+
+static long long cli_int(const char *fmt, const char *a, const char *b)
+{
+    char out[256];
+    cli(out, sizeof out, fmt, a, b);
+    return atoll(out);
+}
+
+/* An argv in the caller's own storage. */
+#define ARGV(...) ((const char *const[]){__VA_ARGS__})
+
+/* ---- connection and commands ---- */
+
+typedef struct cmd_arg {
+    rill_redis_t *c;
+    int i;
+    int status;
+} cmd_arg_t;
+
+/* SET k<i> v<i>, then GET k<i>: the reply must be its own value. */
+static void *set_get(void *p)
+{
+    cmd_arg_t *a = p;
+    char k[32], v[32];
+    snprintf(k, sizeof k, "k%d", a->i);
+    snprintf(v, sizeof v, "value-%d", a->i);
+    rill_redis_reply_t *r;
+    a->status = rill_redis_command(a->c, &r, 3, ARGV("SET", k, v), NULL);
+    if (a->status)
+        return NULL;
+    bool ok = r->type == RILL_REDIS_STATUS && !strcmp(r->str, "OK");
+    rill_redis_reply_free(r);
+    a->status = rill_redis_command(a->c, &r, 2, ARGV("GET", k), NULL);
+    if (a->status)
+        return NULL;
+    ok = ok && r->type == RILL_REDIS_STRING && !strcmp(r->str, v);
+    rill_redis_reply_free(r);
+    a->status = ok ? 0 : RILL_EPROTO;
+    return NULL;
+}
+
+/* 200 tasks at once on one connection: pipelined, each gets its own
+ * replies (FIFO matching); and the same from a plain thread. */
+static void test_commands_pipelined(void **state)
+{
+    (void)state;
+    rill_redis_t *c;
+    assert_status(
+        rill_redis_new(&c, srv.addr, &(rill_redis_config_t){.runtime = rt}), 0);
+    enum { N = 200 };
+    static cmd_arg_t a[N];
+    rill_task_t *t[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = (cmd_arg_t){c, i, -1};
+        assert_status(rill_spawn(&t[i], set_get, &a[i],
+                                 &(rill_spawn_config_t){.runtime = rt}),
+                      0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_status(rill_join(t[i], NULL), 0);
+        assert_status(a[i].status, 0);
+    }
+    cmd_arg_t main_thread = {c, N, -1};
+    set_get(&main_thread);
+    assert_status(main_thread.status, 0);
+    rill_redis_stats_t st;
+    assert_status(rill_redis_stats(c, &st), 0);
+    assert_true(st.connected);
+    assert_int_equal(st.connects, 1);
+    assert_true(st.replies >= 2 * N + 2);
+    rill_redis_free(c);
+}
+
+/* An error reply is a reply (WRONGTYPE), and the connection goes on. */
+static void test_error_reply(void **state)
+{
+    (void)state;
+    rill_redis_t *c;
+    assert_status(
+        rill_redis_new(&c, srv.addr, &(rill_redis_config_t){.runtime = rt}), 0);
+    rill_redis_reply_t *r;
+    assert_status(rill_redis_command(c, &r, 3, ARGV("SET", "s", "x"), NULL), 0);
+    rill_redis_reply_free(r);
+    assert_status(
+        rill_redis_command(c, &r, 4, ARGV("XADD", "s", "*", "f"), NULL), 0);
+    assert_int_equal(r->type, RILL_REDIS_ERROR); /* wrong number of args */
+    rill_redis_reply_free(r);
+    assert_status(
+        rill_redis_command(c, &r, 5, ARGV("XADD", "s", "*", "f", "v"), NULL),
+        0);
+    assert_int_equal(r->type, RILL_REDIS_ERROR);
+    assert_true(!strncmp(r->str, "WRONGTYPE", 9));
+    rill_redis_reply_free(r);
+    assert_status(rill_redis_command(c, &r, 1, ARGV("PING"), NULL), 0);
+    assert_int_equal(r->type, RILL_REDIS_STATUS);
+    rill_redis_reply_free(r);
+    rill_redis_free(c);
+}
+
+/* TCP "host:port", AUTH with a wrong and a right password, SELECT. */
+static void test_tcp_auth_select(void **state)
+{
+    (void)state;
+    rs_server_t tcp;
+    assert_int_equal(rs_start(&tcp, true), 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", tcp.port);
+    rill_redis_t *c;
+    assert_status(rill_redis_new(
+                      &c, addr, &(rill_redis_config_t){.runtime = rt, .db = 3}),
+                  0);
+    rill_redis_reply_t *r;
+    assert_status(rill_redis_command(c, &r, 3, ARGV("SET", "in3", "y"), NULL),
+                  0);
+    rill_redis_reply_free(r);
+    assert_status(rill_redis_command(
+                      c, &r, 3, ARGV("CONFIG", "SET", "requirepass"), NULL),
+                  0);
+    rill_redis_reply_free(r);
+    rill_redis_free(c);
+    /* requirepass needs a value: set it properly through a second call. */
+    assert_status(
+        rill_redis_new(&c, addr, &(rill_redis_config_t){.runtime = rt}), 0);
+    assert_status(
+        rill_redis_command(
+            c, &r, 4, ARGV("CONFIG", "SET", "requirepass", "sesame"), NULL),
+        0);
+    assert_int_equal(r->type, RILL_REDIS_STATUS);
+    rill_redis_reply_free(r);
+    rill_redis_free(c);
+    /* No password, a wrong one: RILL_EREPLY from new; the right one works
+     * and SELECT 3 sees the key. */
+    assert_status(
+        rill_redis_new(&c, addr, &(rill_redis_config_t){.runtime = rt}),
+        RILL_EREPLY);
+    assert_status(rill_redis_new(&c, addr,
+                                 &(rill_redis_config_t){.runtime = rt,
+                                                        .password = "nope"}),
+                  RILL_EREPLY);
+    assert_status(rill_redis_new(&c, addr,
+                                 &(rill_redis_config_t){.runtime = rt,
+                                                        .password = "sesame",
+                                                        .db = 3}),
+                  0);
+    assert_status(rill_redis_command(c, &r, 2, ARGV("GET", "in3"), NULL), 0);
+    assert_int_equal(r->type, RILL_REDIS_STRING);
+    assert_string_equal(r->str, "y");
+    rill_redis_reply_free(r);
+    rill_redis_free(c);
+    rs_stop(&tcp);
+}
+
+/* ---- bad input ---- */
+
+static void test_wrong_address(void **state)
+{
+    (void)state;
+    rill_redis_t *c = (rill_redis_t *)1;
+    rill_redis_config_t cfg = {.runtime = rt};
+    char path[300];
+    snprintf(path, sizeof path, "unix:%s/nothing.sock", srv.dir);
+    assert_status(rill_redis_new(&c, path, &cfg), RILL_ECONNREFUSED);
+    assert_null(c);
+    assert_status(rill_redis_new(&c, "not an address", &cfg), RILL_EINVAL);
+    assert_status(rill_redis_new(&c, "127.0.0.1:1", &cfg), RILL_ECONNREFUSED);
+    assert_status(rill_redis_new(&c, srv.addr, NULL), RILL_EINVAL); /* no rt */
+}
+
+/* A fake server on a Unix socket: closes each connection at once, or
+ * answers anything with bytes that are not RESP. */
+typedef struct fake {
+    rill_listener_t *l;
+    const char *answer; /* NULL: close at once */
+} fake_t;
+
+static void *fake_serve(void *p)
+{
+    fake_t *f = p;
+    rill_io_t *conn;
+    while (rill_accept(f->l, &conn) == 0) {
+        if (f->answer) {
+            char buf[256];
+            size_t n;
+            if (rill_io_read(conn, buf, sizeof buf, &n) == 0 &&
+                rill_io_write_all(conn, f->answer, strlen(f->answer), NULL))
+                break;
+        }
+        rill_io_free(conn);
+    }
+    return NULL;
+}
+
+static void fake_run(const char *answer, int want)
+{
+    char addr[300];
+    snprintf(addr, sizeof addr, "unix:%s/fake.sock", srv.dir);
+    unlink(addr + 5);
+    fake_t f = {NULL, answer};
+    assert_status(rill_listen(&f.l, addr, &(rill_io_config_t){.runtime = rt}),
+                  0);
+    rill_task_t *t;
+    assert_status(
+        rill_spawn(&t, fake_serve, &f, &(rill_spawn_config_t){.runtime = rt}),
+        0);
+    rill_redis_t *c = NULL;
+    assert_status(
+        rill_redis_new(&c, addr, &(rill_redis_config_t){.runtime = rt}), want);
+    assert_null(c);
+    rill_listener_close(f.l);
+    assert_status(rill_join(t, NULL), 0);
+    rill_listener_free(f.l);
+}
+
+static void test_server_closes_at_once(void **state)
+{
+    (void)state;
+    fake_run(NULL, RILL_ECONNRESET);
+}
+
+static void test_garbage_reply(void **state)
+{
+    (void)state;
+    fake_run("HTTP/1.1 400 Bad Request\r\n\r\n", RILL_EPROTO);
+    fake_run("*2000000000\r\n", RILL_EPROTO);     /* an array too large */
+    fake_run("+PONG\r\n+extra\r\n", RILL_EPROTO); /* a reply nobody asked */
+}
+
+/* A command that never gets its reply in time: RILL_ETIMEDOUT, no leak
+ * (the reply that never comes is the connection's to drop). */
+static void test_command_timeout(void **state)
+{
+    (void)state;
+    rill_redis_t *c;
+    assert_status(
+        rill_redis_new(&c, srv.addr,
+                       &(rill_redis_config_t){.runtime = rt,
+                                              .command_timeout = RILL_MS(100)}),
+        0);
+    rill_redis_reply_t *r = (rill_redis_reply_t *)1;
+    assert_status(
+        rill_redis_command(c, &r, 3, ARGV("BLPOP", "empty", "0"), NULL),
+        RILL_ETIMEDOUT);
+    assert_null(r);
+    rill_redis_free(c);
+}
+
+/* Cancel a task blocked in a command (BLPOP) and one blocked in a group
+ * stream's read: both return RILL_ECANCELED, nothing leaks. */
+typedef struct blocked {
+    rill_redis_t *c;
+    rill_stream_t *s;
+    int status;
+    rill_task_t *task;
+} blocked_t;
+
+static void *block_in_command(void *p)
+{
+    blocked_t *b = p;
+    rill_redis_reply_t *r = NULL;
+    b->status = rill_redis_command_timeout(
+        b->c, &r, 3, ARGV("BLPOP", "empty", "0"), NULL, RILL_FOREVER);
+    rill_redis_reply_free(r);
+    return NULL;
+}
+
+static void *block_in_next(void *p)
+{
+    blocked_t *b = p;
+    rill_redis_msg_t m;
+    b->status = rill_next(b->s, &m);
+    if (b->status == 0)
+        rill_redis_msg_destroy(&m);
+    return NULL;
+}
+
+/* Wait until a client of the server is blocked (flags=b in CLIENT
+ * LIST): the command reached Redis and waits there. */
+static void until_blocked(void)
+{
+    for (int i = 0; i < 2000; i++) {
+        char cmd[300], line[512];
+        snprintf(cmd, sizeof cmd, "redis-cli -s '%s' CLIENT LIST", srv.sock);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        bool blocked = false;
+        while (fgets(line, sizeof line, p))
+            if (strstr(line, " flags=b"))
+                blocked = true;
+        pclose(p);
+        if (blocked)
+            return;
+    }
+    fail_msg("the command never blocked in the server");
+}
+
+typedef struct dump {
+    bool command, driver;
+} dump_t;
+
+static void dump_line(const char *line, void *ud)
+{
+    dump_t *d = ud;
+    if (strstr(line, "redis BLPOP"))
+        d->command = true;
+    if (strstr(line, "redis unix:"))
+        d->driver = true;
+}
+
+static void test_cancel_blocked(void **state)
+{
+    (void)state;
+    blocked_t b = {0};
+    assert_status(
+        rill_redis_new(&b.c, srv.addr, &(rill_redis_config_t){.runtime = rt}),
+        0);
+    assert_status(rill_spawn(&b.task, block_in_command, &b,
+                             &(rill_spawn_config_t){.runtime = rt}),
+                  0);
+    until_blocked();
+    /* The dump names the command a task waits for and the connection's
+     * driver task. */
+    dump_t d = {0};
+    assert_status(rill_runtime_dump_lines(rt, dump_line, &d), 0);
+    assert_true(d.command);
+    assert_true(d.driver);
+    rill_task_cancel(b.task);
+    assert_status(rill_join(b.task, NULL), 0);
+    assert_status(b.status, RILL_ECANCELED);
+    rill_redis_free(b.c);
+
+    rill_redis_group_t *g;
+    assert_status(
+        rill_redis_group_new(
+            &g, srv.addr, "cq", "grp", "c1",
+            &(rill_redis_group_config_t){
+                .conn = &(rill_redis_config_t){.runtime = rt}, .create = true}),
+        0);
+    assert_status(rill_redis_group_stream(g, &b.s), 0);
+    assert_status(rill_spawn(&b.task, block_in_next, &b,
+                             &(rill_spawn_config_t){.runtime = rt}),
+                  0);
+    until_blocked();
+    rill_task_cancel(b.task);
+    assert_status(rill_join(b.task, NULL), 0);
+    assert_status(b.status, RILL_ECANCELED);
+    rill_stream_free(b.s);
+    rill_redis_group_free(g);
+}
+
+/* NOGROUP: a group source on a group that does not exist gives the error
+ * item RILL_EREPLY (and goes on); XGROUP on a key of the wrong type fails
+ * group_new with RILL_EREPLY. */
+static void test_nogroup_wrongtype(void **state)
+{
+    (void)state;
+    char out[64];
+    cli(out, sizeof out, "XADD ng '*' f v");
+    rill_redis_config_t cc = {.runtime = rt};
+    rill_redis_group_t *g;
+    assert_status(rill_redis_group_new(&g, srv.addr, "ng", "nobody", "c1",
+                                       &(rill_redis_group_config_t){
+                                           .conn = &cc, .block = RILL_MS(50)}),
+                  0);
+    rill_stream_t *s;
+    assert_status(rill_redis_group_stream(g, &s), 0);
+    rill_redis_msg_t m;
+    assert_status(rill_next(s, &m), RILL_EREPLY);
+    rill_stream_free(s);
+    rill_redis_group_free(g);
+    cli(out, sizeof out, "SET str x");
+    g = (rill_redis_group_t *)1;
+    assert_status(rill_redis_group_new(&g, srv.addr, "str", "grp", "c1",
+                                       &(rill_redis_group_config_t){
+                                           .conn = &cc, .create = true}),
+                  RILL_EREPLY);
+    assert_null(g);
+    /* The sink on a key of the wrong type: RILL_EREPLY, none added. */
+    rill_redis_t *c;
+    assert_status(rill_redis_new(&c, srv.addr, &cc), 0);
+    rill_bytes_t items[3];
+    for (int i = 0; i < 3; i++)
+        assert_status(rill_bytes_new(&items[i], "x", 1), 0);
+    assert_status(rill_stream_iter(&s, items, 3, sizeof items[0]), 0);
+    assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL), 0);
+    uint64_t added = 99;
+    assert_status(rill_redis_write_stream(c, "str", s, &added, NULL),
+                  RILL_EREPLY);
+    assert_int_equal(added, 0);
+    rill_redis_free(c);
+}
+
+/* ---- the round trip ---- */
+
+typedef struct seq_item {
+    uint64_t seq;
+} seq_item_t;
+
+static int encode_seq(void *ud, const void *item, rill_redis_args_t *a)
+{
+    (void)ud;
+    const seq_item_t *it = item;
+    char v[80];
+    /* 64 bytes of payload: the sequence number, padded. */
+    int n = snprintf(v, sizeof v, "%020" PRIu64 "-%043u", it->seq, 0u);
+    int r = rill_redis_args_add(a, "seq", 3);
+    return r ? r : rill_redis_args_add(a, v, (size_t)n);
+}
+
+typedef struct ids {
+    char (*id)[24];
+    size_t n, cap;
+} ids_t;
+
+static void on_added(void *ud, const char *id, size_t len)
+{
+    ids_t *ids = ud;
+    if (ids->n < ids->cap && len < 24)
+        memcpy(ids->id[ids->n], id, len + 1);
+    ids->n++;
+}
+
+typedef struct round_trip {
+    uint64_t n;
+    ids_t ids;
+    int sink_status, source_status;
+    uint64_t added, got, bad;
+} round_trip_t;
+
+static seq_item_t *seq_items(uint64_t n)
+{
+    seq_item_t *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    for (uint64_t i = 0; i < n; i++)
+        v[i].seq = i;
+    return v;
+}
+
+static void *produce(void *p)
+{
+    round_trip_t *rtp = p;
+    rill_redis_t *c;
+    rtp->sink_status = rill_redis_new(&c, srv.addr, NULL);
+    if (rtp->sink_status)
+        return NULL;
+    seq_item_t *v = seq_items(rtp->n);
+    rill_stream_t *s;
+    rtp->sink_status = rill_stream_iter(&s, v, rtp->n, sizeof *v);
+    free(v);
+    if (rtp->sink_status == 0) {
+        rill_redis_sink_config_t sc = {.encode = encode_seq,
+                                       .added = on_added,
+                                       .added_ud = &rtp->ids,
+                                       .batch = 512};
+        rtp->sink_status =
+            rill_redis_write_stream(c, "rt", s, &rtp->added, &sc);
+    }
+    rill_redis_free(c);
+    return NULL;
+}
+
+static void *consume(void *p)
+{
+    round_trip_t *rtp = p;
+    rill_redis_group_t *g;
+    rtp->source_status = rill_redis_group_new(
+        &g, srv.addr, "rt", "workers", "w1",
+        &(rill_redis_group_config_t){.create = true, .count = 256});
+    if (rtp->source_status)
+        return NULL;
+    rill_stream_t *s;
+    rtp->source_status = rill_redis_group_stream(g, &s);
+    rill_redis_msg_t m[64];
+    while (rtp->source_status == 0 && rtp->got < rtp->n) {
+        size_t k = 0;
+        int r = rill_next_many(s, m, 64, &k);
+        if (r) {
+            rtp->source_status = r;
+            break;
+        }
+        for (size_t i = 0; i < k; i++) {
+            uint64_t seq = rtp->got;
+            const rill_redis_field_t *f = rill_redis_msg_field(&m[i], "seq");
+            char want[80];
+            snprintf(want, sizeof want, "%020" PRIu64 "-%043u", seq, 0u);
+            if (!f || strcmp(f->value, want) || m[i].deliveries != 1 ||
+                (seq < rtp->ids.cap && strcmp(m[i].id, rtp->ids.id[seq])))
+                rtp->bad++;
+            int r2 = rill_redis_group_ack(g, &m[i]);
+            if (r2 && !rtp->source_status)
+                rtp->source_status = r2;
+            rill_redis_msg_destroy(&m[i]);
+            rtp->got++;
+        }
+    }
+    if (!rtp->source_status)
+        rtp->source_status = rill_redis_group_flush(g);
+    rill_stream_free(s);
+    rill_redis_group_free(g);
+    return NULL;
+}
+
+/* sink -> group -> ack: every entry once, in order, with the id XADD
+ * gave it and its payload; the pending list is empty at the end. */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    round_trip_t r = {.n = SCALE(1000000, 50)};
+    r.ids.cap = r.n;
+    r.ids.id = malloc(r.n * sizeof *r.ids.id);
+    assert_non_null(r.ids.id);
+    rill_task_t *tp, *tc;
+    rill_spawn_config_t sc = {.runtime = rt};
+    assert_status(rill_block_on(rt, produce, &r, NULL), 0);
+    assert_status(r.sink_status, 0);
+    assert_int_equal(r.added, r.n);
+    assert_int_equal(r.ids.n, r.n);
+    (void)tp;
+    assert_status(rill_spawn(&tc, consume, &r, &sc), 0);
+    assert_status(rill_join(tc, NULL), 0);
+    assert_status(r.source_status, 0);
+    assert_int_equal(r.got, r.n);
+    assert_int_equal(r.bad, 0);
+    assert_int_equal(cli_int("XLEN %s%s", "rt", ""), (long long)r.n);
+    char out[128];
+    cli(out, sizeof out, "XPENDING rt workers");
+    assert_string_equal(out, "0");
+    free(r.ids.id);
+}
+
+/* ---- crashes and redelivery ---- */
+
+/* Add entries seq 0..n-1 to key through the sink (field "seq"). */
+static void add_entries(const char *key, uint64_t n)
+{
+    rill_redis_t *c;
+    assert_status(
+        rill_redis_new(&c, srv.addr, &(rill_redis_config_t){.runtime = rt}), 0);
+    seq_item_t *v = seq_items(n);
+    rill_stream_t *s;
+    assert_status(rill_stream_iter(&s, v, n, sizeof *v), 0);
+    free(v);
+    uint64_t added = 0;
+    rill_redis_sink_config_t sc = {.encode = encode_seq};
+    assert_status(rill_redis_write_stream(c, key, s, &added, &sc), 0);
+    assert_int_equal(added, n);
+    rill_redis_free(c);
+}
+
+/*
+ * The child's part of test_claim_after_crash, run in a process of its
+ * own (this binary again, REDIS_TEST_CHILD=<addr> in its environment):
+ * read exactly 10 entries as consumer "dead" (one XREADGROUP COUNT 10:
+ * a group source would read ahead) and _exit without acking them.
+ */
+static int child_read10(const char *addr)
+{
+    rill_runtime_t *crt = test_new_rt(1, false);
+    rill_redis_t *c;
+    if (rill_redis_new(&c, addr, &(rill_redis_config_t){.runtime = crt}))
+        _exit(2);
+    rill_redis_reply_t *r;
+    if (rill_redis_command(c, &r, 9,
+                           ARGV("XREADGROUP", "GROUP", "grp", "dead", "COUNT",
+                                "10", "STREAMS", "cl", ">"),
+                           NULL))
+        _exit(3);
+    if (r->type != RILL_REDIS_ARRAY ||
+        r->element[0]->element[1]->elements != 10)
+        _exit(4);
+    _exit(0); /* a crash: no ack, no goodbye */
+}
+
+/* Pending ids of a consumer, from XPENDING (redis-cli prints id,
+ * consumer, idle, count per entry, one per line). */
+static size_t pending_of(const char *key, const char *consumer, char ids[][24],
+                         uint64_t *counts, size_t max)
+{
+    char cmd[400], line[128];
+    snprintf(cmd, sizeof cmd, "redis-cli -s '%s' XPENDING %s grp - + 1000 %s",
+             srv.sock, key, consumer);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = 0, k = 0;
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (k % 4 == 0 && n < max)
+            snprintf(ids[n], 24, "%.23s", line);
+        if (k % 4 == 3 && n < max)
+            counts[n++] = (uint64_t)atoll(line);
+        k++;
+    }
+    pclose(p);
+    return n;
+}
+
+/* A consumer process reads 10 entries and exits without acking: another
+ * consumer gets exactly those 10 through XAUTOCLAIM, with delivery count
+ * 2, then the other 20 as new entries (count 1), each once. */
+static void test_claim_after_crash(void **state)
+{
+    (void)state;
+    add_entries("cl", 30);
+    char out[64];
+    cli(out, sizeof out, "XGROUP CREATE cl grp 0");
+    assert_string_equal(out, "OK");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("REDIS_TEST_CHILD", srv.addr, 1);
+        execl("/proc/self/exe", "test_redis", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char ids[16][24];
+    uint64_t counts[16];
+    assert_int_equal(pending_of("cl", "dead", ids, counts, 16), 10);
+
+    rill_redis_group_t *g;
+    rill_redis_config_t cc = {.runtime = rt};
+    assert_status(rill_redis_group_new(&g, srv.addr, "cl", "grp", "heir",
+                                       &(rill_redis_group_config_t){
+                                           .conn = &cc,
+                                           .claim_idle = 1, /* 0 ms */
+                                           .claim_interval = RILL_SEC(3600)}),
+                  0);
+    rill_stream_t *s;
+    assert_status(rill_redis_group_stream(g, &s), 0);
+    for (int i = 0; i < 30; i++) {
+        rill_redis_msg_t m;
+        assert_status(rill_next(s, &m), 0);
+        if (i < 10) {
+            assert_string_equal(m.id, ids[i]);
+            assert_int_equal(m.deliveries, 2);
+        } else {
+            assert_int_equal(m.deliveries, 1);
+            for (int j = 0; j < 10; j++)
+                assert_string_not_equal(m.id, ids[j]);
+        }
+        const rill_redis_field_t *f = rill_redis_msg_field(&m, "seq");
+        assert_non_null(f);
+        assert_int_equal(atoll(f->value), i); /* in stream order */
+        assert_status(rill_redis_group_ack(g, &m), 0);
+        rill_redis_msg_destroy(&m);
+    }
+    assert_status(rill_redis_group_flush(g), 0);
+    rill_redis_group_stats_t gs;
+    assert_status(rill_redis_group_stats(g, &gs), 0);
+    assert_int_equal(gs.claimed, 10);
+    assert_int_equal(gs.redelivered, 10);
+    rill_stream_free(s);
+    rill_redis_group_free(g);
+    cli(out, sizeof out, "XPENDING cl grp");
+    assert_string_equal(out, "0");
+}
+
+/* A poison entry (never acked) is delivered max_deliveries times, then
+ * lands in the dead-letter stream with its fields, its id and its count,
+ * and is acked; the good entries are processed. */
+static void test_poison_dead_letter(void **state)
+{
+    (void)state;
+    char out[128], poison_id[64];
+    cli(poison_id, sizeof poison_id, "XADD po '*' kind poison");
+    cli(out, sizeof out, "XADD po '*' kind good");
+    rill_redis_config_t cc = {.runtime = rt};
+    rill_redis_group_t *g;
+    assert_status(
+        rill_redis_group_new(&g, srv.addr, "po", "grp", "c1",
+                             &(rill_redis_group_config_t){.conn = &cc,
+                                                          .create = true,
+                                                          .max_deliveries = 3,
+                                                          .claim_idle = 1,
+                                                          .claim_interval = 1,
+                                                          .block = RILL_MS(5)}),
+        0);
+    /* The dead-letter stream, read as it fills: the sync point. */
+    rill_stream_t *dead;
+    assert_status(
+        rill_redis_xread_new(&dead, srv.addr, "po:dead", "0",
+                             &(rill_redis_xread_config_t){.conn = &cc}),
+        0);
+    rill_stream_t *s;
+    assert_status(rill_redis_group_stream(g, &s), 0);
+    int seen_poison = 0;
+    uint64_t last = 0;
+    while (seen_poison < 3) {
+        rill_redis_msg_t m;
+        assert_status(rill_next(s, &m), 0);
+        if (!strcmp(m.id, poison_id)) {
+            seen_poison++;
+            assert_true(m.deliveries > last);
+            last = m.deliveries;
+        } else {
+            assert_status(rill_redis_group_ack(g, &m), 0);
+            assert_status(rill_redis_group_flush(g), 0);
+        }
+        rill_redis_msg_destroy(&m);
+    }
+    assert_int_equal(last, 3);
+    rill_redis_msg_t d;
+    assert_status(rill_next(dead, &d), 0);
+    assert_string_equal(rill_redis_msg_field(&d, "kind")->value, "poison");
+    assert_string_equal(rill_redis_msg_field(&d, "rill-id")->value, poison_id);
+    assert_string_equal(rill_redis_msg_field(&d, "rill-deliveries")->value,
+                        "4");
+    rill_redis_msg_destroy(&d);
+    rill_stream_free(dead);
+    rill_stream_free(s);
+    rill_redis_group_free(g);
+    /* The poison is acked; no entry of the group waits. */
+    cli(out, sizeof out, "XPENDING po grp");
+    assert_string_equal(out, "0");
+    assert_int_equal(cli_int("XLEN %s%s", "po:dead", ""), 1);
+}
+
+/* kill -9 of redis-server in the middle of a run, restart from its AOF:
+ * producer and consumer reconnect by themselves, every entry is
+ * processed (at least once), nothing pending at the end. */
+typedef struct crash_run {
+    uint64_t n;
+    uint8_t *seen; /* per seq */
+    uint64_t distinct, deliveries;
+    int sink_status, source_status;
+    uint64_t added;
+    rill_oneshot_sender_t *quarter; /* told when a quarter is processed */
+} crash_run_t;
+
+static const rill_redis_config_t crash_conn = {.backoff_min = RILL_MS(5),
+                                               .backoff_max = RILL_MS(100),
+                                               .command_timeout = RILL_SEC(5)};
+
+static void *crash_produce(void *p)
+{
+    crash_run_t *cr = p;
+    rill_redis_t *c;
+    cr->sink_status = rill_redis_new(&c, srv.addr, &crash_conn);
+    if (cr->sink_status)
+        return NULL;
+    seq_item_t *v = seq_items(cr->n);
+    rill_stream_t *s;
+    cr->sink_status = rill_stream_iter(&s, v, cr->n, sizeof *v);
+    free(v);
+    if (cr->sink_status == 0) {
+        rill_redis_sink_config_t sc = {.encode = encode_seq, .batch = 64};
+        cr->sink_status = rill_redis_write_stream(c, "cr", s, &cr->added, &sc);
+    }
+    rill_redis_free(c);
+    return NULL;
+}
+
+static void *crash_consume(void *p)
+{
+    crash_run_t *cr = p;
+    rill_redis_group_t *g;
+    cr->source_status = rill_redis_group_new(
+        &g, srv.addr, "cr", "grp", "w1",
+        &(rill_redis_group_config_t){
+            .conn = &crash_conn, .create = true, .block = RILL_MS(100)});
+    if (cr->source_status)
+        return NULL;
+    rill_stream_t *s;
+    cr->source_status = rill_redis_group_stream(g, &s);
+    while (cr->source_status == 0 && cr->distinct < cr->n) {
+        rill_redis_msg_t m;
+        int r = rill_next(s, &m);
+        if (r) {
+            cr->source_status = r;
+            break;
+        }
+        const rill_redis_field_t *f = rill_redis_msg_field(&m, "seq");
+        uint64_t seq = f ? strtoull(f->value, NULL, 10) : UINT64_MAX;
+        cr->deliveries++;
+        if (seq < cr->n && !cr->seen[seq]) {
+            cr->seen[seq] = 1;
+            cr->distinct++;
+        }
+        if (cr->quarter && cr->distinct >= cr->n / 4) {
+            int one = 1;
+            if (rill_oneshot_send(cr->quarter, &one) != 0)
+                cr->source_status = RILL_ECLOSED; /* the test went away */
+            rill_oneshot_sender_release(cr->quarter);
+            cr->quarter = NULL;
+        }
+        /* Acks may fail while the server is down: they are kept and sent
+         * again, so only a failure that stays matters (flush below). */
+        if (rill_redis_group_ack(g, &m) != 0)
+            cr->deliveries += 0; /* kept and sent again */
+        rill_redis_msg_destroy(&m);
+    }
+    for (int i = 0; i < 100 && cr->source_status == 0; i++)
+        if (rill_redis_group_flush(g) == 0)
+            break;
+    rill_stream_free(s);
+    rill_redis_group_free(g);
+    return NULL;
+}
+
+static void test_kill9_restart(void **state)
+{
+    (void)state;
+    crash_run_t cr = {.n = SCALE(100000, 10)};
+    cr.seen = calloc(cr.n, 1);
+    assert_non_null(cr.seen);
+    rill_oneshot_receiver_t *quarter;
+    assert_status(rill_oneshot_new(&cr.quarter, &quarter, sizeof(int), NULL),
+                  0);
+    rill_task_t *tp, *tc;
+    rill_spawn_config_t sc = {.runtime = rt};
+    assert_status(rill_spawn(&tc, crash_consume, &cr, &sc), 0);
+    assert_status(rill_spawn(&tp, crash_produce, &cr, &sc), 0);
+    int one = 0;
+    assert_status(rill_oneshot_recv(quarter, &one), 0);
+    rill_oneshot_receiver_release(quarter);
+    rs_kill(&srv, SIGKILL);
+    assert_int_equal(rs_launch(&srv), 0); /* same dir: reloads the AOF */
+    assert_status(rill_join(tp, NULL), 0);
+    assert_status(rill_join(tc, NULL), 0);
+    assert_status(cr.sink_status, 0);
+    assert_status(cr.source_status, 0);
+    assert_int_equal(cr.distinct, cr.n);
+    /* Entries whose XADD reply was lost in the crash may be there twice. */
+    assert_true(cli_int("XLEN %s%s", "cr", "") >= (long long)cr.n);
+    char out[64];
+    cli(out, sizeof out, "XPENDING cr grp");
+    assert_string_equal(out, "0");
+    free(cr.seen);
+}
+
+/* ---- plain XREAD ---- */
+
+/* Two XREAD sources from "$" see only what is added after they started,
+ * each sees all of it (fan-out), in order; one from "0" sees all. */
+static void test_xread_fanout(void **state)
+{
+    (void)state;
+    char out[64];
+    cli(out, sizeof out, "XADD fan '*' n old");
+    rill_redis_config_t cc = {.runtime = rt};
+    rill_redis_xread_config_t xc = {.conn = &cc, .block = RILL_MS(50)};
+    rill_stream_t *a, *b, *all;
+    assert_status(rill_redis_xread_new(&a, srv.addr, "fan", "$", &xc), 0);
+    assert_status(rill_redis_xread_new(&b, srv.addr, "fan", NULL, &xc), 0);
+    assert_status(rill_redis_xread_new(&all, srv.addr, "fan", "0", &xc), 0);
+    /* "$" is the last id when the source was made: a and b see only
+     * what comes after. */
+    rill_redis_msg_t m;
+    assert_status(rill_next(all, &m), 0);
+    assert_string_equal(rill_redis_msg_field(&m, "n")->value, "old");
+    assert_int_equal(m.deliveries, 0);
+    rill_redis_msg_destroy(&m);
+    add_entries("fan", 5);
+    rill_stream_t *each[] = {a, b, all};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 5; i++) {
+            assert_status(rill_next(each[k], &m), 0);
+            assert_int_equal(atoll(rill_redis_msg_field(&m, "seq")->value), i);
+            rill_redis_msg_destroy(&m);
+        }
+    rill_stream_free(a);
+    rill_stream_free(b);
+    rill_stream_free(all);
+}
+
+/* ---- out of memory ---- */
+
+typedef struct oom_arg {
+    rill_redis_t *c;
+    rill_stream_t *s;
+    long k;
+    bool hit;
+    int status;
+    uint64_t added;
+} oom_arg_t;
+
+static void *oom_sink(void *p)
+{
+    oom_arg_t *a = p;
+    rill_redis_sink_config_t sc = {.batch = 16};
+    test_alloc_refuse(a->k, false); /* counted from inside the task */
+    a->status = rill_redis_write_stream(a->c, "oom", a->s, &a->added, &sc);
+    a->hit = test_alloc_hit();
+    test_alloc_disarm();
+    return NULL;
+}
+
+/* The k-th allocation from the start of a sink run refused, for every k
+ * until a run meets none: the sink ends with 0 (the connection lost a
+ * reply to ENOMEM, reconnected, and the rest was sent again) or
+ * RILL_ENOMEM, *added never counts an entry that is not in the stream,
+ * and nothing leaks (test_run checks every test). */
+static void test_alloc_failure_in_batch(void **state)
+{
+    (void)state;
+    rill_redis_t *c;
+    assert_status(rill_redis_new(&c, srv.addr,
+                                 &(rill_redis_config_t){
+                                     .runtime = rt, .backoff_min = RILL_MS(1)}),
+                  0);
+    long long before = 0;
+    int ok = 0, nomem = 0;
+    for (long k = 0; k < 2000; k++) {
+        enum { N = 40 };
+        rill_bytes_t items[N];
+        for (int i = 0; i < N; i++)
+            assert_status(rill_bytes_new(&items[i], "payload", 7), 0);
+        oom_arg_t a = {c, NULL, k, false, -1, 0};
+        assert_status(rill_stream_iter(&a.s, items, N, sizeof items[0]), 0);
+        assert_status(
+            rill_stream_set_item_dtor(a.s, rill_bytes_item_dtor, NULL), 0);
+        assert_status(rill_block_on(rt, oom_sink, &a, NULL), 0);
+        bool hit = a.hit;
+        long long len = cli_int("XLEN %s%s", "oom", "");
+        assert_true(a.status == 0 || a.status == RILL_ENOMEM);
+        assert_true(len - before >= (long long)a.added);
+        if (a.status == 0)
+            assert_int_equal(a.added, N);
+        ok += a.status == 0;
+        nomem += a.status == RILL_ENOMEM;
+        before = len;
+        if (!hit)
+            break;
+    }
+    assert_true(ok > 0);
+    assert_true(nomem > 0);
+    rill_redis_free(c);
+}
+
+int main(void)
+{
+    const char *child = getenv("REDIS_TEST_CHILD");
+    if (child)
+        return child_read10(child);
+    rs_skip_if_absent("test_redis");
+    signal(SIGPIPE, SIG_DFL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_commands_pipelined, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_error_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_auth_select, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_closes_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_blocked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nogroup_wrongtype, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_after_crash, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_poison_dead_letter, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xread_fanout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failure_in_batch, setup,
+                                        teardown),
+    };
+    return test_run(tests, NULL, NULL);
+}
