@@ -281,8 +281,9 @@ function drawCounters() {
   }
   $('c-sse').textContent = dash.sse.events.toLocaleString() + ' (last id ' + dash.sse.lastId + ')';
   $('c-ws').textContent = dash.ws.events.toLocaleString();
-  $('c-resumes').textContent = Math.max(0, dash.sse.opens - 1);
-  $('c-gaps').textContent = dash.sse.gaps + dash.sse.rillGaps;
+  $('c-resumes').textContent = Math.max(0, dash.sse.opens - 1) + ' SSE, ' +
+    Math.max(0, dash.ws.opens - 1) + ' WS';
+  $('c-gaps').textContent = dash.sse.gaps + dash.sse.rillGaps + dash.ws.gaps + dash.ws.rillGaps;
 }
 
 let dirty = true;
