@@ -889,6 +889,41 @@ static void test_kill9_restart(void **state)
     free(cr.seen);
 }
 
+/* ---- plain XREAD ---- */
+
+/* Two XREAD sources from "$" see only what is added after they started,
+ * each sees all of it (fan-out), in order; one from "0" sees all. */
+static void test_xread_fanout(void **state)
+{
+    (void)state;
+    char out[64];
+    cli(out, sizeof out, "XADD fan '*' n old");
+    rill_redis_config_t cc = {.runtime = rt};
+    rill_redis_xread_config_t xc = {.conn = &cc, .block = RILL_MS(50)};
+    rill_stream_t *a, *b, *all;
+    assert_status(rill_redis_xread_new(&a, srv.addr, "fan", "$", &xc), 0);
+    assert_status(rill_redis_xread_new(&b, srv.addr, "fan", NULL, &xc), 0);
+    assert_status(rill_redis_xread_new(&all, srv.addr, "fan", "0", &xc), 0);
+    /* "$" is the last id when the source was made: a and b see only
+     * what comes after. */
+    rill_redis_msg_t m;
+    assert_status(rill_next(all, &m), 0);
+    assert_string_equal(rill_redis_msg_field(&m, "n")->value, "old");
+    assert_int_equal(m.deliveries, 0);
+    rill_redis_msg_destroy(&m);
+    add_entries("fan", 5);
+    rill_stream_t *each[] = {a, b, all};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 5; i++) {
+            assert_status(rill_next(each[k], &m), 0);
+            assert_int_equal(atoll(rill_redis_msg_field(&m, "seq")->value), i);
+            rill_redis_msg_destroy(&m);
+        }
+    rill_stream_free(a);
+    rill_stream_free(b);
+    rill_stream_free(all);
+}
+
 /* ---- out of memory ---- */
 
 typedef struct oom_arg {
@@ -979,6 +1014,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_poison_dead_letter, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kill9_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xread_fanout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failure_in_batch, setup,
                                         teardown),
     };

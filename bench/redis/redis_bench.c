@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,17 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds this process used so far (the client side only: the
+ * server is another process), a measure the load of other programs on
+ * the machine disturbs far less than wall-clock rates. */
+static double cpu_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 static redisContext *ref_connect(void)
@@ -245,19 +257,28 @@ int main(int argc, char **argv)
     start_server();
     rill_runtime_t *rt;
     MUST(rill_runtime_new(&rt, NULL));
-    double v[4][32];
+    double v[4][32], cpu[4][32];
     for (int k = 0; k < rounds; k++) {
         char kr[32], kx[32];
         snprintf(kr, sizeof kr, "ref%d", k);
         snprintf(kx, sizeof kx, "rill%d", k);
         /* Interleaved, so that load from elsewhere hits both alike. */
+        double c0 = cpu_s();
         v[0][k] = r1_ref(kr);
+        double c1 = cpu_s();
         r1_arg_t a = {kx, 0};
         MUST(rill_block_on(rt, r1_rill_task, &a, NULL));
         v[1][k] = a.rate;
+        double c2 = cpu_s();
         v[2][k] = r2_ref(kr);
+        double c3 = cpu_s();
         MUST(rill_block_on(rt, r2_rill_task, &a, NULL));
         v[3][k] = a.rate;
+        double c4 = cpu_s();
+        cpu[0][k] = (c1 - c0) * 1e9 / entries;
+        cpu[1][k] = (c2 - c1) * 1e9 / entries;
+        cpu[2][k] = (c3 - c2) * 1e9 / entries;
+        cpu[3][k] = (c4 - c3) * 1e9 / entries;
         printf("round %d: R1 ref %.0f rill %.0f entries/s; R2 ref %.0f rill "
                "%.0f entries/s\n",
                k, v[0][k], v[1][k], v[2][k], v[3][k]);
@@ -265,16 +286,23 @@ int main(int argc, char **argv)
         ref_cmd(c, "FLUSHALL");
         redisFree(c);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         qsort(v[i], (size_t)rounds, sizeof v[i][0], cmp);
-    int mid = rounds / 2;
-    printf("R1 sink (XADD, 64-byte entries, batch %zu, %zu entries): hiredis "
-           "%.0f/s, rill %.0f/s (%.0f%%) [medians of %d]\n",
-           batch, entries, v[0][mid], v[1][mid], 100 * v[1][mid] / v[0][mid],
-           rounds);
-    printf("R2 group + XACK (count %zu): hiredis %.0f/s, rill %.0f/s (%.0f%%) "
-           "[medians of %d]\n",
-           batch, v[2][mid], v[3][mid], 100 * v[3][mid] / v[2][mid], rounds);
+        qsort(cpu[i], (size_t)rounds, sizeof cpu[i][0], cmp);
+    }
+    int mid = rounds / 2, hi = rounds - 1;
+    printf("R1 sink (XADD, 64-byte entries, batch %zu, %zu entries), "
+           "entries/s min/median/max: hiredis %.0f/%.0f/%.0f, rill "
+           "%.0f/%.0f/%.0f (median %.0f%%)\n",
+           batch, entries, v[0][0], v[0][mid], v[0][hi], v[1][0], v[1][mid],
+           v[1][hi], 100 * v[1][mid] / v[0][mid]);
+    printf("R2 group + XACK (count %zu), entries/s min/median/max: hiredis "
+           "%.0f/%.0f/%.0f, rill %.0f/%.0f/%.0f (median %.0f%%)\n",
+           batch, v[2][0], v[2][mid], v[2][hi], v[3][0], v[3][mid], v[3][hi],
+           100 * v[3][mid] / v[2][mid]);
+    printf("client CPU ns per entry (median of %d): R1 hiredis %.0f, rill "
+           "%.0f; R2 hiredis %.0f, rill %.0f\n",
+           rounds, cpu[0][mid], cpu[1][mid], cpu[2][mid], cpu[3][mid]);
     rill_runtime_free(rt);
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);

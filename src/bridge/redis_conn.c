@@ -606,6 +606,10 @@ static void *drive(void *arg)
                 atomic_store_explicit(&c->connected, true,
                                       memory_order_relaxed);
                 r = run_session(c, io);
+                /* A peer gone before our write or before our read: one
+                 * error for both. */
+                if (r == RILL_EPIPE)
+                    r = RILL_ECONNRESET;
                 atomic_store_explicit(&c->connected, false,
                                       memory_order_relaxed);
                 backoff = c->backoff_min;
