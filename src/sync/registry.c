@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chan_util.c - the handle registry and the small shared helpers of the
+ * registry.c - the handle registry and the small shared helpers of the
  * oneshot, watch and broadcast channels (see chan_util.h).
  *
  * The registry is a set of (address | kind) keys, split into shards by

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chan_core.c - the shared core of the channel kinds: the slow-path lock,
+ * waiters.c - what every channel kind waits with: the slow-path lock,
  * claim words, waiters and wake lists (see sync_int.h for the protocol).
  */
 #include "sync_int.h"
