@@ -618,124 +618,181 @@ static void fire_due_timers(struct rill_runtime *rt)
  * before it checks whether that worker is stuck in one long task. */
 #define LONE_TASK_CHECK RILL_MS(1)
 
-/* Returns true if it woke to check on a lone task (see steal_work). */
-static bool worker_park(rill__worker_t *w)
+/*
+ * What one park decided, step by step (worker_park): the deadline to
+ * sleep until and why it was chosen, and what to undo when it wakes.
+ */
+typedef struct park {
+    uint32_t sleeping;    /* sleepers, this one included, at registering */
+    bool lone;            /* a peer holds one task that nobody steals */
+    rill_instant_t until; /* sleep until (RILL_FOREVER: a wake) */
+    bool timer_owner;     /* this worker sleeps for the timers */
+    bool lone_check;      /* until is the look-again for a lone task */
+    bool dl_check;        /* until is the deadlock detector's grace */
+    uint64_t dl_snap;     /* the activity count the check compares */
+    bool timed_out;       /* woke at until, not by a wake */
+    size_t io_woke;       /* tasks the reactor woke while we slept */
+} park_t;
+
+/* Join the sleepers, then look for work once more. Returns false when
+ * there is work (or the runtime stops): then w is not a sleeper. */
+static bool park_register(rill__worker_t *w, park_t *pk)
 {
     struct rill_runtime *rt = w->rt;
     rill__store(&w->sleep_word, 1, RILL_RELAXED);
     pthread_mutex_lock(&rt->idle_lock);
     rt->sleepers[rt->nsleepers++] = w->index;
     rill__store(&rt->nsleeping, rt->nsleepers, RILL_RELAXED);
-    uint32_t sleeping = rt->nsleepers;
+    pk->sleeping = rt->nsleepers;
     pthread_mutex_unlock(&rt->idle_lock);
     /* seq_cst: pairs with the fence in rill__notify_work. */
     rill__fence(RILL_SEQ_CST);
-
-    bool lone;
-    if (work_visible(rt, w, &lone) || rill__load(&rt->stopping, RILL_ACQUIRE)) {
+    if (work_visible(rt, w, &pk->lone) ||
+        rill__load(&rt->stopping, RILL_ACQUIRE)) {
         sleepers_remove(rt, w);
         rill__store(&w->sleep_word, 0, RILL_RELAXED);
         return false;
     }
-    if (rt->cfg.virtual_clock) {
-        /* The last worker to go idle moves virtual time, unless a
-         * blocking job (which may still send something) is running. It
-         * leaves the sleepers first: the tasks the move wakes land in its
-         * own LIFO slot and queue, which other workers do not count, so
-         * while it still counted as asleep another worker waking up
-         * (every LONE_TASK_CHECK while a peer is busy) could find itself
-         * "last" too and move time again before those tasks ran. */
-        if (sleeping == rt->nworkers && !pinned_pending(rt) &&
-            rill__load(&rt->blocking_active, RILL_ACQUIRE) == 0 &&
-            rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER &&
-            leave_if_last(rt, w)) {
-            rill__store(&w->sleep_word, 0, RILL_RELAXED);
-            /* Sockets first (tokio's paused clock does the same): what
-             * the kernel has ready now runs before time moves; what has
-             * not arrived yet does not hold the clock (docs/io.md). */
-            if (rill__reactor_poll_now(rt->reactor, w) == 0)
-                (void)rill__virtual_advance(rt);
-            return false;
-        }
-    }
-    rill_instant_t until = RILL_FOREVER;
+    return true;
+}
+
+/*
+ * Virtual clock: the last worker to go idle moves virtual time, unless a
+ * blocking job (which may still send something) is running. It leaves the
+ * sleepers first: the tasks the move wakes land in its own LIFO slot and
+ * queue, which other workers do not count, so while it still counted as
+ * asleep another worker waking up (every LONE_TASK_CHECK while a peer is
+ * busy) could find itself "last" too and move time again before those
+ * tasks ran. Returns true if this worker moved time (it is awake again).
+ */
+static bool park_move_virtual_time(rill__worker_t *w, const park_t *pk)
+{
+    struct rill_runtime *rt = w->rt;
+    if (!rt->cfg.virtual_clock || pk->sleeping != rt->nworkers ||
+        pinned_pending(rt) ||
+        rill__load(&rt->blocking_active, RILL_ACQUIRE) != 0 ||
+        rill__load(&rt->next_deadline, RILL_ACQUIRE) == RILL_FOREVER ||
+        !leave_if_last(rt, w))
+        return false;
+    rill__store(&w->sleep_word, 0, RILL_RELAXED);
+    /* Sockets first (tokio's paused clock does the same): what the kernel
+     * has ready now runs before time moves; what has not arrived yet does
+     * not hold the clock (docs/io.md). */
+    if (rill__reactor_poll_now(rt->reactor, w) == 0)
+        (void)rill__virtual_advance(rt);
+    return true;
+}
+
+/* Real clock: one sleeping worker owns the timers and sleeps until the
+ * next deadline (the others sleep until woken). */
+static void park_take_timers(rill__worker_t *w, park_t *pk)
+{
+    struct rill_runtime *rt = w->rt;
     int no_owner = 0;
-    bool timer_owner = !rt->cfg.virtual_clock &&
-                       rill__cas(&rt->timer_owner, &no_owner, (int)w->index + 1,
-                                 RILL_ACQ_REL, RILL_RELAXED);
-    if (timer_owner) {
-        until = rill__load(&rt->next_deadline, RILL_ACQUIRE);
-        rill__store(&rt->timer_sleep_until, until, RILL_SEQ_CST);
-        /* A timer armed between our load and the store above either saw
-         * our store (and wakes us) or is caught by this re-read. */
-        rill_instant_t again = rill__load(&rt->next_deadline, RILL_SEQ_CST);
-        if (again < until) {
-            until = again;
-            rill__store(&rt->timer_sleep_until, until, RILL_SEQ_CST);
-        }
+    pk->timer_owner = !rt->cfg.virtual_clock &&
+                      rill__cas(&rt->timer_owner, &no_owner, (int)w->index + 1,
+                                RILL_ACQ_REL, RILL_RELAXED);
+    if (!pk->timer_owner)
+        return;
+    pk->until = rill__load(&rt->next_deadline, RILL_ACQUIRE);
+    rill__store(&rt->timer_sleep_until, pk->until, RILL_SEQ_CST);
+    /* A timer armed between our load and the store above either saw our
+     * store (and wakes us) or is caught by this re-read. */
+    rill_instant_t again = rill__load(&rt->next_deadline, RILL_SEQ_CST);
+    if (again < pk->until) {
+        pk->until = again;
+        rill__store(&rt->timer_sleep_until, pk->until, RILL_SEQ_CST);
     }
-    bool lone_check = false;
-    if (lone || sleeping < rt->nworkers) {
+}
+
+/* Shorten the sleep for a look-again at a lone task or a busy peer, and
+ * for the deadlock detector's grace period. */
+static void park_set_checks(rill__worker_t *w, park_t *pk)
+{
+    struct rill_runtime *rt = w->rt;
+    if (pk->lone || pk->sleeping < rt->nworkers) {
         /* A lone task to watch, or a busy peer whose queue may fill
          * without a wake for us (woken tasks go to the waker's own
          * worker): look again in a while. */
         rill_instant_t check = rill__mono_now() + LONE_TASK_CHECK;
-        if (check < until) {
-            until = check;
-            lone_check = true;
+        if (check < pk->until) {
+            pk->until = check;
+            pk->lone_check = true;
         }
     }
-    /* The last worker to go idle, with tasks alive and no timer: maybe
-     * a deadlock. Sleep only a while, then check (deadlock.c); nothing of
+    /* The last worker to go idle, with tasks alive and no timer: maybe a
+     * deadlock. Sleep only a while, then check (deadlock.c); nothing of
      * this runs while any worker is busy. */
-    bool dl_check = false;
-    uint64_t dl_snap = 0;
-    if (sleeping == rt->nworkers && !lone) {
-        rill_duration_t wait = rill__deadlock_arm(rt, w->index, &dl_snap);
+    if (pk->sleeping == rt->nworkers && !pk->lone) {
+        rill_duration_t wait = rill__deadlock_arm(rt, w->index, &pk->dl_snap);
         if (wait != RILL_FOREVER) {
             rill_instant_t at = rill__mono_now() + wait;
-            if (at < until) {
-                until = at;
-                dl_check = true;
+            if (at < pk->until) {
+                pk->until = at;
+                pk->dl_check = true;
             }
         }
     }
-    rill__fetch_add(&w->parks, 1, RILL_RELAXED);
-    bool timed_out = false;
-    size_t io_woke = 0;
+}
+
+/* Sleep until woken, until pk->until, or until the reactor woke tasks. */
+static void park_sleep(rill__worker_t *w, park_t *pk)
+{
+    struct rill_runtime *rt = w->rt;
+    rill__fetch_add(&w->parks, 1, RILL_RELAXED); /* a statistic */
     while (rill__load(&w->sleep_word, RILL_ACQUIRE) == 1) {
         /* With fds registered, one sleeping worker waits in epoll
          * instead of on its futex (reactor_epoll.c). With the virtual
          * clock only the last worker to go idle does: it is the one that
          * looks at the sockets before moving time, which it could not do
          * while another worker sat in epoll. */
-        bool may_poll = !rt->cfg.virtual_clock || sleeping == rt->nworkers;
+        bool may_poll = !rt->cfg.virtual_clock || pk->sleeping == rt->nworkers;
         if (!may_poll || !rill__reactor_park(rt->reactor, w, &w->sleep_word,
-                                             until, &io_woke))
-            rill__futex_wait(&w->sleep_word, 1, until);
-        if (io_woke)
+                                             pk->until, &pk->io_woke))
+            rill__futex_wait(&w->sleep_word, 1, pk->until);
+        if (pk->io_woke)
             break; /* it woke tasks, into this worker's queues */
-        if (until != RILL_FOREVER && rill__mono_now() >= until) {
-            timed_out = true;
+        if (pk->until != RILL_FOREVER && rill__mono_now() >= pk->until) {
+            pk->timed_out = true;
             break;
         }
     }
-    if (timer_owner) {
+}
+
+/* Awake: give up the timers, run the deadlock check if its grace ran
+ * out, leave the sleepers, fire what is due. */
+static void park_leave(rill__worker_t *w, const park_t *pk)
+{
+    struct rill_runtime *rt = w->rt;
+    if (pk->timer_owner) {
         rill__store(&rt->timer_sleep_until, RILL_FOREVER, RILL_RELAXED);
         rill__store(&rt->timer_owner, 0, RILL_RELEASE);
     }
     /* Still registered as a sleeper: the check sees every worker idle
      * only if nobody woke one meanwhile. */
-    if (dl_check && timed_out)
-        rill__deadlock_check(rt, dl_snap);
+    if (pk->dl_check && pk->timed_out)
+        rill__deadlock_check(rt, pk->dl_snap);
     sleepers_remove(rt, w);
     rill__store(&w->sleep_word, 0, RILL_RELAXED);
     /* Several connections became ready at once: let an idle peer share
      * them (they went to this worker's queue). */
-    if (io_woke > 1)
+    if (pk->io_woke > 1)
         rill__notify_work(rt);
     fire_due_timers(rt);
-    return lone_check && timed_out;
+}
+
+/* An idle worker's park, in its steps. Returns true if it woke to check
+ * on a lone task (see steal_work). */
+static bool worker_park(rill__worker_t *w)
+{
+    park_t pk = {.until = RILL_FOREVER};
+    if (!park_register(w, &pk) || park_move_virtual_time(w, &pk))
+        return false;
+    park_take_timers(w, &pk);
+    park_set_checks(w, &pk);
+    park_sleep(w, &pk);
+    park_leave(w, &pk);
+    return pk.lone_check && pk.timed_out;
 }
 
 void *rill__worker_main(void *arg)
