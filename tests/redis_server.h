@@ -108,8 +108,11 @@ static inline int rs_launch(rs_server_t *s)
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        /* A test killed by its timeout takes its server with it. */
+        /* A test killed by its timeout takes its server with it; its
+         * own process group, so that stopping it stops the children it
+         * forks for AOF rewrites too (they write into the directory). */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setpgid(0, 0);
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
             dup2(null, 0);
@@ -169,6 +172,7 @@ static inline int rs_start(rs_server_t *s, bool tcp)
 static inline void rs_kill(rs_server_t *s, int sig)
 {
     if (s->pid > 0) {
+        kill(-s->pid, sig); /* the group: the server and its children */
         kill(s->pid, sig);
         int st;
         while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
@@ -184,7 +188,11 @@ static inline void rs_stop(rs_server_t *s)
     if (s->dir[0]) {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0)
+        /* A child of the server may still be going away (a few tries). */
+        int tries = 0;
+        while (system(cmd) != 0 && ++tries < 50)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        if (tries == 50)
             fprintf(stderr, "could not remove %s\n", s->dir);
         s->dir[0] = 0;
     }

@@ -37,19 +37,28 @@ static rill_stream_t *chunked(const char *text, size_t len, const size_t *cuts,
     return s;
 }
 
+/* How drain takes messages: 1 = rill_next; more = rill_next_many with
+ * this many at most (the decoders' batch path). */
+static size_t drain_batch = 1;
+
 /* Drain a message stream into "a|b|E-15|c|." (E = error item, . = end). */
 static void drain(rill_stream_t *s, char *got, size_t cap)
 {
     size_t len = 0;
     got[0] = 0;
     for (int guard = 0; guard < 100000; guard++) {
-        rill_bytes_t m;
-        int r = rill_next(s, &m);
+        rill_bytes_t m[4];
+        size_t k = 1;
+        int r = drain_batch == 1 ? rill_next(s, &m[0])
+                                 : rill_next_many(s, m, drain_batch, &k);
         if (r == 0) {
-            len += (size_t)snprintf(got + len, cap - len, "%.*s|",
-                                    (int)rill_bytes_len(&m),
-                                    (const char *)rill_bytes_data(&m));
-            rill_bytes_release(&m);
+            assert_true(k >= 1 && k <= drain_batch);
+            for (size_t i = 0; i < k; i++) {
+                len += (size_t)snprintf(got + len, cap - len, "%.*s|",
+                                        (int)rill_bytes_len(&m[i]),
+                                        (const char *)rill_bytes_data(&m[i]));
+                rill_bytes_release(&m[i]);
+            }
         } else if (r < 0) {
             len += (size_t)snprintf(got + len, cap - len, "E%d|", r);
         } else {
@@ -131,10 +140,17 @@ static void check_cuts(decoder_fn dec, model_fn model, const char *t,
         fail_msg("cut into %zu chunks: want %s, got %s", n + 1, want, got);
 }
 
-/* Every single cut, every pair of cuts, and 1-byte chunks. */
+/* Every single cut, every pair of cuts, and 1-byte chunks; taken one
+ * message at a time, and in batches of at most 3 and 4. */
 static void check_all_cuts(decoder_fn dec, model_fn model, const char *t,
                            size_t len, size_t max)
 {
+    for (drain_batch = 3; drain_batch <= 4; drain_batch++) {
+        check_cuts(dec, model, t, len, max, NULL, 0);
+        for (size_t i = 0; i <= len; i++)
+            check_cuts(dec, model, t, len, max, &i, 1);
+    }
+    drain_batch = 1;
     check_cuts(dec, model, t, len, max, NULL, 0);
     for (size_t i = 0; i <= len; i++) {
         check_cuts(dec, model, t, len, max, &i, 1);
@@ -313,6 +329,24 @@ static void test_upstream_errors_pass(void **state)
     /* The error comes when it is met; the line goes on across it. */
     snprintf(want, sizeof want, "E%d|abc|d|.", RILL_EUSER);
     assert_string_equal(got, want);
+
+    /* Met by a batch after a message: the message first, then the error
+     * alone (held for the next poll), then the rest. */
+    t = "x\nab!c\nd";
+    size_t cuts2[] = {4, 5};
+    snprintf(want, sizeof want, "x|E%d|abc|d|.", RILL_EUSER);
+    for (drain_batch = 1; drain_batch <= 4; drain_batch += 3) {
+        s = chunked(t, strlen(t), cuts2, 2);
+        assert_status(rill_stream_map(&s, err_step, NULL, sizeof(rill_bytes_t)),
+                      0);
+        assert_status(rill_stream_set_item_dtor(s, rill_bytes_item_dtor, NULL),
+                      0);
+        assert_status(rill_stream_lines(&s, 16), 0);
+        drain(s, got, sizeof got);
+        rill_stream_free(s);
+        assert_string_equal(got, want);
+    }
+    drain_batch = 1;
 }
 
 /* Every allocation in turn fails: the decoder reports RILL_ENOMEM, a
@@ -330,10 +364,13 @@ static void test_allocation_failures(void **state)
         model_fn model = kind ? model_frames : model_lines;
         char want[256];
         model(text, len, 64, want, sizeof want);
-        for (int fail = 0; fail < 40; fail++) {
+        for (int fail = 0; fail < 80; fail++) {
+            /* the second 40: in batches of at most 3 (a refusal met
+             * after some messages is held for the next poll) */
+            size_t batch = fail < 40 ? 1 : 3;
             size_t cuts[] = {3, 9, 10};
             rill_stream_t *s = chunked(text, len, cuts, 3);
-            test_alloc_refuse(fail, false);
+            test_alloc_refuse(fail % 40, false);
             int r = dec(&s, 64);
             if (r == RILL_ENOMEM) {
                 test_alloc_disarm();
@@ -345,17 +382,22 @@ static void test_allocation_failures(void **state)
             size_t o = 0;
             got[0] = 0;
             for (int guard = 0; guard < 1000; guard++) {
-                rill_bytes_t m;
-                r = rill_next(s, &m);
+                rill_bytes_t m[3];
+                size_t k = 1;
+                r = batch == 1 ? rill_next(s, &m[0])
+                               : rill_next_many(s, m, batch, &k);
                 if (r == RILL_ENOMEM) {
                     test_alloc_disarm();
                     continue; /* a retry must go on where it stopped */
                 }
                 if (r == 0) {
-                    o += (size_t)snprintf(got + o, sizeof got - o, "%.*s|",
-                                          (int)rill_bytes_len(&m),
-                                          (const char *)rill_bytes_data(&m));
-                    rill_bytes_release(&m);
+                    for (size_t i = 0; i < k; i++) {
+                        o += (size_t)snprintf(
+                            got + o, sizeof got - o, "%.*s|",
+                            (int)rill_bytes_len(&m[i]),
+                            (const char *)rill_bytes_data(&m[i]));
+                        rill_bytes_release(&m[i]);
+                    }
                 } else if (r < 0) {
                     o += (size_t)snprintf(got + o, sizeof got - o, "E%d|", r);
                 } else {

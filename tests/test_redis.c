@@ -354,6 +354,19 @@ static void until_blocked(void)
     fail_msg("the command never blocked in the server");
 }
 
+typedef struct dump {
+    bool command, driver;
+} dump_t;
+
+static void dump_line(const char *line, void *ud)
+{
+    dump_t *d = ud;
+    if (strstr(line, "redis BLPOP"))
+        d->command = true;
+    if (strstr(line, "redis unix:"))
+        d->driver = true;
+}
+
 static void test_cancel_blocked(void **state)
 {
     (void)state;
@@ -365,6 +378,12 @@ static void test_cancel_blocked(void **state)
                              &(rill_spawn_config_t){.runtime = rt}),
                   0);
     until_blocked();
+    /* The dump names the command a task waits for and the connection's
+     * driver task. */
+    dump_t d = {0};
+    assert_status(rill_runtime_dump_lines(rt, dump_line, &d), 0);
+    assert_true(d.command);
+    assert_true(d.driver);
     rill_task_cancel(b.task);
     assert_status(rill_join(b.task, NULL), 0);
     assert_status(b.status, RILL_ECANCELED);
@@ -870,6 +889,105 @@ static void test_kill9_restart(void **state)
     free(cr.seen);
 }
 
+/* ---- plain XREAD ---- */
+
+/* Two XREAD sources from "$" see only what is added after they started,
+ * each sees all of it (fan-out), in order; one from "0" sees all. */
+static void test_xread_fanout(void **state)
+{
+    (void)state;
+    char out[64];
+    cli(out, sizeof out, "XADD fan '*' n old");
+    rill_redis_config_t cc = {.runtime = rt};
+    rill_redis_xread_config_t xc = {.conn = &cc, .block = RILL_MS(50)};
+    rill_stream_t *a, *b, *all;
+    assert_status(rill_redis_xread_new(&a, srv.addr, "fan", "$", &xc), 0);
+    assert_status(rill_redis_xread_new(&b, srv.addr, "fan", NULL, &xc), 0);
+    assert_status(rill_redis_xread_new(&all, srv.addr, "fan", "0", &xc), 0);
+    /* "$" is the last id when the source was made: a and b see only
+     * what comes after. */
+    rill_redis_msg_t m;
+    assert_status(rill_next(all, &m), 0);
+    assert_string_equal(rill_redis_msg_field(&m, "n")->value, "old");
+    assert_int_equal(m.deliveries, 0);
+    rill_redis_msg_destroy(&m);
+    add_entries("fan", 5);
+    rill_stream_t *each[] = {a, b, all};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 5; i++) {
+            assert_status(rill_next(each[k], &m), 0);
+            assert_int_equal(atoll(rill_redis_msg_field(&m, "seq")->value), i);
+            rill_redis_msg_destroy(&m);
+        }
+    rill_stream_free(a);
+    rill_stream_free(b);
+    rill_stream_free(all);
+}
+
+/* ---- out of memory ---- */
+
+typedef struct oom_arg {
+    rill_redis_t *c;
+    rill_stream_t *s;
+    long k;
+    bool hit;
+    int status;
+    uint64_t added;
+} oom_arg_t;
+
+static void *oom_sink(void *p)
+{
+    oom_arg_t *a = p;
+    rill_redis_sink_config_t sc = {.batch = 16};
+    test_alloc_refuse(a->k, false); /* counted from inside the task */
+    a->status = rill_redis_write_stream(a->c, "oom", a->s, &a->added, &sc);
+    a->hit = test_alloc_hit();
+    test_alloc_disarm();
+    return NULL;
+}
+
+/* The k-th allocation from the start of a sink run refused, for every k
+ * until a run meets none: the sink ends with 0 (the connection lost a
+ * reply to ENOMEM, reconnected, and the rest was sent again) or
+ * RILL_ENOMEM, *added never counts an entry that is not in the stream,
+ * and nothing leaks (test_run checks every test). */
+static void test_alloc_failure_in_batch(void **state)
+{
+    (void)state;
+    rill_redis_t *c;
+    assert_status(rill_redis_new(&c, srv.addr,
+                                 &(rill_redis_config_t){
+                                     .runtime = rt, .backoff_min = RILL_MS(1)}),
+                  0);
+    long long before = 0;
+    int ok = 0, nomem = 0;
+    for (long k = 0; k < 2000; k++) {
+        enum { N = 40 };
+        rill_bytes_t items[N];
+        for (int i = 0; i < N; i++)
+            assert_status(rill_bytes_new(&items[i], "payload", 7), 0);
+        oom_arg_t a = {c, NULL, k, false, -1, 0};
+        assert_status(rill_stream_iter(&a.s, items, N, sizeof items[0]), 0);
+        assert_status(
+            rill_stream_set_item_dtor(a.s, rill_bytes_item_dtor, NULL), 0);
+        assert_status(rill_block_on(rt, oom_sink, &a, NULL), 0);
+        bool hit = a.hit;
+        long long len = cli_int("XLEN %s%s", "oom", "");
+        assert_true(a.status == 0 || a.status == RILL_ENOMEM);
+        assert_true(len - before >= (long long)a.added);
+        if (a.status == 0)
+            assert_int_equal(a.added, N);
+        ok += a.status == 0;
+        nomem += a.status == RILL_ENOMEM;
+        before = len;
+        if (!hit)
+            break;
+    }
+    assert_true(ok > 0);
+    assert_true(nomem > 0);
+    rill_redis_free(c);
+}
+
 int main(void)
 {
     const char *child = getenv("REDIS_TEST_CHILD");
@@ -896,6 +1014,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_poison_dead_letter, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kill9_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xread_fanout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failure_in_batch, setup,
+                                        teardown),
     };
     return test_run(tests, NULL, NULL);
 }

@@ -9,33 +9,41 @@
  *     ▲ (one command                                             │
  *     │  channel each)                                    2 store tasks
  *     │                                                          │
- *   /ws handler ◄─ rate commands             events (channel) ◄──┴── monitor
- *     ▲                                              │
- *     └──── every WebSocket ◄──── publisher task ◄───┘
- *                                      │
- *                                      └──► SSE source (/events)
+ *   command task ◄── commands (channel) ◄── hub's on_message     │
+ *     │                                                          ▼
+ *     └─► replies, bursts ──► events (channel) ◄─────────── + monitor
+ *                                   │
+ *                           publisher task ──► hub: /events, SSE and
+ *                                              WebSocket clients
  *
  * Every event the page gets goes through the one publisher task, which
- * numbers it (the SSE id: consecutive, so the page can check it missed
- * nothing) and hands it to both transports, encoded once for each: the
- * SSE source keeps a replay ring (a browser that reconnects sends
- * Last-Event-ID and gets what it missed), every WebSocket gets a reference
- * to the same frame in its queue. A WebSocket whose queue stays full for
- * SLOW_CLIENT is closed with 1013 (try again later) rather than holding
- * the pipeline back any longer.
+ * numbers it (the event id, consecutive, so the page can check it missed
+ * nothing; it is also in the JSON, which is all a WebSocket message
+ * carries) and publishes it to the hub (rill/hub.h). The hub encodes it
+ * once per protocol, queues a reference for every client, and keeps a
+ * replay ring: a browser that reconnects (Last-Event-ID, or
+ * ?last_event_id= for a WebSocket) gets what it missed. A client over its
+ * byte budget is disconnected (DISCONNECT) and resumes that way, so a
+ * slow browser never holds the pipeline back and loses nothing it can
+ * come back for.
  *
- * The browser's commands ({"cmd":"rate","sensor":2,"hz":100}) go from the
- * WebSocket handler into that sensor's command channel; the sensor thread
- * waits on it between readings (rill_recv_timeout is its clock), so a
- * new rate takes effect at once.
+ * The browser's commands ({"cmd":"rate","sensor":2,"hz":100}) arrive on
+ * its WebSocket; the hub hands them to on_message, which puts them into
+ * the commands channel; the command task puts a rate into that sensor's
+ * command channel (the sensor thread waits on it between readings:
+ * rill_recv_timeout is its clock, so a new rate takes effect at once) and
+ * publishes the answer as an event ("ack" or "refused", with the client's
+ * number), which every page shows.
  *
  * Usage: dashboard [--test] [port]   (port: 0 = any free one; default the
  * environment's RILL_DASHBOARD_PORT, else 8080). --test adds the commands
  * the browser test uses: "burst" (n numbered events through the
- * publisher) and "drop_sse" (the server's side of every SSE connection is
- * shut down; the browsers reconnect with Last-Event-ID). SIGINT or SIGTERM
- * shuts the server down gracefully; the pipeline drains and the program
- * exits 0.
+ * publisher), "drop_sse" and "drop_ws" (the server's side of every SSE or
+ * WebSocket connection is shut down, then "then_burst" events are
+ * published; the browsers reconnect and resume after their last event). GET
+ * /stats: the pipeline's counters and the hub's (rill_hub_stats_json). SIGINT
+ * or SIGTERM shuts the server down gracefully; the pipeline drains and the
+ * program exits 0.
  */
 #include "check.h"
 #include <rill.h>
@@ -56,9 +64,10 @@ enum {
     BATCH = 64,
     STORES = 2,
     EVENTS_CAPACITY = 1024, /* events on their way to the publisher */
-    REPLAY = 16384,         /* SSE events kept for resuming browsers */
-    WS_QUEUE = 1024,        /* frames queued per WebSocket */
-    MAX_WS = 64,            /* WebSocket clients at once */
+    REPLAY = 16384,         /* events the hub keeps for resuming browsers */
+    BUDGET = 2 << 20,       /* bytes queued per client before DISCONNECT */
+    COMMANDS = 64,          /* commands waiting for the command task */
+    MAX_COMMAND = 256,      /* bytes of one command */
     MAX_RATE = 2000,        /* readings per second a sensor may be set to */
     MAX_BURST = 1000000,    /* events one test burst may ask for */
     ERR_MALFORMED = RILL_EUSER - 1, /* not a number */
@@ -67,7 +76,6 @@ enum {
 #define BATCH_WINDOW RILL_MS(100)
 #define STORE_TIME RILL_MS(5)
 #define REPORT_EVERY RILL_MS(250)
-#define SLOW_CLIENT RILL_SEC(5)
 
 /* Extern: dashboard_assets.c, generated from index.html, dashboard.js and
  * dashboard.css by embed.cmake (the page works offline: no CDN). */
@@ -89,41 +97,31 @@ static void dash_event_dtor(void *item, void *ud)
     rill_bytes_release(&((dash_event_t *)item)->json);
 }
 
-/* A WebSocket client, on the publisher's list while its handler runs. */
-typedef struct ws_client {
-    struct ws_client *next;
-    uint64_t id;
-    rill_ws_conn_t *ws;
-    rill_sender_t *tx; /* its outgoing queue */
-    bool evicted;      /* closed for being too slow */
-} ws_client_t;
-
-/* An SSE connection being served (for drop_sse). */
-typedef struct sse_client {
-    struct sse_client *next;
+/* A connection being served at /events (for drop_sse and drop_ws). */
+typedef struct client {
+    struct client *next;
     rill_http_conn_t *conn;
-} sse_client_t;
+    bool ws;
+} client_t;
 
 static struct app {
     bool test_mode;
     rill_http_server_t *srv;
-    rill_sse_source_t *source;
-    rill_sender_t *events_tx; /* cloned by every producer of events */
+    rill_hub_t *hub;
+    rill_sender_t *events_tx;   /* cloned by every producer of events */
+    rill_sender_t *commands_tx; /* on_message's */
     rill_sender_t *cmd_tx[SENSORS];
     rill_instant_t t0;
 
-    /* The client lists. Held only for list changes and clones, never
-     * across a wait. */
+    /* The connections being served at /events (for the test's drops).
+     * Held only for list changes and the drop, never across a wait. */
     pthread_mutex_t lock;
-    ws_client_t *ws_clients;
-    sse_client_t *sse_clients;
-    uint64_t next_ws_id;
-    int n_ws, n_sse;
+    client_t *clients;
 
     /* Counters: relaxed, each a statistic on its own (the monitor reads
      * them at different moments anyway). */
     atomic_long stored, errors, batches, published;
-    atomic_long sse_resumes, ws_evicted, commands, bursts;
+    atomic_long sse_resumes, ws_resumes, commands, commands_dropped, bursts;
     atomic_int in_flight;
     atomic_int rate[SENSORS];      /* readings/s, as the sensor applied it */
     atomic_long produced[SENSORS]; /* readings sent, per sensor */
@@ -328,9 +326,8 @@ static void stats_json(jbuf_t *j, rill_sender_t *readings)
 {
     rill_channel_stats_t q;
     rill_sender_stats(readings, &q);
-    pthread_mutex_lock(&app.lock);
-    int n_sse = app.n_sse, n_ws = app.n_ws;
-    pthread_mutex_unlock(&app.lock);
+    rill_hub_stats_t h;
+    rill_hub_stats(app.hub, &h);
     pthread_mutex_lock(&app.stats_lock);
     struct rates r = last_rates;
     pthread_mutex_unlock(&app.stats_lock);
@@ -339,16 +336,22 @@ static void stats_json(jbuf_t *j, rill_sender_t *readings)
             "\"stored\":%ld,\"errors\":%ld,\"batches\":%ld,"
             "\"queue\":%zu,\"capacity\":%d,\"high_water\":%llu,"
             "\"sensor_waits\":%llu,\"in_flight\":%d,\"stores\":%d,"
-            "\"sse_clients\":%d,\"ws_clients\":%d,\"published\":%ld,"
-            "\"sse_resumes\":%ld,\"ws_evicted\":%ld,\"commands\":%ld,"
-            "\"sensors\":[",
+            "\"sse_clients\":%llu,\"ws_clients\":%llu,\"published\":%ld,"
+            "\"deliveries\":%llu,\"dropped\":%llu,\"disconnected\":%llu,"
+            "\"sse_resumes\":%ld,\"ws_resumes\":%ld,\"commands\":%ld,"
+            "\"commands_dropped\":%ld,\"test\":%s,"
+            "\"max_rate\":%d,\"sensors\":[",
             ms_since_start(), r.throughput, atomic_load(&app.stored),
             atomic_load(&app.errors), atomic_load(&app.batches), q.len,
             QUEUE_CAPACITY, (unsigned long long)q.high_water,
             (unsigned long long)q.waits_full, atomic_load(&app.in_flight),
-            STORES, n_sse, n_ws, atomic_load(&app.published),
-            atomic_load(&app.sse_resumes), atomic_load(&app.ws_evicted),
-            atomic_load(&app.commands));
+            STORES, (unsigned long long)h.sse_clients,
+            (unsigned long long)h.ws_clients, atomic_load(&app.published),
+            (unsigned long long)h.events_sent, (unsigned long long)h.dropped,
+            (unsigned long long)h.disconnected, atomic_load(&app.sse_resumes),
+            atomic_load(&app.ws_resumes), atomic_load(&app.commands),
+            atomic_load(&app.commands_dropped),
+            app.test_mode ? "true" : "false", MAX_RATE);
     for (int i = 0; i < SENSORS; i++)
         jprintf(j, "%s{\"rate\":%d,\"measured\":%.1f,\"readings\":%ld}",
                 i ? "," : "", atomic_load(&app.rate[i]), r.measured[i],
@@ -397,48 +400,7 @@ static void *monitor_task(void *arg)
     return NULL;
 }
 
-/* ---- the publisher: number each event, hand it to both transports ---- */
-
-/* Close a WebSocket that kept its queue full for SLOW_CLIENT. */
-static void evict(uint64_t id)
-{
-    pthread_mutex_lock(&app.lock);
-    for (ws_client_t *c = app.ws_clients; c; c = c->next)
-        if (c->id == id && !c->evicted) {
-            c->evicted = true;
-            /* Never waits (the close frame is queued if there is room;
-             * the connection closes after close_timeout either way). */
-            (void)rill_ws_close(c->ws, RILL_WS_CLOSE_TRY_AGAIN_LATER,
-                                "too slow");
-            atomic_fetch_add_explicit(&app.ws_evicted, 1, memory_order_relaxed);
-        }
-    pthread_mutex_unlock(&app.lock);
-}
-
-/* The frame to every WebSocket: a reference each, no copy. The senders
- * are cloned under the lock and used outside it, so a handler that ends
- * meanwhile is not waited for (its queue refuses: RILL_ECLOSED). */
-static void fan_out(const rill_bytes_t *frame)
-{
-    rill_sender_t *txs[MAX_WS];
-    uint64_t ids[MAX_WS];
-    int n = 0;
-    pthread_mutex_lock(&app.lock);
-    for (ws_client_t *c = app.ws_clients; c && n < MAX_WS; c = c->next)
-        if (!c->evicted && rill_sender_clone(c->tx, &txs[n]) == 0)
-            ids[n++] = c->id;
-    pthread_mutex_unlock(&app.lock);
-    for (int i = 0; i < n; i++) {
-        rill_bytes_t f = rill_bytes_clone(frame);
-        int rc = rill_send_timeout(txs[i], &f, SLOW_CLIENT);
-        if (rc != 0) {
-            rill_bytes_release(&f);
-            if (rc == RILL_ETIMEDOUT)
-                evict(ids[i]);
-        }
-        rill_sender_release(txs[i]);
-    }
-}
+/* ---- the publisher: number each event, hand it to the hub ---- */
 
 static void *publisher_task(void *arg)
 {
@@ -446,39 +408,33 @@ static void *publisher_task(void *arg)
     dash_event_t ev;
     uint64_t id = 0;
     while (rill_recv(rx, &ev) == 0) {
+        /* The JSON with the id in front, {"id":N,"type":...}: a WebSocket
+         * message carries only the data. */
         char idtext[24];
         int idlen =
             snprintf(idtext, sizeof idtext, "%llu", (unsigned long long)++id);
-        /* SSE: id, event name, the JSON as data (shared, not copied). */
-        rill_sse_event_t sse = {.data = ev.json};
-        int rc = rill_bytes_new(&sse.id, idtext, (size_t)idlen);
-        if (rc == 0)
-            rc = rill_bytes_new(&sse.event, ev.type, strlen(ev.type));
-        if (rc == 0)
-            rc = rill_sse_source_publish(app.source, &sse);
-        rill_bytes_release(&sse.id);
-        rill_bytes_release(&sse.event);
-        /* WebSocket: the same JSON with the id in front:
-         * {"id":N,"type":...}. */
+        rill_sse_event_t out = {0};
         char *text = malloc(ev.json.len + 32);
-        rill_bytes_t frame = {0};
-        if (rc == 0 && !text)
-            rc = RILL_ENOMEM;
-        if (rc == 0 && ev.json.len > 1) {
+        int rc = text && ev.json.len > 1 ? 0 : RILL_ENOMEM;
+        if (rc == 0) {
             int n = snprintf(text, 32, "{\"id\":%s,", idtext);
             memcpy(text + n, ev.json.ptr + 1, ev.json.len - 1);
-            rc = rill_ws_encode(&frame, RILL_WS_TEXT, text,
-                                (size_t)n + ev.json.len - 1);
+            rc = rill_bytes_new(&out.data, text, (size_t)n + ev.json.len - 1);
         }
         free(text);
-        if (rc == 0) {
-            fan_out(&frame);
+        if (rc == 0)
+            rc = rill_bytes_new(&out.id, idtext, (size_t)idlen);
+        if (rc == 0)
+            rc = rill_bytes_new(&out.event, ev.type, strlen(ev.type));
+        /* Encoded once per protocol; never waits (DISCONNECT policy). */
+        if (rc == 0)
+            rc = rill_hub_publish(app.hub, &out);
+        if (rc == 0)
             atomic_fetch_add_explicit(&app.published, 1, memory_order_relaxed);
-        } else {
-            fprintf(stderr, "dashboard: event %llu not published: %s\n",
-                    (unsigned long long)id, rill_err_name(rc));
-        }
-        rill_bytes_release(&frame);
+        else
+            fprintf(stderr, "dashboard: event %s not published: %s\n", idtext,
+                    rill_err_name(rc));
+        rill_sse_event_destroy(&out);
         rill_bytes_release(&ev.json);
     }
     rill_receiver_release(rx);
@@ -493,44 +449,60 @@ static int stats_route(void *ud, rill_http_conn_t *c,
     (void)req;
     jbuf_t j = {.len = 0};
     stats_json(&j, ((monitor_t *)ud)->readings);
-    return rill_http_respond(c, 200, "application/json", j.buf, j.len);
+    rill_bytes_t hub;
+    if (j.overflow || rill_hub_stats_json(app.hub, &hub) != 0)
+        return rill_http_respond(c, 500, "text/plain", "no stats\n", 9);
+    /* The pipeline's counters and "hub": the hub's, in one object. */
+    size_t cap = j.len + hub.len + 16, n = 0;
+    char *body = malloc(cap);
+    if (body)
+        n = (size_t)snprintf(body, cap, "%.*s,\"hub\":%.*s}\n", (int)j.len - 1,
+                             j.buf, (int)hub.len, (const char *)hub.ptr);
+    rill_bytes_release(&hub);
+    int rc = body ? rill_http_respond(c, 200, "application/json", body, n)
+                  : rill_http_respond(c, 503, "text/plain", "no memory\n", 10);
+    free(body);
+    return rc;
 }
 
+/* /events: a client of the hub, SSE or WebSocket, listed while it is
+ * served (for the test's drops). */
 static int events_route(void *ud, rill_http_conn_t *c,
                         const rill_http_request_t *req)
 {
     (void)ud;
-    sse_client_t me = {.conn = c};
+    client_t me = {.conn = c, .ws = req->upgrade};
     pthread_mutex_lock(&app.lock);
-    me.next = app.sse_clients;
-    app.sse_clients = &me;
-    app.n_sse++;
+    me.next = app.clients;
+    app.clients = &me;
     pthread_mutex_unlock(&app.lock);
-    if (rill_http_request_header(req, "Last-Event-ID"))
+    if (!me.ws && rill_http_request_header(req, "Last-Event-ID"))
         atomic_fetch_add_explicit(&app.sse_resumes, 1, memory_order_relaxed);
-    /* retry: the browser reconnects half a second after losing us. */
-    rill_sse_config_t cfg = {.retry_ms = 500};
-    int rc = rill_sse_serve_source(c, req, app.source, &cfg);
+    if (me.ws && req->query.len &&
+        memmem(req->query.ptr, req->query.len, "last_event_id=", 14))
+        atomic_fetch_add_explicit(&app.ws_resumes, 1, memory_order_relaxed);
+    int rc = rill_hub_serve(app.hub, c, req, NULL);
     pthread_mutex_lock(&app.lock);
-    for (sse_client_t **p = &app.sse_clients; *p; p = &(*p)->next)
+    for (client_t **p = &app.clients; *p; p = &(*p)->next)
         if (*p == &me) {
             *p = me.next;
             break;
         }
-    app.n_sse--;
     pthread_mutex_unlock(&app.lock);
-    return rc != 0 ? rc : -1; /* the response was close-delimited */
+    return rc != 0 ? rc : -1; /* the connection closes after the stream */
 }
 
-/* Test mode: shut down the server's side of every SSE connection. The
+/* Test mode: shut down the server's side of every SSE (or WebSocket)
+ * connection; the hub sees its client go, the browser reconnects. The
  * fds are still the connections' (a handler unlists itself, under the
  * lock, before its connection is closed). */
-static int drop_sse(void)
+static int drop(bool ws)
 {
     int n = 0;
     pthread_mutex_lock(&app.lock);
-    for (sse_client_t *s = app.sse_clients; s; s = s->next)
-        if (shutdown(rill_io_fd(rill_http_conn_io(s->conn)), SHUT_RDWR) == 0)
+    for (client_t *cl = app.clients; cl; cl = cl->next)
+        if (cl->ws == ws &&
+            shutdown(rill_io_fd(rill_http_conn_io(cl->conn)), SHUT_RDWR) == 0)
             n++;
     pthread_mutex_unlock(&app.lock);
     return n;
@@ -593,13 +565,13 @@ static void command(const char *text, jbuf_t *reply)
     long sensor, hz, n;
     atomic_fetch_add_explicit(&app.commands, 1, memory_order_relaxed);
     if (!json_cmd(text, cmd, sizeof cmd)) {
-        jprintf(reply, "{\"type\":\"error\",\"error\":\"no cmd\"}");
+        jprintf(reply, "{\"type\":\"refused\",\"error\":\"no cmd\"}");
     } else if (!strcmp(cmd, "rate")) {
         if (!json_int(text, "sensor", &sensor) || sensor < 0 ||
             sensor >= SENSORS || !json_int(text, "hz", &hz) || hz < 0 ||
             hz > MAX_RATE) {
             jprintf(reply,
-                    "{\"type\":\"error\",\"cmd\":\"rate\",\"error\":"
+                    "{\"type\":\"refused\",\"cmd\":\"rate\",\"error\":"
                     "\"sensor 0-%d, hz 0-%d\"}",
                     SENSORS - 1, MAX_RATE);
             return;
@@ -614,11 +586,11 @@ static void command(const char *text, jbuf_t *reply)
                     sensor, hz);
         else
             jprintf(reply,
-                    "{\"type\":\"error\",\"cmd\":\"rate\",\"error\":\"%s\"}",
+                    "{\"type\":\"refused\",\"cmd\":\"rate\",\"error\":\"%s\"}",
                     rill_err_name(rc));
     } else if (app.test_mode && !strcmp(cmd, "burst")) {
         if (!json_int(text, "n", &n) || n < 1 || n > MAX_BURST) {
-            jprintf(reply, "{\"type\":\"error\",\"cmd\":\"burst\",\"error\":"
+            jprintf(reply, "{\"type\":\"refused\",\"cmd\":\"burst\",\"error\":"
                            "\"n 1-1000000\"}");
             return;
         }
@@ -627,78 +599,66 @@ static void command(const char *text, jbuf_t *reply)
                 "{\"type\":\"ack\",\"cmd\":\"burst\",\"n\":%ld,\"status\":"
                 "\"%s\"}",
                 n, rc ? rill_err_name(rc) : "ok");
-    } else if (app.test_mode && !strcmp(cmd, "drop_sse")) {
-        jprintf(reply, "{\"type\":\"ack\",\"cmd\":\"drop_sse\",\"dropped\":%d}",
-                drop_sse());
+    } else if (app.test_mode &&
+               (!strcmp(cmd, "drop_sse") || !strcmp(cmd, "drop_ws"))) {
+        /* Drop, then (then_burst) publish while the browsers are away. */
+        int dropped = drop(cmd[5] == 'w');
+        if (!json_int(text, "then_burst", &n) || n < 0 || n > MAX_BURST)
+            n = 0;
+        int rc = n ? burst(n) : 0;
+        jprintf(reply,
+                "{\"type\":\"ack\",\"cmd\":\"%s\",\"dropped\":%d,\"burst\":%ld,"
+                "\"status\":\"%s\"}",
+                cmd, dropped, n, rc ? rill_err_name(rc) : "ok");
     } else {
-        jprintf(reply, "{\"type\":\"error\",\"error\":\"unknown command\"}");
+        jprintf(reply, "{\"type\":\"refused\",\"error\":\"unknown command\"}");
     }
 }
 
-static int ws_route(void *ud, rill_http_conn_t *c,
-                    const rill_http_request_t *req)
+/* A command from a page, on its way to the command task. */
+typedef struct command_msg {
+    uint64_t client; /* the hub's number for the WebSocket it came on */
+    char text[MAX_COMMAND];
+} command_msg_t;
+
+/* The hub's on_message, in the client's task: hand the command over and
+ * return (the burst it may ask for must not run in a task the hub waits
+ * on). A full queue or an oversized command is counted and dropped. */
+static void on_message(void *ud, uint64_t client, const rill_ws_message_t *m)
 {
     (void)ud;
-    ws_client_t *me = calloc(1, sizeof *me);
-    pthread_mutex_lock(&app.lock);
-    bool full = app.n_ws >= MAX_WS;
-    pthread_mutex_unlock(&app.lock);
-    if (!me || full) {
-        free(me);
-        int rc =
-            rill_http_respond(c, 503, "text/plain", "too many clients\n", 17);
-        return rc != 0 ? rc : -1; /* closed after this answer */
+    command_msg_t cmd = {.client = client};
+    if (m->opcode != RILL_WS_TEXT || m->data.len >= sizeof cmd.text) {
+        atomic_fetch_add_explicit(&app.commands_dropped, 1,
+                                  memory_order_relaxed);
+        return;
     }
-    rill_ws_config_t cfg = {.queue = WS_QUEUE, .ping_interval = RILL_SEC(20)};
-    if (rill_ws_accept(&me->ws, c, req, &cfg) != 0) {
-        free(me);
-        return -1; /* refused (400 / 426 answered) */
-    }
-    if (rill_ws_outgoing(me->ws, &me->tx) != 0) {
-        rill_ws_conn_free(me->ws);
-        free(me);
-        return -1;
-    }
-    pthread_mutex_lock(&app.lock);
-    me->id = ++app.next_ws_id;
-    me->next = app.ws_clients;
-    app.ws_clients = me;
-    app.n_ws++;
-    pthread_mutex_unlock(&app.lock);
+    memcpy(cmd.text, m->data.ptr, m->data.len);
+    if (rill_try_send(app.commands_tx, &cmd) != 0)
+        atomic_fetch_add_explicit(&app.commands_dropped, 1,
+                                  memory_order_relaxed);
+}
 
-    jbuf_t hello = {.len = 0};
-    jprintf(&hello,
-            "{\"type\":\"hello\",\"sensors\":%d,\"max_rate\":%d,\"test\":%s}",
-            SENSORS, MAX_RATE, app.test_mode ? "true" : "false");
-    int rc = rill_ws_send(me->ws, RILL_WS_TEXT, hello.buf, hello.len);
-    rill_ws_message_t m;
-    while (rc == 0 && (rc = rill_ws_recv(me->ws, &m)) == 0) {
-        char text[256];
-        jbuf_t reply = {.len = 0};
-        if (m.opcode != RILL_WS_TEXT || m.data.len >= sizeof text) {
-            jprintf(&reply, "{\"type\":\"error\",\"error\":\"a command is "
-                            "a JSON text under 256 bytes\"}");
-        } else {
-            memcpy(text, m.data.ptr, m.data.len);
-            text[m.data.len] = '\0';
-            command(text, &reply);
-        }
-        rill_bytes_release(&m.data);
-        rc = rill_ws_send(me->ws, RILL_WS_TEXT, reply.buf, reply.len);
-    }
-
-    pthread_mutex_lock(&app.lock);
-    for (ws_client_t **p = &app.ws_clients; *p; p = &(*p)->next)
-        if (*p == me) {
-            *p = me->next;
+/* Runs the commands; each answer is an event ("ack" or "refused", with the
+ * client's number) that every page gets. */
+static void *command_task(void *arg)
+{
+    rill_receiver_t *rx = arg;
+    rill_sender_t *events;
+    CHECK(rill_sender_clone(app.events_tx, &events));
+    command_msg_t cmd;
+    while (rill_recv(rx, &cmd) == 0) {
+        jbuf_t reply = {.len = 0}, ev = {.len = 0};
+        command(cmd.text, &reply);
+        bool ack = !strncmp(reply.buf, "{\"type\":\"ack\"", 13);
+        jprintf(&ev, "{\"client\":%llu,%s", (unsigned long long)cmd.client,
+                reply.buf + 1);
+        if (emit(events, ack ? "ack" : "refused", &ev) != 0)
             break;
-        }
-    app.n_ws--;
-    pthread_mutex_unlock(&app.lock);
-    rill_sender_release(me->tx);
-    rill_ws_conn_free(me->ws);
-    free(me);
-    return -1;
+    }
+    rill_sender_release(events);
+    rill_receiver_release(rx);
+    return NULL;
 }
 
 /* ---- wiring ---- */
@@ -732,9 +692,25 @@ static void *main_task(void *arg)
     rill_channel_config_t ev_opts = {"events", dash_event_dtor, NULL};
     CHECK(rill_channel_new(&app.events_tx, &events_rx, sizeof(dash_event_t),
                            EVENTS_CAPACITY, &ev_opts));
-    CHECK(rill_sse_source_new(&app.source, REPLAY));
+    /* The hub: a slow client is disconnected and comes back for what it
+     * missed (the ring holds REPLAY events); pages reconnect in 500 ms. */
+    rill_hub_config_t hc = {.name = "dashboard",
+                            .policy = RILL_HUB_DISCONNECT,
+                            .budget = BUDGET,
+                            .replay = REPLAY,
+                            .retry_ms = 500,
+                            .on_message = on_message};
+    CHECK(rill_hub_new(&app.hub, &hc));
     rill_task_t *publisher;
     CHECK(rill_spawn(&publisher, publisher_task, events_rx, NULL));
+
+    /* The commands channel and its task. */
+    rill_receiver_t *commands_rx;
+    rill_channel_config_t cmd_opts = {.name = "page commands"};
+    CHECK(rill_channel_new(&app.commands_tx, &commands_rx,
+                           sizeof(command_msg_t), COMMANDS, &cmd_opts));
+    rill_task_t *commander;
+    CHECK(rill_spawn(&commander, command_task, commands_rx, NULL));
 
     /* The pipeline, as in `make demo`. */
     rill_sender_t *readings_tx;
@@ -789,7 +765,6 @@ static void *main_task(void *arg)
                                  dash_dashboard_css_len));
     CHECK(
         rill_http_route(app.srv, RILL_HTTP_GET, "/events", events_route, NULL));
-    CHECK(rill_http_route(app.srv, RILL_HTTP_GET, "/ws", ws_route, NULL));
     CHECK(rill_http_route(app.srv, RILL_HTTP_GET, "/stats", stats_route, &mon));
     pthread_t sig;
     if (pthread_create(&sig, NULL, signal_thread, &o->signals) != 0)
@@ -814,10 +789,11 @@ static void *main_task(void *arg)
     rill_sender_release(mon.events);
     void *failed = NULL;
     CHECK(rill_join(pipeline, &failed));
+    rill_sender_release(app.commands_tx); /* no page is left to send one */
+    CHECK(rill_join(commander, NULL));
     rill_sender_release(app.events_tx);
     CHECK(rill_join(publisher, NULL));
-    rill_sse_source_close(app.source);
-    rill_sse_source_release(app.source);
+    rill_hub_free(app.hub);
     rill_http_server_free(app.srv);
     printf("dashboard: stopped; %ld readings stored, %ld bad, %ld events "
            "published\n",

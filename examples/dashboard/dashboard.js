@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The dashboard's page: readings and counters arrive over Server-Sent
-// Events (/events), commands go out over a WebSocket (/ws), which also
-// carries every event (the browser test checks both). Plain JavaScript,
-// charts drawn by hand on canvases: nothing to fetch from elsewhere.
+// Events from the server's hub (/events); commands go out over a
+// WebSocket to the same hub, which also carries every event (the browser
+// test checks both). Plain JavaScript, charts drawn by hand on canvases:
+// nothing to fetch from elsewhere.
 //
 // Every event has an id one above the last; the page counts any jump as a
 // gap (window.dash.sse.gaps), so a reconnection that resumed with
@@ -22,8 +23,8 @@ const dash = {
   test: false,
   sse: { open: false, opens: 0, events: 0, lastId: 0, gaps: 0, gapList: [],
     rillGaps: 0, bursts: {}, resumes: [] },
-  ws: { open: false, opens: 0, events: 0, lastId: 0, gaps: 0, bursts: {},
-    replies: [] },
+  ws: { open: false, opens: 0, events: 0, lastId: 0, gaps: 0, gapList: [],
+    rillGaps: 0, bursts: {}, replies: [] },
   send(cmd) {
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
     ws.send(JSON.stringify(cmd));
@@ -58,11 +59,25 @@ function handle(ev, fromSse) {
   } else if (ev.type === 'stats') {
     if (!fromSse) return;
     dash.stats = ev;
+    dash.test = ev.test;
+    $('rate-hz').max = ev.max_rate;
     dash.throughput.push(ev.throughput);
     if (dash.throughput.length > 120) dash.throughput.shift();
     if (ev.sensors.length !== dash.sensors) setupSensors(ev.sensors.length);
   } else if (ev.type === 'burst') {
     trackBurst(fromSse ? dash.sse : dash.ws, ev);
+  } else if ((ev.type === 'ack' || ev.type === 'refused') && !fromSse) {
+    // The answer to a command (any page's: every page sees them).
+    dash.ws.replies.push(ev);
+    if (ev.type === 'refused')
+      log('refused: ' + ev.error, true);
+    else if (ev.cmd === 'rate')
+      log('sensor ' + ev.sensor + ': rate set to ' + ev.hz + '/s');
+    else if (ev.cmd === 'burst')
+      log('burst of ' + ev.n + ' events: ' + ev.status);
+    else if (ev.cmd === 'drop_sse' || ev.cmd === 'drop_ws')
+      log('server dropped ' + ev.dropped + (ev.cmd === 'drop_ws' ? ' WebSocket' : ' SSE') +
+        ' connection(s), then published ' + ev.burst + ' events');
   }
   dirty = true;
 }
@@ -88,7 +103,8 @@ function connectSse() {
     dash.sse.open = false;
     setState('sse-state', 'SSE: reconnecting', 'bad');
   };
-  for (const type of ['readings', 'stats', 'burst']) {
+  // (Not 'error': EventSource's own error event has that name.)
+  for (const type of ['readings', 'stats', 'burst', 'ack', 'refused']) {
     source.addEventListener(type, (e) => {
       trackId(dash.sse, Number(e.lastEventId));
       handle(JSON.parse(e.data), true);
@@ -105,12 +121,14 @@ function connectSse() {
 
 let ws;
 function connectWs() {
+  // The hub resumes a WebSocket after last_event_id, as Last-Event-ID
+  // does for SSE: a reconnection misses nothing the ring still holds.
   ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') +
-    location.host + '/ws');
+    location.host + '/events' +
+    (dash.ws.lastId ? '?last_event_id=' + dash.ws.lastId : ''));
   ws.onopen = () => {
     dash.ws.open = true;
     dash.ws.opens++;
-    dash.ws.lastId = 0; // a new connection starts with the next event
     setState('ws-state', 'WebSocket: open', 'ok');
   };
   ws.onclose = (e) => {
@@ -120,23 +138,12 @@ function connectWs() {
   };
   ws.onmessage = (e) => {
     const msg = JSON.parse(e.data);
-    if (msg.id !== undefined) {
+    if (msg.type === 'rill-gap') { // the hub: events were lost
+      dash.ws.rillGaps++;
+      log('WebSocket: missed ' + msg.missed + ' events', true);
+    } else {
       trackId(dash.ws, msg.id);
       handle(msg, false);
-    } else if (msg.type === 'hello') {
-      dash.test = msg.test;
-      $('rate-hz').max = msg.max_rate;
-      if (msg.sensors !== dash.sensors) setupSensors(msg.sensors);
-    } else { // the answer to a command
-      dash.ws.replies.push(msg);
-      if (msg.type === 'ack' && msg.cmd === 'rate')
-        log('sensor ' + msg.sensor + ': rate set to ' + msg.hz + '/s');
-      else if (msg.type === 'ack' && msg.cmd === 'burst')
-        log('burst of ' + msg.n + ' events: ' + msg.status);
-      else if (msg.type === 'ack' && msg.cmd === 'drop_sse')
-        log('server dropped ' + msg.dropped + ' SSE connection(s)');
-      else
-        log('error: ' + msg.error, true);
     }
   };
 }
@@ -274,8 +281,9 @@ function drawCounters() {
   }
   $('c-sse').textContent = dash.sse.events.toLocaleString() + ' (last id ' + dash.sse.lastId + ')';
   $('c-ws').textContent = dash.ws.events.toLocaleString();
-  $('c-resumes').textContent = Math.max(0, dash.sse.opens - 1);
-  $('c-gaps').textContent = dash.sse.gaps + dash.sse.rillGaps;
+  $('c-resumes').textContent = Math.max(0, dash.sse.opens - 1) + ' SSE, ' +
+    Math.max(0, dash.ws.opens - 1) + ' WS';
+  $('c-gaps').textContent = dash.sse.gaps + dash.sse.rillGaps + dash.ws.gaps + dash.ws.rillGaps;
 }
 
 let dirty = true;

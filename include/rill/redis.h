@@ -450,14 +450,16 @@ typedef struct rill_redis_xread_config {
 
 /*
  * rill_redis_xread_new - every entry of key after start_id ("0": from the
- * start, "$": only new ones; NULL = "$"), as a stream of rill_redis_msg_t
+ * start, "$": those added after this call returns, resolved here to the
+ * last id; NULL = "$"), as a stream of rill_redis_msg_t
  * (deliveries 0), read with XREAD on a connection of its own. Any number
  * of readers see every entry (fan-out); nothing is acked. After a lost
  * connection it reads on from the last id it gave.
- * Returns: 0; RILL_EINVAL; as rill_redis_new.
+ * Returns: 0; RILL_EINVAL; RILL_EREPLY (key is not a stream); as
+ *   rill_redis_new.
  * Ownership: the caller owns *out; the stream owns its connection and
  *   reader task (rill_stream_free stops them). On failure nothing is made.
- * Waits: for the connect.
+ * Waits: for the connect (and for the last id, with "$").
  * Threads: both (a plain thread names cfg->conn->runtime).
  */
 RILL_API RILL_NODISCARD int

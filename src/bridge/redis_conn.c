@@ -135,6 +135,30 @@ static redis__req_t *req_new(redis__cmds_t *cmds)
     return req;
 }
 
+/* "redis <first command>[ xN]" from the formatted bytes
+ * ("*3\r\n$4\r\nXADD\r\n..."). */
+static void req_name(const redis__req_t *req, char *buf, size_t len)
+{
+    const char *p = req->buf, *end = req->buf + req->len;
+    const char *name = NULL;
+    size_t n = 0;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl && nl + 1 < end && nl[1] == '$') {
+        const char *nl2 = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
+        if (nl2) {
+            n = (size_t)strtoul(nl + 2, NULL, 10);
+            name = nl2 + 1;
+            if (n > (size_t)(end - name) || n > 16)
+                n = 0;
+        }
+    }
+    if (req->want > 1)
+        snprintf(buf, len, "redis %.*s x%zu", (int)n, name ? name : "",
+                 req->want);
+    else
+        snprintf(buf, len, "redis %.*s", (int)n, name ? name : "");
+}
+
 int redis__call(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
                 redis__req_t **out)
 {
@@ -150,8 +174,11 @@ int redis__call(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
         return RILL_ENOMEM;
     }
     rill_oneshot_receiver_t *rx;
-    rill_channel_config_t oc = {.name = "redis reply",
-                                .item_dtor = req_item_dtor};
+    /* Named after the command, so a dump of a waiting task says what it
+     * waits for: "redis XREADGROUP", "redis XADD x256". */
+    char name[32];
+    req_name(req, name, sizeof name);
+    rill_channel_config_t oc = {.name = name, .item_dtor = req_item_dtor};
     int r = rill_oneshot_new(&req->tx, &rx, sizeof req, &oc);
     if (r) {
         redis__req_free(req);
@@ -579,6 +606,10 @@ static void *drive(void *arg)
                 atomic_store_explicit(&c->connected, true,
                                       memory_order_relaxed);
                 r = run_session(c, io);
+                /* A peer gone before our write or before our read: one
+                 * error for both. */
+                if (r == RILL_EPIPE)
+                    r = RILL_ECONNRESET;
                 atomic_store_explicit(&c->connected, false,
                                       memory_order_relaxed);
                 backoff = c->backoff_min;

@@ -491,30 +491,6 @@ static void *reader_main(void *arg)
     rill_instant_t next_claim = 0;
     char cnt[24], blk[24];
     snprintf(cnt, sizeof cnt, "%zu", g->count);
-    while (g->plain && !strcmp(g->pos, "$")) {
-        /* "$" means "after the last entry now": resolve it once, or
-         * entries added between two reads would be missed. */
-        const char *a[] = {"XREVRANGE", g->key, "+", "-", "COUNT", "1"};
-        redis__req_t *req;
-        int r = call(g->rd, redis__command_timeout(g->rd), &req, 6, a);
-        if (r == 0) {
-            const rill_redis_reply_t *rep = req->replies[0];
-            if (rep->type == RILL_REDIS_ARRAY && rep->elements == 0)
-                strcpy(g->pos, "0-0");
-            else if (rep->type == RILL_REDIS_ARRAY &&
-                     rep->element[0]->type == RILL_REDIS_ARRAY &&
-                     rep->element[0]->elements == 2 &&
-                     rep->element[0]->element[0]->type == RILL_REDIS_STRING &&
-                     rep->element[0]->element[0]->len < sizeof g->pos)
-                memcpy(g->pos, rep->element[0]->element[0]->str,
-                       rep->element[0]->element[0]->len + 1);
-            else
-                r = rep->type == RILL_REDIS_ERROR ? RILL_EREPLY : RILL_EPROTO;
-        }
-        redis__req_free(req);
-        if (fatal(r) || (r && (push_error(g, r) || rill_sleep(g->block))))
-            return NULL;
-    }
     for (;;) {
         int r = 0;
         if (!g->plain) {
@@ -627,6 +603,32 @@ static void *reader_main(void *arg)
 
 /* ---- making and freeing ---- */
 
+/* "$" means "after the last entry now": resolved once, when the source is
+ * made, or entries added before its first read (or between two reads)
+ * would be missed. */
+static int resolve_last_id(rill_redis_group_t *g)
+{
+    const char *a[] = {"XREVRANGE", g->key, "+", "-", "COUNT", "1"};
+    redis__req_t *req;
+    int r = call(g->rd, redis__command_timeout(g->rd), &req, 6, a);
+    if (r == 0) {
+        const rill_redis_reply_t *rep = req->replies[0];
+        const rill_redis_reply_t *e =
+            rep->type == RILL_REDIS_ARRAY && rep->elements ? rep->element[0]
+                                                           : NULL;
+        if (rep->type == RILL_REDIS_ARRAY && rep->elements == 0)
+            strcpy(g->pos, "0-0");
+        else if (e && e->type == RILL_REDIS_ARRAY && e->elements == 2 &&
+                 e->element[0]->type == RILL_REDIS_STRING &&
+                 e->element[0]->len < sizeof g->pos)
+            memcpy(g->pos, e->element[0]->str, e->element[0]->len + 1);
+        else
+            r = rep->type == RILL_REDIS_ERROR ? RILL_EREPLY : RILL_EPROTO;
+    }
+    redis__req_free(req);
+    return r;
+}
+
 static char *dup(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -715,6 +717,8 @@ static int group_make(rill_redis_group_t **out, const char *addr,
         r = rill_redis_new(&g->ctl, addr, conn);
     if (!r && gc && gc->create)
         r = create_group(g);
+    if (!r && !gc && !strcmp(g->pos, "$"))
+        r = resolve_last_id(g);
     char name[32];
     snprintf(name, sizeof name, "redis %s", key);
     rill_channel_config_t cc = {.name = name, .item_dtor = slot_dtor};

@@ -20,6 +20,10 @@
  *   frames: reading the header (hdr_have < 4), then the payload (need).
  * After upstream's RILL_DONE the split's finish step gives what is left (a
  * last line, a truncation error) and the stream ends.
+ *
+ * The batch path (poll_next_many) splits as many messages as are ready in
+ * one poll, so rill_next_many costs one await per batch instead of one per
+ * line (docs/performance.md, N4).
  */
 #include "stream_int.h"
 
@@ -60,6 +64,9 @@ struct codec {
     size_t need;     /* payload bytes of the current frame */
     bool fatal;      /* the frame boundaries are lost: end after the error */
     bool finished;   /* finish gave its last word; next poll is DONE */
+    /* An error item a batch met after some messages: the next poll gives
+     * it (alone, in its place). 0 if none. */
+    int held;
 };
 
 /* ---- shared helpers ---- */
@@ -278,6 +285,11 @@ static void codec_drop_upstream(codec_t *c)
 static int codec_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
 {
     codec_t *c = (codec_t *)s;
+    if (RILL_UNLIKELY(c->held)) {
+        int r = c->held;
+        c->held = 0;
+        return r;
+    }
     for (;;) {
         if (c->finished || (c->fatal && !c->up))
             return RILL_DONE;
@@ -309,6 +321,29 @@ static int codec_poll_next(rill_stream_t *s, rill_cx_t *cx, void *out)
     }
 }
 
+/* The batch path: messages one poll at a time, up to max, so a consumer's
+ * rill_next_many pays one await for many lines. It stops at the first
+ * poll that gives no message; an error item met after some messages is
+ * held for the next poll (the vtable's rule: an error item comes alone,
+ * after the items before it). RILL_DONE is sticky, so it needs no
+ * holding. */
+static int codec_poll_next_many(rill_stream_t *s, rill_cx_t *cx, void *out,
+                                size_t max, size_t *n)
+{
+    codec_t *c = (codec_t *)s;
+    rill_bytes_t *msgs = out;
+    size_t k = 0;
+    int r = 0;
+    while (k < max && (r = codec_poll_next(s, cx, &msgs[k])) == 0)
+        k++;
+    if (k == 0)
+        return r;
+    if (r < 0) /* an error item (RILL_PENDING and RILL_DONE are > 0) */
+        c->held = r;
+    *n = k;
+    return 0;
+}
+
 static void codec_drop(rill_stream_t *s)
 {
     codec_t *c = (codec_t *)s;
@@ -327,6 +362,7 @@ static int codec_describe(const rill_stream_t *s, char *buf, size_t len)
 
 static const rill_stream_vtable_t codec_vtable = {
     .poll_next = codec_poll_next,
+    .poll_next_many = codec_poll_next_many,
     .drop = codec_drop,
     .describe = codec_describe,
 };

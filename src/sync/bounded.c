@@ -42,6 +42,22 @@
 
 #include <string.h>
 
+void rill__bnd_init(rill__chan_t *ch, char *slots)
+{
+    uint64_t mark = 1;
+    while (mark <= ch->cap)
+        mark <<= 1;
+    ch->mark = mark;
+    ch->one_lap = mark << 1;
+    ch->lap_shift = (unsigned)__builtin_ctzll(ch->one_lap);
+    ch->slots = slots;
+    /* relaxed: the channel is not shared yet (its handles are returned
+     * after this; whoever gets them is ordered by that hand-over). */
+    for (size_t i = 0; i < ch->cap; i++) /* slot i: free for position i */
+        rill__store((_Atomic uint64_t *)(void *)(ch->slots + i * ch->stride),
+                    (uint64_t)i, RILL_RELAXED);
+}
+
 static inline char *slot_of(const rill__chan_t *ch, uint64_t p)
 {
     return ch->slots + (size_t)(p & (ch->mark - 1)) * ch->stride;

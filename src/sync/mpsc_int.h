@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mpsc_int.h - the mpsc channel object shared by chan.c (handles, public
- * entry points, futures) and the three kinds: bounded.c (ring),
+ * mpsc_int.h - the mpsc channel object shared by mpsc.c (creation,
+ * handles), mpsc_ops.c (the public operations and futures), mpsc_wait.c
+ * (the receiver's waiting) and the three kinds: bounded.c (ring),
  * rendezvous.c (capacity 0) and unbounded.c (linked blocks). Private to
  * src/sync.
  *
@@ -113,7 +114,7 @@ struct rill__chan {
 
 /*
  * The internal layout of rill_send_op_t / rill_recv_op_t /
- * rill_reserve_op_t (checked against the public size in chan.c).
+ * rill_reserve_op_t (checked against the public size in mpsc_ops.c).
  */
 typedef struct rill__op {
     rill_future_t base;
@@ -181,7 +182,20 @@ void rill__ub_drain(rill__chan_t *ch);
 uint64_t rill__ub_count(uint64_t p);
 void rill__ub_fini(rill__chan_t *ch);
 
-/* ---- shared by the kinds (chan.c) ---- */
+/* The bounded ring over cap slots at `slots` (bounded.c): positions,
+ * laps, every slot free for its first position. */
+void rill__bnd_init(rill__chan_t *ch, char *slots);
+
+/* ---- the channel object (mpsc.c), for mpsc_ops.c ---- */
+
+/* Drop one reference; the last frees the channel. */
+void rill__chan_unref(rill__chan_t *ch);
+/* The counters of rill_sender_stats / rill_receiver_stats. */
+void rill__chan_fill_stats(const rill__chan_t *ch, rill_channel_stats_t *st);
+/* "bounded", "rendezvous" or "unbounded". */
+const char *rill__chan_kind_name(const rill__chan_t *ch);
+
+/* ---- shared by the kinds (mpsc_wait.c) ---- */
 
 /* The end test: closed or no senders, and nothing left before tail. */
 static inline bool rill__chan_ending(rill__chan_t *ch)

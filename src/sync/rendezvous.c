@@ -13,7 +13,7 @@
  *
  * Close: waiting senders fail with RILL_ECLOSED (their items never left
  * them) and waiting receivers end with RILL_DONE; the same for receivers
- * when the last sender goes (chan.c, rill__chan_end).
+ * when the last sender goes (mpsc.c, chan_end).
  */
 #include "mpsc_int.h"
 

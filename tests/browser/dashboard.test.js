@@ -11,6 +11,7 @@
 //   4. with the server's side of the SSE connection shut down, the page
 //      reconnects with Last-Event-ID and gets every event it missed (no id
 //      gap, no rill-gap notice), including a burst sent while it was away;
+//      the same for its WebSocket (the hub resumes it after last_event_id);
 //   5. a screenshot (dashboard.png in the output directory);
 //   6. SIGTERM stops the server gracefully (exit 0).
 // Usage: node dashboard.test.js <dashboard binary> <output dir>
@@ -193,11 +194,9 @@ async function main() {
 
   // 4. the server drops the SSE connection; the page resumes without a gap
   const opens = await page.evaluate(() => window.dash.sse.opens);
-  // The server runs a connection's commands in order: the burst of 2,000
-  // is published right after the drop, while the page waits out its
-  // reconnection delay (retry: 500 ms).
-  await page.evaluate(() => window.dash.send({ cmd: 'drop_sse' }) &&
-    window.dash.send({ cmd: 'burst', n: 2000 }));
+  // The server drops the connection, then publishes a burst of 2,000
+  // while the page waits out its reconnection delay (retry: 500 ms).
+  await page.evaluate(() => window.dash.send({ cmd: 'drop_sse', then_burst: 2000 }));
   if (!await until(page, 'drop_sse is acknowledged',
     () => window.dash.ws.replies.some((m) => m.cmd === 'drop_sse' && m.dropped >= 1))) return;
   if (!await until(page, 'SSE reconnects and gets the burst',
@@ -214,11 +213,27 @@ async function main() {
   else
     ok('SSE resumed after id ' + resume.lastId + ': the ' + resume.missed +
       ' events published meanwhile came from the replay ring, no gap');
-  const stats = await getJson(base + 'stats');
-  if (stats.sse_resumes >= 1)
-    ok('the server saw ' + stats.sse_resumes + ' request(s) with Last-Event-ID');
+  // The same for the WebSocket: the page comes back with ?last_event_id=.
+  const wsOpens = await page.evaluate(() => window.dash.ws.opens);
+  await page.evaluate(() => window.dash.send({ cmd: 'drop_ws', then_burst: 2000 }));
+  if (!await until(page, 'the WebSocket reconnects and gets the burst',
+    (o) => window.dash.ws.opens > o && window.dash.ws.bursts[3] &&
+      window.dash.ws.bursts[3].received >= 2000 &&
+      window.dash.ws.replies.some((m) => m.cmd === 'drop_ws'), wsOpens)) return;
+  st = await page.evaluate(() => ({ ws: window.dash.ws }));
+  checkBurst(st.ws, 'WebSocket after the drop', 3, 2000);
+  if (st.ws.gaps || st.ws.rillGaps)
+    fail('WebSocket gap after the reconnection: ' + JSON.stringify(st.ws.gapList) +
+      ', rill-gap ' + st.ws.rillGaps);
   else
-    fail('the server saw no Last-Event-ID: ' + JSON.stringify(stats));
+    ok('WebSocket resumed without a gap (' + st.ws.events + ' events, last id ' +
+      st.ws.lastId + ')');
+  const stats = await getJson(base + 'stats');
+  if (stats.sse_resumes >= 1 && stats.ws_resumes >= 1)
+    ok('the server saw ' + stats.sse_resumes + ' SSE request(s) with Last-Event-ID and ' +
+      stats.ws_resumes + ' WebSocket(s) with last_event_id');
+  else
+    fail('the server saw no resume: ' + JSON.stringify(stats));
 
   // 5. screenshot, once the charts hold a few seconds of readings
   await until(page, 'charts filled', () => window.dash.series.every((a) => a.length >= 20));

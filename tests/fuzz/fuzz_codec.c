@@ -7,8 +7,9 @@
  * the cuts.
  *
  * Input: byte 0 = decoder (bit 7) and max_len (1 + low bits % 64);
- * byte 1 = number of cuts k (% 16); k bytes = cut offsets; the rest is the
- * text. FUZZ_KIND is unused.
+ * byte 1 = number of cuts k (% 16) and how messages are taken (bits 4-5:
+ * one per rill_next, or batches of 2..4 through rill_next_many); k bytes =
+ * cut offsets; the rest is the text. FUZZ_KIND is unused.
  */
 #include "fuzz.h"
 
@@ -74,7 +75,11 @@ static void body(fz_in_t *in)
     unsigned b0 = fz_u8(in);
     bool frames = b0 & 0x80;
     size_t max = 1 + (b0 & 0x7f) % 64;
-    size_t ncuts = fz_u8(in) % 16;
+    unsigned b1 = fz_u8(in);
+    size_t ncuts = b1 % 16;
+    /* 1: rill_next; 2..4: rill_next_many with that many at most (the
+     * decoders' batch path) */
+    size_t batch = 1 + (b1 >> 4) % 4;
     size_t cuts[17];
     for (size_t i = 0; i < ncuts; i++)
         cuts[i] = fz_u8(in);
@@ -103,16 +108,24 @@ static void body(fz_in_t *in)
     static ev_t ev[MAX_EV];
     size_t k =
         frames ? model_frames(text, n, max, ev) : model_lines(text, n, max, ev);
-    for (size_t i = 0; i < k; i++) {
-        rill_bytes_t m;
-        int r = rill_next(s, &m);
-        FZ_EQ(r, ev[i].status);
-        if (r == 0) {
-            FZ_EQ(rill_bytes_len(&m), ev[i].len);
+    for (size_t i = 0; i < k;) {
+        rill_bytes_t m[4];
+        size_t got = 1;
+        int r = batch == 1 ? rill_next(s, &m[0])
+                           : rill_next_many(s, m, batch, &got);
+        if (r != 0) { /* an error item or the end: alone */
+            FZ_EQ(r, ev[i].status);
+            i++;
+            continue;
+        }
+        FZ_CHECK(got >= 1 && got <= batch && i + got <= k);
+        for (size_t j = 0; j < got; j++, i++) {
+            FZ_EQ(ev[i].status, 0);
+            FZ_EQ(rill_bytes_len(&m[j]), ev[i].len);
             FZ_CHECK(ev[i].len == 0 ||
-                     memcmp(rill_bytes_data(&m), text + ev[i].off, ev[i].len) ==
-                         0);
-            rill_bytes_release(&m);
+                     memcmp(rill_bytes_data(&m[j]), text + ev[i].off,
+                            ev[i].len) == 0);
+            rill_bytes_release(&m[j]);
         }
     }
     rill_bytes_t m;
