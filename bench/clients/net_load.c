@@ -18,7 +18,7 @@
  *       of file (the server's signal that it has measured), closes them
  *       and exits 0. It raises its own fd limit.
  *   net_load fanout PORT SSE WS EVENTS
- *       N5 (W15): SSE connections asking GET /events as an EventSource
+ *       N5 (W16): SSE connections asking GET /events as an EventSource
  *       would, and WS ones asking for a WebSocket upgrade of the same
  *       path; each reads until the server ends it (end of file, or a
  *       close frame), counting the events (SSE: an empty line; WebSocket:

@@ -291,6 +291,44 @@ RILL_API int rill_runtime_dump_lines(rill_runtime_t *rt, rill_dump_line_fn fn,
 /* ------------------------------------------------------------------------ */
 
 /*
+ * Tasks move between threads. A stackful task may stop on one worker
+ * thread and resume on another. It can move in any rill call that may
+ * wait: every call whose doc comment says "Waits:" with anything but
+ * "never" (rill_await and all it carries: send, recv, next, join, sleep,
+ * select, the I/O calls, rill_yield). A call that found its operation
+ * ready can move the task too: every ready operation spends the task's
+ * cooperative budget, and when that runs out the task yields. Calls
+ * marked "Waits: never" (the rill_try_* family, spawns, closes) never
+ * move it. A stackless task (rill_spawn_future) may be polled on a
+ * different worker each time.
+ *
+ * What that means for thread-locals: the compiler may compute the address
+ * of a thread-local once per function and keep it across any call. glibc
+ * declares __errno_location `const`, so at -O2 gcc and clang read `errno`
+ * after a wait through the address of the thread the task ran on before
+ * the wait (tests/test_sched_pin.c shows it: every read after a move saw
+ * the old thread's errno). The same holds for any __thread / _Thread_local
+ * variable, pthread_self and pthread_getspecific results. Safe idioms:
+ *   - rill's own calls never report through errno: they return the status
+ *     (RILL_E*), and calls that wrap a system call return its error too;
+ *   - read errno right after the failing call, in a function that does
+ *     not wait (its own function, kept out of line with
+ *     __attribute__((noinline))), and return it as a value:
+ *         static __attribute__((noinline)) int read_err(int fd, void *b,
+ *                                                       size_t n) {
+ *             return read(fd, b, n) < 0 ? errno : 0;
+ *         }
+ *     ("int e = errno;" right after the call is NOT enough in a function
+ *     that waits anywhere: the address may have been computed before);
+ *   - the same for any thread-local: reach it through an out-of-line
+ *     function called after the wait;
+ *   - or spawn the task pinned (rill_spawn_config_t.pinned): it runs on
+ *     one worker thread for its whole life, so a kept address stays its
+ *     own thread's. This is the answer for code you do not control
+ *     (libraries that keep thread-local state across your waits).
+ */
+
+/*
  * Options for the spawn family (rill_spawn, rill_spawn_future,
  * rill_spawn_future_in, rill_spawn_blocking). NULL or a zero-initialised
  * struct means all defaults; set only what you need:
@@ -307,6 +345,15 @@ typedef struct rill_spawn_config {
     /* Stack of a stackful task. 0 = the runtime's default. Ignored by
      * the stackless and blocking spawns. */
     size_t stack_size;
+    /* Run the task on one worker thread for its whole life: never
+     * stolen, always woken onto that worker (the spawning worker, or
+     * round robin when spawned from outside the runtime). For code that
+     * keeps a thread-local address (errno, __thread) across a call that
+     * may move the task: see "Tasks move between threads" above. Costs:
+     * the task cannot run on an idle worker while its own is busy, and a
+     * wake from another thread goes through its worker's inbox (a lock)
+     * and wakes that worker. Ignored by rill_spawn_blocking. */
+    bool pinned;
 } rill_spawn_config_t;
 
 /*
@@ -444,7 +491,12 @@ RILL_API rill_task_t *rill_task_current(void);
 RILL_API bool rill_task_is_cancelled(void);
 
 /*
- * rill_yield - let other tasks run, then continue.
+ * rill_yield - let other tasks run, then continue: the task goes to the
+ * back of what is runnable. Bound: if at most R other tasks can be
+ * runnable meanwhile, it runs again within R + R/30 + 64 +
+ * 32 x (workers - 1) turns of the worker that runs it (plus 3 per message
+ * hand-off between other tasks); docs/runtime.md explains it. The task
+ * may resume on another worker thread (see "Tasks move between threads").
  * Returns: 0; RILL_ECANCELED in a cancelled task. On a plain thread it
  *   calls sched_yield and returns 0.
  * Waits: until other runnable tasks had a turn (in a task).

@@ -16,7 +16,12 @@
  * queue (plus the new task) to the inject queue in one batch.
  *
  * Inject queue: a mutex-protected singly linked list with a lock-free
- * length for "is there anything?" checks on the hot path.
+ * length for "is there anything?" checks on the hot path. Workers take
+ * from it in batches (rill__inject_swap: up to a fair share, len /
+ * nworkers + 1, as Go's globrunqget sizes its batch), and put their
+ * yielded tasks back in the same lock acquisition, so a worker cycling
+ * through thousands of yielding tasks takes the lock about once per
+ * batch instead of once per task.
  */
 #include "rt_int.h"
 
@@ -48,6 +53,16 @@ uint32_t rill__localq_len(rill__localq_t *q)
     uint64_t h = rill__load(&q->head, RILL_ACQUIRE);
     uint32_t t = rill__load(&q->tail, RILL_ACQUIRE);
     return t - head_real(h);
+}
+
+uint32_t rill__localq_room(rill__localq_t *q)
+{
+    /* acquire: as rill__localq_push (a thief's claim still holds slots
+     * from steal on). relaxed tail: only the owner, the caller, writes
+     * it. */
+    uint64_t h = rill__load(&q->head, RILL_ACQUIRE);
+    uint32_t used = rill__load(&q->tail, RILL_RELAXED) - head_steal(h);
+    return used >= RILL_LOCALQ_CAP ? 0 : RILL_LOCALQ_CAP - used;
 }
 
 bool rill__localq_is_empty(rill__localq_t *q)
@@ -226,21 +241,46 @@ void rill__inject_push(struct rill_runtime *rt, struct rill_task *t)
     rill__inject_push_batch(rt, t, t, 1);
 }
 
-struct rill_task *rill__inject_pop(struct rill_runtime *rt)
+struct rill_task *rill__inject_swap(struct rill_runtime *rt,
+                                    struct rill_task *first,
+                                    struct rill_task *last, size_t n,
+                                    size_t max, size_t *taken)
 {
-    if (rill__load(&rt->inject_len, RILL_RELAXED) == 0)
-        return NULL;
+    *taken = 0;
+    if (n)
+        last->next = NULL;
     pthread_mutex_lock(&rt->inject_lock);
-    struct rill_task *t = rt->inject_head;
-    if (t) {
-        rt->inject_head = t->next;
-        if (!rt->inject_head)
-            rt->inject_tail = NULL;
-        t->next = NULL;
-        rill__store(&rt->inject_len,
-                    rill__load(&rt->inject_len, RILL_RELAXED) - 1,
-                    RILL_RELAXED);
+    /* relaxed: every write of inject_len is under inject_lock, which we
+     * hold; the lock-free readers only use it as a hint. */
+    size_t len = rill__load(&rt->inject_len, RILL_RELAXED);
+    if (n) {
+        if (rt->inject_tail)
+            rt->inject_tail->next = first;
+        else
+            rt->inject_head = first;
+        rt->inject_tail = last;
+        len += n;
     }
+    size_t want = len / rt->nworkers + 1;
+    if (want > max)
+        want = max;
+    struct rill_task *head = rt->inject_head, *t = head, *end = NULL;
+    size_t k = 0;
+    while (t && k < want) {
+        end = t;
+        t = t->next;
+        k++;
+    }
+    if (k) {
+        rt->inject_head = t;
+        if (!t)
+            rt->inject_tail = NULL;
+        end->next = NULL;
+    } else {
+        head = NULL;
+    }
+    rill__store(&rt->inject_len, len - k, RILL_RELAXED);
     pthread_mutex_unlock(&rt->inject_lock);
-    return t;
+    *taken = k;
+    return head;
 }

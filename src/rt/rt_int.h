@@ -75,7 +75,10 @@ enum rill__task_kind {
 
 struct rill_task {
     _Atomic uint64_t state;
-    /* Inject queue link; only under rt->inject_lock. */
+    /* Link in the one list the task is in while it is queued outside a
+     * local ring: the inject queue (under rt->inject_lock), a worker's
+     * yield outbox or pinned list (owner only), or a pinned inbox (under
+     * that worker's pin_lock). */
     struct rill_task *next;
     struct rill_runtime *rt;
     uint64_t id;
@@ -87,6 +90,12 @@ struct rill_task {
     /* > 0 while the task waits in rill__join_shielded: its awaits ignore
      * its cancellation. Read and written by the task itself only. */
     uint8_t cancel_shield;
+    /* rill_spawn_config_t.pinned: the task runs only on workers[home]
+     * (never stolen, never in the inject queue or a local ring, always
+     * woken onto home's own lists). Both are set at spawn, then only
+     * read. */
+    bool pinned;
+    uint16_t home;
     /* The diagnostics lock (a byte in what was padding): held around
      * setting and clearing u.sf.awaited (a stackful task's slow wait
      * path) and u.fu.fut (before a stackless task's future is dropped),
@@ -155,8 +164,9 @@ int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
 void rill__task_ref_dec(struct rill_task *t);
 /* Publish the outcome, wake the joiner, unregister from the live list. */
 void rill__task_complete(struct rill_task *t, int status, void *result);
-/* Schedule a task that was woken (caller transferred one reference). */
-void rill__task_schedule(struct rill_task *t, bool yield);
+/* Schedule a task that was woken, or (spawned) was just made (caller
+ * transferred one reference). */
+void rill__task_schedule(struct rill_task *t, bool spawned);
 /* The task's own waker (borrowed: no reference taken). */
 rill_waker_t rill__task_waker(struct rill_task *t);
 /* Wake a task by reference. */
@@ -200,11 +210,25 @@ struct rill_task *rill__localq_steal(rill__localq_t *src, rill__localq_t *dst,
 bool rill__localq_is_empty(rill__localq_t *q);
 uint32_t rill__localq_len(rill__localq_t *q);
 
+/* Free slots of the owner's local queue (0 when full). */
+uint32_t rill__localq_room(rill__localq_t *q);
+
 /* The runtime-wide inject queue (mutex + list; len readable lock-free). */
 void rill__inject_push(struct rill_runtime *rt, struct rill_task *t);
 void rill__inject_push_batch(struct rill_runtime *rt, struct rill_task *first,
                              struct rill_task *last, size_t n);
-struct rill_task *rill__inject_pop(struct rill_runtime *rt);
+/*
+ * One lock acquisition for both directions: append the list
+ * first..last (n tasks, may be 0) at the tail, then take up to `max`
+ * tasks from the head (fewer if fewer are queued; at most the queue's
+ * length / nworkers + 1, a fair share). Returns the first taken, linked
+ * through ->next to the others (the last's next is NULL), and their
+ * count in *taken.
+ */
+struct rill_task *rill__inject_swap(struct rill_runtime *rt,
+                                    struct rill_task *first,
+                                    struct rill_task *last, size_t n,
+                                    size_t max, size_t *taken);
 
 /* ------------------------------------------------------------------------ */
 /* Workers and the runtime (sched.c, runtime.c)                              */
@@ -216,11 +240,20 @@ struct rill__worker {
     unsigned index;
     /* Owner-only fields. */
     struct rill_task *lifo; /* the task woken last by this worker */
-    /* Tasks that yielded (or were woken while running), linked through
-     * task->next: they run when the local queue is empty, and thieves do
-     * not see them (tokio's "defer"). */
-    struct rill_task *yield_head, *yield_tail;
+    /* The yield outbox: tasks that yielded (or were woken while they ran)
+     * while the inject queue was not empty, linked through task->next, in
+     * the order they yielded. They belong at the back of the inject queue
+     * (behind everything runnable); the outbox moves them there
+     * YIELD_BATCH at a time, so a yield costs a lock only once per batch
+     * (sched.c gives the bound this keeps). */
+    struct rill_task *out_head, *out_tail;
+    uint32_t out_len;
     unsigned lifo_runs; /* consecutive LIFO runs (capped) */
+    /* Pinned tasks whose home this is, runnable, in FIFO order, linked
+     * through task->next: owner only. pin_turn alternates the worker
+     * between them and its other queues. */
+    struct rill_task *pin_head, *pin_tail;
+    bool pin_turn;
     uint32_t rng;
     uint64_t tick;
     /* Cooperative budget of the stackful task running now; reset at
@@ -231,6 +264,12 @@ struct rill__worker {
     pthread_t thread;
     /* Futex word: 1 while parked (or about to), 0 to wake. */
     RILL_ALIGN_CL _Atomic uint32_t sleep_word;
+    /* Pinned tasks scheduled from other threads for this worker: a list
+     * under pin_lock, its length readable lock-free (a hint for the
+     * owner's every-tick check, exact under the lock). */
+    RILL_ALIGN_CL pthread_mutex_t pin_lock;
+    struct rill_task *pin_in_head, *pin_in_tail; /* under pin_lock */
+    _Atomic uint32_t pin_in_len;
     /* Counters: written by the owner (relaxed: monotonic statistics),
      * read by rill_runtime_stats. */
     _Atomic uint64_t polls, steals, parks, wakeups;
@@ -242,6 +281,10 @@ struct rill_runtime {
     rill_runtime_config_t cfg;
     unsigned nworkers;
     rill__worker_t *workers;
+
+    /* Home of the next pinned task spawned from outside any worker
+     * (round robin; relaxed: any spread will do). */
+    _Atomic uint32_t next_home;
 
     /* Inject queue: tasks scheduled from outside a worker, overflow. */
     pthread_mutex_t inject_lock;

@@ -71,6 +71,8 @@ static void runtime_destroy(struct rill_runtime *rt)
     pthread_mutex_destroy(&rt->idle_lock);
     pthread_mutex_destroy(&rt->timer_lock);
     rill__free(rt->sleepers);
+    for (unsigned i = 0; rt->workers && i < rt->nworkers; i++)
+        pthread_mutex_destroy(&rt->workers[i].pin_lock);
     rill__free(rt->workers);
     rill__free(rt);
 }
@@ -120,6 +122,8 @@ int rill_runtime_new(rill_runtime_t **out, const rill_runtime_config_t *cfg)
         runtime_destroy(rt);
         return RILL_ENOMEM;
     }
+    for (unsigned i = 0; i < c.workers; i++)
+        pthread_mutex_init(&rt->workers[i].pin_lock, NULL);
     rc = rill__stack_pool_new(&rt->stacks, c.stack_size);
     if (!rc)
         rc = rill__reactor_new(rt, &rt->reactor);

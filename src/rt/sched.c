@@ -9,9 +9,44 @@
  *     next, on the same core, while it is still in cache; the task the
  *     slot held moves to the local queue (idle workers are not told: they
  *     look again every 1 ms while a peer is busy);
- *   - spawned, or yielding: to the back of the local queue, and an idle
- *     worker is told (new work should spread);
- *   - from anywhere else: to the inject queue, and an idle worker is woken.
+ *   - spawned: to the back of the local queue, and an idle worker is told
+ *     (new work should spread);
+ *   - from anywhere else: to the inject queue, and an idle worker is woken;
+ *   - pinned (rill_spawn_config_t.pinned): only ever onto its home
+ *     worker: its LIFO slot or pinned list when the waker runs there, its
+ *     pinned inbox (and a wake for it) from anywhere else.
+ *
+ * Yielding (rill_yield, a spent budget, or woken while it ran) puts the
+ * task at the back of what is runnable (push_back): the back of the local
+ * queue while the inject queue is empty and the local queue has room,
+ * else the back of the inject queue, where everything else that waits
+ * for a worker already is (a full local queue is never pushed to, so its
+ * overflow never moves old tasks behind new ones); the
+ * same holds for tasks spawned or woken on the worker (except the one in
+ * the LIFO slot). The way to the inject queue is the worker's outbox,
+ * moved there YIELD_BATCH tasks per lock. Workers take from the inject
+ * queue in batches (a fair share, at most half a local queue) into the
+ * back of their local queue when it runs dry and every
+ * GLOBAL_QUEUE_INTERVAL ticks, putting their outbox back in the same
+ * lock. The bound this gives (docs/runtime.md states it for users):
+ *
+ *   Let R be the number of other tasks that can be runnable while a task
+ *   waits after it yielded. Counting the turns of the worker that runs it
+ *   again (a worker runs one task per turn), the task runs again within
+ *       R + R / 30 + 64 + (workers - 1) * YIELD_BATCH + 3 * H
+ *   turns of other tasks, where H counts message hand-offs (a task woken
+ *   by the task running before it, which runs next in the LIFO slot, at
+ *   most LIFO_MAX_RUNS in a row). Why: a task queued ahead of it runs at
+ *   most once before it (when it runs again it is behind); out of that
+ *   order run at most the first task of an inject batch and the one task
+ *   the timer wheel wakes into the LIFO slot, each once per 61 turns
+ *   (R / 30); while the task sits in the outbox (at most 61 turns, or
+ *   until YIELD_BATCH - 1 more tasks joined it) tasks may reach the inject
+ *   queue ahead of it: those 61 turns, and up to one outbox of each other
+ *   worker. The bound is in turns, not time: a worker the OS does not run
+ *   takes no turns. Pinned tasks and the others share their worker turn
+ *   about, so each side's bound at most doubles on a worker that has
+ *   both.
  *
  * Idle protocol (no lost wakeups):
  *   producer:  push work; seq_cst fence; if no worker is searching and
@@ -43,6 +78,8 @@
 #define RILL_IO_POLL_INTERVAL 61
 #endif
 #define SPIN_ROUNDS 64
+/* Yielded tasks moved from the outbox to the inject queue per lock. */
+#define YIELD_BATCH 32
 
 void rill__notify_work(struct rill_runtime *rt)
 {
@@ -74,14 +111,108 @@ void rill__wake_worker(struct rill_runtime *rt, unsigned index)
     }
 }
 
-void rill__task_schedule(struct rill_task *t, bool yield)
+/* Owner: a pinned task of this worker becomes runnable (FIFO). */
+static void pin_push(rill__worker_t *w, struct rill_task *t)
+{
+    t->next = NULL;
+    if (w->pin_tail)
+        w->pin_tail->next = t;
+    else
+        w->pin_head = t;
+    w->pin_tail = t;
+}
+
+/* Move the outbox to the back of the inject queue (one lock) and tell an
+ * idle worker there is work. */
+static void outbox_flush(rill__worker_t *w)
+{
+    if (!w->out_len)
+        return;
+    rill__inject_push_batch(w->rt, w->out_head, w->out_tail, w->out_len);
+    w->out_head = w->out_tail = NULL;
+    w->out_len = 0;
+    rill__notify_work(w->rt);
+}
+
+/*
+ * Owner: t (yielded, woken, displaced from the LIFO slot, or spawned)
+ * goes to the back of what is runnable (the bound is in the file head).
+ * A pinned task: its worker's pinned list. With the inject queue empty:
+ * the back of the local queue (no lock; thieves may take it). Otherwise
+ * tasks already wait in the inject queue, which is served only when the
+ * local queue runs dry or once in GLOBAL_QUEUE_INTERVAL ticks, so a task
+ * put in the local queue would run ahead of them (and, cycling there,
+ * again and again): it goes behind them instead, through the outbox.
+ * Once the outbox has tasks, later ones join it, so their order is kept.
+ */
+static void push_back(rill__worker_t *w, struct rill_task *t)
+{
+    if (t->pinned) {
+        pin_push(w, t);
+        return;
+    }
+    /* relaxed: a hint; a push racing with this read lands ahead of t or
+     * behind it, either order is within the bound. A full local queue
+     * is not pushed to: its overflow would move its oldest half to the
+     * inject queue's back, behind newer tasks, and a worker that is
+     * woken or spawned into faster than it runs would keep evicting the
+     * same old tasks, which then never ran (a yielder waited 3,867 turns
+     * beside 673 tasks that way, test_sched's mixed load). */
+    if (w->out_len == 0 && rill__load(&w->rt->inject_len, RILL_RELAXED) == 0 &&
+        rill__localq_room(&w->q) > 0) {
+        rill__localq_push(&w->q, t, w->rt);
+        return;
+    }
+    t->next = NULL;
+    if (w->out_tail)
+        w->out_tail->next = t;
+    else
+        w->out_head = t;
+    w->out_tail = t;
+    if (++w->out_len >= YIELD_BATCH)
+        outbox_flush(w);
+}
+
+/* Any thread: a pinned task becomes runnable away from its home worker
+ * (or while the runtime stops): into home's inbox, and wake home. */
+static void pin_send(struct rill_runtime *rt, struct rill_task *t)
+{
+    rill__worker_t *home = &rt->workers[t->home];
+    t->next = NULL;
+    pthread_mutex_lock(&home->pin_lock);
+    if (home->pin_in_tail)
+        home->pin_in_tail->next = t;
+    else
+        home->pin_in_head = t;
+    home->pin_in_tail = t;
+    /* relaxed: written only under pin_lock; the owner's lock-free read is
+     * a hint it confirms under the lock, and the fence below orders it
+     * for a parking owner. */
+    rill__store(&home->pin_in_len,
+                rill__load(&home->pin_in_len, RILL_RELAXED) + 1, RILL_RELAXED);
+    pthread_mutex_unlock(&home->pin_lock);
+    /* seq_cst: pairs with the fence in worker_park: either the parking
+     * owner's re-check (work_visible) sees pin_in_len, or this wake sees
+     * its sleep word at 1. A busy or searching owner sees the inbox at
+     * its next tick or spin. */
+    rill__fence(RILL_SEQ_CST);
+    rill__wake_worker(rt, t->home);
+}
+
+void rill__task_schedule(struct rill_task *t, bool spawned)
 {
     struct rill_runtime *rt = t->rt;
     rill__worker_t *w = rill__tls_worker();
-    if (w && w->rt == rt && !rill__load(&rt->stopping, RILL_RELAXED)) {
-        if (yield) {
-            rill__localq_push(&w->q, t, rt);
-            rill__notify_work(rt);
+    bool here = w && w->rt == rt && !rill__load(&rt->stopping, RILL_RELAXED);
+    if (t->pinned && !(here && w->index == t->home)) {
+        pin_send(rt, t);
+        return;
+    }
+    if (here) {
+        if (spawned) {
+            push_back(w, t);
+            if (!t->pinned)
+                rill__notify_work(rt);
             return;
         }
         /* A woken task displaces the slot's task into the local queue
@@ -94,7 +225,7 @@ void rill__task_schedule(struct rill_task *t, bool yield)
         struct rill_task *prev = w->lifo;
         w->lifo = t;
         if (prev)
-            rill__localq_push(&w->q, prev, rt);
+            push_back(w, prev);
         return;
     }
     t->next = NULL;
@@ -124,17 +255,8 @@ static void after_pending(rill__worker_t *w, struct rill_task *t)
                            RILL_RELAXED))
         ;
     if (s & TS_NOTIFIED) {
-        /* It yielded, or was woken while it ran: defer it behind the
-         * local queue, out of thieves' sight and without waking anyone.
-         * A budget yield is "let the others here run", not "move me to
-         * another core": moving would split tasks that talk to each
-         * other across cores. */
-        t->next = NULL;
-        if (w->yield_tail)
-            w->yield_tail->next = t;
-        else
-            w->yield_head = t;
-        w->yield_tail = t;
+        /* It yielded, or was woken while it ran. */
+        push_back(w, t);
         return;
     }
     rill__task_ref_dec(t);
@@ -229,36 +351,99 @@ static uint32_t xorshift(uint32_t *s)
     return *s = x;
 }
 
-/* Take the oldest deferred task; the others move to the local queue,
- * where thieves may take some if there are at least two. */
-static struct rill_task *pop_deferred(rill__worker_t *w)
+/*
+ * Take a batch from the inject queue, putting the outbox back first (one
+ * lock for both): the first task is returned to run now, the others go to
+ * the back of the local queue (there is room: the batch is capped by it).
+ * With the inject queue empty the outbox moves straight to the local
+ * queue, without the lock. NULL when there is nothing.
+ */
+static struct rill_task *inject_take(rill__worker_t *w)
 {
-    struct rill_task *t = w->yield_head;
-    if (!t)
-        return NULL;
-    struct rill_task *rest = t->next;
-    w->yield_head = w->yield_tail = NULL;
-    t->next = NULL;
-    bool moved = rest != NULL;
-    while (rest) {
-        struct rill_task *n = rest->next;
-        rest->next = NULL;
-        rill__localq_push(&w->q, rest, w->rt);
-        rest = n;
+    struct rill_runtime *rt = w->rt;
+    struct rill_task *t;
+    size_t n;
+    /* relaxed: a hint (see push_back); the swap reads it again under the
+     * lock. The outbox goes straight to the local queue only if it fits
+     * (an overflow would move the queue's oldest tasks behind it). */
+    uint32_t room = rill__localq_room(&w->q);
+    if (rill__load(&rt->inject_len, RILL_RELAXED) == 0 && w->out_len <= room) {
+        if (!w->out_len)
+            return NULL;
+        t = w->out_head;
+        n = w->out_len;
+        w->out_head = w->out_tail = NULL;
+        w->out_len = 0;
+    } else {
+        size_t max = (size_t)room + 1;
+        if (max > RILL_LOCALQ_CAP / 2)
+            max = RILL_LOCALQ_CAP / 2;
+        t = rill__inject_swap(rt, w->out_head, w->out_tail, w->out_len, max,
+                              &n);
+        w->out_head = w->out_tail = NULL;
+        w->out_len = 0;
+        if (!t)
+            return NULL;
     }
-    if (moved && rill__localq_len(&w->q) >= 2)
-        rill__notify_work(w->rt);
+    struct rill_task *rest = t->next;
+    t->next = NULL;
+    while (rest) {
+        struct rill_task *x = rest->next;
+        rest->next = NULL;
+        rill__localq_push(&w->q, rest, rt);
+        rest = x;
+    }
+    /* Several moved here: a sleeping peer may share them. */
+    if (n > 2)
+        rill__notify_work(rt);
+    return t;
+}
+
+/* Owner: move pinned tasks sent from other threads into the own list. */
+static void pin_receive(rill__worker_t *w)
+{
+    /* relaxed: a hint; confirmed under pin_lock, whose acquire orders the
+     * tasks' contents (the sender wrote them before its unlock). */
+    if (rill__load(&w->pin_in_len, RILL_RELAXED) == 0)
+        return;
+    pthread_mutex_lock(&w->pin_lock);
+    struct rill_task *h = w->pin_in_head, *tl = w->pin_in_tail;
+    w->pin_in_head = w->pin_in_tail = NULL;
+    rill__store(&w->pin_in_len, 0, RILL_RELAXED); /* under the lock */
+    pthread_mutex_unlock(&w->pin_lock);
+    if (!h)
+        return;
+    if (w->pin_tail)
+        w->pin_tail->next = h;
+    else
+        w->pin_head = h;
+    w->pin_tail = tl;
+}
+
+static struct rill_task *pin_pop(rill__worker_t *w)
+{
+    struct rill_task *t = w->pin_head;
+    if (t) {
+        w->pin_head = t->next;
+        if (!w->pin_head)
+            w->pin_tail = NULL;
+        t->next = NULL;
+    }
     return t;
 }
 
 static struct rill_task *next_local(rill__worker_t *w)
 {
-    struct rill_runtime *rt = w->rt;
     w->tick++;
+    pin_receive(w);
+    /* Pinned tasks and the others take turns (file head: the bound). */
+    if (w->pin_head && (w->pin_turn = !w->pin_turn))
+        return pin_pop(w);
     if (w->tick % GLOBAL_QUEUE_INTERVAL == 0) {
-        struct rill_task *t = rill__inject_pop(rt);
-        if (!t)
-            t = pop_deferred(w);
+        /* The inject queue now and then even while the local queue is
+         * busy; the batch goes behind the local queue, only the first
+         * task runs ahead of it. */
+        struct rill_task *t = inject_take(w);
         if (t)
             return t;
     }
@@ -271,14 +456,14 @@ static struct rill_task *next_local(rill__worker_t *w)
         }
         /* Two tasks ping-ponging through the LIFO slot must not starve
          * the rest of the queue. */
-        rill__localq_push(&w->q, t, rt);
+        push_back(w, t);
     }
     w->lifo_runs = 0;
     struct rill_task *t = rill__localq_pop(&w->q);
     if (!t)
-        t = rill__inject_pop(rt);
+        t = pin_pop(w);
     if (!t)
-        t = pop_deferred(w);
+        t = inject_take(w);
     return t;
 }
 
@@ -339,7 +524,7 @@ static struct rill_task *steal_work(rill__worker_t *w, const uint64_t *snap,
             return t;
         }
     }
-    return rill__inject_pop(rt);
+    return inject_take(w);
 }
 
 /*
@@ -352,7 +537,10 @@ static bool work_visible(struct rill_runtime *rt, rill__worker_t *self,
                          bool *lone)
 {
     *lone = false;
-    if (rill__load(&rt->inject_len, RILL_RELAXED))
+    /* relaxed: the seq_cst fence before this call orders these loads
+     * after our registration as a sleeper (see the file head). */
+    if (rill__load(&rt->inject_len, RILL_RELAXED) ||
+        rill__load(&self->pin_in_len, RILL_RELAXED))
         return true;
     for (unsigned i = 0; i < rt->nworkers; i++) {
         if (&rt->workers[i] == self)
@@ -363,6 +551,18 @@ static bool work_visible(struct rill_runtime *rt, rill__worker_t *self,
         if (len == 1)
             *lone = true;
     }
+    return false;
+}
+
+/* Some worker has pinned tasks sent to it that it has not taken yet. Read
+ * after the seq_cst fence in worker_park (relaxed: see there); a worker
+ * that moves virtual time must not do it while such a task (woken by the
+ * last move, onto its home, which may still count as asleep) waits. */
+static bool pinned_pending(struct rill_runtime *rt)
+{
+    for (unsigned i = 0; i < rt->nworkers; i++)
+        if (rill__load(&rt->workers[i].pin_in_len, RILL_RELAXED))
+            return true;
     return false;
 }
 
@@ -445,7 +645,7 @@ static bool worker_park(rill__worker_t *w)
          * while it still counted as asleep another worker waking up
          * (every LONE_TASK_CHECK while a peer is busy) could find itself
          * "last" too and move time again before those tasks ran. */
-        if (sleeping == rt->nworkers &&
+        if (sleeping == rt->nworkers && !pinned_pending(rt) &&
             rill__load(&rt->blocking_active, RILL_ACQUIRE) == 0 &&
             rill__load(&rt->next_deadline, RILL_ACQUIRE) != RILL_FOREVER &&
             leave_if_last(rt, w)) {
@@ -557,7 +757,11 @@ void *rill__worker_main(void *arg)
         struct rill_task *t = next_local(w);
         if (!t && start_searching(w)) {
             for (int spin = 0; spin < SPIN_ROUNDS && !t; spin++) {
-                t = steal_work(w, snap, late);
+                /* Own pinned tasks sent meanwhile come first. */
+                pin_receive(w);
+                t = pin_pop(w);
+                if (!t)
+                    t = steal_work(w, snap, late);
                 if (!t)
                     rill__cpu_relax();
             }
@@ -566,7 +770,11 @@ void *rill__worker_main(void *arg)
         late = false;
         if (!t) {
             fire_due_timers(rt);
-            if (w->lifo || w->yield_head || !rill__localq_is_empty(&w->q))
+            /* relaxed pin_in_len: a hint; a send that this misses is
+             * caught by worker_park's re-check after its fence. */
+            if (w->lifo || w->pin_head || w->out_len ||
+                !rill__localq_is_empty(&w->q) ||
+                rill__load(&w->pin_in_len, RILL_RELAXED))
                 continue;
             for (unsigned i = 0; i < rt->nworkers; i++)
                 snap[i] = rill__load(&rt->workers[i].polls, RILL_RELAXED);

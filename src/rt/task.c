@@ -223,6 +223,18 @@ int rill__task_new_sized(struct rill_runtime *rt, uint8_t kind,
     rill__store(&t->state, s, RILL_RELAXED);
     t->join_waker = RILL_WAKER_NONE;
     t->shard = (uint32_t)(t->id % RILL_LIVE_SHARDS);
+    if (opts && opts->pinned && kind != TASK_BLOCKING) {
+        /* Home: the spawning worker (its caches hold what the spawner
+         * wrote), else round robin over the workers. */
+        rill__worker_t *w = rill__tls_worker();
+        t->pinned = true;
+        if (w && w->rt == rt)
+            t->home = (uint16_t)w->index;
+        else /* relaxed: only a spread, ordered with nothing */
+            t->home =
+                (uint16_t)(rill__fetch_add(&rt->next_home, 1, RILL_RELAXED) %
+                           rt->nworkers);
+    }
 
     /* Register as live. Under the shard lock so rill_runtime_shutdown,
      * which sets shutting_down before walking the shards under the same

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-// Command go-peer is the Go peer of rill's benchmarks: `go-peer <W1..W10>`.
+// Command go-peer is the Go peer of rill's benchmarks: `go-peer <W1..W10, W15>`.
 // Goroutines and channels from the standard library only: `range` over a
 // channel is the stream, `select` merges for W10. It runs the workload once
 // with GOMAXPROCS=2 and prints one line
@@ -25,6 +25,8 @@ const (
 	bcastItems = 1_000_000  // W7, to each of 4 receivers
 	tasks      = 100_000    // W8
 	sleepers   = 10_000     // W9
+	yieldTasks = 10_000     // W15: goroutines
+	yieldsEach = 1_000      // W15: Gosched calls of each
 )
 
 // run is what a consumer saw: the checked sum and count of its items.
@@ -190,6 +192,30 @@ func w8() run {
 	return r
 }
 
+// w15: yieldTasks goroutines each call runtime.Gosched yieldsEach times,
+// counting their own yields; the total is checked.
+func w15() run {
+	parts := make([]run, yieldTasks)
+	var wg sync.WaitGroup
+	wg.Add(yieldTasks)
+	for i := range parts {
+		go func(p *run) {
+			for k := uint64(0); k < yieldsEach; k++ {
+				runtime.Gosched()
+				p.add(k)
+			}
+			wg.Done()
+		}(&parts[i])
+	}
+	wg.Wait()
+	var r run
+	for _, p := range parts {
+		r.sum += p.sum
+		r.count += p.count
+	}
+	return r
+}
+
 // w9: sleepers items from a channel; 64 goroutines range over it (Go's
 // for_each_concurrent(64)), each item sleeping 1 ms.
 func w9() run {
@@ -261,12 +287,12 @@ func main() {
 		return
 	}
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10>")
+		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10, W15>")
 		os.Exit(2)
 	}
 	w, err := strconv.Atoi(strings.TrimLeft(os.Args[1], "Ww"))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10>")
+		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10, W15>")
 		os.Exit(2)
 	}
 	runtime.GOMAXPROCS(2)
@@ -280,6 +306,7 @@ func main() {
 		4: {w4, roundTrips, "ns"}, 5: {w5, n, "Mitems/s"}, 6: {w6, n, "Mitems/s"},
 		7: {w7, 4 * bcastItems, "Mdeliveries/s"}, 8: {w8, tasks, "ms"},
 		9: {w9, sleepers, "ms"}, 10: {w10, n, "Mitems/s"},
+		15: {w15, yieldTasks * yieldsEach, "ns"},
 	}
 	s, known := specs[w]
 	if !known {
@@ -293,6 +320,9 @@ func main() {
 	wantSum := tri(s.count)
 	if w == 7 {
 		wantSum = 4 * tri(bcastItems)
+	}
+	if w == 15 {
+		wantSum = yieldTasks * tri(yieldsEach)
 	}
 	ok := r.count == s.count && r.sum == wantSum
 	var metric float64

@@ -72,6 +72,11 @@ fn spec(w: u32) -> (u64, u64, Unit) {
         ),
         8 => (tokio_only::TASKS, tri(tokio_only::TASKS), Unit::Ms),
         9 => (tokio_only::SLEEPERS, tri(tokio_only::SLEEPERS), Unit::Ms),
+        15 => (
+            tokio_only::YIELD_TASKS * tokio_only::YIELDS_EACH,
+            tokio_only::YIELD_TASKS * tri(tokio_only::YIELDS_EACH),
+            Unit::NsEach,
+        ),
         _ => usage(),
     }
 }
@@ -123,6 +128,7 @@ fn main() {
         ("tokio", 7) => block(&rt, tokio_only::w7()),
         ("tokio", 8) => block(&rt, tokio_only::w8()),
         ("tokio", 9) => block(&rt, tokio_only::w9()),
+        ("tokio", 15) => block(&rt, tokio_only::w15()),
         ("tokio", _) => block(&rt, generic::tokio_kit::run(w)),
         ("flume", 1..=6 | 10) => block(&rt, generic::flume_kit::run(w)),
         ("async-channel", 1..=6 | 10) => block(&rt, generic::async_channel_kit::run(w)),

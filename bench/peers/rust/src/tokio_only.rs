@@ -15,6 +15,9 @@ pub const ROUND_TRIPS: u64 = 1_000_000;
 pub const BCAST_ITEMS: u64 = 1_000_000;
 pub const TASKS: u64 = 100_000;
 pub const SLEEPERS: u64 = 10_000;
+/// W15: tasks, and yield_now calls of each.
+pub const YIELD_TASKS: u64 = 10_000;
+pub const YIELDS_EACH: u64 = 1_000;
 
 /// W6 exactly as the seed article bridges a std channel into a stream: the
 /// OS thread sends into `sync_channel(1024)`; a `spawn_blocking` forwarder
@@ -141,4 +144,25 @@ pub async fn w9() -> Run {
     // Relaxed is enough: for_each_concurrent has completed every item's
     // future on this task before it returns.
     Run { sum: sum.into_inner(), count: count.into_inner(), bad: 0 }
+}
+
+/// W15: YIELD_TASKS tasks each call `yield_now` YIELDS_EACH times, counting
+/// their own yields; the total is checked.
+pub async fn w15() -> Run {
+    let mut handles = Vec::with_capacity(YIELD_TASKS as usize);
+    for _ in 0..YIELD_TASKS {
+        handles.push(spawn(async {
+            let mut r = Run::default();
+            for k in 0..YIELDS_EACH {
+                tokio::task::yield_now().await;
+                r.add(k);
+            }
+            r
+        }));
+    }
+    let mut r = Run::default();
+    for h in handles {
+        r.merge(h.await.unwrap());
+    }
+    r
 }

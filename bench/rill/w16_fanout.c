@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * N5 (workload 15) fan-out: one source, BENCH_FAN_SSE SSE clients and
+ * N5 (workload 16) fan-out: one source, BENCH_FAN_SSE SSE clients and
  * BENCH_FAN_WS WebSocket clients of a hub (rill/hub.h), all in another
  * process (bench/clients/net_load.c fanout), BENCH_FAN_EVENTS events of
  * BENCH_FAN_DATA bytes each. The hub's policy is BLOCK (lossless: the
