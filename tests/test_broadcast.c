@@ -140,7 +140,10 @@ static void test_backpressure_full(void **state)
     for (v = 0; v < 3; v++)
         assert_status(rill_broadcast_try_send(tx, &v), 0);
     assert_status(rill_broadcast_try_send(tx, &v), RILL_EFULL);
-    assert_status(rill_broadcast_send_timeout(tx, &v, RILL_US(100)),
+    /* Long enough that the send parks (counted in waits_full below)
+     * before its deadline: a full send yields once first, and 100 us
+     * could pass in that yield on a loaded machine (a failure seen). */
+    assert_status(rill_broadcast_send_timeout(tx, &v, RILL_MS(200)),
                   RILL_ETIMEDOUT);
     /* a reads all; b still holds the sender back. */
     for (int i = 0; i < 3; i++)
