@@ -58,6 +58,8 @@ WORKLOADS = {
     14: ("N4 lines", ("ge", 1.5), None),
     # Scheduler (issue 10): 10,000 tasks x 1,000 yields, ns per yield.
     15: ("yield", ("le", 1.0), None),
+    # Web (issue 13): N5 is 16; the clients are net_load in another process.
+    16: ("N5 fan-out", ("ge", 2.0), None),
 }
 ABS_UNITS = {9: "ms", 13: "B per connection"}
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
@@ -67,11 +69,11 @@ HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": 
 RUST_ASYNC = {1, 2, 3, 4, 5, 6, 10}
 IMPLS = [
     ("rill", "rill", set(WORKLOADS)),
-    ("tokio", "peer", set(WORKLOADS)),
+    ("tokio", "peer", set(WORKLOADS) - {16}),
     ("flume", "peer", RUST_ASYNC),
     ("async-channel", "peer", RUST_ASYNC),
     ("async-broadcast", "peer", {7}),
-    ("go", "peer", set(WORKLOADS)),
+    ("go", "peer", set(WORKLOADS) - {16}),
     ("ref: ring, publish per item", "ref", {1}),
     ("ref: ring, publish per 64", "ref", {1}),
     ("ref: blocking processes", "ref", {11}),
@@ -158,7 +160,7 @@ def make_cells(build, workloads):
                 argv = [ring, "1" if "item" in impl else "64"]
             else:
                 argv = [rust, impl, "W%d" % w]
-            if w in (12, 13):  # every server starts the shared load generator
+            if w in (12, 13, 16):  # every server starts the shared load generator
                 env = dict(env or {}, RILL_BENCH_NET_LOAD=os.path.join(bindir, "net_load"))
             if argv and not os.access(argv[0], os.X_OK):
                 missing, argv = "not built", None

@@ -17,6 +17,13 @@
  *       then it holds them all, idle, until its standard input reaches end
  *       of file (the server's signal that it has measured), closes them
  *       and exits 0. It raises its own fd limit.
+ *   net_load fanout PORT SSE WS EVENTS
+ *       N5 (W16): SSE connections asking GET /events as an EventSource
+ *       would, and WS ones asking for a WebSocket upgrade of the same
+ *       path; each reads until the server ends it (end of file, or a
+ *       close frame), counting the events (SSE: an empty line; WebSocket:
+ *       a data frame). Exit 0 when every connection got exactly EVENTS.
+ *       It raises its own fd limit.
  *
  * Every wait is bounded: a connection that does not answer within
  * DEADLINE_S seconds of the start ends the run with exit 2; any other
@@ -149,7 +156,7 @@ static int echo(int nconn, uint32_t msgs)
 
 /* ---- idle: N3 ---------------------------------------------------------- */
 
-static int idle(int nconn)
+static void raise_fd_limit(int nconn)
 {
     struct rlimit lim;
     rlim_t want = (rlim_t)nconn + 64;
@@ -157,6 +164,11 @@ static int idle(int nconn)
         lim.rlim_cur = lim.rlim_max < want ? lim.rlim_max : want;
         (void)setrlimit(RLIMIT_NOFILE, &lim);
     }
+}
+
+static int idle(int nconn)
+{
+    raise_fd_limit(nconn);
     int *fds = malloc((size_t)nconn * sizeof *fds);
     if (!fds)
         fail(1, "malloc");
@@ -192,9 +204,147 @@ static int idle(int nconn)
     return 0;
 }
 
+/* ---- fanout: N5 --------------------------------------------------------- */
+
+typedef struct sub {
+    int fd;
+    int ws;
+    int in_head;    /* the response head is not over yet */
+    uint32_t tail;  /* the last four bytes, for the head's end */
+    int prev_lf;    /* SSE: the last byte was a line feed */
+    uint8_t hdr[4]; /* WS: the frame header being read */
+    int hlen;
+    uint64_t skip; /* WS: payload bytes still to skip */
+    long events;
+    int done;
+} sub_t;
+
+/* Count what p[0..n) completes. */
+static void fan_feed(sub_t *c, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (c->in_head) {
+            c->tail = c->tail << 8 | p[i];
+            c->in_head = c->tail != 0x0d0a0d0a;
+            continue;
+        }
+        if (!c->ws) {
+            if (p[i] == '\n' && c->prev_lf)
+                c->events++, c->prev_lf = 0;
+            else
+                c->prev_lf = p[i] == '\n';
+            continue;
+        }
+        if (c->skip) { /* payload: skip what is here at once */
+            size_t k = n - i < c->skip ? n - i : (size_t)c->skip;
+            c->skip -= k;
+            i += k - 1;
+            continue;
+        }
+        c->hdr[c->hlen++] = p[i];
+        size_t len = c->hdr[1] & 0x7f, need = len == 126 ? 4 : 2;
+        if (c->hlen < 2 || (size_t)c->hlen < need)
+            continue;
+        if (len == 126)
+            len = (size_t)c->hdr[2] << 8 | c->hdr[3];
+        else if (len == 127)
+            fail(1, "fanout: a frame too large for an event");
+        unsigned op = c->hdr[0] & 0x0f;
+        if (op == 1 || op == 2)
+            c->events++;
+        else if (op == 8)
+            c->done = 1;
+        c->skip = len;
+        c->hlen = 0;
+    }
+}
+
+static int fanout(int nsse, int nws, long events)
+{
+    int n = nsse + nws;
+    raise_fd_limit(n);
+    sub_t *cs = calloc((size_t)n, sizeof *cs);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!cs || ep < 0)
+        fail(1, "setup");
+    static const char sse[] = "GET /events HTTP/1.1\r\nHost: b\r\n"
+                              "Accept: text/event-stream\r\n\r\n",
+                      ws[] =
+                          "GET /events HTTP/1.1\r\nHost: b\r\n"
+                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Version: 13\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    for (int i = 0; i < n; i++) {
+        sub_t *c = &cs[i];
+        c->fd = dial();
+        c->ws = i >= nsse;
+        c->in_head = 1;
+        const char *req = c->ws ? ws : sse;
+        size_t len = c->ws ? sizeof ws - 1 : sizeof sse - 1;
+        if (write(c->fd, req, len) != (ssize_t)len)
+            fail(1, "write");
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+            fail(1, "epoll_ctl");
+    }
+    int open = n;
+    static unsigned char buf[1 << 16];
+    struct epoll_event evs[128];
+    while (open > 0) {
+        int left = ms_left();
+        if (left == 0) {
+            fprintf(stderr,
+                    "net_load: fanout: %d of %d unfinished after %d s\n", open,
+                    n, DEADLINE_S);
+            return 2;
+        }
+        int k = epoll_wait(ep, evs, 128, left);
+        if (k < 0 && errno != EINTR)
+            fail(1, "epoll_wait");
+        for (int e = 0; e < k; e++) {
+            sub_t *c = &cs[evs[e].data.u32];
+            ssize_t r = read(c->fd, buf, sizeof buf);
+            if (r < 0 && errno != EAGAIN && errno != ECONNRESET)
+                fail(1, "read");
+            if (r > 0)
+                fan_feed(c, buf, (size_t)r);
+            if (r == 0 || (r < 0 && errno == ECONNRESET) || c->done) {
+                close(c->fd);
+                c->done = 1;
+                open--;
+            }
+        }
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        if (cs[i].events != events) {
+            if (!bad++)
+                fprintf(stderr,
+                        "net_load: fanout: connection %d (%s) got %ld "
+                        "events, not %ld\n",
+                        i, cs[i].ws ? "ws" : "sse", cs[i].events, events);
+        }
+    close(ep);
+    free(cs);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     clock_gettime(CLOCK_MONOTONIC, &start);
+    if (argc == 6 && strcmp(argv[1], "fanout") == 0) {
+        int port = atoi(argv[2]), nsse = atoi(argv[3]), nws = atoi(argv[4]);
+        long events = atol(argv[5]);
+        if (port <= 0 || port > 65535 || nsse < 0 || nws < 0 ||
+            nsse + nws <= 0 || events < 0) {
+            fprintf(stderr, "usage: net_load fanout PORT SSE WS EVENTS\n");
+            return 1;
+        }
+        server.sin_family = AF_INET;
+        server.sin_port = htons((uint16_t)port);
+        server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return fanout(nsse, nws, events);
+    }
     int echo_mode = argc == 5 && strcmp(argv[1], "echo") == 0;
     int idle_mode = argc == 4 && strcmp(argv[1], "idle") == 0;
     int port = argc > 2 ? atoi(argv[2]) : 0,
@@ -203,7 +353,8 @@ int main(int argc, char **argv)
     if ((!echo_mode && !idle_mode) || port <= 0 || port > 65535 || nconn <= 0 ||
         msgs <= 0 || msgs > UINT32_MAX) {
         fprintf(stderr, "usage: net_load echo PORT CONNS MSGS | "
-                        "net_load idle PORT CONNS\n");
+                        "net_load idle PORT CONNS | "
+                        "net_load fanout PORT SSE WS EVENTS\n");
         return 1;
     }
     server.sin_family = AF_INET;

@@ -30,6 +30,11 @@
 #define BENCH_ECHO_MSG 64
 /* N3: idle connections held by the server. */
 #define BENCH_IDLE_CONNS 10000
+/* N5: SSE and WebSocket clients of one source, events of 64 bytes each. */
+#define BENCH_FAN_SSE 1000
+#define BENCH_FAN_WS 1000
+#define BENCH_FAN_EVENTS 1000
+#define BENCH_FAN_DATA 64
 
 /*
  * bench_net_load - start net_load with args (NULL-terminated, after the
