@@ -965,13 +965,22 @@ static void test_accept_stream_for_each_concurrent(void **state)
 
 typedef struct fdfill {
     struct rlimit saved;
+    bool active;
     int fds[4096];
     int n;
 } fdfill_t;
 
-/* Lower the soft fd limit to just above the highest fd open now and take
- * every free number below it: the next fd the process makes is EMFILE. */
-static void fd_fill(fdfill_t *f)
+/* One fill for the whole file: teardown_fd_fill gives it back even when a
+ * failed assertion left a test body half way, so the tests after it do not
+ * inherit the lowered limit. */
+static fdfill_t fill;
+
+/* Lower the soft fd limit to `reserve` numbers above the highest fd open
+ * now and take every free number below it: the next fd the process makes
+ * is EMFILE, and at least `reserve` numbers can be given back one by one.
+ * (Without the reserve a process whose fds have no gaps, as on some CI
+ * machines, would take none and have nothing to give.) */
+static void fd_fill(fdfill_t *f, int reserve)
 {
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &f->saved), 0);
     int high = 0;
@@ -979,13 +988,16 @@ static void fd_fill(fdfill_t *f)
         if (fcntl(fd, F_GETFD) >= 0)
             high = fd;
     struct rlimit lim = f->saved;
-    lim.rlim_cur = (rlim_t)high + 1;
+    lim.rlim_cur = (rlim_t)high + 1 + (rlim_t)reserve;
+    assert_true(lim.rlim_cur <= f->saved.rlim_cur);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    f->active = true;
     f->n = 0;
     int fd;
-    while ((fd = dup(0)) >= 0)
+    while (f->n < 4096 && (fd = dup(0)) >= 0)
         f->fds[f->n++] = fd;
     assert_int_equal(errno, EMFILE);
+    assert_true(f->n >= reserve);
 }
 
 /* Give back one fd number. */
@@ -997,9 +1009,18 @@ static void fd_give(fdfill_t *f)
 
 static void fd_unfill(fdfill_t *f)
 {
+    if (!f->active)
+        return;
     while (f->n > 0)
-        fd_give(f);
+        close(f->fds[--f->n]);
+    f->active = false;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &f->saved), 0);
+}
+
+static int teardown_fd_fill(void **state)
+{
+    fd_unfill(&fill);
+    return teardown(state);
 }
 
 /* A raw blocking client socket, made before the fds run out. */
@@ -1041,18 +1062,18 @@ static void test_emfile_at_accept(void **state)
     rill_listener_t *l;
     assert_status(rill_listen(&l, "127.0.0.1:0", &cfg), 0);
     int c1 = raw_socket();
-    static fdfill_t f;
-    fd_fill(&f);
+    fdfill_t *f = &fill;
+    fd_fill(f, 1);
     raw_connect(c1, rill_listener_port(l));
     rill_io_t *conn;
     assert_status(rill_accept(l, &conn), RILL_EMFILE);
     assert_status(rill_accept(l, &conn), RILL_EMFILE); /* still queued */
-    fd_give(&f);
+    fd_give(f);
     assert_status(rill_accept(l, &conn), 0);
     assert_status(rill_io_write_all(conn, "hi", 2, NULL), 0);
     char buf[2];
     assert_int_equal(read(c1, buf, 2), 2);
-    fd_unfill(&f);
+    fd_unfill(f);
     rill_io_free(conn);
     close(c1);
     rill_listener_free(l);
@@ -1098,18 +1119,18 @@ static void test_emfile_accept_stream_keeps_serving(void **state)
     for (int i = 0; i < 3; i++)
         c[i] = raw_socket();
     atomic_store(&emfile_items, 0);
-    static fdfill_t f;
-    fd_fill(&f);
+    fdfill_t *f = &fill;
+    fd_fill(f, 3);
     for (int i = 0; i < 3; i++) {
         int before = atomic_load(&emfile_items);
         raw_connect(c[i], port);
         while (atomic_load(&emfile_items) == before)
             sched_yield(); /* the server met EMFILE for this client */
         raw_ping(first);   /* meanwhile the first client is served */
-        fd_give(&f);       /* one fd: client i gets accepted */
+        fd_give(f);        /* one fd: client i gets accepted */
         raw_ping(c[i]);
     }
-    fd_unfill(&f);
+    fd_unfill(f);
     fprintf(stderr, "accept stream: %d RILL_EMFILE items for 3 clients\n",
             atomic_load(&emfile_items));
     for (int i = 0; i < 3; i++)
@@ -1683,9 +1704,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_stream_for_each_concurrent,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_emfile_at_accept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emfile_at_accept, setup,
+                                        teardown_fd_fill),
         cmocka_unit_test_setup_teardown(test_emfile_accept_stream_keeps_serving,
-                                        setup, teardown),
+                                        setup, teardown_fd_fill),
         cmocka_unit_test_setup_teardown(test_timerfd_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_clock_with_sockets,
                                         setup_virtual, teardown),
