@@ -496,6 +496,7 @@ typedef struct round_trip {
     ids_t ids;
     int sink_status, source_status;
     uint64_t added, got, bad;
+    uint64_t read_errors; /* the group's failed reads: none expected */
 } round_trip_t;
 
 static seq_item_t *seq_items_from(uint64_t first, uint64_t n)
@@ -571,6 +572,10 @@ static void *consume(void *p)
     }
     if (!rtp->source_status)
         rtp->source_status = rill_redis_group_flush(g);
+    rill_redis_group_stats_t gs = {0};
+    if (!rtp->source_status)
+        rtp->source_status = rill_redis_group_stats(g, &gs);
+    rtp->read_errors = gs.errors;
     rill_stream_free(s);
     rill_redis_group_free(g);
     return NULL;
@@ -597,6 +602,9 @@ static void test_round_trip(void **state)
     assert_status(r.source_status, 0);
     assert_int_equal(r.got, r.n);
     assert_int_equal(r.bad, 0);
+    /* No read failed: a reader whose reads timed out at once (a deadline
+     * in the past) dropped their replies and read again, 511 times. */
+    assert_int_equal(r.read_errors, 0);
     assert_int_equal(cli_int("XLEN %s%s", "rt", ""), (long long)r.n);
     char out[128];
     cli(out, sizeof out, "XPENDING rt workers");
@@ -731,6 +739,7 @@ static void test_claim_after_crash(void **state)
     assert_status(rill_redis_group_stats(g, &gs), 0);
     assert_int_equal(gs.claimed, 10);
     assert_int_equal(gs.redelivered, 10);
+    assert_int_equal(gs.errors, 0);
     rill_stream_free(s);
     rill_redis_group_free(g);
     cli(out, sizeof out, "XPENDING cl grp");
@@ -755,6 +764,7 @@ typedef struct worker {
     const char *name;
     rill_oneshot_receiver_t *stop;
     int status;
+    uint64_t processed;
 } worker_t;
 
 static void *worker_consume(void *p)
@@ -793,6 +803,7 @@ static void *worker_consume(void *p)
         if (rc == 0)
             rc = rill_redis_group_ack(w->g, &m);
         rill_redis_msg_destroy(&m);
+        w->processed++;
         if (rc) {
             w->status = rc;
             return NULL;
@@ -803,6 +814,11 @@ static void *worker_consume(void *p)
 static int child_worker(const char *addr, const char *name)
 {
     rill_runtime_t *wrt = test_new_rt(1, false);
+    /* A worker that hangs explains itself too (before the test's own
+     * watchdog, which is waiting for it, fires). */
+    watchdog_start();
+    watchdog_arm(name, 45);
+    watchdog_runtime(wrt);
     rill_redis_config_t cc = {.runtime = wrt};
     worker_t w = {.name = name};
     /* claim_idle well above the time a worker takes for its read-ahead:
@@ -830,10 +846,21 @@ static int child_worker(const char *addr, const char *name)
         _exit(4);
     if (rill_redis_group_flush(w.g))
         _exit(5);
+    rill_redis_group_stats_t gs;
+    if (rill_redis_group_stats(w.g, &gs))
+        _exit(6);
+    fprintf(
+        stderr,
+        "worker %s: processed %" PRIu64 "; group: delivered %" PRIu64
+        ", redelivered %" PRIu64 ", claimed %" PRIu64 ", errors %" PRIu64 "\n",
+        name, w.processed, gs.delivered, gs.redelivered, gs.claimed, gs.errors);
+    if (gs.errors)
+        _exit(7); /* no read may fail here: nothing breaks a connection */
     rill_oneshot_receiver_release(w.stop);
     rill_stream_free(w.s);
     rill_redis_group_free(w.g);
     rill_redis_free(w.out);
+    watchdog_runtime(NULL);
     rill_runtime_free(wrt);
     _exit(0);
 }
