@@ -20,6 +20,8 @@
 static rill_runtime_t *rt;
 static rs_server_t srv;
 
+static void workers_kill(void); /* test_group_workers' processes */
+
 /* A test's name and the watchdog's limit for it (its initial state). */
 typedef struct test_meta {
     const char *name;
@@ -41,6 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     watchdog_runtime(NULL);
+    workers_kill();
     rill_runtime_free(rt);
     rt = NULL;
     rs_stop(&srv);
@@ -638,7 +641,7 @@ static void add_entries(const char *key, uint64_t n)
 
 /*
  * The child's part of test_claim_after_crash, run in a process of its
- * own (this binary again, REDIS_TEST_CHILD=<addr> in its environment):
+ * own (this binary again: test_redis --read10 <addr>):
  * read exactly 10 entries as consumer "dead" (one XREADGROUP COUNT 10:
  * a group source would read ahead) and _exit without acking them.
  */
@@ -696,8 +699,8 @@ static void test_claim_after_crash(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        setenv("REDIS_TEST_CHILD", srv.addr, 1);
-        execl("/proc/self/exe", "test_redis", (char *)NULL);
+        execl("/proc/self/exe", "test_redis", "--read10", srv.addr,
+              (char *)NULL);
         _exit(127);
     }
     int st;
@@ -750,10 +753,11 @@ static void test_claim_after_crash(void **state)
 
 /*
  * A worker process of test_group_workers (this binary again, with
- * REDIS_TEST_WORKER=<consumer name> and REDIS_TEST_ADDR=<addr>): consumer
+ * arguments --worker or --worker-noack, <consumer name>, <addr>): consumer
  * <name> of group "grp" on "mw". For each entry it appends
  * {seq, id, by, n} (n = its delivery count) to the stream "results",
- * then acks it. It stops when its stdin reaches end of file (the test
+ * then acks it (--worker-noack: never). It stops when its stdin reaches
+ * end of file (the test
  * closed its pipe): between two entries, never in the middle of one, so
  * that what it processed is acked. Exit status 0, or the step that failed.
  */
@@ -765,6 +769,7 @@ typedef struct worker {
     rill_oneshot_receiver_t *stop;
     int status;
     uint64_t processed;
+    bool noack; /* processes and never acks (w0: dies holding them) */
 } worker_t;
 
 static void *worker_consume(void *p)
@@ -800,7 +805,7 @@ static void *worker_consume(void *p)
         if (rc == 0 && r->type != RILL_REDIS_STRING)
             rc = RILL_EREPLY;
         rill_redis_reply_free(r);
-        if (rc == 0)
+        if (rc == 0 && !w->noack)
             rc = rill_redis_group_ack(w->g, &m);
         rill_redis_msg_destroy(&m);
         w->processed++;
@@ -811,7 +816,7 @@ static void *worker_consume(void *p)
     }
 }
 
-static int child_worker(const char *addr, const char *name)
+static int child_worker(const char *addr, const char *name, bool noack)
 {
     rill_runtime_t *wrt = test_new_rt(1, false);
     /* A worker that hangs explains itself too (before the test's own
@@ -820,7 +825,7 @@ static int child_worker(const char *addr, const char *name)
     watchdog_arm(name, 45);
     watchdog_runtime(wrt);
     rill_redis_config_t cc = {.runtime = wrt};
-    worker_t w = {.name = name};
+    worker_t w = {.name = name, .noack = noack};
     /* claim_idle well above the time a worker takes for its read-ahead:
      * only a dead consumer's entries are claimed. */
     rill_redis_group_config_t gc = {.conn = &cc,
@@ -865,32 +870,58 @@ static int child_worker(const char *addr, const char *name)
     _exit(0);
 }
 
-/* Start a worker process; *in is the write end of its stdin. */
-static pid_t worker_start(const char *name, int *in)
+/* The worker processes of test_group_workers, and the write ends of
+ * their stdin; the teardown kills those still there (a failed test). */
+static pid_t worker_pid[3];
+static int worker_in[3] = {-1, -1, -1};
+
+/* Start worker i ("w<i>"); noack: it never acks. Only exec after fork
+ * (no setenv: another thread may hold malloc's lock). */
+static void worker_start(int i, bool noack)
 {
     int fds[2];
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    char name[8];
+    snprintf(name, sizeof name, "w%d", i);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         dup2(fds[0], 0); /* dup2 clears close-on-exec on 0 */
-        setenv("REDIS_TEST_WORKER", name, 1);
-        setenv("REDIS_TEST_ADDR", srv.addr, 1);
-        execl("/proc/self/exe", "test_redis", (char *)NULL);
+        execl("/proc/self/exe", "test_redis",
+              noack ? "--worker-noack" : "--worker", name, srv.addr,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[0]);
-    *in = fds[1];
-    return pid;
+    worker_pid[i] = pid;
+    worker_in[i] = fds[1];
 }
 
-static void worker_end(pid_t pid, int in)
+/* Close worker i's stdin (it stops between entries) and wait for it. */
+static void worker_end(int i)
 {
-    close(in);
+    close(worker_in[i]);
+    worker_in[i] = -1;
     int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(waitpid(worker_pid[i], &st, 0), worker_pid[i]);
+    worker_pid[i] = 0;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fail_msg("worker %d ended with status 0x%x", (int)pid, st);
+        fail_msg("worker w%d ended with status 0x%x", i, st);
+}
+
+static void workers_kill(void)
+{
+    for (int i = 0; i < 3; i++) {
+        if (worker_pid[i] > 0) {
+            kill(worker_pid[i], SIGKILL);
+            waitpid(worker_pid[i], NULL, 0);
+            worker_pid[i] = 0;
+        }
+        if (worker_in[i] >= 0) {
+            close(worker_in[i]);
+            worker_in[i] = -1;
+        }
+    }
 }
 
 /* Until `n` consumers of mw/grp exist (a consumer is made by its first
@@ -964,8 +995,9 @@ static void results_next(results_t *rs, uint64_t n)
  * those the dead one had read and not acked, which another consumer gets
  * again through XAUTOCLAIM (delivery count >= 2). Nothing is left pending.
  *
- * w0 starts alone and processes at least 20 entries of the first 200,
- * then is stopped (SIGSTOP) holding entries it read and did not ack;
+ * w0 (which never acks: all it read stays pending) starts alone and
+ * processes at least 20 entries of the first 200, then is stopped
+ * (SIGSTOP) holding them and what it read ahead;
  * w1 and w2 start and join the group; then w0 is killed, its pending ids
  * read with XPENDING, and the other entries added. The test waits until
  * every seq was processed and each id w0 left pending was processed
@@ -988,25 +1020,24 @@ static void test_group_workers(void **state)
         rill_redis_xread_new(&rs.s, srv.addr, "results", "0",
                              &(rill_redis_xread_config_t){.conn = &cc}),
         0);
-    int in[3];
-    pid_t pid[3];
-    pid[0] = worker_start("w0", &in[0]);
+    worker_start(0, true);
     while (rs.per[0] < 20)
         results_next(&rs, n);
-    /* Frozen with entries read ahead and not acked (and maybe some
-     * processed whose XACK waits for its next read). */
-    kill(pid[0], SIGSTOP);
-    pid[1] = worker_start("w1", &in[1]);
-    pid[2] = worker_start("w2", &in[2]);
+    /* Frozen holding what it read: all of it pending (it never acks),
+     * some processed, some read ahead. */
+    kill(worker_pid[0], SIGSTOP);
+    worker_start(1, false);
+    worker_start(2, false);
     until_consumers(3);
     /* The crash. */
-    kill(pid[0], SIGKILL);
-    int st;
-    assert_int_equal(waitpid(pid[0], &st, 0), pid[0]);
-    close(in[0]);
-    char dead[64][24];
-    uint64_t counts[64];
-    size_t ndead = pending_of("mw", "w0", dead, counts, 64);
+    kill(worker_pid[0], SIGKILL);
+    assert_int_equal(waitpid(worker_pid[0], NULL, 0), worker_pid[0]);
+    worker_pid[0] = 0;
+    close(worker_in[0]);
+    worker_in[0] = -1;
+    static char dead[256][24];
+    static uint64_t counts[256];
+    size_t ndead = pending_of("mw", "w0", dead, counts, 256);
     assert_true(ndead > 0);
     add_entries_from("mw", first, n - first);
     /* Until every seq is processed, and every id w0 left pending is
@@ -1026,8 +1057,8 @@ static void test_group_workers(void **state)
             break;
         results_next(&rs, n);
     }
-    worker_end(pid[1], in[1]);
-    worker_end(pid[2], in[2]);
+    worker_end(1);
+    worker_end(2);
     /* What they wrote after the last line we read. */
     long long len = cli_int("XLEN %s%s", "results", "");
     while ((long long)rs.total < len)
@@ -1376,14 +1407,15 @@ static void test_alloc_failure_in_batch(void **state)
     cmocka_unit_test_prestate_setup_teardown(f, setup, teardown,               \
                                              (&(test_meta_t){#f, limit}))
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const char *child = getenv("REDIS_TEST_CHILD");
-    if (child)
-        return child_read10(child);
-    const char *worker = getenv("REDIS_TEST_WORKER");
-    if (worker)
-        return child_worker(getenv("REDIS_TEST_ADDR"), worker);
+    /* This binary run again as a child process of a test. */
+    if (argc == 3 && !strcmp(argv[1], "--read10"))
+        return child_read10(argv[2]);
+    if (argc == 4 &&
+        (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--worker-noack")))
+        return child_worker(argv[3], argv[2],
+                            !strcmp(argv[1], "--worker-noack"));
     rs_skip_if_absent("test_redis");
     signal(SIGPIPE, SIG_DFL);
     /* A hang in any test aborts it with a dump (test_watchdog.h) after a
