@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_redis_rill.h - what rill's Redis programs (w17, w18) share: the
- * sink run that writes R1's entries (and fills R2's stream).
+ * bench_redis_rill.h - what rill's Redis programs (w17..w19) share: the
+ * server, running the top task, and the sink run that writes R1's
+ * entries (and fills R2's stream).
  */
 #ifndef RILL_BENCH_REDIS_RILL_H
 #define RILL_BENCH_REDIS_RILL_H
@@ -11,6 +12,19 @@
 
 #include <rill/bytes.h>
 #include <rill/redis.h>
+
+/* The program's redis-server (br_rill_run starts and stops it). */
+static rs_server_t srv;
+
+/* Start the server, run top(arg) on a 2-worker runtime, stop both. */
+static inline void br_rill_run(rill_task_fn top, void *arg)
+{
+    br_start(&srv);
+    rill_runtime_t *rt = bench_runtime();
+    BENCH_TRY(rill_block_on(rt, top, arg, NULL));
+    rill_runtime_free(rt);
+    rs_stop(&srv);
+}
 
 /* n entries of one 64-byte field "data" into key through
  * rill_redis_write_stream (batch R_BATCH); the items are copies of one

@@ -9,8 +9,6 @@
  */
 #include "bench_redis_rill.h"
 
-static rs_server_t srv;
-
 typedef struct r1 {
     uint64_t added;
     double secs;
@@ -38,11 +36,7 @@ static void *top(void *arg)
 
 int main(void)
 {
-    br_start(&srv);
-    rill_runtime_t *rt = bench_runtime();
     r1_t r = {0};
-    BENCH_TRY(rill_block_on(rt, top, &r, NULL));
-    rill_runtime_free(rt);
-    rs_stop(&srv);
+    br_rill_run(top, &r);
     return br_report_rate(r.added, r.secs, r.cpu, r.len == R_ENTRIES);
 }

@@ -9,13 +9,7 @@
  * of an entry is from its stamp to rill_next returning it; p99 and p50 in
  * microseconds (bench/redis/bench_redis.h).
  */
-#include "bench/redis/bench_redis.h"
-#include "bench_rill.h"
-
-#include <rill/bytes.h>
-#include <rill/redis.h>
-
-static rs_server_t srv;
+#include "bench_redis_rill.h"
 
 static void *produce(void *arg)
 {
@@ -99,14 +93,10 @@ static void *top(void *arg)
 
 int main(void)
 {
-    br_start(&srv);
-    rill_runtime_t *rt = bench_runtime();
     r3_t r = {.lat = calloc(R3_ENTRIES, sizeof(uint64_t))};
     if (!r.lat)
         return 1;
-    BENCH_TRY(rill_block_on(rt, top, &r, NULL));
-    rill_runtime_free(rt);
-    rs_stop(&srv);
+    br_rill_run(top, &r);
     int rc = br_report_latency(r.lat, r.got, r.cpu, !r.bad);
     free(r.lat);
     return rc;
