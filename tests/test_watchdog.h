@@ -81,13 +81,13 @@ static inline void watchdog_threads(void)
         if (e->d_name[0] == '.')
             continue;
         char path[96], comm[64], stat[512], wchan[96], sys[256];
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        snprintf(path, sizeof path, "/proc/self/task/%.32s/comm", e->d_name);
         watchdog_read1(path, comm, sizeof comm);
-        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        snprintf(path, sizeof path, "/proc/self/task/%.32s/stat", e->d_name);
         watchdog_read1(path, stat, sizeof stat);
-        snprintf(path, sizeof path, "/proc/self/task/%s/wchan", e->d_name);
+        snprintf(path, sizeof path, "/proc/self/task/%.32s/wchan", e->d_name);
         watchdog_read1(path, wchan, sizeof wchan);
-        snprintf(path, sizeof path, "/proc/self/task/%s/syscall", e->d_name);
+        snprintf(path, sizeof path, "/proc/self/task/%.32s/syscall", e->d_name);
         watchdog_read1(path, sys, sizeof sys);
         /* The state is the field after the ")" that closes the name. */
         const char *rp = strrchr(stat, ')');
