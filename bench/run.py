@@ -68,6 +68,9 @@ WORKLOADS = {
 ABS_UNITS = {9: "ms", 13: "B per connection", 17: "ms (p99)", 18: "B per client"}
 # N5 also has an absolute floor: rill >= 1 M deliveries/s.
 ABS_FLOOR = {16: 1.0}
+# N8 also wants the server's RSS flat: rill's median rss_growth_kb (from half
+# of the events to the last) under this.
+RSS_GROWTH_KB = {19: 8192}
 WEB = {16, 17, 18, 19}
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
                     "MB/s": True, "kmsg/s": True, "B": False}
@@ -277,6 +280,11 @@ def verdict(cells, w):
         v["ok"] = v["n5_ratio"] is not None and v["n5_ratio"] >= t
         if v["n5_ratio"] is not None:
             v["target"] += ": %.2f×" % v["n5_ratio"]
+    if w in RSS_GROWTH_KB and rill.samples:
+        g = statistics.median(smp.get("extra", {}).get("rss_growth_kb", float("inf"))
+                              for smp in rill.samples)
+        v["target"] += ", RSS growth %.0f KiB (≤ %d)" % (g, RSS_GROWTH_KB[w])
+        v["ok"] = bool(v["ok"]) and g <= RSS_GROWTH_KB[w]
     if w in ABS_FLOOR and v["ok"] is not None:
         v["ok"] = v["ok"] and rill.median() >= ABS_FLOOR[w]
     if rss_t is not None:

@@ -10,13 +10,14 @@
  * ones BLOCK, so that they get every event (as in N5) and any hold the slow
  * ones had on the source would show as a slower publisher. The metric is the
  * fast clients' deliveries per second (first publish to the load generator's
- * exit); the check wants every fast client to get every event, the slow
- * ones to have lost events and to have held at most their budget (what
- * proves the policy bounds them), and the server's resident memory not to
- * grow with the events: rss_growth_kb, its growth from half of the events
- * to the last, must stay under 8 MiB. (It is not 0: a fast client's ring
- * of references doubles, up to its budget, the first time that client
- * falls that far behind, which a busy machine can make happen late.)
+ * exit); the check wants every fast client to get every event and the
+ * slow ones to have lost events and to have held at most their budget
+ * (what proves the policy bounds them). The RESULT line also gives
+ * rss_growth_kb, the server's resident memory growth from half of the
+ * events to the last, which bench/run.py holds to under 8 MiB ("RSS
+ * flat"). It is not 0: a fast client's ring of references doubles, up to
+ * its budget, the first time that client falls that far behind, which a
+ * busy machine can make happen late.
  */
 #include "bench_web.h"
 
@@ -105,7 +106,7 @@ int main(void)
     long growth_kb = (rss_end - rss_half) / 1024;
     int ok = client_ok && nclients == ALL && slow_seen == BENCH_SLOW_SLOW &&
              slow_lossless == 0 && slow_max <= BENCH_SLOW_BUDGET &&
-             growth_kb < 8192 && st.published == BENCH_SLOW_EVENTS;
+             st.published == BENCH_SLOW_EVENTS;
     if (!ok)
         fprintf(stderr,
                 "check failed: client %s, %zu clients, %d slow (%d lost "
