@@ -134,15 +134,6 @@ int rill_http_server_port(const rill_http_server_t *s)
     return s ? rill_listener_port(s->listener) : 0;
 }
 
-static char *dup_str(const char *p)
-{
-    size_t n = strlen(p) + 1;
-    char *d = rill__malloc(n);
-    if (d)
-        memcpy(d, p, n);
-    return d;
-}
-
 static int add_route(rill_http_server_t *s, const char *api,
                      rill_http_method_t method, const char *path,
                      rill_http_handler_fn fn, void *ud, route_t **made)
@@ -160,7 +151,7 @@ static int add_route(rill_http_server_t *s, const char *api,
     s->routes = r;
     r = &s->routes[s->nroutes];
     memset(r, 0, sizeof *r);
-    if (!(r->path = dup_str(path)))
+    if (!(r->path = rill__strdup(path)))
         return RILL_ENOMEM;
     r->method = method;
     r->fn = fn;
@@ -194,7 +185,7 @@ int rill_http_route_static(rill_http_server_t *s, const char *path,
     if (!content_type || (!body && len))
         return RILL_MISUSE("rill_http_route_static", "NULL type or body");
     void *copy = rill__malloc(len ? len : 1);
-    char *type = dup_str(content_type);
+    char *type = rill__strdup(content_type);
     route_t *r = NULL;
     int rc = copy && type
                  ? add_route(s, "rill_http_route_static", RILL_HTTP_GET, path,
