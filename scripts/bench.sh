@@ -3,9 +3,9 @@
 # `make bench [W=N]`: build rill's benchmark programs and its peers, then run
 # them all interleaved with bench/run.py, which writes bench/RESULTS.md and
 # bench/results.png (a whole run) or bench/out/ (a run of one workload).
-#   scripts/bench.sh        every workload W1..W19
+#   scripts/bench.sh        every workload W1..W22
 #   scripts/bench.sh 5      W5 only
-#   scripts/bench.sh 17,18,19   the Redis workloads R1..R3
+#   scripts/bench.sh 20,21,22   the Redis workloads R1..R3
 # Environment: ROUNDS (default 9, at least 9), BUDGET (seconds of measuring
 # after which no new round starts, default 600), TIMEOUT (seconds per cell,
 # default 60). Everything built goes under build/bench; nothing touches the

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_redis.h - what the Redis workloads' C programs share (rill's
- * bench/rill/w17..w19 and the hiredis reference bench/ref/redis_hiredis.c;
+ * bench/rill/w20..w22 and the hiredis reference bench/ref/redis_hiredis.c;
  * the Go peer bench/peers/go-redis does the same in Go):
  *
- *   R1 (W17) sink:  R_ENTRIES entries of one 64-byte field "data" through
+ *   R1 (W20) sink:  R_ENTRIES entries of one 64-byte field "data" through
  *                   XADD, pipelined R_BATCH at a time; kentries/s.
- *   R2 (W18) group: R_ENTRIES entries (added first, untimed) read as a
+ *   R2 (W21) group: R_ENTRIES entries (added first, untimed) read as a
  *                   consumer group, COUNT R_BATCH, each acked (one XACK per
  *                   batch); kentries/s.
- *   R3 (W19) latency: R3_ENTRIES entries at R3_RATE per second, each
+ *   R3 (W22) latency: R3_ENTRIES entries at R3_RATE per second, each
  *                   carrying the monotonic time it was handed to XADD; a
  *                   consumer-group reader (BLOCK) takes it; p99 in
  *                   microseconds is the metric, p50 an extra field.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_redis_rill.h - what rill's Redis programs (w17..w19) share: the
+ * bench_redis_rill.h - what rill's Redis programs (w20..w22) share: the
  * server, running the top task, and the sink run that writes R1's
  * entries (and fills R2's stream).
  */

@@ -82,6 +82,8 @@ struct rill_http_conn {
     bool responded, chunked, chunk_done, head_only, close_after, taken;
     bool linger; /* refused: read what the client still sends, then close */
     int version;
+    rill_future_t *handoff; /* the connection's owner once the handler
+                               returned (rill__http_conn_handoff) */
 };
 
 /* ---- the server object ---- */
@@ -287,6 +289,11 @@ void rill__http_conn_take(rill_http_conn_t *c, const char **rest, size_t *n)
     *rest = c->buf + c->consumed;
     *n = c->len - c->consumed;
     c->consumed = c->len;
+}
+
+void rill__http_conn_handoff(rill_http_conn_t *c, rill_future_t *fut)
+{
+    c->handoff = fut;
 }
 
 int rill__writev_all(rill_io_t *io, struct iovec *iov, int n)
@@ -636,6 +643,25 @@ static void conn_end(rill_http_conn_t *c)
     rill__free(c);
 }
 
+void rill__http_conn_end(rill_http_conn_t *c)
+{
+    conn_end(c);
+}
+
+/* The handler handed the connection to a future: this task ends, the
+ * future runs on without a stack. What the connection held for reading
+ * requests goes now. */
+static void conn_handoff(rill_http_conn_t *c)
+{
+    rill_future_t *fut = c->handoff;
+    rill__free(c->buf);
+    c->buf = NULL;
+    c->len = c->cap = c->consumed = 0;
+    rill_spawn_config_t opts = {.runtime = c->srv->rt, .name = "http-conn"};
+    if (rill_spawn_future(NULL, fut, &opts) != 0 && fut->vtable->drop)
+        fut->vtable->drop(fut); /* it ends the connection */
+}
+
 static void *conn_main(void *arg)
 {
     rill_http_conn_t *c = arg;
@@ -699,7 +725,10 @@ static void *conn_main(void *arg)
         }
     }
     rill__free(headers);
-    conn_end(c);
+    if (c->handoff)
+        conn_handoff(c);
+    else
+        conn_end(c);
     return NULL;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 
 // Command go-redis-peer is the Go peer of rill's Redis workloads:
-// `go-redis-peer <W17|W18|W19>` (R1 sink, R2 group + XACK, R3 latency; see
+// `go-redis-peer <W20|W21|W22>` (R1 sink, R2 group + XACK, R3 latency; see
 // bench/redis/bench_redis.h for what each measures). It uses Debian's
 // redigo (golang-github-gomodule-redigo-dev), the usual Go client for
 // pipelining: Send + Flush + Receive. Like the C programs it starts its own
@@ -258,9 +258,9 @@ func main() {
 	if len(os.Args) > 1 {
 		w = os.Args[1]
 	}
-	run := map[string]func() int{"W17": r1, "W18": r2, "W19": r3}[w]
+	run := map[string]func() int{"W20": r1, "W21": r2, "W22": r3}[w]
 	if run == nil {
-		fmt.Fprintln(os.Stderr, "usage: go-redis-peer W17|W18|W19")
+		fmt.Fprintln(os.Stderr, "usage: go-redis-peer W20|W21|W22")
 		os.Exit(2)
 	}
 	cmd, dir := startServer()

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * R2 (workload 18) Redis group source + XACK: R_ENTRIES entries, added
+ * R2 (workload 21) Redis group source + XACK: R_ENTRIES entries, added
  * first (untimed, through the sink), read through rill_redis_group_stream
  * (XREADGROUP COUNT R_BATCH) and each acked with rill_redis_group_ack (one
  * XACK per R_BATCH); kentries/s until the last ack's reply

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * R3 (workload 19) Redis end-to-end latency: a task makes R3_ENTRIES
+ * R3 (workload 22) Redis end-to-end latency: a task makes R3_ENTRIES
  * entries at R3_RATE per second (rill_sleep_until each send time), each
  * stamped with the monotonic time it is made, into a bounded channel
  * whose stream rill_redis_write_stream sends (it takes what is ready, so

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * R1 (workload 17) Redis sink: R_ENTRIES entries of one 64-byte field
+ * R1 (workload 20) Redis sink: R_ENTRIES entries of one 64-byte field
  * through rill_redis_write_stream (XADD, batch R_BATCH) on a redis-server
  * this program starts; kentries/s (bench/redis/bench_redis.h). The items
  * are copies of one rill_bytes_t (a reference each, no byte copy), so the
