@@ -394,7 +394,7 @@ def write_markdown(path, cells, workloads, meta):
         L += ["", "Redis (R1..R3 = W20..W22; each program starts its own redis-server, "
               "which shares the two cores with it): medians beside the hand-written "
               "hiredis loop (the reference; R1 and R2 want rill at ≥ %.0f%% of it), "
-              "the client's own CPU time per entry, and R3's p50." % (100 * REDIS_REF_TARGET), ""]
+              "the client's own CPU time per entry and the server's, and R3's p50." % (100 * REDIS_REF_TARGET), ""]
         for w in redis:
             row = []
             for c in (c for c in cells if c.w == w and c.usable):
@@ -403,6 +403,8 @@ def write_markdown(path, cells, workloads, meta):
                     txt += " (p50 %s us)" % fmt(c.extra_median("p50"))
                 if c.extra_median("cpu_ns") is not None:
                     txt += ", %s ns CPU/entry" % fmt(c.extra_median("cpu_ns"))
+                if c.extra_median("srv_cpu_ns") is not None:
+                    txt += " (redis-server %s)" % fmt(c.extra_median("srv_cpu_ns"))
                 row.append(txt)
             ref = next((c for c in cells if c.w == w and c.kind == "ref" and c.usable), None)
             rill = next((c for c in cells if c.w == w and c.kind == "rill" and c.usable), None)

@@ -69,15 +69,17 @@ static int r1(void)
     redisContext *c = connect_or_die();
     char value[R_PAYLOAD + 1];
     br_payload(value);
-    uint64_t cpu0 = br_cpu_ns(), t0 = br_now_ns();
+    uint64_t cpu0 = br_cpu_ns(), srv0 = br_proc_cpu_ns(srv.pid);
+    uint64_t t0 = br_now_ns();
     add_pipelined(c, "r1", R_ENTRIES, value);
     double secs = (double)(br_now_ns() - t0) / 1e9;
     uint64_t cpu = br_cpu_ns() - cpu0;
+    uint64_t srv_ns = br_proc_cpu_ns(srv.pid) - srv0;
     redisReply *len = must(c, redisCommand(c, "XLEN r1"));
     int ok = len->integer == R_ENTRIES;
     freeReplyObject(len);
     redisFree(c);
-    return br_report_rate(R_ENTRIES, secs, cpu, ok);
+    return br_report_rate(R_ENTRIES, secs, cpu, srv_ns, ok);
 }
 
 /* One XREADGROUP of up to `count` entries (block_ms < 0: no BLOCK), then
@@ -127,17 +129,19 @@ static int r2(void)
     br_payload(value);
     add_pipelined(c, "r2", R_ENTRIES, value);
     freeReplyObject(must(c, redisCommand(c, "XGROUP CREATE r2 g 0")));
-    uint64_t cpu0 = br_cpu_ns(), t0 = br_now_ns();
+    uint64_t cpu0 = br_cpu_ns(), srv0 = br_proc_cpu_ns(srv.pid);
+    uint64_t t0 = br_now_ns();
     size_t got = 0;
     while (got < R_ENTRIES)
         got += read_and_ack(c, "r2", -1, NULL, NULL);
     double secs = (double)(br_now_ns() - t0) / 1e9;
     uint64_t cpu = br_cpu_ns() - cpu0;
+    uint64_t srv_ns = br_proc_cpu_ns(srv.pid) - srv0;
     redisReply *p = must(c, redisCommand(c, "XPENDING r2 g"));
     int ok = p->type == REDIS_REPLY_ARRAY && p->element[0]->integer == 0;
     freeReplyObject(p);
     redisFree(c);
-    return br_report_rate(got, secs, cpu, ok);
+    return br_report_rate(got, secs, cpu, srv_ns, ok);
 }
 
 /* ---- R3 ---- */
@@ -189,7 +193,7 @@ static int r3(void)
     r3_t r = {.lat = calloc(R3_ENTRIES, sizeof(uint64_t))};
     if (!r.lat)
         return 1;
-    uint64_t cpu0 = br_cpu_ns();
+    uint64_t cpu0 = br_cpu_ns(), srv0 = br_proc_cpu_ns(srv.pid);
     pthread_t p;
     if (pthread_create(&p, NULL, r3_produce, NULL))
         return 1;
@@ -197,8 +201,9 @@ static int r3(void)
         read_and_ack(c, "r3", 1000, r3_each, &r);
     pthread_join(p, NULL);
     uint64_t cpu = br_cpu_ns() - cpu0;
+    uint64_t srv_ns = br_proc_cpu_ns(srv.pid) - srv0;
     redisFree(c);
-    int rc = br_report_latency(r.lat, r.got, cpu, !r.bad);
+    int rc = br_report_latency(r.lat, r.got, cpu, srv_ns, !r.bad);
     free(r.lat);
     return rc;
 }
