@@ -323,7 +323,9 @@ typedef struct rill_redis_group_config {
     bool create;
     const char *start_id;
     /* Entries per XREADGROUP / XAUTOCLAIM; 0 = 128. Also the read-ahead:
-     * at most this many entries wait in the stream for the consumer. */
+     * at most this many entries wait in the stream for the consumer, and
+     * after a full batch the next read is already sent (so up to twice
+     * this many are read and not yet taken: pending in the group). */
     size_t count;
     /* BLOCK of one XREADGROUP; 0 = 1 s. Acks still waiting are sent
      * before each read. */

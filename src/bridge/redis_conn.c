@@ -159,26 +159,26 @@ static void req_name(const redis__req_t *req, char *buf, size_t len)
         snprintf(buf, len, "redis %.*s", (int)n, name ? name : "");
 }
 
-int redis__call(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
-                redis__req_t **out)
+int redis__send(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
+                redis__pending_t *p)
 {
-    *out = NULL;
+    p->rx = NULL;
+    p->deadline = rill_deadline(timeout);
     if (!cmds->count) {
         redis__cmds_destroy(cmds);
         return RILL_EINVAL;
     }
-    rill_instant_t deadline = rill_deadline(timeout);
     redis__req_t *req = req_new(cmds);
     if (!req) {
         redis__cmds_destroy(cmds);
         return RILL_ENOMEM;
     }
-    rill_oneshot_receiver_t *rx;
     /* Named after the command, so a dump of a waiting task says what it
      * waits for: "redis XREADGROUP", "redis XADD x256". */
     char name[32];
     req_name(req, name, sizeof name);
     rill_channel_config_t oc = {.name = name, .item_dtor = req_item_dtor};
+    rill_oneshot_receiver_t *rx;
     int r = rill_oneshot_new(&req->tx, &rx, sizeof req, &oc);
     if (r) {
         redis__req_free(req);
@@ -191,19 +191,47 @@ int redis__call(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
         rill_oneshot_receiver_release(rx);
         return r == RILL_ECLOSED || r == RILL_DONE ? RILL_ECLOSED : r;
     }
+    p->rx = rx;
+    return 0;
+}
+
+int redis__wait(redis__pending_t *p, redis__req_t **out)
+{
+    *out = NULL;
+    if (!p->rx)
+        return RILL_EINVAL;
     redis__req_t *got = NULL;
     rill_instant_t now = rill_now();
-    r = rill_oneshot_recv_timeout(rx, &got,
-                                  deadline > now ? deadline - now : 0);
+    int r = rill_oneshot_recv_timeout(
+        p->rx, &got, p->deadline > now ? p->deadline - now : 0);
     /* Gives a request answered after we stopped waiting to the item
      * destructor; a request not answered yet is freed by the driver. */
-    rill_oneshot_receiver_release(rx);
+    rill_oneshot_receiver_release(p->rx);
+    p->rx = NULL;
     if (r == RILL_DONE)
         return RILL_ECLOSED;
     if (r)
         return r;
     *out = got;
     return got->status;
+}
+
+void redis__abandon(redis__pending_t *p)
+{
+    /* Unsent, the driver drops it; its reply, if one comes, goes to the
+     * oneshot's item destructor. */
+    if (p->rx)
+        rill_oneshot_receiver_release(p->rx);
+    p->rx = NULL;
+}
+
+int redis__call(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
+                redis__req_t **out)
+{
+    *out = NULL;
+    redis__pending_t p;
+    int r = redis__send(c, cmds, timeout, &p);
+    return r ? r : redis__wait(&p, out);
 }
 
 /* ---- the session ---- */

@@ -88,6 +88,25 @@ void redis__req_free(redis__req_t *req);
 int redis__call(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
                 redis__req_t **out);
 
+/*
+ * The two halves of redis__call, for a caller with something to do
+ * meanwhile (a group reader sends its next read, then delivers the batch
+ * it has). redis__send queues the commands (taken, as above) with a
+ * deadline `timeout` from now; redis__wait waits for the reply until
+ * then (returns as redis__call); redis__abandon gives up on it (unsent,
+ * it is dropped; sent, its reply is). A pending is waited for or
+ * abandoned once; p->rx is NULL when there is none.
+ */
+typedef struct redis__pending {
+    rill_oneshot_receiver_t *rx;
+    rill_instant_t deadline;
+} redis__pending_t;
+
+int redis__send(rill_redis_t *c, redis__cmds_t *cmds, rill_duration_t timeout,
+                redis__pending_t *p);
+int redis__wait(redis__pending_t *p, redis__req_t **out);
+void redis__abandon(redis__pending_t *p);
+
 /* The connection's command timeout and runtime. */
 rill_duration_t redis__command_timeout(const rill_redis_t *c);
 rill_runtime_t *redis__runtime(const rill_redis_t *c);

@@ -7,7 +7,9 @@
  * hold other commands back) and sends each entry into a bounded channel
  * of `count` slots; the caller's stream is that channel's receiver (a
  * slot carries an entry or an error status, which a map turns into an
- * error item). So the read-ahead is at most one read: entries read and
+ * error item). After a full batch of new entries (more wait) the next
+ * read is sent before the batch is delivered, so that Redis works on it
+ * meanwhile. So the read-ahead is at most two reads: entries read and
  * not yet taken are pending in the group, and come again if the process
  * dies.
  *
@@ -491,14 +493,54 @@ static bool lost(int r)
     return r == RILL_ECONNRESET || r == RILL_ETIMEDOUT;
 }
 
+/* The read: XREAD from g->pos, or XREADGROUP of our own pending entries
+ * from pos (own, no BLOCK) or of new ones (">"), BLOCK block; sent on rd
+ * with the command deadline past the block. */
+static int read_send(rill_redis_group_t *g, bool own, const char *pos,
+                     rill_duration_t block, redis__pending_t *p)
+{
+    char cnt[24], blk[24];
+    snprintf(cnt, sizeof cnt, "%zu", g->count);
+    snprintf(blk, sizeof blk, "%" PRId64, block / RILL_MS(1));
+    const char *argv[12];
+    int argc = 0;
+    if (g->plain) {
+        const char *a[] = {"XREAD", "COUNT",   cnt,    "BLOCK",
+                           blk,     "STREAMS", g->key, g->pos};
+        memcpy(argv, a, sizeof a);
+        argc = 8;
+    } else {
+        const char *a[] = {"XREADGROUP", "GROUP", g->group,       g->consumer,
+                           "COUNT",      cnt,     "BLOCK",        blk,
+                           "STREAMS",    g->key,  own ? pos : ">"};
+        memcpy(argv, a, sizeof a);
+        argc = 11;
+        if (own) { /* history: no BLOCK */
+            memmove(argv + 6, argv + 8, 3 * sizeof *argv);
+            argc = 9;
+        }
+    }
+    redis__cmds_t cmds = {0};
+    int r = redis__cmds_add(&cmds, argc, argv, NULL);
+    if (r) {
+        redis__cmds_destroy(&cmds);
+        p->rx = NULL;
+        return r;
+    }
+    return redis__send(g->rd, &cmds,
+                       (own ? 0 : block) + redis__command_timeout(g->rd), p);
+}
+
 static void *reader_main(void *arg)
 {
     rill_redis_group_t *g = arg;
     bool own = !g->plain; /* reading our own pending entries */
     char pos[48] = "0";
     rill_instant_t next_claim = 0;
-    char cnt[24], blk[24];
-    snprintf(cnt, sizeof cnt, "%zu", g->count);
+    /* A read of new entries sent before the batch in hand was delivered
+     * (after a full batch: more wait), so that Redis works on it
+     * meanwhile. Claims wait while one is out. */
+    redis__pending_t ahead = {0};
     for (;;) {
         int r = 0;
         if (!g->plain) {
@@ -508,7 +550,8 @@ static void *reader_main(void *arg)
         }
         /* Claims wait until our own pending entries are read: claimed
          * entries join our pending list, which would give them twice. */
-        if (!g->plain && !g->no_claim && !own && rill_now() >= next_claim) {
+        if (!g->plain && !g->no_claim && !own && !ahead.rx &&
+            rill_now() >= next_claim) {
             r = claim_cycle(g);
             if (fatal(r))
                 break;
@@ -539,29 +582,12 @@ static void *reader_main(void *arg)
         }
         if (block < RILL_MS(1))
             block = RILL_MS(1);
-        snprintf(blk, sizeof blk, "%" PRId64, block / RILL_MS(1));
-        const char *argv[12];
-        int argc = 0;
-        if (g->plain) {
-            const char *a[] = {"XREAD", "COUNT",   cnt,    "BLOCK",
-                               blk,     "STREAMS", g->key, g->pos};
-            memcpy(argv, a, sizeof a);
-            argc = 8;
-        } else {
-            const char *a[] = {
-                "XREADGROUP", "GROUP", g->group,       g->consumer,
-                "COUNT",      cnt,     "BLOCK",        blk,
-                "STREAMS",    g->key,  own ? pos : ">"};
-            memcpy(argv, a, sizeof a);
-            argc = 11;
-            if (own) { /* history: no BLOCK */
-                memmove(argv + 6, argv + 8, 3 * sizeof *argv);
-                argc = 9;
-            }
-        }
-        redis__req_t *req;
-        r = call(g->rd, (own ? 0 : block) + redis__command_timeout(g->rd), &req,
-                 argc, argv);
+        /* The read sent ahead, if any, is one of new entries. */
+        bool history = own && !ahead.rx;
+        redis__req_t *req = NULL;
+        r = ahead.rx ? 0 : read_send(g, history, pos, block, &ahead);
+        if (r == 0)
+            r = redis__wait(&ahead, &req);
         if (r) {
             redis__req_free(req);
             if (fatal(r))
@@ -579,9 +605,8 @@ static void *reader_main(void *arg)
         const rill_redis_reply_t *rep = req->replies[0];
         if (rep->type == RILL_REDIS_NIL) {
             redis__req_free(req);
-            if (own) {
+            if (history)
                 own = false;
-            }
             continue;
         }
         if (rep->type == RILL_REDIS_ERROR) {
@@ -601,9 +626,13 @@ static void *reader_main(void *arg)
             rep->element[0]->type == RILL_REDIS_ARRAY &&
             rep->element[0]->elements == 2)
             entries = rep->element[0]->element[1];
+        if (!g->plain && !history && entries &&
+            entries->type == RILL_REDIS_ARRAY && entries->elements == g->count)
+            RILL__DISCARD(read_send(g, false, pos, block, &ahead)); /* else
+                                                   the next turn sends it */
         size_t n = 0;
         char last[48] = "";
-        r = deliver(g, entries, own, last, &n);
+        r = deliver(g, entries, history, last, &n);
         redis__req_free(req);
         if (fatal(r))
             break;
@@ -624,13 +653,16 @@ static void *reader_main(void *arg)
         if (g->plain) {
             if (last[0])
                 memcpy(g->pos, last, sizeof last);
-        } else if (own) {
+        } else if (history) {
             if (n == 0)
                 own = false;
             else
                 memcpy(pos, last, sizeof last);
         }
     }
+    /* A read still out: its entries, if it ran, are pending for us and
+     * come again. */
+    redis__abandon(&ahead);
     return NULL;
 }
 
