@@ -1435,6 +1435,85 @@ static void test_alloc_failure_in_batch(void **state)
     cmocka_unit_test_prestate_setup_teardown(f, setup, teardown,               \
                                              (&(test_meta_t){#f, limit}))
 
+/* Add entries seq 0..n-1 to key with one redis-cli run (no rill
+ * allocation: for the allocation sweeps). */
+static void cli_add(const char *key, int n)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "redis-cli -s '%s' >/dev/null", srv.sock);
+    FILE *p = popen(cmd, "w");
+    assert_non_null(p);
+    for (int i = 0; i < n; i++)
+        fprintf(p, "XADD %s * seq %d\n", key, i);
+    assert_int_equal(pclose(p), 0);
+}
+
+/*
+ * A group source whose k-th allocation is refused, counted from before
+ * the entries come (so the reader's reads, the replies it parses, the
+ * entries it hands over and its connections' work are all in the
+ * sweep), for every k until a run meets none (every 4th k under the
+ * sanitizers): the stream gives the error item RILL_ENOMEM at most, never
+ * a crash or a hang; the entries of a batch that could not be handed
+ * over are read again from the consumer's own pending list, so every
+ * entry comes; nothing leaks (test_run checks every test).
+ */
+static void test_alloc_failure_in_group(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    rill_redis_config_t cc = {.runtime = rt, .backoff_min = RILL_MS(1)};
+    int nomem = 0, runs = 0;
+    for (long k = 0; k < 5000; k += RILL_TEST_SANITIZED ? 4 : 1) {
+        char key[24], out[64];
+        snprintf(key, sizeof key, "og%ld", k);
+        cli(out, sizeof out, "XGROUP CREATE %s g $ MKSTREAM", key);
+        assert_string_equal(out, "OK");
+        rill_redis_group_t *g;
+        assert_status(rill_redis_group_new(
+                          &g, srv.addr, key, "g", "c",
+                          &(rill_redis_group_config_t){
+                              .conn = &cc, .count = 8, .no_claim = true}),
+                      0);
+        rill_stream_t *s;
+        assert_status(rill_redis_group_stream(g, &s), 0);
+        test_alloc_refuse(k, false);
+        cli_add(key, N);
+        bool seen[N] = {false};
+        int distinct = 0;
+        while (distinct < N) {
+            rill_redis_msg_t m;
+            rill_next_op_t op;
+            rill_next_op(&op, s, &m);
+            int r = rill_await_timeout(&op.base, RILL_SEC(30));
+            if (r == RILL_ENOMEM) {
+                nomem++;
+                continue;
+            }
+            assert_status(r, 0);
+            const rill_redis_field_t *f = rill_redis_msg_field(&m, "seq");
+            assert_non_null(f);
+            long seq = atol(f->value);
+            assert_true(seq >= 0 && seq < N);
+            if (!seen[seq]) {
+                seen[seq] = true;
+                distinct++;
+            }
+            rill_redis_msg_destroy(&m);
+        }
+        bool hit = test_alloc_hit();
+        test_alloc_disarm();
+        rill_stream_free(s);
+        rill_redis_group_free(g);
+        runs++;
+        if (!hit)
+            break;
+    }
+    print_message("group allocation sweep: %d runs, %d RILL_ENOMEM items\n",
+                  runs, nomem);
+    assert_true(runs > 20);
+}
+
 int main(int argc, char **argv)
 {
     /* This binary run again as a child process of a test. */
@@ -1466,6 +1545,7 @@ int main(int argc, char **argv)
         REDIS_TEST(test_kill9_restart, 60),
         REDIS_TEST(test_xread_fanout, 60),
         REDIS_TEST(test_alloc_failure_in_batch, 60),
+        REDIS_TEST(test_alloc_failure_in_group, 120),
     };
     return test_run(tests, NULL, NULL);
 }

@@ -636,13 +636,17 @@ static void *reader_main(void *arg)
         redis__req_free(req);
         if (fatal(r))
             break;
-        if (lost(r) && !g->plain) {
-            /* Their delivery counts or dead letters were lost on the way
-             * (ctl's connection): the entries are pending for us, read
-             * them again. */
-            stat_add(&g->errors, 1);
+        if (r && !g->plain) {
+            /* Not delivered (their delivery counts or dead letters were
+             * lost on ctl's connection, or memory ran out): the entries
+             * are pending for us, read them again. Only a lost reply is
+             * not an error item. */
             own = true;
             strcpy(pos, "0");
+            if (lost(r))
+                stat_add(&g->errors, 1);
+            else if (push_error(g, r))
+                break;
             continue;
         }
         if (r) {
