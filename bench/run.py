@@ -39,6 +39,7 @@ ROOT = os.path.dirname(HERE)
 #   ("ge", t)  rill / best peer >= t, a higher-is-better metric
 #   ("le", t)  rill / best peer <= t, a lower-is-better metric
 #   ("abs", t) rill's median <= t, in ABS_UNITS' unit (W9: wall ms)
+#   ("n5", t)  rill's median >= t x rill's median in W16 (N8 beside N5)
 # and an optional RSS target: rill's peak RSS <= factor x tokio's.
 WORKLOADS = {
     1: ("spsc-stream", ("ge", 2.0), None),
@@ -60,8 +61,17 @@ WORKLOADS = {
     15: ("yield", ("le", 1.0), None),
     # Web (issue 13): N5 is 16; the clients are net_load in another process.
     16: ("N5 fan-out", ("ge", 2.0), None),
+    17: ("N6 latency p99", ("abs", 5.0), None),
+    18: ("N7 idle-SSE memory", ("abs", 4096.0), None),
+    19: ("N8 slow clients", ("n5", 0.9), None),
 }
-ABS_UNITS = {9: "ms", 13: "B per connection"}
+ABS_UNITS = {9: "ms", 13: "B per connection", 17: "ms (p99)", 18: "B per client"}
+# N5 also has an absolute floor: rill >= 1 M deliveries/s.
+ABS_FLOOR = {16: 1.0}
+# N8 also wants the server's RSS flat: rill's median rss_growth_kb (from half
+# of the events to the last) under this.
+RSS_GROWTH_KB = {19: 8192}
+WEB = {16, 17, 18, 19}
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
                     "MB/s": True, "kmsg/s": True, "B": False}
 
@@ -69,11 +79,11 @@ HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": 
 RUST_ASYNC = {1, 2, 3, 4, 5, 6, 10}
 IMPLS = [
     ("rill", "rill", set(WORKLOADS)),
-    ("tokio", "peer", set(WORKLOADS) - {16}),
+    ("tokio", "peer", set(WORKLOADS) - WEB),
     ("flume", "peer", RUST_ASYNC),
     ("async-channel", "peer", RUST_ASYNC),
     ("async-broadcast", "peer", {7}),
-    ("go", "peer", set(WORKLOADS) - {16}),
+    ("go", "peer", set(WORKLOADS)),
     ("ref: ring, publish per item", "ref", {1}),
     ("ref: ring, publish per 64", "ref", {1}),
     ("ref: blocking processes", "ref", {11}),
@@ -160,7 +170,7 @@ def make_cells(build, workloads):
                 argv = [ring, "1" if "item" in impl else "64"]
             else:
                 argv = [rust, impl, "W%d" % w]
-            if w in (12, 13, 16):  # every server starts the shared load generator
+            if w in {12, 13} | WEB:  # every server starts the shared load generator
                 env = dict(env or {}, RILL_BENCH_NET_LOAD=os.path.join(bindir, "net_load"))
             if argv and not os.access(argv[0], os.X_OK):
                 missing, argv = "not built", None
@@ -213,10 +223,12 @@ def run_once(cell, timeout):
         return None, "exit %d after check=ok %s" % (proc.returncode, last_err)
     try:
         metric = float(kv["metric"])
+        extra = {k: float(v) for k, v in kv.items()
+                 if k not in ("metric", "unit", "check", "sum")}
     except (KeyError, ValueError):
         return None, "bad RESULT line: %s" % m.group(0)
     return {"metric": metric, "unit": kv.get("unit", "?"), "sum": kv.get("sum"),
-            "rss_kb": int(rss.group(1)) if rss else 0, "wall": wall}, None
+            "rss_kb": int(rss.group(1)) if rss else 0, "wall": wall, "extra": extra}, None
 
 
 def fmt(x):
@@ -245,7 +257,11 @@ def verdict(cells, w):
     tokio = next((c for c in cells if c.w == w and c.impl == "tokio" and c.usable), None)
     v = {"rill": rill, "best": best, "ratio": None, "ok": None, "rss_ratio": None,
          "target": {"ge": "≥ %.1f× best peer", "le": "≤ %.1f× best peer",
-                    "abs": "≤ %.0f " + ABS_UNITS.get(w, "ms")}[kind] % t}
+                    "abs": "≤ %g " + ABS_UNITS.get(w, "ms"),
+                    "n5": "≥ %.2f× rill's N5 (W16)"}[kind] % t}
+    if w in ABS_FLOOR:
+        v["target"] += ", ≥ %g %s" % (ABS_FLOOR[w], rill.unit() if rill and rill.unit()
+                                       else "")
     if rss_t is not None:
         v["target"] += ", RSS ≤ %.1f× tokio" % rss_t
     if not (rill and rill.usable):
@@ -258,6 +274,19 @@ def verdict(cells, w):
         v["ok"] = v["ratio"] <= t
     elif kind == "abs":
         v["ok"] = rill.median() <= t
+    elif kind == "n5":
+        n5 = next((c for c in cells if c.w == 16 and c.kind == "rill" and c.usable), None)
+        v["n5_ratio"] = rill.median() / n5.median() if n5 else None
+        v["ok"] = v["n5_ratio"] is not None and v["n5_ratio"] >= t
+        if v["n5_ratio"] is not None:
+            v["target"] += ": %.2f×" % v["n5_ratio"]
+    if w in RSS_GROWTH_KB and rill.samples:
+        g = statistics.median(smp.get("extra", {}).get("rss_growth_kb", float("inf"))
+                              for smp in rill.samples)
+        v["target"] += ", RSS growth %.0f KiB (≤ %d)" % (g, RSS_GROWTH_KB[w])
+        v["ok"] = bool(v["ok"]) and g <= RSS_GROWTH_KB[w]
+    if w in ABS_FLOOR and v["ok"] is not None:
+        v["ok"] = v["ok"] and rill.median() >= ABS_FLOOR[w]
     if rss_t is not None:
         if tokio:
             v["rss_ratio"] = rill.rss_mib() / tokio.rss_mib()
@@ -357,6 +386,16 @@ def write_markdown(path, cells, workloads, meta):
                 note = "physical reference"
             L.append("| W%d %s | %s | %s | %s | %s | %s | %s | %s |"
                      % (w, WORKLOADS[w][0], c.impl, lo, med, hi, unit, rss, note))
+    extras = [c for c in cells if c.samples and c.samples[0].get("extra")]
+    if extras:
+        L += ["", "## More figures from the RESULT lines (median over the rounds)", "",
+              "| workload | implementation | figures |", "|---|---|---|"]
+        for c in extras:
+            keys = sorted({k for smp in c.samples for k in smp.get("extra", {})})
+            L.append("| W%d %s | %s | %s |" % (c.w, WORKLOADS[c.w][0], c.impl, ", ".join(
+                "%s %s" % (k, fmt(statistics.median(
+                    smp["extra"][k] for smp in c.samples if k in smp.get("extra", {}))))
+                for k in keys)))
     fails = [(c, f) for c in cells for f in c.failures]
     if fails:
         L += ["", "## Failures", ""]
@@ -434,11 +473,15 @@ def write_chart(path, cells, workloads, meta):
             if c.kind == "rill" and y is not None:
                 ratio = c.median() / best.median()
                 text = {"ge": "%.2f×" % ratio, "le": "%.2f×\ntime" % ratio,
-                        "abs": "%.0f %s" % (c.median(), c.unit())}[kind]
+                        "n5": "%.2f×" % ratio,
+                        "abs": "%s %s" % (fmt(c.median()), c.unit())}[kind]
             bars.append((c, y, text))
         goal = {"ge": t, "le": 1.0 / t}.get(kind)
         if kind == "abs" and best:
             goal = best.median() / t
+        n5 = next((c for c in cells if c.w == 16 and c.kind == "rill" and c.usable), None)
+        if kind == "n5" and best and n5:
+            goal = t * n5.median() / best.median()
         speed.append(("W%d\n%s" % (w, name), bars, goal))
         tokio = next((c for c in cells if c.w == w and c.impl == "tokio" and c.usable), None)
         if rss_t is not None:

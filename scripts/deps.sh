@@ -27,7 +27,8 @@ case "$what" in
          # (NodeSource's nodejs bundles npm and conflicts with Debian's).
          command -v node >/dev/null || pkgs+=(nodejs)
          command -v npm >/dev/null || pkgs+=(npm) ;;
-  bench) pkgs+=(libhiredis-dev redis-server golang-go cargo rustc python3 python3-matplotlib time
+  bench) pkgs+=(libhiredis-dev redis-server golang-go golang-github-gorilla-websocket-dev
+                cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-tokio-util-dev
                 librust-futures-dev librust-libc-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net_load.c - the clients of N2 (W12) and N3 (W13), one program shared by
- * every implementation's server (rill, tokio, Go), so the servers are
- * measured against the same load and the client's cost is the same in
- * every cell. It runs as a process of its own, started by the server
- * program; plain epoll and blocking calls, no runtime.
+ * net_load.c - the clients of N2 (W12), N3 (W13) and N5-N8 (W16-W19), one
+ * program shared by every implementation's server (rill, tokio, Go), so
+ * the servers are measured against the same load and the client's cost is
+ * the same in every cell. It runs as a process of its own, started by the
+ * server program; plain epoll and blocking calls, no runtime.
  *
  *   net_load echo PORT CONNS MSGS
  *       CONNS connections to 127.0.0.1:PORT, each sending MSGS 64-byte
@@ -17,13 +17,29 @@
  *       then it holds them all, idle, until its standard input reaches end
  *       of file (the server's signal that it has measured), closes them
  *       and exits 0. It raises its own fd limit.
- *   net_load fanout PORT SSE WS EVENTS
+ *   net_load fanout PORT SSE WS EVENTS [SLOW]
  *       N5 (W16): SSE connections asking GET /events as an EventSource
  *       would, and WS ones asking for a WebSocket upgrade of the same
  *       path; each reads until the server ends it (end of file, or a
  *       close frame), counting the events (SSE: an empty line; WebSocket:
  *       a data frame). Exit 0 when every connection got exactly EVENTS.
  *       It raises its own fd limit.
+ *       N8 (W19) adds SLOW connections (half SSE, half WebSocket) with a
+ *       2 KiB SO_RCVBUF that ask for GET /events?slow and never read a
+ *       byte; they are closed once every other connection has ended.
+ *   net_load latency PORT SSE WS EVENTS
+ *       N6 (W17): as fanout, and each event's data starts with the
+ *       CLOCK_MONOTONIC nanoseconds of its publishing, 20 decimal digits
+ *       (the clock is the same in every process of the machine). The
+ *       event's latency is the time of the read that completed it minus
+ *       that. Prints one line on its standard output:
+ *           LATENCY n=<events> p50_ns=<x> p99_ns=<y> max_ns=<z>
+ *   net_load sse-idle PORT CONNS
+ *       N7 (W18): CONNS SSE connections to GET /events, one after the
+ *       other, each read up to the end of its response head (so the
+ *       server has taken it); then it holds them all, reading nothing,
+ *       until its standard input reaches end of file, closes them and
+ *       exits 0. It raises its own fd limit.
  *
  * Every wait is bounded: a connection that does not answer within
  * DEADLINE_S seconds of the start ends the run with exit 2; any other
@@ -214,10 +230,64 @@ typedef struct sub {
     int prev_lf;    /* SSE: the last byte was a line feed */
     uint8_t hdr[4]; /* WS: the frame header being read */
     int hlen;
+    int ws_data;   /* WS: the frame being read is an event */
     uint64_t skip; /* WS: payload bytes still to skip */
     long events;
     int done;
+    /* latency: the publish time at the start of the data being read */
+    int col;      /* SSE: bytes of the current line so far */
+    int in_data;  /* SSE: the line is a "data: " line */
+    int digits;   /* digits of the stamp read so far (20 in all) */
+    uint64_t pos; /* WS: payload bytes of the current frame read */
+    uint64_t stamp;
 } sub_t;
+
+enum { STAMP_DIGITS = 20 };
+
+/* latency mode: every event's latency in ns, and the time of this read */
+static int lat_mode;
+static int64_t *lat;
+static size_t nlat, lat_cap;
+static int64_t read_ns;
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* One byte of an event's data at offset pos: the stamp is its first
+ * STAMP_DIGITS bytes. */
+static void stamp_byte(sub_t *c, uint64_t pos, unsigned char b)
+{
+    if (pos == 0)
+        c->stamp = 0, c->digits = 0;
+    if (pos < STAMP_DIGITS && b >= '0' && b <= '9') {
+        c->stamp = c->stamp * 10 + (b - '0');
+        c->digits++;
+    }
+}
+
+/* An event has ended in this read: note its latency. */
+static void event_done(sub_t *c)
+{
+    c->events++;
+    if (!lat_mode)
+        return;
+    if (c->digits != STAMP_DIGITS) {
+        errno = 0;
+        fail(1, "latency: an event without a publish stamp");
+    }
+    if (nlat == lat_cap) {
+        lat_cap = lat_cap ? lat_cap * 2 : 1 << 16;
+        lat = realloc(lat, lat_cap * sizeof *lat);
+        if (!lat)
+            fail(1, "realloc");
+    }
+    lat[nlat++] = read_ns - (int64_t)c->stamp;
+    c->digits = 0;
+}
 
 /* Count what p[0..n) completes. */
 static void fan_feed(sub_t *c, const unsigned char *p, size_t n)
@@ -230,15 +300,33 @@ static void fan_feed(sub_t *c, const unsigned char *p, size_t n)
         }
         if (!c->ws) {
             if (p[i] == '\n' && c->prev_lf)
-                c->events++, c->prev_lf = 0;
+                event_done(c), c->prev_lf = 0;
             else
                 c->prev_lf = p[i] == '\n';
+            if (lat_mode) { /* the stamp: the start of a "data: " line */
+                static const char tag[] = "data: ";
+                if (p[i] == '\n') {
+                    c->col = c->in_data = 0;
+                    continue;
+                }
+                if (c->col < 6)
+                    c->in_data = (c->col == 0 || c->in_data) &&
+                                 p[i] == (unsigned char)tag[c->col];
+                else if (c->in_data)
+                    stamp_byte(c, (uint64_t)(c->col - 6), p[i]);
+                c->col++;
+            }
             continue;
         }
         if (c->skip) { /* payload: skip what is here at once */
             size_t k = n - i < c->skip ? n - i : (size_t)c->skip;
+            if (lat_mode && c->ws_data)
+                for (size_t j = 0; j < k && c->pos < STAMP_DIGITS; j++)
+                    stamp_byte(c, c->pos++, p[i + j]);
             c->skip -= k;
             i += k - 1;
+            if (!c->skip && c->ws_data)
+                event_done(c);
             continue;
         }
         c->hdr[c->hlen++] = p[i];
@@ -250,39 +338,78 @@ static void fan_feed(sub_t *c, const unsigned char *p, size_t n)
         else if (len == 127)
             fail(1, "fanout: a frame too large for an event");
         unsigned op = c->hdr[0] & 0x0f;
-        if (op == 1 || op == 2)
-            c->events++;
-        else if (op == 8)
+        c->ws_data = op == 1 || op == 2;
+        c->pos = 0;
+        if (op == 8)
             c->done = 1;
         c->skip = len;
         c->hlen = 0;
+        if (c->ws_data && !len) { /* an empty event (no stamp: fails) */
+            c->stamp = 0, c->digits = 0;
+            event_done(c);
+        }
     }
 }
 
-static int fanout(int nsse, int nws, long events)
+static const char sse_req[] = "GET /events HTTP/1.1\r\nHost: b\r\n"
+                              "Accept: text/event-stream\r\n\r\n",
+                  slow_sse_req[] = "GET /events?slow HTTP/1.1\r\nHost: b\r\n"
+                                   "Accept: text/event-stream\r\n\r\n",
+                  ws_req[] =
+                      "GET /events HTTP/1.1\r\nHost: b\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+                  slow_ws_req[] =
+                      "GET /events?slow HTTP/1.1\r\nHost: b\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+
+static void send_all(int fd, const char *req)
+{
+    size_t len = strlen(req);
+    if (write(fd, req, len) != (ssize_t)len)
+        fail(1, "write");
+}
+
+/* A connection that never reads, with a receive buffer as small as the
+ * kernel allows (the request is sent; the response stays unread). */
+static int dial_slow(int ws)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), small = 2048;
+    if (fd < 0)
+        fail(1, "socket");
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    if (connect(fd, (struct sockaddr *)&server, sizeof server) != 0)
+        fail(1, "connect");
+    send_all(fd, ws ? slow_ws_req : slow_sse_req);
+    return fd;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int fanout(int nsse, int nws, long events, int nslow)
 {
     int n = nsse + nws;
-    raise_fd_limit(n);
+    raise_fd_limit(n + nslow);
     sub_t *cs = calloc((size_t)n, sizeof *cs);
+    int *slow = calloc((size_t)nslow + 1, sizeof *slow);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!cs || ep < 0)
+    if (!cs || !slow || ep < 0)
         fail(1, "setup");
-    static const char sse[] = "GET /events HTTP/1.1\r\nHost: b\r\n"
-                              "Accept: text/event-stream\r\n\r\n",
-                      ws[] =
-                          "GET /events HTTP/1.1\r\nHost: b\r\n"
-                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                          "Sec-WebSocket-Version: 13\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    for (int i = 0; i < nslow; i++)
+        slow[i] = dial_slow(i >= nslow / 2);
     for (int i = 0; i < n; i++) {
         sub_t *c = &cs[i];
         c->fd = dial();
         c->ws = i >= nsse;
         c->in_head = 1;
-        const char *req = c->ws ? ws : sse;
-        size_t len = c->ws ? sizeof ws - 1 : sizeof sse - 1;
-        if (write(c->fd, req, len) != (ssize_t)len)
-            fail(1, "write");
+        send_all(c->fd, c->ws ? ws_req : sse_req);
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
             fail(1, "epoll_ctl");
@@ -306,6 +433,8 @@ static int fanout(int nsse, int nws, long events)
             ssize_t r = read(c->fd, buf, sizeof buf);
             if (r < 0 && errno != EAGAIN && errno != ECONNRESET)
                 fail(1, "read");
+            if (lat_mode)
+                read_ns = mono_ns();
             if (r > 0)
                 fan_feed(c, buf, (size_t)r);
             if (r == 0 || (r < 0 && errno == ECONNRESET) || c->done) {
@@ -315,6 +444,8 @@ static int fanout(int nsse, int nws, long events)
             }
         }
     }
+    for (int i = 0; i < nslow; i++)
+        close(slow[i]);
     int bad = 0;
     for (int i = 0; i < n; i++)
         if (cs[i].events != events) {
@@ -326,39 +457,100 @@ static int fanout(int nsse, int nws, long events)
         }
     close(ep);
     free(cs);
+    free(slow);
+    if (lat_mode && nlat) {
+        qsort(lat, nlat, sizeof *lat, cmp_i64);
+        printf("LATENCY n=%zu p50_ns=%lld p99_ns=%lld max_ns=%lld\n", nlat,
+               (long long)lat[nlat / 2], (long long)lat[nlat * 99 / 100],
+               (long long)lat[nlat - 1]);
+        fflush(stdout);
+    }
+    free(lat);
     return bad ? 1 : 0;
 }
+
+/* ---- sse-idle: N7 ------------------------------------------------------ */
+
+static int sse_idle(int nconn)
+{
+    raise_fd_limit(nconn);
+    int *fds = malloc((size_t)nconn * sizeof *fds);
+    if (!fds)
+        fail(1, "malloc");
+    for (int i = 0; i < nconn; i++) {
+        fds[i] = dial();
+        send_all(fds[i], sse_req);
+        uint32_t tail = 0; /* read the head, byte by byte to its end */
+        while (tail != 0x0d0a0d0a) {
+            struct pollfd p = {.fd = fds[i], .events = POLLIN};
+            unsigned char b;
+            int left = ms_left();
+            if (left == 0 || poll(&p, 1, left) != 1) {
+                fprintf(stderr,
+                        "net_load: sse-idle: connection %d not answered "
+                        "within %d s\n",
+                        i, DEADLINE_S);
+                return 2;
+            }
+            if (read(fds[i], &b, 1) != 1)
+                fail(1, "sse-idle: no response head");
+            tail = tail << 8 | b;
+        }
+    }
+    /* Hold them until the server has measured: its end of our stdin. */
+    struct pollfd in = {.fd = 0, .events = POLLIN};
+    char c;
+    int left = ms_left();
+    if (left == 0 || poll(&in, 1, left) != 1 || read(0, &c, 1) != 0) {
+        fprintf(stderr, "net_load: sse-idle: no end of input within %d s\n",
+                DEADLINE_S);
+        return 2;
+    }
+    for (int i = 0; i < nconn; i++)
+        close(fds[i]);
+    free(fds);
+    return 0;
+}
+
+static const char usage[] =
+    "usage: net_load echo PORT CONNS MSGS | net_load idle PORT CONNS | "
+    "net_load fanout PORT SSE WS EVENTS [SLOW] | "
+    "net_load latency PORT SSE WS EVENTS | net_load sse-idle PORT CONNS\n";
 
 int main(int argc, char **argv)
 {
     clock_gettime(CLOCK_MONOTONIC, &start);
-    if (argc == 6 && strcmp(argv[1], "fanout") == 0) {
-        int port = atoi(argv[2]), nsse = atoi(argv[3]), nws = atoi(argv[4]);
-        long events = atol(argv[5]);
-        if (port <= 0 || port > 65535 || nsse < 0 || nws < 0 ||
-            nsse + nws <= 0 || events < 0) {
-            fprintf(stderr, "usage: net_load fanout PORT SSE WS EVENTS\n");
-            return 1;
-        }
-        server.sin_family = AF_INET;
-        server.sin_port = htons((uint16_t)port);
-        server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return fanout(nsse, nws, events);
-    }
-    int echo_mode = argc == 5 && strcmp(argv[1], "echo") == 0;
-    int idle_mode = argc == 4 && strcmp(argv[1], "idle") == 0;
-    int port = argc > 2 ? atoi(argv[2]) : 0,
-        nconn = argc > 3 ? atoi(argv[3]) : 0;
-    long msgs = echo_mode ? atol(argv[4]) : 1;
-    if ((!echo_mode && !idle_mode) || port <= 0 || port > 65535 || nconn <= 0 ||
-        msgs <= 0 || msgs > UINT32_MAX) {
-        fprintf(stderr, "usage: net_load echo PORT CONNS MSGS | "
-                        "net_load idle PORT CONNS | "
-                        "net_load fanout PORT SSE WS EVENTS\n");
+    int port = argc > 2 ? atoi(argv[2]) : 0;
+    if (port <= 0 || port > 65535) {
+        fputs(usage, stderr);
         return 1;
     }
     server.sin_family = AF_INET;
     server.sin_port = htons((uint16_t)port);
     server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return echo_mode ? echo(nconn, (uint32_t)msgs) : idle(nconn);
+    int fan = (argc == 6 || argc == 7) && strcmp(argv[1], "fanout") == 0;
+    lat_mode = argc == 6 && strcmp(argv[1], "latency") == 0;
+    if (fan || lat_mode) {
+        int nsse = atoi(argv[3]), nws = atoi(argv[4]);
+        int nslow = argc == 7 ? atoi(argv[6]) : 0;
+        long events = atol(argv[5]);
+        if (nsse < 0 || nws < 0 || nsse + nws <= 0 || events < 0 || nslow < 0) {
+            fputs(usage, stderr);
+            return 1;
+        }
+        return fanout(nsse, nws, events, nslow);
+    }
+    int echo_mode = argc == 5 && strcmp(argv[1], "echo") == 0;
+    int idle_mode = argc == 4 && strcmp(argv[1], "idle") == 0;
+    int sse_mode = argc == 4 && strcmp(argv[1], "sse-idle") == 0;
+    int nconn = argc > 3 ? atoi(argv[3]) : 0;
+    long msgs = echo_mode ? atol(argv[4]) : 1;
+    if ((!echo_mode && !idle_mode && !sse_mode) || nconn <= 0 || msgs <= 0 ||
+        msgs > UINT32_MAX) {
+        fputs(usage, stderr);
+        return 1;
+    }
+    return echo_mode  ? echo(nconn, (uint32_t)msgs)
+           : sse_mode ? sse_idle(nconn)
+                      : idle(nconn);
 }

@@ -35,15 +35,37 @@
 #define BENCH_FAN_WS 1000
 #define BENCH_FAN_EVENTS 1000
 #define BENCH_FAN_DATA 64
+/* N6: clients, events per second to each (x clients = deliveries/s), and
+ * events (a run of BENCH_LAT_EVENTS / BENCH_LAT_RATE seconds). */
+#define BENCH_LAT_SSE 500
+#define BENCH_LAT_WS 500
+#define BENCH_LAT_RATE 100
+#define BENCH_LAT_EVENTS 300
+/* N7: idle SSE clients of a hub. */
+#define BENCH_SSE_IDLE 10000
+/* N8: fast clients (as N5's), clients that never read, events, the
+ * budget of every client's queue (the fast ones BLOCK, the slow ones
+ * DROP_OLDEST) and the SO_SNDBUF the server sets on every connection (else
+ * the kernel's autotuning lets a client that never reads take 4 MiB, some
+ * 50,000 events, before the hub's queue sees any). */
+#define BENCH_SLOW_FAST_SSE 495
+#define BENCH_SLOW_FAST_WS 495
+#define BENCH_SLOW_SLOW 10
+#define BENCH_SLOW_EVENTS 4000
+#define BENCH_SLOW_BUDGET (64 * 1024)
+#define BENCH_SLOW_SNDBUF (64 * 1024)
 
 /*
  * bench_net_load - start net_load with args (NULL-terminated, after the
  * program name). stdin_w: NULL to let it inherit our standard input;
  * else it receives the write end of a pipe that is net_load's standard
- * input (closing it is the signal `net_load idle` waits for).
+ * input (closing it is the signal `net_load idle` waits for). stdout_r:
+ * NULL to let it inherit our standard output; else the read end of a pipe
+ * that is its standard output (`net_load latency` reports there).
  * Returns its pid; exits on failure.
  */
-static inline pid_t bench_net_load(const char *const *args, int *stdin_w)
+static inline pid_t bench_net_load(const char *const *args, int *stdin_w,
+                                   int *stdout_r)
 {
     char path[PATH_MAX];
     const char *env = getenv("RILL_BENCH_NET_LOAD");
@@ -57,8 +79,8 @@ static inline pid_t bench_net_load(const char *const *args, int *stdin_w)
         char *slash = strrchr(path, '/');
         strcpy(slash ? slash + 1 : path, "net_load");
     }
-    int p[2] = {-1, -1};
-    if (stdin_w && pipe(p) != 0)
+    int p[2] = {-1, -1}, o[2] = {-1, -1};
+    if ((stdin_w && pipe(p) != 0) || (stdout_r && pipe(o) != 0))
         exit(1);
     char *argv[8] = {path};
     for (int i = 0; args[i] && i < 6; i++)
@@ -71,6 +93,11 @@ static inline pid_t bench_net_load(const char *const *args, int *stdin_w)
             close(p[0]);
             close(p[1]);
         }
+        if (stdout_r) {
+            dup2(o[1], 1);
+            close(o[0]);
+            close(o[1]);
+        }
         execv(path, argv);
         fprintf(stderr, "bench: cannot run %s\n", path);
         _exit(3);
@@ -80,6 +107,10 @@ static inline pid_t bench_net_load(const char *const *args, int *stdin_w)
     if (stdin_w) {
         close(p[0]);
         *stdin_w = p[1];
+    }
+    if (stdout_r) {
+        close(o[1]);
+        *stdout_r = o[0];
     }
     return pid;
 }

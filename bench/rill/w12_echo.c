@@ -20,7 +20,7 @@ int main(void)
     snprintf(conns, sizeof conns, "%d", BENCH_ECHO_CONNS);
     snprintf(msgs, sizeof msgs, "%d", BENCH_ECHO_MSGS);
     pid_t pid = bench_net_load(
-        (const char *const[]){"echo", port, conns, msgs, NULL}, NULL);
+        (const char *const[]){"echo", port, conns, msgs, NULL}, NULL, NULL);
     bench_echo_t e = {.listener = l, .nconns = BENCH_ECHO_CONNS};
     double t0 = bench_now();
     BENCH_TRY(rill_block_on(rt, bench_echo_server(), &e, NULL));

@@ -43,7 +43,7 @@ int main(void)
     snprintf(conns, sizeof conns, "%ld", n);
     rss_before = bench_rss_bytes();
     pid_t pid = bench_net_load((const char *const[]){"idle", port, conns, NULL},
-                               &release_fd);
+                               &release_fd, NULL);
     bench_echo_t e = {.listener = l,
                       .nconns = (uint64_t)n,
                       .notify_at = (uint64_t)n,

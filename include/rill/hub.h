@@ -222,7 +222,8 @@ RILL_API RILL_NODISCARD int rill_hub_forward(rill_hub_t *hub,
  *   error, closed with its code); RILL_EAGAIN (disconnected for
  *   slowness); RILL_ETIMEDOUT (a WebSocket client did not answer a ping
  *   within pong_timeout); RILL_EPIPE / RILL_ECONNRESET / RILL_DONE (the
- *   client went away); RILL_EINVAL; RILL_ENOMEM.
+ *   client went away); RILL_ECANCELED (the task was cancelled);
+ *   RILL_EINVAL; RILL_ENOMEM.
  * Ownership: the connection is taken over; it closes after the call.
  * Waits: as long as it serves. Threads: the connection's task.
  */
@@ -231,11 +232,34 @@ RILL_API RILL_NODISCARD int rill_hub_serve(rill_hub_t *hub, rill_http_conn_t *c,
                                            const rill_hub_client_config_t *cfg);
 
 /*
+ * rill_hub_attach - as rill_hub_serve, but the client is served by a
+ * stackless task of its own and the call returns once it has joined the
+ * hub: the connection's task (and its stack) ends when the handler
+ * returns, and the connection stays open until the client ends (the
+ * server's shutdown still reaches it). An idle client then costs its
+ * state and its socket, not a stack (docs/web.md, N7). What the client's
+ * end was (rill_hub_serve's statuses) is not reported.
+ * Returns: 0 (the client is the hub's: return from the handler, and do
+ *   not touch c again); RILL_EPROTO (a refused handshake, answered with
+ *   400/426); RILL_EPIPE / RILL_ECONNRESET (the client went away before
+ *   the response head was written); RILL_EINVAL; RILL_ENOMEM.
+ * Ownership: on 0 the connection is the hub's; on failure it closes after
+ *   the handler, as with rill_hub_serve.
+ * Waits: while the response head is written.
+ * Threads: the connection's task.
+ */
+RILL_API RILL_NODISCARD int
+rill_hub_attach(rill_hub_t *hub, rill_http_conn_t *c,
+                const rill_http_request_t *req,
+                const rill_hub_client_config_t *cfg);
+
+/*
  * rill_hub_handler - a route handler (rill_http_handler_fn) serving the
  * hub `ud` with the hub's policy: rill_http_route(srv, RILL_HTTP_GET,
- * "/events", rill_hub_handler, hub).
- * Returns: non-zero (the connection closes after the stream).
- * Waits: as rill_hub_serve.
+ * "/events", rill_hub_handler, hub). It attaches the client
+ * (rill_hub_attach) and returns.
+ * Returns: non-zero (the connection is the hub's, or closes).
+ * Waits: while the response head is written.
  * Threads: the connection's task.
  */
 RILL_API int rill_hub_handler(void *ud, rill_http_conn_t *c,

@@ -649,12 +649,9 @@ static char *dup_or_null(const char *s, bool *fail)
 {
     if (!s)
         return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = rill__malloc(n);
+    char *p = rill__strdup(s);
     if (!p)
         *fail = true;
-    else
-        memcpy(p, s, n);
     return p;
 }
 

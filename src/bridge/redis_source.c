@@ -629,15 +629,6 @@ static int resolve_last_id(rill_redis_group_t *g)
     return r;
 }
 
-static char *dup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = rill__malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static void group_destroy(rill_redis_group_t *g)
 {
     if (g->reader) {
@@ -674,13 +665,13 @@ static int group_make(rill_redis_group_t **out, const char *addr,
     pthread_mutex_init(&g->mu, NULL);
     const rill_redis_config_t *conn = gc ? gc->conn : xc ? xc->conn : NULL;
     g->plain = !gc;
-    g->key = dup(key);
+    g->key = rill__strdup(key);
     if (gc) {
-        g->group = dup(group);
-        g->consumer = dup(consumer);
-        g->start_id = dup(gc->start_id ? gc->start_id : "0");
+        g->group = rill__strdup(group);
+        g->consumer = rill__strdup(consumer);
+        g->start_id = rill__strdup(gc->start_id ? gc->start_id : "0");
         if (gc->dead_letter) {
-            g->dead = dup(gc->dead_letter);
+            g->dead = rill__strdup(gc->dead_letter);
         } else if (g->key && (g->dead = rill__malloc(strlen(key) + 6))) {
             strcpy(g->dead, key);
             strcat(g->dead, ":dead");

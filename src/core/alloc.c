@@ -45,6 +45,15 @@ void *rill__malloc(size_t n)
     return rill__realloc(NULL, n ? n : 1);
 }
 
+char *rill__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = rill__malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
 void *rill__calloc(size_t count, size_t n)
 {
     size_t total;

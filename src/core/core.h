@@ -26,6 +26,8 @@ void *rill__malloc(size_t n);
 void *rill__calloc(size_t count, size_t n);
 void *rill__realloc(void *p, size_t n);
 void rill__free(void *p);
+/* A copy of the string `s` through rill__malloc; NULL when out of memory. */
+char *rill__strdup(const char *s);
 /* Give memory freed so far back to the system where the allocator keeps
  * it (after a burst has drained). Costs a walk over the allocator's free
  * lists: call it rarely. */

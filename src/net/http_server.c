@@ -82,6 +82,8 @@ struct rill_http_conn {
     bool responded, chunked, chunk_done, head_only, close_after, taken;
     bool linger; /* refused: read what the client still sends, then close */
     int version;
+    rill_future_t *handoff; /* the connection's owner once the handler
+                               returned (rill__http_conn_handoff) */
 };
 
 /* ---- the server object ---- */
@@ -132,15 +134,6 @@ int rill_http_server_port(const rill_http_server_t *s)
     return s ? rill_listener_port(s->listener) : 0;
 }
 
-static char *dup_str(const char *p)
-{
-    size_t n = strlen(p) + 1;
-    char *d = rill__malloc(n);
-    if (d)
-        memcpy(d, p, n);
-    return d;
-}
-
 static int add_route(rill_http_server_t *s, const char *api,
                      rill_http_method_t method, const char *path,
                      rill_http_handler_fn fn, void *ud, route_t **made)
@@ -158,7 +151,7 @@ static int add_route(rill_http_server_t *s, const char *api,
     s->routes = r;
     r = &s->routes[s->nroutes];
     memset(r, 0, sizeof *r);
-    if (!(r->path = dup_str(path)))
+    if (!(r->path = rill__strdup(path)))
         return RILL_ENOMEM;
     r->method = method;
     r->fn = fn;
@@ -192,7 +185,7 @@ int rill_http_route_static(rill_http_server_t *s, const char *path,
     if (!content_type || (!body && len))
         return RILL_MISUSE("rill_http_route_static", "NULL type or body");
     void *copy = rill__malloc(len ? len : 1);
-    char *type = dup_str(content_type);
+    char *type = rill__strdup(content_type);
     route_t *r = NULL;
     int rc = copy && type
                  ? add_route(s, "rill_http_route_static", RILL_HTTP_GET, path,
@@ -296,6 +289,11 @@ void rill__http_conn_take(rill_http_conn_t *c, const char **rest, size_t *n)
     *rest = c->buf + c->consumed;
     *n = c->len - c->consumed;
     c->consumed = c->len;
+}
+
+void rill__http_conn_handoff(rill_http_conn_t *c, rill_future_t *fut)
+{
+    c->handoff = fut;
 }
 
 int rill__writev_all(rill_io_t *io, struct iovec *iov, int n)
@@ -645,6 +643,25 @@ static void conn_end(rill_http_conn_t *c)
     rill__free(c);
 }
 
+void rill__http_conn_end(rill_http_conn_t *c)
+{
+    conn_end(c);
+}
+
+/* The handler handed the connection to a future: this task ends, the
+ * future runs on without a stack. What the connection held for reading
+ * requests goes now. */
+static void conn_handoff(rill_http_conn_t *c)
+{
+    rill_future_t *fut = c->handoff;
+    rill__free(c->buf);
+    c->buf = NULL;
+    c->len = c->cap = c->consumed = 0;
+    rill_spawn_config_t opts = {.runtime = c->srv->rt, .name = "http-conn"};
+    if (rill_spawn_future(NULL, fut, &opts) != 0 && fut->vtable->drop)
+        fut->vtable->drop(fut); /* it ends the connection */
+}
+
 static void *conn_main(void *arg)
 {
     rill_http_conn_t *c = arg;
@@ -708,7 +725,10 @@ static void *conn_main(void *arg)
         }
     }
     rill__free(headers);
-    conn_end(c);
+    if (c->handoff)
+        conn_handoff(c);
+    else
+        conn_end(c);
     return NULL;
 }
 

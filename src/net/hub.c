@@ -99,6 +99,9 @@ struct rill_hub {
 };
 
 struct client {
+    /* What serves it: awaited by rill_hub_serve, or the stackless task of
+     * rill_hub_attach (whose drop frees the client). */
+    rill_future_t fut;
     rill__list_t link; /* in hub->clients, under hub->lock */
     rill_hub_t *hub;
     uint64_t id;
@@ -121,9 +124,13 @@ struct client {
     /* the client's task only */
     rill_http_conn_t *c;
     rill_io_t *io;
-    slot_t slots[SLOTS + 1]; /* + a close frame after a partial one */
-    struct iovec iov[SLOTS + 1];
+    /* SLOTS + 1 each (+ a close frame after a partial one), one block made
+     * at the first write: an idle client holds none */
+    slot_t *slots;
+    struct iovec *iov;
     int nb, wi;       /* slots in the batch; the first not fully written */
+    unsigned batches; /* taken so far (a yield every 16) */
+    bool yielded;     /* the yield before this batch was made */
     size_t woff;      /* bytes of slots[wi] written */
     rill_bytes_t ctl; /* a control frame (pong) for the next batch */
     bool closing;     /* a close frame is in the batch: flush, then end */
@@ -140,8 +147,6 @@ struct client {
     rill_instant_t timer_at;
     rill_ws_decoder_t dec;
     bool dec_init;
-    size_t rlen;
-    unsigned char buf[READ_BUF];
 };
 
 const char *rill_hub_policy_name(rill_hub_policy_t p)
@@ -588,6 +593,19 @@ int rill_hub_forward(rill_hub_t *h, rill_stream_t *events)
 
 /* ---- a client's task: batches ---- */
 
+/* The batch's slots, made at the first write. false: no memory. */
+static bool slots_ready(client_t *cl)
+{
+    if (cl->slots)
+        return true;
+    cl->slots =
+        rill__malloc((SLOTS + 1) * (sizeof *cl->slots + sizeof *cl->iov));
+    if (!cl->slots)
+        return false;
+    cl->iov = (struct iovec *)(void *)(cl->slots + SLOTS + 1);
+    return true;
+}
+
 static void slot_set(client_t *cl, rill_bytes_t b, bool counted)
 {
     cl->slots[cl->nb] = (slot_t){b, counted};
@@ -616,6 +634,18 @@ static void take_batch(client_t *cl)
     rill_hub_t *h = cl->hub;
     cl->nb = cl->wi = 0;
     cl->woff = 0;
+    if (!cl->slots) { /* the first batch: make the slots, if it has any */
+        pthread_mutex_lock(&h->lock);
+        bool any = cl->qlen || cl->lost || cl->lost_unknown;
+        pthread_mutex_unlock(&h->lock);
+        if (!any && !cl->ctl.len)
+            return;
+        if (!slots_ready(cl)) {
+            cl->end_rc = RILL_ENOMEM;
+            cl->done = true;
+            return;
+        }
+    }
     if (cl->ctl.len) {
         slot_set(cl, cl->ctl, false);
         cl->ctl = RILL_BYTES_EMPTY;
@@ -726,8 +756,8 @@ static void begin_close(client_t *cl, unsigned code, int rc)
     if (cl->closing || cl->done)
         return;
     cl->end_rc = rc;
-    if (cl->proto == RILL_HUB_SSE) {
-        cl->done = true;
+    if (cl->proto == RILL_HUB_SSE || !slots_ready(cl)) {
+        cl->done = true; /* (no memory for a batch: just close) */
         return;
     }
     drop_unstarted(cl, cl->wi < cl->nb && cl->woff > 0 ? cl->wi + 1 : cl->wi);
@@ -775,8 +805,10 @@ static void on_message(client_t *cl, rill_ws_message_t *m)
 /* The socket is readable. */
 static void on_readable(client_t *cl)
 {
+    unsigned char buf[READ_BUF]; /* the worker's (or task's) stack: an
+                                    idle client holds no read buffer */
     size_t n;
-    int rc = rill_io_try_read(cl->io, cl->buf, sizeof cl->buf, &n);
+    int rc = rill_io_try_read(cl->io, buf, sizeof buf, &n);
     if (rc == RILL_EAGAIN)
         return;    /* a stale readiness: wait again */
     if (rc != 0) { /* gone (RILL_DONE at end of file) */
@@ -795,7 +827,7 @@ static void on_readable(client_t *cl)
     while (!cl->done) {
         size_t used;
         rill_ws_message_t m;
-        rc = rill_ws_decode(&cl->dec, cl->buf + off, n - off, &used, &m);
+        rc = rill_ws_decode(&cl->dec, buf + off, n - off, &used, &m);
         off += used;
         if (rc == 0) {
             if (!cl->closing)
@@ -825,14 +857,9 @@ enum {
     GOT_TIMER
 };
 
-typedef struct client_fut {
-    rill_future_t base;
-    client_t *cl;
-} client_fut_t;
-
-static int client_poll(rill_future_t *f, rill_cx_t *cx)
+/* What the client waits for, polled: a GOT_ value or RILL_PENDING. */
+static int client_wait(client_t *cl, rill_cx_t *cx)
 {
-    client_t *cl = ((client_fut_t *)f)->cl;
     rill_hub_t *h = cl->hub;
     if (!cl->closing) {
         if (rill__http_conn_poll_stop(cl->c, cx) != RILL_PENDING)
@@ -901,7 +928,7 @@ static int client_describe(const rill_future_t *f, rill_instant_t now,
                            char *buf, size_t len)
 {
     (void)now;
-    const client_t *cl = ((const client_fut_t *)f)->cl;
+    const client_t *cl = RILL_CONTAINER_OF(f, client_t, fut);
     return snprintf(
         buf, len,
         "hub '%s' %s client %" PRIu64 " (%s%s): queued %" PRIu64 "/%zu B "
@@ -917,9 +944,6 @@ static int client_describe(const rill_future_t *f, rill_instant_t now,
         rill__load(&cl->a_dropped, RILL_RELAXED));
 }
 
-static const rill_future_vtable_t client_vtable = {client_poll, NULL, NULL,
-                                                   client_describe};
-
 static void keepalive(client_t *cl)
 {
     static const char sse_ka[] = ":\n", ws_ping[] = "\x89\x00";
@@ -931,6 +955,10 @@ static void keepalive(client_t *cl)
         cl->ping_out = true; /* the first unanswered ping counts */
         cl->ping_at = cl->last_write;
     }
+    if (rc == 0 && !slots_ready(cl)) {
+        rill_bytes_release(&b);
+        rc = RILL_ENOMEM;
+    }
     if (rc == 0) {
         cl->nb = cl->wi = 0;
         cl->woff = 0;
@@ -938,21 +966,30 @@ static void keepalive(client_t *cl)
     }
 }
 
-static void serve_loop(client_t *cl)
+/*
+ * The client's whole service, as a future: take a batch, write it without
+ * waiting, and when it cannot go on, wait (client_wait) and act on what
+ * came. 0 when it has ended (cl->end_rc says why).
+ */
+static int serve_poll(rill_future_t *f, rill_cx_t *cx)
 {
-    client_fut_t fut = {{&client_vtable}, cl};
-    unsigned batches = 0;
+    client_t *cl = RILL_CONTAINER_OF(f, client_t, fut);
     while (!cl->done) {
         if (cl->nb == 0) {
             if (cl->closing)
                 break; /* the close frame is out */
             /* A queue that never empties (a fast publisher on another
-             * thread) must not keep this worker from its other tasks. */
-            if (++batches % 16 == 0 && rill_yield() != 0) {
-                cl->end_rc = RILL_ECANCELED;
-                break;
+             * thread) must not keep this worker from its other tasks:
+             * every 16 batches, wake ourselves and give way. */
+            if (!cl->yielded && ++cl->batches % 16 == 0) {
+                cl->yielded = true;
+                rill_waker_wake_by_ref(cx->waker);
+                return RILL_PENDING;
             }
+            cl->yielded = false;
             take_batch(cl);
+            if (cl->done)
+                break; /* no memory for a batch */
         }
         if (cl->nb > 0 && !cl->want_write) {
             int rc = write_some(cl);
@@ -965,7 +1002,9 @@ static void serve_loop(client_t *cl)
             }
             continue;
         }
-        int got = rill_await(&fut.base);
+        int got = client_wait(cl, cx);
+        if (got == RILL_PENDING)
+            return RILL_PENDING;
         switch (got) {
         case GOT_STOP:
             begin_close(cl, RILL_WS_CLOSE_GOING_AWAY, 0);
@@ -984,7 +1023,7 @@ static void serve_loop(client_t *cl)
         case GOT_READ:
             on_readable(cl);
             break;
-        case GOT_TIMER:
+        default: /* GOT_TIMER */
             if (cl->closing) {
                 cl->done = true; /* the close did not get out in time */
             } else if (cl->ping_out &&
@@ -996,12 +1035,10 @@ static void serve_loop(client_t *cl)
                 keepalive(cl);
             }
             break;
-        default: /* RILL_ECANCELED */
-            cl->end_rc = got;
-            cl->done = true;
-            break;
         }
     }
+    cl->done = true;
+    return 0;
 }
 
 /* ---- a client: start and end ---- */
@@ -1102,15 +1139,27 @@ static void refuse(rill_http_conn_t *c, int status, const char *extra,
     RILL__DISCARD(rill_http_send_response(c, &r));
 }
 
-int rill_hub_serve(rill_hub_t *h, rill_http_conn_t *c,
-                   const rill_http_request_t *req,
-                   const rill_hub_client_config_t *cfg)
+/* Awaited by rill_hub_serve: the caller cleans up. */
+static const rill_future_vtable_t serve_vtable = {serve_poll, NULL, NULL,
+                                                  client_describe};
+
+static void serve_task_drop(rill_future_t *f);
+
+/* The stackless task of rill_hub_attach: its drop ends everything. */
+static const rill_future_vtable_t serve_task_vtable = {
+    serve_poll, NULL, serve_task_drop, client_describe};
+
+/* Everything up to serving: the handshake (refused: answered, and
+ * RILL_EPROTO), the client, the response head, joining the hub. On
+ * failure nothing is left behind. */
+static int client_start(const char *api, rill_hub_t *h, rill_http_conn_t *c,
+                        const rill_http_request_t *req,
+                        const rill_hub_client_config_t *cfg, client_t **out)
 {
     if (!h || !c || !req)
-        return RILL_MISUSE("rill_hub_serve", "NULL argument");
+        return RILL_MISUSE(api, "NULL argument");
     if (cfg && !policy_valid(cfg->policy))
-        return RILL_MISUSE("rill_hub_serve", "unknown policy %d",
-                           (int)cfg->policy);
+        return RILL_MISUSE(api, "unknown policy %d", (int)cfg->policy);
     rill_ws_handshake_t hs;
     bool ws = req->upgrade;
     if (ws && rill_ws_handshake(req, &hs, &h->cfg.ws_handshake) != 0) {
@@ -1144,23 +1193,34 @@ int rill_hub_serve(rill_hub_t *h, rill_http_conn_t *c,
     size_t rest_len;
     rill__http_conn_take(c, &rest, &rest_len);
     int rc = send_head(cl, ws ? &hs : NULL);
-    if (rc == 0) {
-        /* relaxed: a new reference from the owner's, which the route
-         * keeps alive while handlers run (as Arc). */
-        rill__fetch_add(&h->refs, 1, RILL_RELAXED);
-        pthread_mutex_lock(&h->lock);
-        join(h, cl, req);
-        pthread_mutex_unlock(&h->lock);
-        cl->last_write = rill_now();
-        /* Bytes after the request: a WebSocket client that sent frames
-         * before it had our 101 (RFC 6455 4.1: it must wait): 1002. An SSE
-         * client has nothing to send: the response ends. */
-        if (rest_len > 0)
-            begin_close(cl, RILL_WS_CLOSE_PROTOCOL_ERROR, RILL_EPROTO);
-        serve_loop(cl);
-        rc = cl->end_rc;
-        leave(h, cl);
+    if (rc != 0) {
+        if (cl->dec_init)
+            rill_ws_decoder_destroy(&cl->dec);
+        rill__free(cl);
+        return rc;
     }
+    /* relaxed: a new reference from the owner's, which the route keeps
+     * alive while handlers run (as Arc). */
+    rill__fetch_add(&h->refs, 1, RILL_RELAXED);
+    pthread_mutex_lock(&h->lock);
+    join(h, cl, req);
+    pthread_mutex_unlock(&h->lock);
+    cl->last_write = rill_now();
+    /* Bytes after the request: a WebSocket client that sent frames before
+     * it had our 101 (RFC 6455 4.1: it must wait): 1002. An SSE client has
+     * nothing to send: the response ends. */
+    if (rest_len > 0)
+        begin_close(cl, RILL_WS_CLOSE_PROTOCOL_ERROR, RILL_EPROTO);
+    *out = cl;
+    return 0;
+}
+
+/* The end of a served client: out of the hub, every operation withdrawn,
+ * every reference released, the client freed. */
+static void client_finish(client_t *cl)
+{
+    rill_hub_t *h = cl->hub;
+    leave(h, cl);
     if (cl->rd_armed)
         rill_future_cancel(&cl->rd.base);
     if (cl->wr_armed)
@@ -1178,21 +1238,55 @@ int rill_hub_serve(rill_hub_t *h, rill_http_conn_t *c,
     rill_bytes_release(&cl->ctl);
     rill_waker_release(&cl->waker);
     rill__free(cl->q);
+    rill__free(cl->slots);
     if (cl->dec_init)
         rill_ws_decoder_destroy(&cl->dec);
-    bool joined = cl->id != 0;
     rill__free(cl);
-    if (joined)
-        hub_release(h);
+    hub_release(h);
+}
+
+static void serve_task_drop(rill_future_t *f)
+{
+    client_t *cl = RILL_CONTAINER_OF(f, client_t, fut);
+    rill_http_conn_t *c = cl->c;
+    client_finish(cl);
+    rill__http_conn_end(c);
+}
+
+int rill_hub_serve(rill_hub_t *h, rill_http_conn_t *c,
+                   const rill_http_request_t *req,
+                   const rill_hub_client_config_t *cfg)
+{
+    client_t *cl;
+    int rc = client_start("rill_hub_serve", h, c, req, cfg, &cl);
+    if (rc != 0)
+        return rc;
+    cl->fut.vtable = &serve_vtable;
+    rc = rill_await(&cl->fut);
+    rc = rc != 0 ? rc : cl->end_rc; /* RILL_ECANCELED, or the story */
+    client_finish(cl);
     return rc;
+}
+
+int rill_hub_attach(rill_hub_t *h, rill_http_conn_t *c,
+                    const rill_http_request_t *req,
+                    const rill_hub_client_config_t *cfg)
+{
+    client_t *cl;
+    int rc = client_start("rill_hub_attach", h, c, req, cfg, &cl);
+    if (rc != 0)
+        return rc;
+    cl->fut.vtable = &serve_task_vtable;
+    rill__http_conn_handoff(c, &cl->fut);
+    return 0;
 }
 
 int rill_hub_handler(void *ud, rill_http_conn_t *c,
                      const rill_http_request_t *req)
 {
-    /* The status is the client's story (gone, kicked, refused); the
-     * connection closes after it whatever it was. */
-    RILL__DISCARD(rill_hub_serve(ud, c, req, NULL));
+    /* The status is the client's story (refused); the connection is the
+     * hub's, or closes, after it whatever it was. */
+    RILL__DISCARD(rill_hub_attach(ud, c, req, NULL));
     return -1;
 }
 

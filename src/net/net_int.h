@@ -133,6 +133,19 @@ int rill__http_conn_poll_stop(rill_http_conn_t *c, rill_cx_t *cx);
  * owner now). */
 void rill__http_conn_take(rill_http_conn_t *c, const char **rest, size_t *n);
 
+/* After rill__http_conn_take: when the handler has returned, run fut as
+ * a stackless task (rill_spawn_future) that owns the connection, instead
+ * of ending it. The connection's stackful task then ends (its stack goes
+ * back to the runtime's pool) while the connection stays on the server's
+ * list, so a shutdown still reaches it (rill__http_conn_poll_stop). fut
+ * must end the connection with rill__http_conn_end from its drop; if the
+ * task cannot be spawned, fut's drop is called at once. Nothing may touch
+ * c after the handler returns but fut. */
+void rill__http_conn_handoff(rill_http_conn_t *c, rill_future_t *fut);
+
+/* The end of a connection handed to a future: close and free it. */
+void rill__http_conn_end(rill_http_conn_t *c);
+
 /* writev until every byte of iov[0..n) went out (iov is changed). */
 int rill__writev_all(rill_io_t *io, struct iovec *iov, int n);
 

@@ -638,6 +638,21 @@ const char *rill__task_state_name(const struct rill_task *t, uint64_t s)
     return "waiting";
 }
 
+/* A cancel request seen while awaiting `f` (unless shielded): `f` is
+ * cancelled and *r is its outcome, RILL_ECANCELED if it was still pending
+ * (a cancel that lost the race to completion keeps the result). The
+ * acquire load pairs with the acq_rel fetch_or of rill_task_cancel. */
+static bool await_cancelled(struct rill_task *t, rill_future_t *f, int *r)
+{
+    if (t->cancel_shield ||
+        !(rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED))
+        return false;
+    *r = rill_future_cancel(f);
+    if (*r == RILL_PENDING)
+        *r = RILL_ECANCELED;
+    return true;
+}
+
 /* The slow path of rill__task_await: the first poll was PENDING. */
 static int await_slow(struct rill_task *t, rill_future_t *f,
                       rill_instant_t deadline, rill_cx_t *cx)
@@ -647,13 +662,8 @@ static int await_slow(struct rill_task *t, rill_future_t *f,
     int r;
     rill__task_diag_set(t, f, deadline);
     for (;;) {
-        if (!t->cancel_shield &&
-            (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)) {
-            r = rill_future_cancel(f);
-            if (r == RILL_PENDING)
-                r = RILL_ECANCELED;
+        if (await_cancelled(t, f, &r))
             break;
-        }
         if (deadline != RILL_FOREVER) {
             if (!timer_armed) {
                 rill_sleep_op(&timer, deadline);
@@ -667,13 +677,8 @@ static int await_slow(struct rill_task *t, rill_future_t *f,
             }
         }
         task_suspend(t);
-        if (!t->cancel_shield &&
-            (rill__load(&t->state, RILL_ACQUIRE) & TS_CANCELLED)) {
-            r = rill_future_cancel(f);
-            if (r == RILL_PENDING)
-                r = RILL_ECANCELED;
+        if (await_cancelled(t, f, &r))
             break;
-        }
         cx->budget = t->u.sf.worker->budget;
         r = rill_future_poll(f, cx);
         t->u.sf.worker->budget = cx->budget;

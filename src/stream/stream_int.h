@@ -12,6 +12,12 @@
  *   only supplying a step function.
  * - The chunk buffer pool (chunk.c) behind chunks, ready_chunks and
  *   chunks_timeout.
+ *
+ * Intended repetition: every stream type (here, in src/io, src/net and
+ * src/bridge) has a drop that frees its upstream and itself and a describe
+ * that names itself over its upstream with rill__describe_over. They have
+ * one shape and different fields, so `duplicates` pairs them by shape; a
+ * macro to write them would hide more than the six lines it saves.
  */
 #ifndef RILL_STREAM_INT_H
 #define RILL_STREAM_INT_H

@@ -111,12 +111,10 @@ int rill_oneshot_new(rill_oneshot_sender_t **tx, rill_oneshot_receiver_t **rx,
     if (cfg && cfg->name && cfg->name[0]) {
         char name[RILL__NAME_MAX];
         rill__chan_name(name, cfg);
-        size_t len = strlen(name) + 1;
-        if (!(c->name = rill__malloc(len))) {
+        if (!(c->name = rill__strdup(name))) {
             rill__free(c);
             return RILL_ENOMEM;
         }
-        memcpy(c->name, name, len);
     }
     c->item_dtor = cfg ? cfg->item_dtor : NULL;
     c->item_dtor_ud = cfg ? cfg->item_dtor_ud : NULL;

@@ -25,6 +25,10 @@ const (
 // netMain runs a networking workload or a helper process if args name one;
 // it reports whether it did.
 func netMain(args []string) bool {
+	if len(args) == 2 && args[1] >= "W16" && args[1] <= "W19" {
+		webMain(args[1]) // web.go
+		return true
+	}
 	if len(args) == 2 && (args[1] == "W12" || args[1] == "W13") {
 		echoMain(args[1]) // echo.go
 		return true
