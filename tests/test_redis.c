@@ -292,6 +292,47 @@ static void test_server_closes_at_once(void **state)
     fake_run(NULL, RILL_ECONNRESET);
 }
 
+/* A server that accepts and never answers: rill_redis_new gives up on
+ * the handshake after connect_timeout (RILL_ETIMEDOUT), and so would a
+ * later session (then made again). */
+static void *silent_serve(void *p)
+{
+    fake_t *f = p;
+    rill_io_t *conn, *held = NULL;
+    while (rill_accept(f->l, &conn) == 0) {
+        rill_io_free(held); /* one held at a time */
+        held = conn;
+    }
+    rill_io_free(held);
+    return NULL;
+}
+
+static void test_server_never_answers(void **state)
+{
+    (void)state;
+    char addr[300];
+    snprintf(addr, sizeof addr, "unix:%s/silent.sock", srv.dir);
+    fake_t f = {NULL, NULL};
+    assert_status(rill_listen(&f.l, addr, &(rill_io_config_t){.runtime = rt}),
+                  0);
+    rill_task_t *t;
+    assert_status(
+        rill_spawn(&t, silent_serve, &f, &(rill_spawn_config_t){.runtime = rt}),
+        0);
+    rill_redis_t *c = (rill_redis_t *)1;
+    rill_instant_t t0 = rill_now();
+    assert_status(
+        rill_redis_new(&c, addr,
+                       &(rill_redis_config_t){.runtime = rt,
+                                              .connect_timeout = RILL_MS(100)}),
+        RILL_ETIMEDOUT);
+    assert_null(c);
+    assert_true(rill_now() - t0 >= RILL_MS(100));
+    rill_listener_close(f.l);
+    assert_status(rill_join(t, NULL), 0);
+    rill_listener_free(f.l);
+}
+
 static void test_garbage_reply(void **state)
 {
     (void)state;
@@ -1535,6 +1576,7 @@ int main(int argc, char **argv)
         REDIS_TEST(test_wrong_address, 60),
         REDIS_TEST(test_server_closes_at_once, 60),
         REDIS_TEST(test_garbage_reply, 60),
+        REDIS_TEST(test_server_never_answers, 60),
         REDIS_TEST(test_command_timeout, 60),
         REDIS_TEST(test_cancel_blocked, 60),
         REDIS_TEST(test_nogroup_wrongtype, 60),

@@ -113,6 +113,13 @@ static inline void watchdog_backtraces(void)
     pid_t child = fork();
     if (child == 0) {
         dup2(2, 1); /* its output to our stderr */
+        /* At most a minute: gdb has been seen to hang attaching to a
+         * loaded process, which kept the watchdog from aborting. */
+        if (access("/usr/bin/timeout", X_OK) == 0)
+            execl("/usr/bin/timeout", "timeout", "-s", "KILL", "60",
+                  "/usr/bin/gdb", "-q", "-n", "-batch", "-p", pid, "-ex",
+                  "set pagination off", "-ex", "thread apply all bt 30",
+                  (char *)NULL);
         execl("/usr/bin/gdb", "gdb", "-q", "-n", "-batch", "-p", pid, "-ex",
               "set pagination off", "-ex", "thread apply all bt 30",
               (char *)NULL);

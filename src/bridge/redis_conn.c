@@ -558,6 +558,11 @@ static int run_session(rill_redis_t *c, rill_io_t *io)
     if (r)
         return r;
     bool ready_reported = false;
+    /* The handshake's replies come within the connect deadline, or the
+     * session is given up and made again: a server that accepted and
+     * does not answer would otherwise hold every command back for good
+     * (they wait for the handshake), each retried on the same session. */
+    rill_instant_t hs_deadline = rill_deadline(c->connect_timeout);
     bool want_write = false;
     for (;;) {
         if (!ready_reported && !handshake_pending(c)) {
@@ -596,9 +601,12 @@ static int run_session(rill_redis_t *c, rill_io_t *io)
             cases[n++] = &wr.base;
         }
         int st = 0;
-        int i = rill_select(cases, n, 0, RILL_FOREVER, &st);
+        int i =
+            rill_select(cases, n, 0,
+                        handshake_pending(c) ? hs_deadline : RILL_FOREVER, &st);
         if (i < 0)
-            return i; /* RILL_ECANCELED: the connection is being freed */
+            return i; /* RILL_ETIMEDOUT: no handshake; RILL_ECANCELED: the
+                         connection is being freed */
         if ((size_t)i == i_recv) {
             if (st)
                 return RILL_ECLOSED; /* the channel went away */

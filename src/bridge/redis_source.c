@@ -376,8 +376,15 @@ static int deliver(rill_redis_group_t *g, const rill_redis_reply_t *entries,
         return 0;
     rill_redis_msg_t *msgs = rill__calloc(n, sizeof *msgs);
     id_t48 *gone = rill__calloc(n, sizeof *gone);
+    if (!msgs || !gone) {
+        /* Nothing made yet: nothing to release (the loop at the end
+         * would walk a NULL array). */
+        rill__free(msgs);
+        rill__free(gone);
+        return RILL_ENOMEM;
+    }
     size_t ngone = 0;
-    int r = msgs && gone ? 0 : RILL_ENOMEM;
+    int r = 0;
     for (size_t i = 0; i < n && !r; i++) {
         int e = redis__msg_from_entry(entries->element[i], &msgs[i]);
         if (e == RILL_DONE) { /* deleted: nothing to deliver */
