@@ -39,6 +39,7 @@ ROOT = os.path.dirname(HERE)
 #   ("ge", t)  rill / best peer >= t, a higher-is-better metric
 #   ("le", t)  rill / best peer <= t, a lower-is-better metric
 #   ("abs", t) rill's median <= t, in ABS_UNITS' unit (W9: wall ms)
+#   ("info", None) no target: reported only (R3's latency)
 #   ("n5", t)  rill's median >= t x rill's median in W16 (N8 beside N5)
 # and an optional RSS target: rill's peak RSS <= factor x tokio's.
 WORKLOADS = {
@@ -64,6 +65,11 @@ WORKLOADS = {
     17: ("N6 latency p99", ("abs", 5.0), None),
     18: ("N7 idle-SSE memory", ("abs", 4096.0), None),
     19: ("N8 slow clients", ("n5", 0.9), None),
+    # Redis Streams (issue 14): R1..R3 are 20..22, each program with its own
+    # redis-server; the hiredis loop is the reference (rill >= 90% of it).
+    20: ("R1 redis-sink", ("ge", 1.5), None),
+    21: ("R2 redis-group", ("ge", 1.5), None),
+    22: ("R3 redis-latency p99", ("info", None), None),
 }
 ABS_UNITS = {9: "ms", 13: "B per connection", 17: "ms (p99)", 18: "B per client"}
 # N5 also has an absolute floor: rill >= 1 M deliveries/s.
@@ -72,14 +78,18 @@ ABS_FLOOR = {16: 1.0}
 # of the events to the last) under this.
 RSS_GROWTH_KB = {19: 8192}
 WEB = {16, 17, 18, 19}
+REDIS = {20, 21, 22}
+# rill's median / the reference's, at least this (R1, R2).
+REDIS_REF_TARGET = 0.9
 HIGHER_IS_BETTER = {"Mitems/s": True, "Mdeliveries/s": True, "ns": False, "ms": False,
-                    "MB/s": True, "kmsg/s": True, "B": False}
+                    "MB/s": True, "kmsg/s": True, "B": False, "kentries/s": True,
+                    "us": False}
 
 # Implementations in report order: (name, kind, workloads it implements).
 RUST_ASYNC = {1, 2, 3, 4, 5, 6, 10}
 IMPLS = [
     ("rill", "rill", set(WORKLOADS)),
-    ("tokio", "peer", set(WORKLOADS) - WEB),
+    ("tokio", "peer", set(WORKLOADS) - WEB - REDIS),
     ("flume", "peer", RUST_ASYNC),
     ("async-channel", "peer", RUST_ASYNC),
     ("async-broadcast", "peer", {7}),
@@ -87,17 +97,19 @@ IMPLS = [
     ("ref: ring, publish per item", "ref", {1}),
     ("ref: ring, publish per 64", "ref", {1}),
     ("ref: blocking processes", "ref", {11}),
+    ("ref: hiredis loop", "ref", REDIS),
 ]
 COLORS = {
     "rill": "#c0392b", "tokio": "#2c3e50", "flume": "#2980b9", "async-channel": "#27ae60",
     "async-broadcast": "#16a085", "go": "#8e44ad",
     "ref: ring, publish per item": "#bbbbbb", "ref: ring, publish per 64": "#888888",
-    "ref: blocking processes": "#aaaaaa",
+    "ref: blocking processes": "#aaaaaa", "ref: hiredis loop": "#999999",
 }
 PEER_PACKAGES = ["librust-tokio-dev", "librust-tokio-stream-dev", "librust-tokio-util-dev",
                  "librust-futures-dev",
                  "librust-flume-dev", "librust-async-channel-dev",
-                 "librust-async-broadcast-dev", "rustc", "golang-go"]
+                 "librust-async-broadcast-dev", "rustc", "golang-go",
+                 "golang-github-gomodule-redigo-dev", "libhiredis-dev", "redis-server"]
 # Every cell runs at least this many rounds (issue 15): a cell with two modes
 # shows both in its min..max, and the median needs enough samples to hold.
 MIN_ROUNDS = 9
@@ -144,11 +156,17 @@ class Cell:
     def unit(self):
         return self.samples[0]["unit"] if self.samples else None
 
+    def extra_median(self, key):
+        """Median of an extra RESULT field (p50=, cpu_ns=) over the rounds."""
+        xs = [s["extra"][key] for s in self.samples if key in s.get("extra", {})]
+        return statistics.median(xs) if xs else None
+
 
 def make_cells(build, workloads):
     bindir = os.path.join(build, "bench", "bin")
     rust = os.path.join(build, "peers-rust", "release", "rill-peers")
     go = os.path.join(bindir, "go-peer")
+    go_redis = os.path.join(bindir, "go-redis-peer")
     ring = os.path.join(bindir, "spsc_ring")
     cells = []
     for w in workloads:
@@ -163,7 +181,9 @@ def make_cells(build, workloads):
                 else:
                     missing = "not built"
             elif impl == "go":
-                argv, env = [go, "W%d" % w], {"GOMAXPROCS": "2"}
+                argv, env = [go_redis if w in REDIS else go, "W%d" % w], {"GOMAXPROCS": "2"}
+            elif kind == "ref" and w in REDIS:
+                argv = [os.path.join(bindir, "redis_hiredis"), "R%d" % (w - 19)]
             elif kind == "ref" and w == 11:
                 argv = [os.path.join(bindir, "tcp_pingpong")]
             elif kind == "ref":
@@ -258,12 +278,17 @@ def verdict(cells, w):
     v = {"rill": rill, "best": best, "ratio": None, "ok": None, "rss_ratio": None,
          "target": {"ge": "≥ %.1f× best peer", "le": "≤ %.1f× best peer",
                     "abs": "≤ %g " + ABS_UNITS.get(w, "ms"),
-                    "n5": "≥ %.2f× rill's N5 (W16)"}[kind] % t}
+                    "n5": "≥ %.2f× rill's N5 (W16)",
+                    "info": "none (reported)"}[kind]}
+    if kind != "info":
+        v["target"] %= t
     if w in ABS_FLOOR:
         v["target"] += ", ≥ %g %s" % (ABS_FLOOR[w], rill.unit() if rill and rill.unit()
                                        else "")
     if rss_t is not None:
         v["target"] += ", RSS ≤ %.1f× tokio" % rss_t
+    if w in REDIS and kind == "ge":
+        v["target"] += ", ≥ %.0f%% of hiredis" % (100 * REDIS_REF_TARGET)
     if not (rill and rill.usable):
         return v
     if best:
@@ -287,6 +312,10 @@ def verdict(cells, w):
         v["ok"] = bool(v["ok"]) and g <= RSS_GROWTH_KB[w]
     if w in ABS_FLOOR and v["ok"] is not None:
         v["ok"] = v["ok"] and rill.median() >= ABS_FLOOR[w]
+    ref = next((c for c in cells if c.w == w and c.kind == "ref" and c.usable), None)
+    if w in REDIS and kind == "ge" and v["ok"] is not None:
+        v["ref_ratio"] = rill.median() / ref.median() if ref else None
+        v["ok"] = v["ok"] and ref is not None and v["ref_ratio"] >= REDIS_REF_TARGET
     if rss_t is not None:
         if tokio:
             v["rss_ratio"] = rill.rss_mib() / tokio.rss_mib()
@@ -360,6 +389,26 @@ def write_markdown(path, cells, workloads, meta):
                   "%s %s %s%s" % (c.impl.replace("ref: ", ""), fmt(c.median()), c.unit(),
                                   ", rill at %.0f%% of it" % (100 * rill1.median() / c.median())
                                   if rill1 else "") for c in refs) + "."]
+    redis = [w for w in workloads if w in REDIS]
+    if redis:
+        L += ["", "Redis (R1..R3 = W20..W22; each program starts its own redis-server, "
+              "which shares the two cores with it): medians beside the hand-written "
+              "hiredis loop (the reference; R1 and R2 want rill at ≥ %.0f%% of it), "
+              "the client's own CPU time per entry, and R3's p50." % (100 * REDIS_REF_TARGET), ""]
+        for w in redis:
+            row = []
+            for c in (c for c in cells if c.w == w and c.usable):
+                txt = "%s %s %s" % (c.impl, fmt(c.median()), c.unit())
+                if c.extra_median("p50") is not None:
+                    txt += " (p50 %s us)" % fmt(c.extra_median("p50"))
+                if c.extra_median("cpu_ns") is not None:
+                    txt += ", %s ns CPU/entry" % fmt(c.extra_median("cpu_ns"))
+                row.append(txt)
+            ref = next((c for c in cells if c.w == w and c.kind == "ref" and c.usable), None)
+            rill = next((c for c in cells if c.w == w and c.kind == "rill" and c.usable), None)
+            if ref and rill:
+                row.append("rill / hiredis %.2f×" % (rill.median() / ref.median()))
+            L.append("- W%d %s: %s" % (w, WORKLOADS[w][0], "; ".join(row) or "no usable cell"))
     L += ["", "## Every cell", "",
           "| workload | implementation | min | median | max | unit | peak RSS MiB "
           "| rill / best peer |", "|---|---|---|---|---|---|---|---|"]
@@ -474,9 +523,10 @@ def write_chart(path, cells, workloads, meta):
                 ratio = c.median() / best.median()
                 text = {"ge": "%.2f×" % ratio, "le": "%.2f×\ntime" % ratio,
                         "n5": "%.2f×" % ratio,
-                        "abs": "%s %s" % (fmt(c.median()), c.unit())}[kind]
+                        "abs": "%s %s" % (fmt(c.median()), c.unit()),
+                        "info": "%.2f×\ntime" % ratio}[kind]
             bars.append((c, y, text))
-        goal = {"ge": t, "le": 1.0 / t}.get(kind)
+        goal = t if kind == "ge" else 1.0 / t if kind == "le" else None
         if kind == "abs" and best:
             goal = best.median() / t
         n5 = next((c for c in cells if c.w == 16 and c.kind == "rill" and c.usable), None)

@@ -3,8 +3,9 @@
 # `make bench [W=N]`: build rill's benchmark programs and its peers, then run
 # them all interleaved with bench/run.py, which writes bench/RESULTS.md and
 # bench/results.png (a whole run) or bench/out/ (a run of one workload).
-#   scripts/bench.sh        every workload W1..W10
+#   scripts/bench.sh        every workload W1..W22
 #   scripts/bench.sh 5      W5 only
+#   scripts/bench.sh 20,21,22   the Redis workloads R1..R3
 # Environment: ROUNDS (default 9, at least 9), BUDGET (seconds of measuring
 # after which no new round starts, default 600), TIMEOUT (seconds per cell,
 # default 60). Everything built goes under build/bench; nothing touches the
@@ -36,6 +37,18 @@ echo "bench: Go peer -> $build/bench/bin/go-peer"
 (cd bench/peers/go &&
  GOCACHE="$build/gocache" GOPATH="$build/gopath" GOPROXY=off GOFLAGS= \
    /usr/bin/go build -o "$build/bench/bin/go-peer" .)
+
+# The Redis workloads' Go peer needs Debian's redigo (scripts/deps.sh bench
+# installs golang-github-gomodule-redigo-dev): GOPATH mode, /usr/share/gocode
+# on GOPATH, nothing fetched. Without it those cells read "not built".
+if [ -d /usr/share/gocode/src/github.com/gomodule/redigo ]; then
+  echo "bench: Go Redis peer -> $build/bench/bin/go-redis-peer"
+  (cd bench/peers/go-redis &&
+   GOCACHE="$build/gocache" GOPATH="$build/gopath:/usr/share/gocode" GO111MODULE=off \
+     GOPROXY=off GOFLAGS= /usr/bin/go build -o "$build/bench/bin/go-redis-peer" .)
+else
+  echo "bench: no redigo (golang-github-gomodule-redigo-dev): no Go Redis peer"
+fi
 
 echo "bench: built in $(( $(date +%s) - start )) s; running"
 args=(--build "$build" --rounds "${ROUNDS:-9}" --budget "${BUDGET:-600}" --timeout "${TIMEOUT:-60}")

@@ -29,7 +29,7 @@ case "$what" in
          command -v node >/dev/null || pkgs+=(nodejs)
          command -v npm >/dev/null || pkgs+=(npm) ;;
   bench) pkgs+=(libhiredis-dev redis-server golang-go golang-github-gorilla-websocket-dev
-                cargo rustc python3 python3-matplotlib time
+                golang-github-gomodule-redigo-dev cargo rustc python3 python3-matplotlib time
                 librust-tokio-dev librust-tokio-stream-dev librust-tokio-util-dev
                 librust-futures-dev librust-libc-dev
                 librust-flume-dev librust-async-channel-dev librust-async-broadcast-dev) ;;

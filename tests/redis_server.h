@@ -3,8 +3,8 @@
  * redis_server.h - a redis-server of the test's own: started on a Unix
  * socket in a fresh temporary directory (no TCP port unless asked,
  * `--save ''`, `--appendonly yes`, so a restart in the same directory
- * reloads what was acknowledged), stopped by its pid (SIGTERM, or SIGKILL
- * for crash tests).
+ * reloads what was acknowledged, all of it with fsync_always), stopped by its
+ * pid (SIGTERM, or SIGKILL for crash tests).
  *
  * rs_start waits until the server answers a PING on its socket (it polls
  * the socket: that is readiness of another process, not a sleep standing
@@ -40,6 +40,12 @@ typedef struct rs_server {
     char sock[160];
     char addr[176]; /* "unix:<sock>" */
     int port;       /* TCP port, 0 = none */
+    /* appendfsync always (else everysec, Redis's default). With everysec
+     * Redis may postpone its AOF write while a background fsync runs (up
+     * to 2 s) and still send the replies: a kill -9 then loses writes it
+     * acknowledged. Crash tests that count on every acknowledged write
+     * set this (and CONFIG SET it on the running server). */
+    bool fsync_always;
 } rs_server_t;
 
 /* The redis-server binary: $REDIS_SERVER, or the first in PATH. */
@@ -119,7 +125,8 @@ static inline int rs_launch(rs_server_t *s)
             dup2(null, 1);
         }
         execl(bin, bin, "--port", port, "--bind", "127.0.0.1", "--unixsocket",
-              s->sock, "--save", "", "--appendonly", "yes", "--dir", s->dir,
+              s->sock, "--save", "", "--appendonly", "yes", "--appendfsync",
+              s->fsync_always ? "always" : "everysec", "--dir", s->dir,
               "--logfile", logf, "--daemonize", "no", (char *)NULL);
         _exit(127);
     }

@@ -121,6 +121,75 @@ static void test_bytes_threads(void **state)
     assert_int_equal(atomic_load(&buffers_freed), 1);
 }
 
+/* rill_bytes_release_many: runs of views of one buffer, mixed with views
+ * of another and with empty values, each reference dropped exactly once;
+ * the buffer goes with its last view, whichever batch holds it. */
+static void test_bytes_release_many(void **state)
+{
+    (void)state;
+    atomic_store(&buffers_freed, 0);
+    rill_bytes_t a, b;
+    assert_status(
+        rill_bytes_from_buffer(&a, strdup("aaaaaaaa"), 8, count_free, NULL), 0);
+    assert_status(
+        rill_bytes_from_buffer(&b, strdup("bbbbbbbb"), 8, count_free, NULL), 0);
+    rill_bytes_t v[9];
+    for (int i = 0; i < 3; i++) /* a a a b b EMPTY a b b */
+        assert_status(rill_bytes_slice(&a, (size_t)i, 1, &v[i]), 0);
+    assert_status(rill_bytes_slice(&b, 0, 2, &v[3]), 0);
+    v[4] = rill_bytes_clone(&b);
+    v[5] = RILL_BYTES_EMPTY;
+    assert_status(rill_bytes_slice(&a, 7, 1, &v[6]), 0);
+    assert_status(rill_bytes_slice(&b, 1, 0, &v[7]), 0);
+    assert_status(rill_bytes_slice(&b, 7, 1, &v[8]), 0);
+    assert_int_equal(rill_bytes_refs(&a), 5);
+    assert_int_equal(rill_bytes_refs(&b), 5);
+    rill_bytes_release_many(v, 5); /* three of a, two of b */
+    for (int i = 0; i < 5; i++)
+        assert_null(v[i].shared_);
+    assert_int_equal(rill_bytes_refs(&a), 2);
+    assert_int_equal(rill_bytes_refs(&b), 3);
+    rill_bytes_release(&a);
+    rill_bytes_release(&b);
+    assert_int_equal(atomic_load(&buffers_freed), 0);
+    rill_bytes_release_many(&v[5], 4); /* the last of each: both freed */
+    assert_int_equal(atomic_load(&buffers_freed), 2);
+    rill_bytes_release_many(v, 9); /* all empty now: nothing */
+    rill_bytes_release_many(NULL, 3);
+    rill_bytes_release_many(v, 0);
+    assert_int_equal(atomic_load(&buffers_freed), 2);
+}
+
+/* Threads release batches of views of one buffer at once: freed once. */
+static void *release_batches(void *arg)
+{
+    rill_bytes_t *views = arg;
+    for (int i = 0; i < 64; i += 16)
+        rill_bytes_release_many(&views[i], 16);
+    return NULL;
+}
+
+static void test_bytes_release_many_threads(void **state)
+{
+    (void)state;
+    enum { T = 4 };
+    atomic_store(&buffers_freed, 0);
+    rill_bytes_t b;
+    assert_status(
+        rill_bytes_from_buffer(&b, strdup("shared"), 6, count_free, NULL), 0);
+    static rill_bytes_t views[T][64];
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < 64; i++)
+            views[t][i] = rill_bytes_clone(&b);
+    pthread_t th[T];
+    for (int t = 0; t < T; t++)
+        pthread_create(&th[t], NULL, release_batches, views[t]);
+    rill_bytes_release(&b);
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    assert_int_equal(atomic_load(&buffers_freed), 1);
+}
+
 typedef struct doc {
     uint32_t id;
     char *content;
@@ -211,6 +280,8 @@ int main(void)
         cmocka_unit_test(test_bytes_basics),
         cmocka_unit_test(test_bytes_from_buffer),
         cmocka_unit_test(test_bytes_threads),
+        cmocka_unit_test(test_bytes_release_many),
+        cmocka_unit_test(test_bytes_release_many_threads),
         cmocka_unit_test(test_arc),
         cmocka_unit_test(test_as_stream_items),
     };

@@ -808,6 +808,8 @@ static void *bad_input(void *arg)
     assert_status(rill_hub_publish(NULL, &ev), RILL_EINVAL);
     rill_hub_stats_t st;
     assert_status(rill_hub_stats(NULL, &st), RILL_EINVAL);
+    assert_status(rill_hub_serve(NULL, NULL, NULL, NULL), RILL_EINVAL);
+    assert_status(rill_hub_attach(NULL, NULL, NULL, NULL), RILL_EINVAL);
     rill_hub_free(NULL);
     rill_hub_close(NULL);
     assert_string_equal(rill_hub_policy_name(RILL_HUB_DISCONNECT),

@@ -4,7 +4,8 @@
  * 80-byte lines ("...\n") into a loopback TCP connection as fast as it
  * can; rill reads them as a stream (rill_io_read_stream) split by
  * rill_stream_lines and counts them, taking up to 64 lines per
- * rill_next_many (the decoder's batch path). MB/s of input.
+ * rill_next_many (the decoder's batch path) and giving each batch back
+ * with rill_bytes_release_many. MB/s of input.
  */
 #include "bench_rill.h"
 
@@ -64,8 +65,8 @@ static void *top(void *arg)
     while ((r = rill_next_many(s, lines, 64, &n)) == 0) {
         for (size_t i = 0; i < n; i++) {
             bench_add(run, rill_bytes_len(&lines[i]) + 1); /* + its "\n" */
-            rill_bytes_release(&lines[i]);
         }
+        rill_bytes_release_many(lines, n);
     }
     rill_stream_free(s);
     rill_io_free(c);

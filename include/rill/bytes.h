@@ -139,6 +139,17 @@ RILL_API RILL_NODISCARD int rill_bytes_slice(const rill_bytes_t *b, size_t off,
 RILL_API void rill_bytes_release(rill_bytes_t *b);
 
 /*
+ * rill_bytes_release_many - release b[0..n), as rill_bytes_release on
+ * each, for a batch taken with rill_next_many: neighbours that share a
+ * buffer (the lines of one chunk, say) give up their references in one
+ * atomic step instead of one each. Each b[i] becomes the empty value;
+ * empty values in the array are skipped.
+ * Threads: any.
+ * Ownership: consumes the n references.
+ */
+RILL_API void rill_bytes_release_many(rill_bytes_t *b, size_t n);
+
+/*
  * rill_bytes_refs - the buffer's reference count now (0 for the empty
  * value). Only a hint under concurrency; meant for tests and diagnostics.
  * Returns: the count (a hint).

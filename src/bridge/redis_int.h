@@ -56,6 +56,9 @@ typedef struct redis__cmds {
 /* Append one command (lens NULL: strlen). 0; RILL_ENOMEM; RILL_EINVAL. */
 int redis__cmds_add(redis__cmds_t *b, int argc, const char *const *argv,
                     const size_t *lens);
+/* Room for `total` bytes in all (a batch's size, guessed from its first
+ * command, saves the copies of doubling). 0; RILL_ENOMEM. */
+int redis__cmds_reserve(redis__cmds_t *b, size_t total);
 void redis__cmds_destroy(redis__cmds_t *b);
 
 /* A request: the driver fills replies[0..got) and sets status. */

@@ -139,8 +139,14 @@ static int send_batch(sink_t *k, const char *items, size_t isz, size_t n)
     while (from < n) {
         redis__cmds_t cmds = {0};
         int r = 0;
-        for (size_t i = from; i < n && !r; i++)
+        for (size_t i = from; i < n && !r; i++) {
             r = encode(k, items + i * isz, &cmds);
+            /* Room for the batch at the first entry's size (with a
+             * quarter more), so the buffer is not copied as it grows. */
+            if (!r && i == from && n - from > 1 &&
+                cmds.len <= SIZE_MAX / 2 / (n - from))
+                r = redis__cmds_reserve(&cmds, cmds.len * (n - from) * 5 / 4);
+        }
         if (r) {
             redis__cmds_destroy(&cmds);
             return r;

@@ -483,6 +483,14 @@ static bool fatal(int r)
     return r == RILL_ECANCELED || r == RILL_ECLOSED;
 }
 
+/* A lost connection or reply: not an item (the connection comes back by
+ * itself); what the lost reply did (entries moved to our pending list by
+ * a read or a claim) is read again from our own pending entries. */
+static bool lost(int r)
+{
+    return r == RILL_ECONNRESET || r == RILL_ETIMEDOUT;
+}
+
 static void *reader_main(void *arg)
 {
     rill_redis_group_t *g = arg;
@@ -504,18 +512,34 @@ static void *reader_main(void *arg)
             r = claim_cycle(g);
             if (fatal(r))
                 break;
+            next_claim = rill_deadline(g->claim_interval);
+            if (lost(r)) {
+                /* A lost XAUTOCLAIM reply may have claimed entries for
+                 * us: they are in our pending list now. */
+                stat_add(&g->errors, 1);
+                own = true;
+                strcpy(pos, "0");
+                continue;
+            }
             if (r && (r = push_error(g, r)) != 0)
                 break;
-            next_claim = rill_deadline(g->claim_interval);
         }
+        /* A new-entries read blocks until the next claim is due, at most
+         * `block`, at least 1 ms; a read of our own pending entries does
+         * not block. (next_claim is 0 until the first claim, which comes
+         * after our pending entries: a block taken from it then was
+         * minus the clock's age, a deadline long past, and every read
+         * timed out at once, its reply dropped, in a loop that never
+         * waited: the reader spun and starved a one-worker runtime.) */
         rill_duration_t block = g->block;
-        if (!g->plain && !g->no_claim) {
+        if (!g->plain && !g->no_claim && !own) {
             rill_duration_t left = next_claim - rill_now();
             if (left < block)
                 block = left;
         }
-        int64_t ms = block / RILL_MS(1);
-        snprintf(blk, sizeof blk, "%" PRId64, ms > 0 ? ms : 1);
+        if (block < RILL_MS(1))
+            block = RILL_MS(1);
+        snprintf(blk, sizeof blk, "%" PRId64, block / RILL_MS(1));
         const char *argv[12];
         int argc = 0;
         if (g->plain) {
@@ -536,8 +560,8 @@ static void *reader_main(void *arg)
             }
         }
         redis__req_t *req;
-        r = call(g->rd, block + redis__command_timeout(g->rd), &req, argc,
-                 argv);
+        r = call(g->rd, (own ? 0 : block) + redis__command_timeout(g->rd), &req,
+                 argc, argv);
         if (r) {
             redis__req_free(req);
             if (fatal(r))
@@ -583,6 +607,15 @@ static void *reader_main(void *arg)
         redis__req_free(req);
         if (fatal(r))
             break;
+        if (lost(r) && !g->plain) {
+            /* Their delivery counts or dead letters were lost on the way
+             * (ctl's connection): the entries are pending for us, read
+             * them again. */
+            stat_add(&g->errors, 1);
+            own = true;
+            strcpy(pos, "0");
+            continue;
+        }
         if (r) {
             if (push_error(g, r))
                 break;

@@ -29,10 +29,16 @@ static void ref_get(_Atomic size_t *refs)
     rill__fetch_add(refs, 1, RILL_RELAXED); /* see the file comment */
 }
 
-/* True when this was the last reference. */
+/* True when these n were the last references (n >= 1). Dropping n at
+ * once is the same as n release-decrements by this thread in a row. */
+static bool ref_put_n(_Atomic size_t *refs, size_t n)
+{
+    return rill__fetch_sub(refs, n, RILL_ACQ_REL) == n;
+}
+
 static bool ref_put(_Atomic size_t *refs)
 {
-    return rill__fetch_sub(refs, 1, RILL_ACQ_REL) == 1;
+    return ref_put_n(refs, 1);
 }
 
 /* ---- rill_bytes ---- */
@@ -104,6 +110,13 @@ rill_bytes_t rill_bytes_clone(const rill_bytes_t *b)
     return *b;
 }
 
+void rill__bytes_share_n(const rill_bytes_t *b, size_t n)
+{
+    /* relaxed, as ref_get: b's own reference keeps the buffer alive. */
+    if (n > 0)
+        rill__fetch_add(&((bytes_shared_t *)b->shared_)->refs, n, RILL_RELAXED);
+}
+
 int rill_bytes_slice(const rill_bytes_t *b, size_t off, size_t len,
                      rill_bytes_t *out)
 {
@@ -120,17 +133,39 @@ int rill_bytes_slice(const rill_bytes_t *b, size_t off, size_t len,
     return 0;
 }
 
+static void shared_free(bytes_shared_t *sh)
+{
+    if (sh->free_fn)
+        sh->free_fn(sh->ud, sh->data);
+    rill__free(sh);
+}
+
 void rill_bytes_release(rill_bytes_t *b)
 {
     if (!b || !b->shared_)
         return;
     bytes_shared_t *sh = b->shared_;
     *b = RILL_BYTES_EMPTY;
-    if (!ref_put(&sh->refs))
+    if (ref_put(&sh->refs))
+        shared_free(sh);
+}
+
+void rill_bytes_release_many(rill_bytes_t *b, size_t n)
+{
+    if (!b)
         return;
-    if (sh->free_fn)
-        sh->free_fn(sh->ud, sh->data);
-    rill__free(sh);
+    for (size_t i = 0; i < n;) {
+        bytes_shared_t *sh = b[i].shared_;
+        size_t j = i + 1;
+        while (j < n && b[j].shared_ == sh)
+            j++;
+        for (size_t k = i; k < j; k++)
+            b[k] = RILL_BYTES_EMPTY;
+        /* One decrement for the run of j - i views of one buffer. */
+        if (sh && ref_put_n(&sh->refs, j - i))
+            shared_free(sh);
+        i = j;
+    }
 }
 
 size_t rill_bytes_refs(const rill_bytes_t *b)

@@ -18,4 +18,13 @@
  */
 int rill__bytes_alloc(rill_bytes_t *b, size_t len, unsigned char **data);
 
+/*
+ * rill__bytes_share_n - take n more references to b's buffer in one atomic
+ * add, for a caller that then makes n views of it by hand ((rill_bytes_t){
+ * ptr, len, b->shared_} with ptr[0..len) inside b): a splitter handing out
+ * a batch of slices pays one locked instruction per batch, not per slice.
+ * b must hold a reference (not the empty value); n may be 0.
+ */
+void rill__bytes_share_n(const rill_bytes_t *b, size_t n);
+
 #endif

@@ -906,11 +906,16 @@ static int client_wait(client_t *cl, rill_cx_t *cx)
                             : RILL_FOREVER;
     if (!cl->closing && cl->ping_out && cl->ping_at + h->cfg.pong_timeout < at)
         at = cl->ping_at + h->cfg.pong_timeout;
-    if (cl->timer_armed && cl->timer_at != at) {
+    /* A timer that fires early is harmless (GOT_TIMER checks what is
+     * due; the next wait arms the later deadline), so one armed before
+     * `at` is kept: the keep-alive's deadline moves with every write, and
+     * moving the timer with it would cost two timer operations per
+     * delivery. Only one armed too late is moved. */
+    if (cl->timer_armed && cl->timer_at > at) {
         rill_sleep_op_cancel(&cl->timer);
         cl->timer_armed = false;
     }
-    if (at != RILL_FOREVER) {
+    if (at != RILL_FOREVER || cl->timer_armed) {
         if (!cl->timer_armed) {
             rill_sleep_op(&cl->timer, at);
             cl->timer_armed = true;
@@ -1025,7 +1030,8 @@ static int serve_poll(rill_future_t *f, rill_cx_t *cx)
             break;
         default: /* GOT_TIMER */
             if (cl->closing) {
-                cl->done = true; /* the close did not get out in time */
+                /* the close did not get out in time */
+                cl->done = rill_now() >= cl->deadline;
             } else if (cl->ping_out &&
                        rill_now() >= cl->ping_at + cl->hub->cfg.pong_timeout) {
                 cl->end_rc = RILL_ETIMEDOUT; /* no pong: the peer is gone */

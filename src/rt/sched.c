@@ -57,7 +57,10 @@
  * "re-check queues": at least one side sees the other. A worker that finds
  * nothing first spins (searching) for a short while: on these machines a
  * futex round trip costs ~14 us, a hand-off through a spinning worker far
- * less.
+ * less. Not when sockets are registered and every other worker sleeps
+ * (spin_rounds): then only the reactor or another thread can bring work,
+ * and both wake a sleeper, so it looks once and parks, going to wait in
+ * epoll at once (N1, docs/performance.md).
  *
  * Timers: the first worker to sleep with no timer owner becomes the timer
  * owner and sleeps only until the next deadline; with a virtual clock the
@@ -480,6 +483,28 @@ static bool start_searching(rill__worker_t *w)
     return true;
 }
 
+/*
+ * How many rounds a search that starts now may spin. A sleeping worker has
+ * nothing queued, so with every other worker asleep no hand-off can come
+ * from a peer: new work comes from the reactor (this worker is about to
+ * wait in it, or the poller is) or from another thread (the inject queue,
+ * which wakes a sleeper once nobody searches). With sockets registered
+ * the spin then only delays this worker's epoll_wait and takes the CPU
+ * the peer process needs to answer: 1-byte TCP ping-pong (N1) spent 12 %
+ * of its CPU in it, and ran 10..15 % slower. Without sockets the spin
+ * stays: it catches a plain thread's next send without a futex round
+ * trip (W6). relaxed nsleeping: a hint; the park re-checks every queue
+ * after registering, so a wrong guess costs time, never a wakeup.
+ */
+static int spin_rounds(const rill__worker_t *w)
+{
+    struct rill_runtime *rt = w->rt;
+    if (rill__load(&rt->nsleeping, RILL_RELAXED) + 1 >= rt->nworkers &&
+        rill__reactor_regs(rt->reactor) != 0)
+        return 1;
+    return SPIN_ROUNDS;
+}
+
 /* found: the search ended with a task in hand. */
 static void stop_searching(rill__worker_t *w, bool found)
 {
@@ -813,7 +838,8 @@ void *rill__worker_main(void *arg)
     while (!rill__load(&rt->stopping, RILL_ACQUIRE)) {
         struct rill_task *t = next_local(w);
         if (!t && start_searching(w)) {
-            for (int spin = 0; spin < SPIN_ROUNDS && !t; spin++) {
+            int rounds = spin_rounds(w);
+            for (int spin = 0; spin < rounds && !t; spin++) {
                 /* Own pinned tasks sent meanwhile come first. */
                 pin_receive(w);
                 t = pin_pop(w);

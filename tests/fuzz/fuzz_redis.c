@@ -15,7 +15,11 @@
  * - a refused allocation is RILL_ENOMEM or goes unnoticed, never a crash;
  * - each reply and each of its elements given to the entry parser gives a
  *   field list that matches the reply when it says 0;
- * - no rill allocation is left behind.
+ * - no rill allocation is left behind;
+ * - the command formatter (redis__cmds_add): the same bytes split at
+ *   every NUL into arguments, appended twice to one buffer (once with
+ *   lengths, once as C strings), give exactly what hiredis's
+ *   redisFormatCommandArgv gives (the oracle).
  */
 #include "bridge/redis_int.h"
 #include "fuzz.h"
@@ -90,6 +94,48 @@ static bool has_huge_array(const uint8_t *p, size_t n)
     return false;
 }
 
+/* The formatter against redisFormatCommandArgv: the input's bytes split
+ * at each NUL are the arguments (at most 64). */
+static void check_format(const uint8_t *data, size_t size)
+{
+    const char *argv[64];
+    size_t lens[64];
+    int argc = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= size && argc < 64; i++)
+        if (i == size || data[i] == 0) {
+            argv[argc] = (const char *)data + start;
+            lens[argc++] = i - start;
+            start = i + 1;
+        }
+    char *want = NULL;
+    int n = redisFormatCommandArgv(&want, argc, argv, lens);
+    FZ_CHECK(n > 0 && want != NULL);
+    redis__cmds_t b = {0};
+    FZ_EQ(redis__cmds_add(&b, argc, argv, lens), 0);
+    FZ_EQ(b.len, (size_t)n);
+    FZ_CHECK(!memcmp(b.p, want, (size_t)n));
+    redisFreeCommand(want);
+    /* As C strings (lens NULL: strlen), after the first in one buffer:
+     * each argument up to its NUL, which is where it ends anyway except
+     * the last (the input need not end with a NUL: copy it). */
+    char last[256];
+    size_t ll = lens[argc - 1] < sizeof last - 1 ? lens[argc - 1] : 0;
+    memcpy(last, argv[argc - 1], ll);
+    last[ll] = 0;
+    argv[argc - 1] = last;
+    want = NULL;
+    n = redisFormatCommandArgv(&want, argc, argv, NULL);
+    FZ_CHECK(n > 0 && want != NULL);
+    size_t before = b.len;
+    FZ_EQ(redis__cmds_add(&b, argc, argv, NULL), 0);
+    FZ_EQ(b.len - before, (size_t)n);
+    FZ_CHECK(!memcmp(b.p + before, want, (size_t)n));
+    FZ_EQ(b.count, 2);
+    redisFreeCommand(want);
+    redis__cmds_destroy(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool installed;
@@ -103,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += 2;
     size -= 2;
     long before = test_alloc_count();
+    check_format(data, size);
 
     /* The oracle: hiredis's default reader, all at once. */
     redisReply *want[MAX_REPLIES];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-// Command go-peer is the Go peer of rill's benchmarks: `go-peer <W1..W10, W15>`.
+// Command go-peer is the Go peer of rill's benchmarks: `go-peer <W1..W19>`.
 // Goroutines and channels from the standard library only: `range` over a
 // channel is the stream, `select` merges for W10. It runs the workload once
 // with GOMAXPROCS=2 and prints one line
@@ -287,12 +287,12 @@ func main() {
 		return
 	}
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10, W15>")
+		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W19>")
 		os.Exit(2)
 	}
 	w, err := strconv.Atoi(strings.TrimLeft(os.Args[1], "Ww"))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W10, W15>")
+		fmt.Fprintln(os.Stderr, "usage: go-peer <W1..W19>")
 		os.Exit(2)
 	}
 	runtime.GOMAXPROCS(2)
