@@ -28,7 +28,8 @@ if(rill_model_ok)
   file(GLOB rill_model_sources CONFIGURE_DEPENDS src/core/*.c src/sync/*.c src/rt/*.c)
   list(FILTER rill_model_sources EXCLUDE REGEX "/src/rt/futex\\.c$")
   list(APPEND rill_model_sources ${RILL_ARCH_SOURCES})
-  set(model_c_flags -DRILL_MODEL -include ${model_dir}/rill_model.h)
+  # A local run queue of 4 (rt_int.h): a few tasks wrap it and overflow it.
+  set(model_c_flags -DRILL_MODEL -DRILL_LOCALQ_CAP=4 -include ${model_dir}/rill_model.h)
   add_library(rill_model STATIC ${rill_model_sources})
   target_include_directories(rill_model PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
                              ${CMAKE_CURRENT_SOURCE_DIR}/src ${model_dir})
@@ -49,12 +50,14 @@ if(rill_model_ok)
   # One binary per model_<name>.cpp, with its <name>_harness.c (the C side,
   # rill's internal API), and one per mutant (mutate.py) of its suites.
   # name:suite:mutant for each mutant: the suite that must catch it.
-  set(rill_model_tests chan)
+  set(rill_model_tests chan queue task)
   set(rill_model_mutants
       chan:recv_parks:publish_xchg:src/sync/bounded.c
       chan:batch:publish_fence:src/sync/bounded.c
       chan:send_parks:pop_free:src/sync/bounded.c
-      chan:send_parks:reserve_acquire:src/sync/bounded.c)
+      chan:send_parks:reserve_acquire:src/sync/bounded.c
+      queue:steal1:steal_tail:src/rt/queue.c
+      task:wake_vs_run:wake_relaxed:src/rt/task.c)
   foreach(t ${rill_model_tests})
     add_library(model_${t}_objs OBJECT ${model_dir}/model_${t}.cpp ${model_dir}/${t}_harness.c)
     rill_model_cxx(model_${t}_objs)

@@ -32,6 +32,16 @@ MUTANTS = {
     "reserve_acquire": ("src/sync/bounded.c",
                         "uint64_t s = rill__load(stamp_of(slot_of(ch, t)), RILL_SEQ_CST);",
                         "uint64_t s = rill__load(stamp_of(slot_of(ch, t)), RILL_ACQUIRE);"),
+    # steal_into(): the thief's load of the victim's tail, which pairs with
+    # the owner's release of tail (the slots it wrote), made relaxed.
+    "steal_tail": ("src/rt/queue.c",
+                   "uint32_t tail = rill__load(&src->tail, RILL_ACQUIRE);",
+                   "uint32_t tail = rill__load(&src->tail, RILL_RELAXED);"),
+    # rill__task_wake_by_ref(): the CAS that sets NOTIFIED without its
+    # release half (acquire only).
+    "wake_relaxed": ("src/rt/task.c",
+                     "acquire orders us after the last run. */\n    } while (!rill__cas_weak(&t->state, &s, n, RILL_ACQ_REL, RILL_ACQUIRE));",
+                     "acquire orders us after the last run. */\n    } while (!rill__cas_weak(&t->state, &s, n, RILL_ACQUIRE, RILL_ACQUIRE));"),
 }
 
 
