@@ -8,9 +8,10 @@
 #          aarch64 cross tools, the real web clients (curl, websockets),
 #          the browser test's Chromium (apt) and playwright-core (npm, into
 #          tests/browser/node_modules, the version in its package-lock.json),
-#          and hiredis + redis-server for the Redis Streams bridge (the
+#          hiredis + redis-server for the Redis Streams bridge (the
 #          bridge builds only with libhiredis-dev; its tests start their
-#          own redis-server)
+#          own redis-server), and relacy-dev + g++ for the model tests
+#          (tests/model: relacy is a header-only C++ model checker)
 #   bench  test + the peers' toolchains and crates
 # gcc only recommends libc6-dev (the C headers and crt files), and
 # packages are installed here without recommends: it is named.
@@ -22,7 +23,7 @@ case "$what" in
   build) pkgs=("${build[@]}") ;;
   test)  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
                libhttp-parser-dev curl python3 python3-websockets
-               libhiredis-dev redis-server)
+               libhiredis-dev redis-server relacy-dev g++)
          # node and npm: Debian's, unless a node of another origin is in
          # (NodeSource's nodejs bundles npm and conflicts with Debian's).
          command -v node >/dev/null || pkgs+=(nodejs)

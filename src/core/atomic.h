@@ -6,6 +6,12 @@
  * out at the call site (no sequentially consistent defaults sneaking in).
  * House rule: every acquire names its release partner in a comment, every
  * relaxed access says why relaxed is enough.
+ *
+ * This header is also the seam of the model tests (tests/model): built
+ * with RILL_MODEL defined, every operation and fence below goes to the
+ * relacy-backed checker in tests/model/rill_model.h instead, which
+ * explores the orderings the C11 memory model allows. Without RILL_MODEL
+ * (every real build) nothing here changes.
  */
 #ifndef RILL_CORE_ATOMIC_H
 #define RILL_CORE_ATOMIC_H
@@ -20,6 +26,9 @@
 #define RILL_ACQ_REL memory_order_acq_rel
 #define RILL_SEQ_CST memory_order_seq_cst
 
+#ifdef RILL_MODEL
+#include "rill_model.h"
+#else
 #define rill__load(p, mo) atomic_load_explicit((p), (mo))
 #define rill__store(p, v, mo) atomic_store_explicit((p), (v), (mo))
 #define rill__xchg(p, v, mo) atomic_exchange_explicit((p), (v), (mo))
@@ -48,6 +57,7 @@ static inline void rill__cpu_relax(void)
     __asm__ __volatile__("" ::: "memory");
 #endif
 }
+#endif /* RILL_MODEL */
 
 /* The size of a cache line, for padding hot shared fields apart. */
 #define RILL_CACHELINE 64

@@ -113,8 +113,14 @@ reserve(rill__chan_t *ch, size_t k, uint64_t *first, int *err)
             return 0;
         }
         /* acquire: pairs with the receiver's release that freed the slot,
-         * so our writes into it come after its reads. */
-        uint64_t s = rill__load(stamp_of(slot_of(ch, t)), RILL_ACQUIRE);
+         * so our writes into it come after its reads. seq_cst: a waiting
+         * sender's re-read (rill__bnd_send, after tx_waiting) is the load
+         * of the store-buffering pair with pop's free and its load of
+         * tx_waiting; an acquire load there could still see the slot full
+         * while pop saw no waiter (tests/model, send_parks). A seq_cst
+         * load is the same instruction as an acquire load on x86-64 and
+         * aarch64 (mov, ldar). */
+        uint64_t s = rill__load(stamp_of(slot_of(ch, t)), RILL_SEQ_CST);
         if (s == t) {
             size_t got = 1;
             uint64_t end = next_pos(ch, t);
@@ -440,6 +446,11 @@ int rill__bnd_send(rill__chan_t *ch, rill__op_t *op, rill_cx_t *cx,
             rill__count_max(&ch->hwm, ch->cap);
         }
         rill__xchg(&ch->tx_waiting, 1, RILL_SEQ_CST);
+        /* seq_cst fence: the pair with pop's batch free (release stores,
+         * a seq_cst fence, then tx_waiting) is fence against fence, the
+         * form that needs no reasoning about mixed seq_cst operations and
+         * fences (and the one the model checker verifies). Slow path. */
+        rill__fence(RILL_SEQ_CST);
         dispatch(ch, w, rill__cx_claim(cx), &wl);
         s = rill__load(&w->status, RILL_RELAXED); /* set by us, if at all */
     }

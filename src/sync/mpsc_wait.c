@@ -63,6 +63,11 @@ bool rill__chan_park_rx(rill__chan_t *ch, rill__waiter_t *w, bool *reg,
      * producer that publishes (seq_cst) and then loads rx_waiting; ready()
      * re-reads the head slot with seq_cst. */
     rill__xchg(&ch->rx_waiting, 1, RILL_SEQ_CST);
+    /* seq_cst fence: against a producer that publishes a batch (release
+     * stores, a seq_cst fence, then rx_waiting; bounded.c's publish and
+     * dispatch) the pair is fence against fence, the form the model
+     * checker verifies (tests/model). Slow path: the receiver parks. */
+    rill__fence(RILL_SEQ_CST);
     bool retry = ready(ch);
     rill__unlock(&ch->lock);
     return retry;
