@@ -182,6 +182,24 @@ static void raise_fd_limit(int nconn)
     }
 }
 
+/* Hold the idle connections fds[0..n) until the server has measured (it
+ * ends our stdin), then close them: 0, or 2 past the deadline. */
+static int hold(int *fds, int n, const char *mode)
+{
+    struct pollfd in = {.fd = 0, .events = POLLIN};
+    char c;
+    int left = ms_left();
+    if (left == 0 || poll(&in, 1, left) != 1 || read(0, &c, 1) != 0) {
+        fprintf(stderr, "net_load: %s: no end of input within %d s\n", mode,
+                DEADLINE_S);
+        return 2;
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    return 0;
+}
+
 static int idle(int nconn)
 {
     raise_fd_limit(nconn);
@@ -205,19 +223,7 @@ static int idle(int nconn)
         if (read(fds[i], &back, 1) != 1 || back != b)
             fail(1, "idle: no echo");
     }
-    /* Hold them until the server has measured: its end of our stdin. */
-    struct pollfd in = {.fd = 0, .events = POLLIN};
-    char c;
-    int left = ms_left();
-    if (left == 0 || poll(&in, 1, left) != 1 || read(0, &c, 1) != 0) {
-        fprintf(stderr, "net_load: idle: no end of input within %d s\n",
-                DEADLINE_S);
-        return 2;
-    }
-    for (int i = 0; i < nconn; i++)
-        close(fds[i]);
-    free(fds);
-    return 0;
+    return hold(fds, nconn, "idle");
 }
 
 /* ---- fanout: N5 --------------------------------------------------------- */
@@ -497,19 +503,7 @@ static int sse_idle(int nconn)
             tail = tail << 8 | b;
         }
     }
-    /* Hold them until the server has measured: its end of our stdin. */
-    struct pollfd in = {.fd = 0, .events = POLLIN};
-    char c;
-    int left = ms_left();
-    if (left == 0 || poll(&in, 1, left) != 1 || read(0, &c, 1) != 0) {
-        fprintf(stderr, "net_load: sse-idle: no end of input within %d s\n",
-                DEADLINE_S);
-        return 2;
-    }
-    for (int i = 0; i < nconn; i++)
-        close(fds[i]);
-    free(fds);
-    return 0;
+    return hold(fds, nconn, "sse-idle");
 }
 
 static const char usage[] =

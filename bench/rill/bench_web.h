@@ -76,6 +76,24 @@ static inline void bench_web_start(bench_web_t *w, uint64_t clients)
     bench_web_wait_clients(w, clients, true);
 }
 
+/*
+ * bench_web_clients - start net_load `mode` (fanout or latency) against
+ * this server: sse + ws clients reading `events` events, and `slow` more
+ * that never read (fanout only; 0: none). stdout_r as bench_net_load's.
+ */
+static inline pid_t bench_web_clients(const bench_web_t *w, const char *mode,
+                                      int sse, int ws, int events, int slow,
+                                      int *stdout_r)
+{
+    char a[4][16];
+    const int v[4] = {sse, ws, events, slow};
+    for (int i = 0; i < 4; i++)
+        snprintf(a[i], sizeof a[i], "%d", v[i]);
+    return bench_net_load((const char *const[]){mode, w->port, a[0], a[1], a[2],
+                                                slow ? a[3] : NULL, NULL},
+                          NULL, stdout_r);
+}
+
 /* In a task: publish event number i (its id) with data[0..len). */
 static inline void bench_web_publish(bench_web_t *w, int i, const char *data,
                                      size_t len)

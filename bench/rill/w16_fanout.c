@@ -32,13 +32,8 @@ int main(void)
     bench_web_t w = {0};
     rill_hub_config_t hc = {.name = "n5", .policy = RILL_HUB_BLOCK};
     bench_web_new(&w, &hc, NULL, 2 * (BENCH_FAN_SSE + BENCH_FAN_WS) + 64);
-    char sse[16], ws[16], events[16];
-    snprintf(sse, sizeof sse, "%d", BENCH_FAN_SSE);
-    snprintf(ws, sizeof ws, "%d", BENCH_FAN_WS);
-    snprintf(events, sizeof events, "%d", BENCH_FAN_EVENTS);
-    pid_t load = bench_net_load(
-        (const char *const[]){"fanout", w.port, sse, ws, events, NULL}, NULL,
-        NULL);
+    pid_t load = bench_web_clients(&w, "fanout", BENCH_FAN_SSE, BENCH_FAN_WS,
+                                   BENCH_FAN_EVENTS, 0, NULL);
     BENCH_TRY(rill_block_on(w.rt, run, &w, NULL));
     bool client_ok = bench_net_wait(load); /* it has read everything */
     double secs = bench_now() - t0;

@@ -44,14 +44,9 @@ int main(void)
     bench_web_t w = {0};
     rill_hub_config_t hc = {.name = "n6", .policy = RILL_HUB_BLOCK};
     bench_web_new(&w, &hc, NULL, 2 * (BENCH_LAT_SSE + BENCH_LAT_WS) + 64);
-    char sse[16], ws[16], events[16];
-    snprintf(sse, sizeof sse, "%d", BENCH_LAT_SSE);
-    snprintf(ws, sizeof ws, "%d", BENCH_LAT_WS);
-    snprintf(events, sizeof events, "%d", BENCH_LAT_EVENTS);
     int out;
-    pid_t load = bench_net_load(
-        (const char *const[]){"latency", w.port, sse, ws, events, NULL}, NULL,
-        &out);
+    pid_t load = bench_web_clients(&w, "latency", BENCH_LAT_SSE, BENCH_LAT_WS,
+                                   BENCH_LAT_EVENTS, 0, &out);
     BENCH_TRY(rill_block_on(w.rt, run, &w, NULL));
     /* Its one line, written before it exits. */
     FILE *f = fdopen(out, "r");

@@ -76,14 +76,9 @@ int main(void)
                             .policy = RILL_HUB_DROP_OLDEST,
                             .budget = BENCH_SLOW_BUDGET};
     bench_web_new(&w, &hc, handler, 2 * ALL + 64);
-    char sse[16], ws[16], events[16], slow[16];
-    snprintf(sse, sizeof sse, "%d", BENCH_SLOW_FAST_SSE);
-    snprintf(ws, sizeof ws, "%d", BENCH_SLOW_FAST_WS);
-    snprintf(events, sizeof events, "%d", BENCH_SLOW_EVENTS);
-    snprintf(slow, sizeof slow, "%d", BENCH_SLOW_SLOW);
-    pid_t load = bench_net_load(
-        (const char *const[]){"fanout", w.port, sse, ws, events, slow, NULL},
-        NULL, NULL);
+    pid_t load =
+        bench_web_clients(&w, "fanout", BENCH_SLOW_FAST_SSE, BENCH_SLOW_FAST_WS,
+                          BENCH_SLOW_EVENTS, BENCH_SLOW_SLOW, NULL);
     BENCH_TRY(rill_block_on(w.rt, run, &w, NULL));
     bool client_ok = bench_net_wait(load);
     double secs = bench_now() - t0;
