@@ -195,32 +195,14 @@ int redis__cmds_reserve(redis__cmds_t *b, size_t total)
 {
     if (total <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < total) {
-        if (cap > SIZE_MAX / 2)
-            return RILL_ENOMEM;
-        cap *= 2;
-    }
-    char *p = rill__realloc(b->p, cap);
+    char *p = rill__grow(b->p, &b->cap, total, 1, 256);
     if (!p)
         return RILL_ENOMEM;
     b->p = p;
-    b->cap = cap;
     return 0;
 }
 
-/* Decimal digits of v. */
-static size_t ndigits(size_t v)
-{
-    size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
-/* "<c><v>\r\n" at p (n = ndigits(v)); returns the end. */
+/* "<c><v>\r\n" at p (n = rill__dec_len(v)); returns the end. */
 static char *put_header(char *p, char c, size_t v, size_t n)
 {
     *p++ = c;
@@ -242,12 +224,12 @@ int redis__cmds_add(redis__cmds_t *b, int argc, const char *const *argv,
 {
     if (argc < 1 || !argv)
         return RILL_EINVAL;
-    size_t need = 3 + ndigits((size_t)argc);
+    size_t need = 3 + rill__dec_len((size_t)argc);
     for (int i = 0; i < argc; i++) {
         if (!argv[i])
             return RILL_EINVAL;
         size_t len = lens ? lens[i] : strlen(argv[i]);
-        size_t one = 5 + ndigits(len);
+        size_t one = 5 + rill__dec_len(len);
         if (len > SIZE_MAX - one || need > SIZE_MAX - one - len)
             return RILL_ENOMEM;
         need += one + len;
@@ -257,11 +239,11 @@ int redis__cmds_add(redis__cmds_t *b, int argc, const char *const *argv,
     int r = redis__cmds_reserve(b, b->len + need);
     if (r)
         return r;
-    char *p =
-        put_header(b->p + b->len, '*', (size_t)argc, ndigits((size_t)argc));
+    char *p = put_header(b->p + b->len, '*', (size_t)argc,
+                         rill__dec_len((size_t)argc));
     for (int i = 0; i < argc; i++) {
         size_t len = lens ? lens[i] : strlen(argv[i]);
-        p = put_header(p, '$', len, ndigits(len));
+        p = put_header(p, '$', len, rill__dec_len(len));
         if (len)
             memcpy(p, argv[i], len);
         p += len;

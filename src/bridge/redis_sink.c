@@ -42,14 +42,10 @@ int rill_redis_args_add(rill_redis_args_t *a, const void *p, size_t len)
     if (len > SIZE_MAX - a->len)
         return RILL_ENOMEM;
     if (a->len + len > a->cap) {
-        size_t cap = a->cap ? a->cap : 256;
-        while (cap < a->len + len)
-            cap *= 2;
-        char *b = rill__realloc(a->bytes, cap);
+        char *b = rill__grow(a->bytes, &a->cap, a->len + len, 1, 256);
         if (!b)
             return RILL_ENOMEM;
         a->bytes = b;
-        a->cap = cap;
     }
     if (len)
         memcpy(a->bytes + a->len, p, len);

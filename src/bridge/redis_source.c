@@ -90,16 +90,13 @@ static int add_acks(rill_redis_group_t *g, const id_t48 *ids, size_t n,
 {
     pthread_mutex_lock(&g->mu);
     if (g->nacks + n > g->cap_acks) {
-        size_t cap = g->cap_acks ? g->cap_acks : 64;
-        while (cap < g->nacks + n)
-            cap *= 2;
-        id_t48 *a = rill__realloc(g->acks, cap * sizeof *a);
+        id_t48 *a =
+            rill__grow(g->acks, &g->cap_acks, g->nacks + n, sizeof *a, 64);
         if (!a) {
             pthread_mutex_unlock(&g->mu);
             return RILL_ENOMEM;
         }
         g->acks = a;
-        g->cap_acks = cap;
     }
     memcpy(g->acks + g->nacks, ids, n * sizeof *ids);
     g->nacks += n;

@@ -54,6 +54,22 @@ char *rill__strdup(const char *s)
     return p;
 }
 
+void *rill__grow(void *p, size_t *cap, size_t need, size_t size, size_t min)
+{
+    size_t n = *cap ? *cap : min, bytes;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return NULL;
+        n *= 2;
+    }
+    if (!rill__mul_ok(n, size, &bytes))
+        return NULL;
+    void *q = rill__realloc(p, bytes);
+    if (q)
+        *cap = n;
+    return q;
+}
+
 void *rill__calloc(size_t count, size_t n)
 {
     size_t total;

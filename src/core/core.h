@@ -28,10 +28,26 @@ void *rill__realloc(void *p, size_t n);
 void rill__free(void *p);
 /* A copy of the string `s` through rill__malloc; NULL when out of memory. */
 char *rill__strdup(const char *s);
+/* The array p (*cap elements of `size` bytes) moved to a capacity of at
+ * least `need` (> *cap): doubling from *cap, or from `min` when *cap is 0.
+ * Returns the new array and sets *cap; NULL when the size overflows or
+ * memory runs out (p and *cap untouched, p still owned by the caller). */
+void *rill__grow(void *p, size_t *cap, size_t need, size_t size, size_t min);
 /* Give memory freed so far back to the system where the allocator keeps
  * it (after a burst has drained). Costs a walk over the allocator's free
  * lists: call it rarely. */
 void rill__alloc_trim(void);
+
+/* How many decimal digits v has (1 for 0). */
+static inline size_t rill__dec_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
 
 /* Overflow-checked a * b; returns false on overflow. */
 static inline bool rill__mul_ok(size_t a, size_t b, size_t *out)

@@ -45,17 +45,6 @@ static void each_line(const unsigned char *d, size_t n,
     line(ctx, d + start, n - start);
 }
 
-/* The length of the decimal form of v. */
-static size_t dec_len(int64_t v)
-{
-    size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
 static const char DATA[] = "data: ", ID[] = "id: ", EVENT[] = "event: ",
                   RETRY[] = "retry: ";
 
@@ -66,7 +55,7 @@ size_t rill_sse_encoded_len(const rill_sse_event_t *ev)
         return 0;
     size_t n = 1; /* the empty line that ends the event */
     if (ev->retry_ms > 0)
-        n += sizeof RETRY - 1 + dec_len(ev->retry_ms) + 1;
+        n += sizeof RETRY - 1 + rill__dec_len((uint64_t)ev->retry_ms) + 1;
     if (ev->id.len)
         n += sizeof ID - 1 + ev->id.len + 1;
     if (ev->event.len)
