@@ -617,7 +617,9 @@ static void linger(rill_http_conn_t *c)
     }
 }
 
-static void conn_end(rill_http_conn_t *c)
+/* Close and free a connection: its own task's end, or its future's (see
+ * rill__http_conn_handoff). */
+void rill__http_conn_end(rill_http_conn_t *c)
 {
     rill_http_server_t *s = c->srv;
     if (c->linger)
@@ -641,11 +643,6 @@ static void conn_end(rill_http_conn_t *c)
         rill_oneshot_sender_release(drained);
     }
     rill__free(c);
-}
-
-void rill__http_conn_end(rill_http_conn_t *c)
-{
-    conn_end(c);
 }
 
 /* The handler handed the connection to a future: this task ends, the
@@ -728,7 +725,7 @@ static void *conn_main(void *arg)
     if (c->handoff)
         conn_handoff(c);
     else
-        conn_end(c);
+        rill__http_conn_end(c);
     return NULL;
 }
 
@@ -749,7 +746,7 @@ static int start_conn(rill_http_server_t *s, rill_io_t *io)
         .runtime = s->rt, .name = "http-conn", .stack_size = s->cfg.stack_size};
     int rc = rill_spawn(NULL, conn_main, c, &opts);
     if (rc != 0)
-        conn_end(c);
+        rill__http_conn_end(c);
     return rc;
 }
 
